@@ -1,0 +1,203 @@
+"""Measure stage: the same indicators before and after the reform (MODEL.md section 5).
+
+Before = the pre-reform network: every old station is the station of its own commune and every
+district centre serves its own district. After = the plan: its open stations (main and points), the
+main station of each new commune, the centre assigned to each new commune and the staff after moves.
+
+Definitions (population-weighted over demand parts; minutes are door to door, see network.py):
+- pop_minutes_nearest_facility: mean minutes to the nearest open station or point;
+- pop_minutes_main_station: mean minutes to one's own station (before) / main station (after);
+- pop_minutes_regional_centre: mean minutes to one's centre;
+- pop_share_within_30min / 60min: share of people within 30 / 60 minutes of the nearest facility;
+- main_stations_with_doctor_share: main stations with at least one doctor / main stations;
+- stations_meeting_norm_share: open sites whose staff meet their Circular 03/2023 norm; a site's
+  norm is computed on the population it serves (residents of its new commune for whom it is the
+  nearest open site; before the reform, its own commune);
+- staff_shortfall_total: sum over open sites of max(0, norm - staff);
+- doctors_per_10k: station doctors per 10,000 residents;
+- gini_minutes_nearest_facility: Gini of minutes to the nearest facility across people.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .rules import staff_norms, weighted_gini
+from .schema import CADRES
+
+
+@dataclass
+class Measures:
+    before: dict
+    after: dict
+    demand: pd.DataFrame     # per demand part: minutes before/after
+    stations: pd.DataFrame   # per station: role, served population, norm, staff, gap, before and after
+    centres: pd.DataFrame    # per centre: population served vs capacity, before and after
+    communes: pd.DataFrame   # per new commune
+    losers: pd.DataFrame     # the old communes (parts) that lose most minutes to their main station
+    extremes: dict
+
+
+def _wmean(values, weights) -> float:
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    ok = np.isfinite(values)
+    if weights[ok].sum() <= 0:
+        return float("nan")
+    return float(np.average(values[ok], weights=weights[ok]))
+
+
+def _served(demand: pd.DataFrame, cols: np.ndarray, minutes: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Index (into stations) of the nearest allowed station of each demand part, -1 if none."""
+    m = np.where(allowed, minutes, np.inf)
+    best = np.argmin(m, axis=1)
+    best[~np.isfinite(m[np.arange(len(m)), best])] = -1
+    return best
+
+
+def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, params: dict) -> Measures:
+    demand = reformed.demand
+    pop = demand["population"].to_numpy()
+    S = net.station_minutes
+    C = net.centre_minutes
+    scode = np.array(net.station_codes, dtype=object)
+    ccode = np.array(net.centre_codes, dtype=object)
+    s_index = {c: j for j, c in enumerate(scode)}
+    c_index = {c: j for j, c in enumerate(ccode)}
+    n = len(demand)
+    rows = np.arange(n)
+
+    # --- before ---
+    own = demand["old_code"].where(demand["old_code"] != "", "Z" + demand["new_code"])
+    own_station = np.array([s_index.get(c, -1) for c in own])
+    before_main = np.where(own_station >= 0, S[rows, np.maximum(own_station, 0)], np.nan)
+    nearest_before = S.min(axis=1)
+    own_centre = np.array([c_index.get(d, -1) for d in demand["district_code"]])
+    nearest_c = C.argmin(axis=1)
+    own_centre = np.where(own_centre >= 0, own_centre, nearest_c)
+    before_centre = C[rows, own_centre]
+
+    # --- after ---
+    roles = plan.roles.reindex(scode).to_numpy()
+    open_mask = roles != "closed"
+    nearest_after = np.where(open_mask[None, :], S, np.inf).min(axis=1)
+    main_of = plan.main_station.reindex(demand["new_code"]).to_numpy()
+    main_idx = np.array([s_index[m] for m in main_of])
+    after_main = S[rows, main_idx]
+    centre_idx = np.array([c_index[c] for c in plan.centre_of.reindex(demand["new_code"]).to_numpy()])
+    after_centre = C[rows, centre_idx]
+
+    same_commune = (stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None])
+    served_after = _served(demand, scode, S, same_commune & open_mask[None, :])
+    served_after = np.where(served_after >= 0, served_after, main_idx)
+
+    st = pd.DataFrame(index=scode)
+    st["role"] = roles
+    st["new_code"] = stations["new_code"].reindex(scode).to_numpy()
+    st["old_code"] = stations["old_code"].reindex(scode).to_numpy()
+    st["served_pop_before"] = pd.Series(pop).groupby(own_station).sum().reindex(range(len(scode))).fillna(0).to_numpy()
+    st["served_pop_after"] = pd.Series(pop).groupby(served_after).sum().reindex(range(len(scode))).fillna(0).to_numpy()
+    region = stations["region"].reindex(scode).to_numpy()
+    st["norm_before"] = staff_norms(st["served_pop_before"].to_numpy(), region, params)
+    st["norm_after"] = np.where(open_mask, staff_norms(st["served_pop_after"].to_numpy(), region, params), 0)
+    before_staff = stations[list(CADRES)].reindex(scode)
+    after_staff = plan.staff_after[list(CADRES)].reindex(scode).fillna(0).astype(int)
+    for c in CADRES:
+        st[f"{c}_before"] = before_staff[c].to_numpy()
+        st[f"{c}_after"] = after_staff[c].to_numpy()
+    st["staff_before"] = before_staff.sum(axis=1).to_numpy()
+    st["staff_after"] = after_staff.sum(axis=1).to_numpy()
+    st["gap_before"] = st["staff_before"] - st["norm_before"]
+    st["gap_after"] = np.where(open_mask, st["staff_after"] - st["norm_after"], 0)
+
+    total_pop = float(pop.sum())
+    dmin = params["doctors_min_main_station"]
+
+    def block(nearest, main_m, centre_m, is_main, is_open, norm, staff, doctors_col):
+        main_doc = (st.loc[is_main, doctors_col] >= 1).mean() if is_main.any() else float("nan")
+        terr = demand["old_code"].map(reformed.old["terrain"]).fillna("mountain").to_numpy()
+        out = {
+            "population": round(total_pop),
+            "open_stations": int(is_open.sum()),
+            "main_stations": int(is_main.sum()),
+            "pop_minutes_nearest_facility": _wmean(nearest, pop),
+            "pop_minutes_main_station": _wmean(main_m, pop),
+            "pop_minutes_regional_centre": _wmean(centre_m, pop),
+            "pop_share_within_30min": float(pop[nearest <= 30].sum() / total_pop),
+            "pop_share_within_60min": float(pop[nearest <= 60].sum() / total_pop),
+            "pop_share_main_station_within_30min": float(pop[main_m <= 30].sum() / total_pop),
+            "pop_share_main_station_within_60min": float(pop[main_m <= 60].sum() / total_pop),
+            "pop_share_centre_within_60min": float(pop[centre_m <= 60].sum() / total_pop),
+            "main_stations_with_doctor_share": float(main_doc),
+            "stations_meeting_norm_share": float((staff[is_open] >= norm[is_open]).mean()),
+            "staff_norm_total": int(norm[is_open].sum()),
+            "staff_total": int(staff.sum()),
+            "staff_shortfall_total": int(np.maximum(0, norm[is_open] - staff[is_open]).sum()),
+            "doctor_shortfall_main_stations": int(np.maximum(0, dmin - st.loc[is_main, doctors_col]).sum()),
+            "doctors_total": int(st[doctors_col].sum()),
+            "doctors_per_10k": float(st[doctors_col].sum() / total_pop * 1e4),
+            "population_per_health_worker": float(total_pop / max(1, staff.sum())),
+            "gini_minutes_nearest_facility": weighted_gini(nearest, pop),
+            "gini_minutes_main_station": weighted_gini(main_m, pop),
+        }
+        for t in ("urban", "lowland", "mountain"):
+            sel = terr == t
+            out[f"pop_minutes_nearest_facility_{t}"] = _wmean(nearest[sel], pop[sel]) if sel.any() else None
+        return out
+
+    all_open = np.ones(len(scode), dtype=bool)
+    before = block(nearest_before, before_main, before_centre, all_open, all_open,
+                   st["norm_before"].to_numpy(), st["staff_before"].to_numpy(), "doctor_before")
+    after = block(nearest_after, after_main, after_centre, roles == "main", open_mask,
+                  st["norm_after"].to_numpy(), st["staff_after"].to_numpy(), "doctor_after")
+
+    d = demand[["old_code", "new_code", "district_code", "population"]].copy()
+    d["old_name"] = d["old_code"].map(reformed.old["commune_name"]).fillna("")
+    d["new_name"] = d["new_code"].map(reformed.new["commune_name"])
+    d["minutes_main_before"], d["minutes_main_after"] = before_main, after_main
+    d["minutes_nearest_before"], d["minutes_nearest_after"] = nearest_before, nearest_after
+    d["minutes_centre_before"], d["minutes_centre_after"] = before_centre, after_centre
+    d["main_station_after"] = main_of
+    d["centre_before"], d["centre_after"] = ccode[own_centre], ccode[centre_idx]
+    d["minutes_main_change"] = d["minutes_main_after"] - d["minutes_main_before"]
+
+    cen = pd.DataFrame(index=ccode)
+    cen["name"] = centres["name"].reindex(ccode).to_numpy()
+    cen["capacity"] = centres["capacity"].reindex(ccode).to_numpy()
+    cen["served_pop_before"] = d.groupby("centre_before")["population"].sum().reindex(ccode).fillna(0).to_numpy()
+    cen["served_pop_after"] = d.groupby("centre_after")["population"].sum().reindex(ccode).fillna(0).to_numpy()
+    cen["communes_after"] = plan.centre_of.value_counts().reindex(ccode).fillna(0).astype(int).to_numpy()
+    cen["load_after"] = cen["served_pop_after"] / cen["capacity"]
+    cen["excess_after"] = np.maximum(0, cen["served_pop_after"] - cen["capacity"])
+    after["centres_over_capacity"] = int((cen["excess_after"] > 0).sum())
+    after["centre_excess_population"] = float(cen["excess_after"].sum())
+    before["centres_over_capacity"] = int((cen["served_pop_before"] > cen["capacity"]).sum())
+    before["centre_excess_population"] = float(np.maximum(0, cen["served_pop_before"] - cen["capacity"]).sum())
+
+    g = d.assign(w_main_b=d.minutes_main_before * d.population, w_main_a=d.minutes_main_after * d.population,
+                 w_near_a=d.minutes_nearest_after * d.population, w_cen_a=d.minutes_centre_after * d.population)
+    com = g.groupby("new_code").agg(population=("population", "sum"), w_main_b=("w_main_b", "sum"), w_main_a=("w_main_a", "sum"),
+                                    w_near_a=("w_near_a", "sum"), w_cen_a=("w_cen_a", "sum"))
+    p = com["population"].replace(0, np.nan)
+    communes = pd.DataFrame(index=reformed.new.index)
+    communes["commune_name"] = reformed.new["commune_name"]
+    communes["population"] = com["population"].reindex(communes.index).fillna(0)
+    communes["minutes_main_before"] = (com["w_main_b"] / p).reindex(communes.index)
+    communes["minutes_main_after"] = (com["w_main_a"] / p).reindex(communes.index)
+    communes["minutes_nearest_after"] = (com["w_near_a"] / p).reindex(communes.index)
+    communes["minutes_centre_after"] = (com["w_cen_a"] / p).reindex(communes.index)
+    communes["main_station_code"] = plan.main_station.reindex(communes.index)
+    communes["centre_code"] = plan.centre_of.reindex(communes.index)
+    by_new = st.groupby("new_code")
+    communes["stations_open"] = by_new["role"].apply(lambda r: int((r != "closed").sum())).reindex(communes.index).fillna(0).astype(int)
+    communes["staff_after"] = by_new["staff_after"].sum().reindex(communes.index).fillna(0).astype(int)
+    communes["norm_after"] = by_new["norm_after"].sum().reindex(communes.index).fillna(0).astype(int)
+    communes["gap_after"] = communes["staff_after"] - communes["norm_after"]
+    communes["staff_per_1000"] = communes["staff_after"] / communes["population"].replace(0, np.nan) * 1000
+
+    losers = d[d["population"] > 0].sort_values(["minutes_main_change", "old_code"], ascending=[False, True]).head(10)
+    worst = communes.sort_values("minutes_main_after", ascending=False).iloc[0]
+    extremes = {"worst_commune_main_station_after": {"code": worst.name, "name": worst["commune_name"], "minutes": float(worst["minutes_main_after"])}}
+    return Measures(before=before, after=after, demand=d, stations=st, centres=cen, communes=communes, losers=losers, extremes=extremes)

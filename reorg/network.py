@@ -1,0 +1,191 @@
+"""Network stage: a networkx graph of communes, stations and centres, with travel minutes.
+
+Travel model (MODEL.md section 7, no road data): old communes are joined where their polygons
+touch (within `adjacency_tolerance_m`, the pack leaves slivers); an edge takes
+great-circle distance x `circuity_factor` at the speed of each endpoint's terrain (half the way
+each). Stations and centres hang off the commune they stand in; split-commune parts hang off their
+old commune. Pieces of the province with no land link (islands) are joined to the nearest node of
+the mainland by a ferry edge at `ferry_speed_kmh`, listed in `Network.ferry_links`. From home to
+the commune's point takes the within-commune access time: the mean distance from a point of a
+disc of the commune's area to its centre (2/3 of the radius) x circuity at the commune's speed.
+
+Shortest paths: the graph is converted once to a scipy CSR matrix and solved with
+`scipy.sparse.csgraph.dijkstra` from every facility at once (benchmarks/RESULTS.md compares it
+with networkx's Dijkstra: same minutes, several times faster).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+EARTH_RADIUS_KM = 6371.0088
+EQUAL_AREA = "EPSG:6933"
+
+
+def haversine_km(lon1, lat1, lon2, lat2):
+    lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def terrain_speed(terrain, params: dict) -> np.ndarray:
+    speeds = {"urban": params["speed_urban_kmh"], "lowland": params["speed_lowland_kmh"], "mountain": params["speed_mountain_kmh"]}
+    return np.array([speeds[t] for t in terrain], dtype=float) * params["season_speed_factor"]
+
+
+@dataclass
+class Network:
+    """Travel minutes from every demand part to every facility of the province.
+
+    station_minutes[i, j]: minutes from demand part i (row of `Reformed.demand`) to station j
+    (`station_codes[j]`), door to door: access time + shortest path. Same for centre_minutes.
+    """
+
+    graph: nx.Graph
+    access_minutes: np.ndarray
+    station_codes: list[str]
+    centre_codes: list[str]
+    station_minutes: np.ndarray
+    centre_minutes: np.ndarray
+    ferry_links: list[dict] = field(default_factory=list)
+    n_components_before_ferries: int = 1
+
+
+def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
+    g = old.geometry
+    has = ~(g.isna() | g.is_empty)
+    proj = g[has].to_crs(EQUAL_AREA)
+    geoms = proj.to_numpy()
+    codes = proj.index.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+    keep = left < right
+    return list(zip(codes[left[keep]], codes[right[keep]]))
+
+
+def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, params: dict) -> Network:
+    """Graph and door-to-door minutes for the demand parts of `reformed`."""
+    old = reformed.old
+    demand = reformed.demand
+    circuity = params["circuity_factor"]
+    speed = pd.Series(terrain_speed(old["terrain"], params), index=old.index)
+    G = nx.Graph()
+    for code, r in old.iterrows():
+        G.add_node(("commune", code), lon=r["pt_lon"], lat=r["pt_lat"], kind="commune")
+
+    def road_minutes(a_lon, a_lat, b_lon, b_lat, v_a, v_b):
+        d = haversine_km(a_lon, a_lat, b_lon, b_lat) * circuity
+        return float(60.0 * (d / 2 / v_a + d / 2 / v_b)), float(d)
+
+    for a, b in _adjacent_pairs(old, params["adjacency_tolerance_m"]):
+        ra, rb = old.loc[a], old.loc[b]
+        mins, km = road_minutes(ra.pt_lon, ra.pt_lat, rb.pt_lon, rb.pt_lat, speed[a], speed[b])
+        G.add_edge(("commune", a), ("commune", b), minutes=mins, km=km, mode="road")
+    # communes without polygon: joined to the three nearest communes
+    nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]
+    if len(nopoly) and len(old) > 1:
+        for code in nopoly:
+            r = old.loc[code]
+            d = haversine_km(r.pt_lon, r.pt_lat, old["pt_lon"].to_numpy(), old["pt_lat"].to_numpy())
+            d[old.index.get_loc(code)] = np.inf
+            for j in np.argsort(d)[:3]:
+                other = old.index[j]
+                mins, km = road_minutes(r.pt_lon, r.pt_lat, old.at[other, "pt_lon"], old.at[other, "pt_lat"], speed[code], speed[other])
+                G.add_edge(("commune", code), ("commune", other), minutes=mins, km=km, mode="road_no_polygon")
+
+    # demand parts: split parts and special zones get their own node
+    demand_node = []
+    for i, r in demand.iterrows():
+        if r["old_code"] and not r["split"]:
+            demand_node.append(("commune", r["old_code"]))
+            continue
+        node = ("part", i)
+        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="part")
+        if r["old_code"]:
+            o = old.loc[r["old_code"]]
+            mins, km = road_minutes(r["lon"], r["lat"], o.pt_lon, o.pt_lat, speed[r["old_code"]], speed[r["old_code"]])
+            G.add_edge(node, ("commune", r["old_code"]), minutes=mins, km=km, mode="road")
+        demand_node.append(node)
+
+    def attach(node, lon, lat, old_code, zone_node=None):
+        if old_code and ("commune", old_code) in G:
+            base = ("commune", old_code)
+            v = speed[old_code]
+        else:
+            base, v = zone_node, params["speed_mountain_kmh"] * params["season_speed_factor"]
+        b = G.nodes[base]
+        mins, km = road_minutes(lon, lat, b["lon"], b["lat"], v, v)
+        G.add_edge(node, base, minutes=mins, km=km, mode="connector")
+
+    zone_nodes = {demand.at[i, "new_code"]: demand_node[i] for i in demand.index if not demand.at[i, "old_code"]}
+    for code, r in stations.iterrows():
+        node = ("station", code)
+        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="station")
+        attach(node, r["lon"], r["lat"], r["old_code"], zone_nodes.get(r.get("new_code")))
+    for code, r in centres.iterrows():
+        node = ("centre", code)
+        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")
+        attach(node, r["lon"], r["lat"], r["host_old_code"])
+
+    ferry_links, n_comp = _join_components(G, params)
+
+    # within-commune access time
+    area = old["area_km2"].astype(float)
+    area = area.fillna(old["pop_2019"] / old["density_per_km2"]).fillna(area.median())
+    part_area = np.where(demand["old_code"] != "", demand["old_code"].map(area).to_numpy(dtype=float) * np.where(demand["split"], 1.0, 1.0), np.nan)
+    zone_area = demand["new_code"].map(reformed.new["area_km2"]).to_numpy(dtype=float)
+    part_area = np.where(np.isnan(part_area), zone_area, part_area)
+    if demand["split"].any():
+        share = demand["population"] / demand["old_code"].map(old["pop_2019"]).replace(0, np.nan)
+        part_area = np.where(demand["split"], part_area * share.fillna(1.0).to_numpy(), part_area)
+    part_speed = np.where(demand["old_code"] != "", demand["old_code"].map(speed).to_numpy(dtype=float),
+                          params["speed_mountain_kmh"] * params["season_speed_factor"])
+    radius = np.sqrt(np.maximum(part_area, 0) / np.pi)
+    access = 60.0 * (2.0 / 3.0) * radius * circuity / part_speed
+
+    nodes = list(G.nodes)
+    index = {n: k for k, n in enumerate(nodes)}
+    u, v, w = [], [], []
+    for a, b, data in G.edges(data=True):
+        u.append(index[a]); v.append(index[b]); w.append(max(data["minutes"], 1e-9))
+    n = len(nodes)
+    mat = csr_matrix((np.array(w + w), (np.array(u + v), np.array(v + u))), shape=(n, n))
+    station_codes = list(stations.index)
+    centre_codes = list(centres.index)
+    sources = [index[("station", c)] for c in station_codes] + [index[("centre", c)] for c in centre_codes]
+    dist = dijkstra(mat, directed=False, indices=sources) if sources else np.zeros((0, n))
+    dcols = np.array([index[x] for x in demand_node])
+    door = dist[:, dcols].T + access[:, None]
+    ns = len(station_codes)
+    return Network(graph=G, access_minutes=access, station_codes=station_codes, centre_codes=centre_codes,
+                   station_minutes=door[:, :ns], centre_minutes=door[:, ns:], ferry_links=ferry_links,
+                   n_components_before_ferries=n_comp)
+
+
+def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
+    """Join every piece without a land link to the largest piece by a ferry edge (nearest pair)."""
+    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
+    links = []
+    if len(comps) <= 1:
+        return links, len(comps)
+    main = [n for n in comps[0] if G.nodes[n]["kind"] in ("commune", "part")]
+    mlon = np.array([G.nodes[n]["lon"] for n in main])
+    mlat = np.array([G.nodes[n]["lat"] for n in main])
+    for comp in comps[1:]:
+        best = None
+        for n in sorted(comp, key=str):
+            d = haversine_km(G.nodes[n]["lon"], G.nodes[n]["lat"], mlon, mlat)
+            j = int(np.argmin(d))
+            if best is None or d[j] < best[0]:
+                best = (float(d[j]), n, main[j])
+        km, a, b = best
+        minutes = 60.0 * km / params["ferry_speed_kmh"]
+        G.add_edge(a, b, minutes=minutes, km=km, mode="ferry")
+        links.append({"from": str(a[1]), "to": str(b[1]), "km": round(km, 2), "minutes": round(minutes, 1), "nodes": len(comp)})
+    return links, len(comps)

@@ -1,0 +1,82 @@
+"""Baseline decisions: the rules provinces applied first, stated as such in the report.
+
+- keep_all: every old station stays open; one main station per new commune, the others points.
+- main station by the MoH rule of convenience and facilities [DOMAIN 1C, S4]: least
+  population-weighted minutes from the new commune's residents, then best facility score.
+- each new commune is served by the centre of the old district that held most of its population.
+- staff stay where they are.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..schema import CADRES
+from .plan import Plan
+
+MOVE_COLUMNS = ["from_station", "to_station", "cadre", "persons", "minutes", "reason"]
+
+
+def main_station_scores(demand: pd.DataFrame, stations: pd.DataFrame, station_minutes: np.ndarray) -> pd.DataFrame:
+    """For each station, the population-weighted mean minutes from the residents of its new
+    commune (columns: station_code, new_code, weighted_minutes, facility_score)."""
+    rows = []
+    col = {c: j for j, c in enumerate(stations.index)}
+    for new_code, grp in demand.groupby("new_code", sort=True):
+        pop = grp["population"].to_numpy()
+        members = stations.index[stations["new_code"] == new_code]
+        for s in members:
+            mins = station_minutes[grp.index.to_numpy(), col[s]]
+            w = np.average(mins, weights=pop) if pop.sum() > 0 else float(mins.mean())
+            rows.append({"station_code": s, "new_code": new_code, "weighted_minutes": float(w), "facility_score": float(stations.at[s, "facility_score"])})
+    return pd.DataFrame(rows)
+
+
+def choose_main_stations(scores: pd.DataFrame) -> pd.Series:
+    """MoH rule: most convenient (minutes rounded to 0.1 min), then best facilities, then code."""
+    s = scores.assign(key=scores["weighted_minutes"].round(1))
+    s = s.sort_values(["new_code", "key", "facility_score", "station_code"], ascending=[True, True, False, True])
+    return s.drop_duplicates("new_code").set_index("new_code")["station_code"].rename("main_station")
+
+
+def largest_district_centre(demand: pd.DataFrame, centres: pd.DataFrame) -> pd.Series:
+    """Centre of the old district that held most of each new commune's population."""
+    d = demand[demand["district_code"].isin(set(centres.index))]
+    pop = d.groupby(["new_code", "district_code"])["population"].sum().reset_index()
+    pop = pop.sort_values(["new_code", "population", "district_code"], ascending=[True, False, True])
+    out = pop.drop_duplicates("new_code").set_index("new_code")["district_code"].rename("centre")
+    return out
+
+
+def nearest_centre(new_codes, demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes) -> pd.Series:
+    """Population-weighted nearest centre, for new communes with no old district (special zones)."""
+    out = {}
+    for code in new_codes:
+        rows = demand.index[demand["new_code"] == code].to_numpy()
+        pop = demand.loc[rows, "population"].to_numpy()
+        w = pop / pop.sum() if pop.sum() > 0 else np.full(len(rows), 1.0 / len(rows))
+        out[code] = centre_codes[int(np.argmin(w @ centre_minutes[rows]))]
+    return pd.Series(out, name="centre", dtype=object)
+
+
+def baseline_plan(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net) -> Plan:
+    scores = main_station_scores(reformed.demand, stations, net.station_minutes)
+    main = choose_main_stations(scores)
+    roles = pd.Series("point", index=stations.index, name="role")
+    roles.loc[main.to_numpy()] = "main"
+    centre_of = largest_district_centre(reformed.demand, centres)
+    missing = [c for c in reformed.new.index if c not in centre_of.index]
+    if missing:
+        centre_of = pd.concat([centre_of, nearest_centre(missing, reformed.demand, net.centre_minutes, net.centre_codes)])
+    return Plan(
+        roles=roles,
+        main_station=main.reindex(reformed.new.index),
+        centre_of=centre_of.reindex(reformed.new.index),
+        staff_after=stations[list(CADRES)].copy(),
+        moves=pd.DataFrame(columns=MOVE_COLUMNS),
+        rules={
+            "station_roles": "keep_all: every old station stays open; the main station of each new commune is chosen by the MoH rule (least population-weighted minutes, then best facility score)",
+            "catchments": "each new commune is served by the centre of the old district that held most of its population",
+            "staff": "staff stay where they are",
+        },
+    )

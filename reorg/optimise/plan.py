@@ -1,0 +1,28 @@
+"""The decisions of a scenario, whatever produced them."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass
+class Plan:
+    """Decisions after the reform.
+
+    roles: station_code -> "main" | "point" | "closed".
+    main_station: new commune code -> station_code of its main station.
+    centre_of: new commune code -> centre_code (old district code) serving it.
+    staff_after: station_code x cadre -> persons after the reform.
+    moves: one row per move (from_station, to_station, cadre, persons, minutes, reason).
+    rules: the name of the rule or model behind each decision, for the report.
+    solver: one record per solve (empty for rule-based decisions).
+    """
+
+    roles: pd.Series
+    main_station: pd.Series
+    centre_of: pd.Series
+    staff_after: pd.DataFrame
+    moves: pd.DataFrame
+    rules: dict[str, str]
+    solver: list[dict] = field(default_factory=list)

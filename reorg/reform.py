@@ -1,0 +1,141 @@
+"""Reform stage: apply the official 2025 merger to communes, population and stations.
+
+Demand nodes are (old commune, new commune) parts: an old commune wholly merged is one part; one
+split between several new communes gives one part per target, its population shared by area of
+overlap (merger `share`). A part sits at the representative point of the old polygon inside the
+new one, or at the old commune's point when it has no polygon. Each station belongs to the new
+commune, among its official targets, that contains it (the largest target when none does).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .load import Pack
+
+URBAN_TYPES = ("phuong", "thi_tran")
+
+
+@dataclass
+class Reformed:
+    """The province after the merger.
+
+    old: old communes (GeoDataFrame by code) with terrain (urban/lowland/mountain), region (I/II/III),
+        and the station point `pt_lon`, `pt_lat`.
+    new: new communes (GeoDataFrame by code) with `population` (sum of its demand parts, persons).
+    demand: one row per (old_code, new_code) part: population (persons), lon, lat, district_code.
+    """
+
+    old: gpd.GeoDataFrame
+    new: gpd.GeoDataFrame
+    demand: pd.DataFrame
+
+
+def classify_old_communes(pack: Pack, params: dict) -> gpd.GeoDataFrame:
+    """Terrain and staffing region of each old commune, and its representative point.
+
+    Terrain (assumption, see params): wards and towns are urban; other communes are mountain when
+    their 2019 density is below `mountain_density_max_per_km2`, else lowland. Region: urban I,
+    lowland II, mountain III.
+    """
+    old = pack.communes_before.copy()
+    area = old["area_km2"].astype(float)
+    # communes without polygon take the density of their main new commune
+    if area.isna().any():
+        main_target = pack.merger.sort_values("share", ascending=False).drop_duplicates("old_commune_code").set_index("old_commune_code")["new_commune_code"]
+        a = pack.communes_after
+        dens_new = (a["pop_2019"] / a["area_km2"].replace(0, np.nan))
+        fallback = main_target.reindex(old.index).map(dens_new)
+    else:
+        fallback = pd.Series(np.nan, index=old.index)
+    density = (old["pop_2019"] / area.replace(0, np.nan)).fillna(fallback).fillna(np.inf)
+    terrain = np.where(old["commune_type"].isin(URBAN_TYPES), "urban",
+                       np.where(density < params["mountain_density_max_per_km2"], "mountain", "lowland"))
+    old["density_per_km2"] = density.replace(np.inf, np.nan)
+    old["terrain"] = terrain
+    old["region"] = pd.Series(terrain, index=old.index).map({"urban": "I", "lowland": "II", "mountain": "III"})
+    # representative point: the pack's point when it lies in the polygon, else a point on the polygon
+    pts = shapely.points(old["lon"].to_numpy(), old["lat"].to_numpy())
+    geoms = old.geometry.to_numpy()
+    has_poly = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    inside = np.zeros(len(old), dtype=bool)
+    inside[has_poly] = shapely.contains(geoms[has_poly], pts[has_poly])
+    rep = pts.copy()
+    fix = has_poly & ~inside
+    rep[fix] = shapely.point_on_surface(geoms[fix])
+    old["pt_lon"] = shapely.get_x(rep)
+    old["pt_lat"] = shapely.get_y(rep)
+    return old
+
+
+def apply_merger(pack: Pack, old: gpd.GeoDataFrame) -> Reformed:
+    """Demand parts and new-commune populations from the official merger table."""
+    m = pack.merger.merge(old[["commune_code", "pop_2019", "district_code", "pt_lon", "pt_lat"]],
+                          left_on="old_commune_code", right_on="commune_code", how="left")
+    m["population"] = m["pop_2019"] * m["share"]
+    a = pack.communes_after
+    # location of each part: representative point of old polygon inside new polygon
+    lon = m["pt_lon"].to_numpy(copy=True)
+    lat = m["pt_lat"].to_numpy(copy=True)
+    split = m["n_new_targets"].astype(int).to_numpy() > 1
+    if split.any():
+        og = old.geometry.reindex(m.loc[split, "old_commune_code"]).to_numpy()
+        ng = a.geometry.reindex(m.loc[split, "new_commune_code"]).to_numpy()
+        ok = ~(pd.isna(og) | pd.isna(ng))
+        inter = np.full(len(og), None, dtype=object)
+        inter[ok] = shapely.intersection(og[ok], ng[ok])
+        ok &= np.array([g is not None and not g.is_empty and g.area > 0 for g in inter])
+        rp = shapely.point_on_surface(inter[ok])
+        idx = np.flatnonzero(split)[ok]
+        lon[idx] = shapely.get_x(rp)
+        lat[idx] = shapely.get_y(rp)
+    demand = pd.DataFrame({
+        "old_code": m["old_commune_code"].to_numpy(),
+        "new_code": m["new_commune_code"].to_numpy(),
+        "district_code": m["district_code"].to_numpy(),
+        "population": m["population"].to_numpy(dtype=float),
+        "lon": lon,
+        "lat": lat,
+        "split": split,
+    })
+    # special zones with no predecessor: demand at their point, with their own population
+    orphans = a[~a["commune_code"].isin(set(demand["new_code"]))]
+    if len(orphans):
+        demand = pd.concat([demand, pd.DataFrame({
+            "old_code": "", "new_code": orphans["commune_code"].to_numpy(), "district_code": "",
+            "population": orphans["pop_2019"].to_numpy(dtype=float),
+            "lon": orphans["admin_lon"].to_numpy(), "lat": orphans["admin_lat"].to_numpy(), "split": False,
+        })], ignore_index=True)
+    demand = demand.sort_values(["old_code", "new_code"], kind="stable").reset_index(drop=True)
+    new = a.copy()
+    new["population"] = demand.groupby("new_code")["population"].sum().reindex(new.index).fillna(0.0)
+    new["n_old"] = demand[demand["old_code"] != ""].groupby("new_code").size().reindex(new.index).fillna(0).astype(int)
+    return Reformed(old=old, new=new, demand=demand)
+
+
+def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
+    """New commune of each station: the official target of its old commune that contains it,
+    else the target with the largest share. Stations without an old commune keep `new_code`."""
+    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
+    out = {}
+    a = pack.communes_after
+    for st, row in stations.iterrows():
+        old_code = row["old_code"]
+        if not old_code:
+            out[st] = row["new_code"]
+            continue
+        cands = targets.loc[targets["old_commune_code"] == old_code, "new_commune_code"].tolist()
+        chosen = cands[0]
+        if len(cands) > 1:
+            p = shapely.Point(row["lon"], row["lat"])
+            for c in cands:
+                g = a.geometry.get(c)
+                if g is not None and g.contains(p):
+                    chosen = c
+                    break
+        out[st] = chosen
+    return pd.Series(out, name="new_code")

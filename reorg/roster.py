@@ -1,0 +1,140 @@
+"""Rosters: stations (location, facility score, staff by cadre) and regional centres.
+
+Station locations and staff rosters are not public. A planner may give a roster CSV (schema in
+`schema.ROSTER`, documented in the README); when none is given `synthesise_stations` draws a
+seeded, plausible one, and every output says so. Regional centres are always synthesised at the
+district seat (the district's thị trấn where one exists) with synthetic beds and staff.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import validate as V
+from ._errors import InputError, ProblemLog
+from .rules import staff_norms
+from .schema import CADRES, ROSTER
+
+STATION_COLUMNS = ["station_code", "old_code", "lon", "lat", "facility_score", *CADRES, "region", "origin"]
+
+
+def read_roster(path: str | Path, old: pd.DataFrame) -> pd.DataFrame:
+    """Read and check a roster CSV against the province's old communes (`old`, by code)."""
+    path = Path(path)
+    layer = dataclasses.replace(ROSTER, file=str(path))
+    log = ProblemLog()
+    df = V.read_table(Path("."), layer, log)
+    log.raise_if_errors()
+    if df is None or len(df) == 0:
+        raise InputError(f"roster {path} has no rows", file=str(path))
+    typed = V.check_columns(df, layer, log)
+    log.raise_if_errors()
+    for i in typed.index[~typed["station_code"].isin(set(old.index))]:
+        log.add(str(path), f"station {typed.at[i, 'station_code']} is not an old commune of this province", row=V.row_number(layer, i), field="station_code", code=typed.at[i, "station_code"])
+    if "region" in typed:
+        bad = typed.index[typed["region"].notna() & ~typed["region"].isin(["I", "II", "III"])]
+        for i in bad:
+            log.add(str(path), f"region '{typed.at[i, 'region']}' is not I, II or III", row=V.row_number(layer, i), field="region", code=typed.at[i, "station_code"])
+    log.raise_if_errors()
+    st = typed.copy()
+    st["old_code"] = st["station_code"]
+    for c in CADRES:
+        st[c] = st[c].astype(int)
+    if "region" not in st:
+        st["region"] = None
+    st["region"] = st["region"].where(st["region"].notna(), st["old_code"].map(old["region"]))
+    st["origin"] = "roster"
+    return st[STATION_COLUMNS].set_index("station_code", drop=False).rename_axis(None).sort_index()
+
+
+def _split_cadres(total: int, has_doctor: bool, rng: np.random.Generator) -> dict[str, int]:
+    """Spread `total` staff over the cadres: a doctor when present, then one assistant doctor
+    (y sĩ), midwife, nurse and pharmacist in that order, the rest drawn among nurse, assistant
+    doctor, midwife and other (synthetic assumption)."""
+    staff = dict.fromkeys(CADRES, 0)
+    left = total
+    if has_doctor and left > 0:
+        staff["doctor"] = 1
+        left -= 1
+    for cadre in ("assistant_doctor", "midwife", "nurse", "pharmacist"):
+        if left > 0:
+            staff[cadre] += 1
+            left -= 1
+    if left > 0:
+        extra = rng.choice(["nurse", "assistant_doctor", "midwife", "other"], size=left, p=[0.35, 0.25, 0.15, 0.25])
+        for c in extra:
+            staff[str(c)] += 1
+    return staff
+
+
+def synthesise_stations(old: pd.DataFrame, params: dict, seed: int) -> pd.DataFrame:
+    """A seeded synthetic roster: one station per old commune at its representative point.
+
+    Staff total ~ Normal(Circular 03/2023 norm of the commune, `synth_staff_sd`), at least 2;
+    a doctor with probability `doctor_presence_share`; facility score uniform in
+    [`synth_facility_score_min`, `synth_facility_score_max`].
+    """
+    rng = np.random.default_rng(seed)
+    old = old.sort_index()
+    norm = staff_norms(old["pop_2019"].to_numpy(), old["region"].to_numpy(), params)
+    totals = np.maximum(2, np.rint(rng.normal(norm, params["synth_staff_sd"]))).astype(int)
+    doctors = rng.random(len(old)) < params["doctor_presence_share"]
+    lo, hi = params["synth_facility_score_min"], params["synth_facility_score_max"]
+    score = np.round(rng.uniform(lo, max(lo, hi), len(old)), 3)
+    rows = []
+    for code, total, doc, sc in zip(old.index, totals, doctors, score):
+        rows.append({"station_code": code, "old_code": code, "lon": float(old.at[code, "pt_lon"]), "lat": float(old.at[code, "pt_lat"]),
+                     "facility_score": float(sc), **_split_cadres(int(total), bool(doc), rng),
+                     "region": old.at[code, "region"], "origin": "synthetic"})
+    st = pd.DataFrame(rows, columns=STATION_COLUMNS)
+    return st.set_index("station_code", drop=False).rename_axis(None)
+
+
+def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: int) -> pd.DataFrame:
+    """Stations for new communes without any predecessor (island special zones): one synthetic
+    station at the unit's point, code 'Z' + new code, staffed to the region-III norm."""
+    rng = np.random.default_rng(seed + 1)
+    rows = []
+    for code in sorted(orphan_codes):
+        pop = float(new.at[code, "pop_2019"])
+        norm = staff_norms([pop], ["III"], params)[0]
+        rows.append({"station_code": f"Z{code}", "old_code": "", "lon": float(new.at[code, "admin_lon"]), "lat": float(new.at[code, "admin_lat"]),
+                     "facility_score": 0.5, **_split_cadres(int(norm), True, rng), "region": "III", "origin": "special_zone_synthetic"})
+    return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
+
+
+def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """One regional centre per old district, at the district seat.
+
+    The seat is the district's thị trấn (the most populous if several); for urban districts without
+    one, the most populous phường; otherwise the most populous commune (flagged `seat_rule`).
+    Beds are interpolated between `centre_beds_min` and `centre_beds_max` by district population;
+    staff = beds x `centre_staff_per_bed`; capacity = district population x (1 + slack).
+    """
+    pop = old.groupby("district_code")["pop_2019"].sum()
+    lo, hi = pop.min(), pop.max()
+    rows = []
+    for dcode in sorted(pop.index):
+        members = old[old["district_code"] == dcode].sort_values(["pop_2019", "commune_code"], ascending=[False, True])
+        towns = members[members["commune_type"] == "thi_tran"]
+        wards = members[members["commune_type"] == "phuong"]
+        if len(towns):
+            seat, rule = towns.iloc[0], "thi_tran"
+        elif len(wards):
+            seat, rule = wards.iloc[0], "most_populous_phuong"
+        else:
+            seat, rule = members.iloc[0], "most_populous_commune"
+        frac = 0.5 if hi == lo else (pop[dcode] - lo) / (hi - lo)
+        beds = int(round(params["centre_beds_min"] + frac * (params["centre_beds_max"] - params["centre_beds_min"])))
+        staff = int(round(beds * params["centre_staff_per_bed"]))
+        doctors = int(round(staff * params["centre_doctor_share"]))
+        dname = districts.at[dcode, "district_name"] if dcode in districts.index else members.iloc[0]["district_name"]
+        rows.append({"centre_code": dcode, "name": f"Trung tâm Y tế {dname}", "district_name": dname,
+                     "host_old_code": seat["commune_code"], "host_name": seat["commune_name"], "seat_rule": rule,
+                     "lon": float(seat["pt_lon"]), "lat": float(seat["pt_lat"]), "beds": beds, "staff": staff, "doctors": doctors,
+                     "district_population": int(pop[dcode]),
+                     "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"])))})
+    return pd.DataFrame(rows).set_index("centre_code", drop=False).rename_axis(None)

@@ -1,0 +1,151 @@
+"""Scenario files (TOML) with documented keys, and `--set KEY=VALUE` overrides.
+
+Keys (all optional except `province` unless given on the command line):
+
+    name = "nghe_an_official"    # output folder name (default: the file name without .toml)
+    title = "..."                 # shown on the map and in the report
+    province = "40"               # new province code (1 July 2025), e.g. 40 Nghệ An
+    geodata = "../geodata/demo"   # pack directory, relative to this file (default: $REORG_GEODATA)
+    roster = "stations.csv"       # station roster CSV, relative to this file (default: synthetic)
+    seed = 20250701               # seed of every random draw (synthetic roster, attrition)
+
+    [policy]
+    station_roles = "keep_all"          # keep_all
+    catchments = "largest_district"     # largest_district
+    staff = "stay"                      # stay
+
+    [params]                      # any parameter of reorg.params by name, e.g.
+    doctor_presence_share = 0.9
+
+    [map]
+    indicator = "minutes_main_after"    # colour of new communes: minutes_main_after,
+                                        # minutes_nearest_after, minutes_centre_after, staff_per_1000, gap_after
+"""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import params as P
+from ._errors import InputError, Problem
+
+POLICIES = {
+    "station_roles": ("keep_all",),
+    "catchments": ("largest_district",),
+    "staff": ("stay",),
+}
+MAP_INDICATORS = ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after", "staff_per_1000", "gap_after")
+TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "policy": dict, "params": dict, "map": dict}
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    province: str | None
+    geodata: str | None
+    roster: str | None
+    seed: int
+    policy: dict[str, str]
+    params: dict[str, Any]
+    map: dict[str, Any]
+    source: str
+    raw: dict = field(default_factory=dict)
+
+
+def _suggest(key: str, options) -> str:
+    hint = difflib.get_close_matches(key, list(options), n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def parse_value(text: str) -> Any:
+    """A --set value as TOML (numbers, booleans, quoted strings), else the plain text."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_sets(data: dict, sets: list[str], file: str) -> dict:
+    data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
+    for item in sets or []:
+        if "=" not in item:
+            raise InputError(Problem(file="--set", field=item, message="expected KEY=VALUE, e.g. params.doctor_presence_share=0.9"))
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        target = data
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise InputError(Problem(file="--set", field=key, message=f"'{part}' is not a table"))
+        target[parts[-1]] = parse_value(value.strip())
+    return data
+
+
+def load_scenario(path: str | Path | None, sets: list[str] | None = None, province: str | None = None) -> Scenario:
+    """Read, override and check a scenario file; every problem is reported with its key."""
+    data: dict = {}
+    file = str(path) if path else "(no scenario file)"
+    base = Path(".")
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"scenario file not found: {p}", file=str(p))
+        base = p.parent
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text: save the scenario as UTF-8", file=file) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"not valid TOML: {exc}", file=file) from None
+    data = apply_sets(data, sets or [], file)
+    if province is not None:
+        data["province"] = str(province)
+    problems = []
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            problems.append(Problem(file=file, field=key, message=f"unknown key{_suggest(key, TOP_KEYS)}"))
+            continue
+        want = TOP_KEYS[key]
+        if key == "province" and isinstance(value, int) and not isinstance(value, bool):
+            data[key] = value = f"{value:02d}"
+        if want is int and (isinstance(value, bool) or not isinstance(value, int)):
+            problems.append(Problem(file=file, field=key, message=f"expected a whole number, got {value!r}"))
+        elif want is not int and not isinstance(value, want):
+            problems.append(Problem(file=file, field=key, message=f"expected {'a table' if want is dict else 'text'}, got {value!r}"))
+    policy = {k: v[0] for k, v in POLICIES.items()}
+    for key, value in (data.get("policy") or {}).items() if isinstance(data.get("policy"), dict) else []:
+        if key not in POLICIES:
+            problems.append(Problem(file=file, field=f"policy.{key}", message=f"unknown policy{_suggest(key, POLICIES)}"))
+        elif value not in POLICIES[key]:
+            problems.append(Problem(file=file, field=f"policy.{key}", message=f"'{value}' is not one of {', '.join(POLICIES[key])}"))
+        else:
+            policy[key] = value
+    mp = {"indicator": "minutes_main_after"}
+    for key, value in (data.get("map") or {}).items() if isinstance(data.get("map"), dict) else []:
+        if key != "indicator":
+            problems.append(Problem(file=file, field=f"map.{key}", message=f"unknown map key{_suggest(key, ['indicator'])}"))
+        elif value not in MAP_INDICATORS:
+            problems.append(Problem(file=file, field="map.indicator", message=f"'{value}' is not one of {', '.join(MAP_INDICATORS)}"))
+        else:
+            mp[key] = value
+    if problems:
+        raise InputError(problems)
+    try:
+        values = P.resolve(data.get("params") or {}, file=file)
+    except InputError as exc:
+        raise exc
+    name = data.get("name") or (Path(path).stem if path else f"province_{data.get('province', 'x')}")
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise InputError(Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)"))
+
+    def rel(key):
+        v = data.get(key)
+        return None if v is None else str((base / v) if not Path(v).is_absolute() else Path(v))
+
+    return Scenario(name=name, title=data.get("title") or name, province=data.get("province"), geodata=rel("geodata"),
+                    roster=rel("roster"), seed=int(data.get("seed", 20250701)), policy=policy, params=values, map=mp,
+                    source=file, raw=data)

@@ -1,0 +1,175 @@
+"""Input checks in one place: schemas, codes, joins, geometry, CRS, rosters.
+
+Every check appends `Problem`s (file, layer, row, field) to a `ProblemLog` rather than stopping at
+the first, so `reorg validate` reports every problem at once. Row numbers are those a person sees:
+the line of a CSV file (header = line 1) or the 1-based feature number of a GeoPackage layer.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from ._errors import ProblemLog
+from .schema import CRS, Layer
+
+MAX_PER_FIELD = 20  # problems listed per (file, field) before they are summarised
+
+
+def row_number(layer: Layer, index: int) -> int:
+    """Human row number of the 0-based record `index` of `layer`."""
+    return index + 2 if layer.layer is None else index + 1
+
+
+def _limited(log: ProblemLog, layer: Layer, fname: str, bad: pd.Index, message, *, key=None) -> None:
+    bad = list(bad)
+    for i in bad[:MAX_PER_FIELD]:
+        code = None if key is None else str(key.loc[i])
+        log.add(layer.file, message(i), layer=layer.layer, row=row_number(layer, i), field=fname, code=code)
+    if len(bad) > MAX_PER_FIELD:
+        log.add(layer.file, f"... and {len(bad) - MAX_PER_FIELD} more rows with the same problem", layer=layer.layer, field=fname)
+
+
+def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: str | None = None) -> pd.DataFrame:
+    """Check presence, type and range of every schema column of `layer`; return a typed copy.
+
+    Rows that fail keep their raw value; the caller must stop when `log.errors` is not empty.
+    """
+    out = df.copy()
+    present = set(df.columns)
+    key = df[layer.key_column] if layer.key_column in present else None
+    for col in layer.columns:
+        if col.name not in present:
+            if col.required:
+                found = ", ".join(c for c in df.columns if c != "geometry")
+                log.add(layer.file, f"missing column '{col.name}' ({col.description or col.kind}); columns found: {found}", layer=layer.layer, field=col.name)
+            continue
+        s = df[col.name]
+        raw = s.astype("string")
+        blank = s.isna() | (raw.str.strip() == "")
+        if col.kind == "code":
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                log.add(layer.file, f"codes must be text of {col.width} digits with leading zeros, found numbers (e.g. {s.dropna().iloc[0] if s.notna().any() else ''}); read or write the column as text", layer=layer.layer, field=col.name)
+                continue
+            pattern = re.compile(rf"^\d{{{col.width}}}$")
+            bad = df.index[~blank & ~raw.fillna("").str.match(pattern)]
+            _limited(log, layer, col.name, bad, lambda i: f"'{df.at[i, col.name]}' is not a code of {col.width} digits", key=None)
+            if not col.nullable:
+                _limited(log, layer, col.name, df.index[blank], lambda i: "empty code", key=key)
+            out[col.name] = raw.str.strip()
+        elif col.kind in ("int", "float"):
+            num = pd.to_numeric(s, errors="coerce")
+            bad = df.index[~blank & num.isna()]
+            _limited(log, layer, col.name, bad, lambda i: f"'{df.at[i, col.name]}' is not a number ({col.unit or col.kind})", key=key)
+            if not col.nullable:
+                _limited(log, layer, col.name, df.index[blank], lambda i: "missing value" + (f" ({col.unit})" if col.unit else ""), key=key)
+            if col.minimum is not None:
+                _limited(log, layer, col.name, df.index[num < col.minimum], lambda i: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(), key=key)
+            if col.maximum is not None:
+                _limited(log, layer, col.name, df.index[num > col.maximum], lambda i: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(), key=key)
+            if col.kind == "int":
+                frac = df.index[num.notna() & (num != np.floor(num.fillna(0)))]
+                _limited(log, layer, col.name, frac, lambda i: f"{num.at[i]:g} is not a whole number", key=key)
+            out[col.name] = num
+        elif col.kind == "bool":
+            if pd.api.types.is_bool_dtype(s):
+                continue
+            low = raw.str.strip().str.lower()
+            ok = low.isin(["true", "false", "1", "0"])
+            _limited(log, layer, col.name, df.index[~ok.fillna(False)], lambda i: f"'{df.at[i, col.name]}' is not True/False", key=key)
+            out[col.name] = low.isin(["true", "1"])
+        else:
+            if not col.nullable and col.required:
+                _limited(log, layer, col.name, df.index[blank], lambda i: "empty value", key=key)
+    if layer.key_column in present:
+        dup = df.index[df[layer.key_column].duplicated(keep="first")]
+        first = {}
+        for i, v in df[layer.key_column].items():
+            first.setdefault(v, i)
+        _limited(log, layer, layer.key_column, dup,
+                 lambda i: f"duplicate code {df.at[i, layer.key_column]} (first at row {row_number(layer, first[df.at[i, layer.key_column]])})")
+    return out
+
+
+def check_geometry(gdf, layer: Layer, log: ProblemLog, *, allow_null: bool, rows=None):
+    """CRS must be EPSG:4326; invalid polygons are repaired with make_valid and reported."""
+    if gdf.crs is None:
+        log.add(layer.file, f"no coordinate reference system; expected {CRS} (longitude/latitude)", layer=layer.layer, field="geometry")
+        return gdf
+    if gdf.crs.to_string().upper() != CRS and gdf.crs.to_epsg() != 4326:
+        log.add(layer.file, f"unexpected coordinate reference system {gdf.crs.to_string()}; expected {CRS} (longitude/latitude): reproject the layer", layer=layer.layer, field="geometry")
+        return gdf
+    idx = gdf.index if rows is None else rows
+    geom = gdf.geometry.loc[idx]
+    key = gdf[layer.key_column] if layer.key_column in gdf.columns else None
+    null = geom.index[geom.isna() | geom.is_empty]
+    if not allow_null:
+        _limited(log, layer, "geometry", null, lambda i: "missing or empty geometry", key=key)
+    present = geom.drop(null)
+    if len(present):
+        types = present.geom_type
+        wrong = types.index[~types.isin(["Polygon", "MultiPolygon"])]
+        _limited(log, layer, "geometry", wrong, lambda i: f"{types.at[i]} where a polygon is expected", key=key)
+        arr = present.drop(wrong).values
+        invalid_mask = ~shapely.is_valid(np.asarray(arr))
+        invalid = present.drop(wrong).index[invalid_mask]
+        if len(invalid):
+            repaired = shapely.make_valid(np.asarray(gdf.geometry.loc[invalid].values))
+            polys = [shapely.get_parts(g) for g in repaired]
+            fixed = [shapely.multipolygons([p for p in parts if p.geom_type == "Polygon"]) if len(parts) else None for parts in polys]
+            gdf = gdf.copy()
+            for i, g, reason in zip(invalid, fixed, shapely.is_valid_reason(np.asarray(gdf.geometry.loc[invalid].values))):
+                if g is None or g.is_empty:
+                    log.add(layer.file, f"invalid geometry ({reason}) that make_valid cannot turn into a polygon", layer=layer.layer, row=row_number(layer, i), field="geometry", code=None if key is None else str(key.loc[i]))
+                else:
+                    gdf.loc[[i], "geometry"] = gpd_series([g], gdf.crs, [i])
+                    log.warn(layer.file, f"invalid geometry ({reason}) repaired with make_valid", layer=layer.layer, row=row_number(layer, i), field="geometry", code=None if key is None else str(key.loc[i]))
+        bounds = shapely.bounds(np.asarray(present.drop(wrong).values))
+        out = present.drop(wrong).index[(bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)]
+        _limited(log, layer, "geometry", out, lambda i: "coordinates outside longitude/latitude range: is the layer in another CRS than declared?", key=key)
+    return gdf
+
+
+def gpd_series(geoms, crs, index):
+    import geopandas as gpd
+
+    return gpd.GeoSeries(geoms, crs=crs, index=index)
+
+
+def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None:
+    """Read a CSV or GeoPackage layer of the schema `layer`; problems go to `log`, None on failure."""
+    file = path / layer.file
+    if not file.exists():
+        log.add(layer.file, f"file not found in {path}", layer=layer.layer)
+        return None
+    if layer.layer is None:
+        try:
+            with open(file, "rb") as fh:
+                fh.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.add(layer.file, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 CSV")
+            return None
+        try:
+            return pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            log.add(layer.file, f"cannot be read as CSV: {exc}")
+            return None
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(file)]
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+        log.add(layer.file, f"cannot be read as a GeoPackage: {exc}")
+        return None
+    if layer.layer not in layers:
+        log.add(layer.file, f"missing layer '{layer.layer}' (layers found: {', '.join(layers) or 'none'})", layer=layer.layer)
+        return None
+    try:
+        return pyogrio.read_dataframe(file, layer=layer.layer)
+    except Exception as exc:  # noqa: BLE001
+        log.add(layer.file, f"cannot read layer: {exc}", layer=layer.layer)
+        return None
+
+
