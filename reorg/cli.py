@@ -1,0 +1,122 @@
+"""Command line: `reorg run`, `reorg validate`, `reorg demo-pack`.
+
+The one place that turns errors into messages and exit codes: 0 done, 2 bad input (a readable
+message naming file, row and field; nothing written), 1 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from ._errors import InputError, ReorgError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reorg", description="Simulate the reorganisation of Vietnam's grassroots health network after the 2025 reform.")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario and write outputs/<name>/")
+    r.add_argument("scenario", help="scenario TOML file")
+    r.add_argument("--geodata", help="geodata pack directory (default: the scenario's, else $REORG_GEODATA)")
+    r.add_argument("--out", default="outputs", help="output root (default: outputs)")
+    r.add_argument("--province", help="new province code, overrides the scenario's")
+    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key, e.g. params.doctor_presence_share=0.9")
+    r.add_argument("--quiet", action="store_true", help="no progress display")
+    v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
+    v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
+    v.add_argument("--province", help="new province code; default: every province")
+    v.add_argument("--roster", help="station roster CSV to check against the province")
+    d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
+    d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
+    return p
+
+
+def cmd_run(args) -> int:
+    from .pipeline import Progress, run, write
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, args.sets, args.province)
+    progress = Progress(enabled=not args.quiet)
+    result = run(scenario, geodata=args.geodata, progress=progress)
+    folder = write(result, args.out, progress=progress)
+    if result.synthetic_roster:
+        print("note: synthetic roster (no roster CSV given): station staff and locations are simulated", file=sys.stderr)
+    print(f"outputs: {folder}")
+    print(f"map: {folder / 'map.html'}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from . import reform as R
+    from .load import load_pack
+    from .params import defaults
+    from .roster import read_roster
+
+    if args.province:
+        provinces = [args.province]
+    else:
+        import pyogrio
+
+        from .load import find_pack
+        from .schema import COMMUNES_AFTER
+
+        path = find_pack(args.geodata)
+        f = path / COMMUNES_AFTER.file
+        if not f.exists():
+            raise InputError(f"file not found in {path}", file=COMMUNES_AFTER.file)
+        provinces = sorted(pyogrio.read_dataframe(f, layer=COMMUNES_AFTER.layer, columns=["province_code"], read_geometry=False)["province_code"].astype(str).unique())
+    errors: list = []
+    for code in provinces:
+        try:
+            pack = load_pack(args.geodata, code)
+            for w in pack.warnings:
+                print(w.format())
+            if args.roster:
+                read_roster(args.roster, R.classify_old_communes(pack, defaults()))
+            print(f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok")
+        except InputError as exc:
+            errors.extend(exc.problems)
+            if len(provinces) == 1 or any(p.file and p.row is None and "not found" in p.message for p in exc.problems):
+                break
+    if errors:
+        seen = set()
+        unique = [p for p in errors if not (p in seen or seen.add(p))]
+        raise InputError(unique)
+    return 0
+
+
+def cmd_demo_pack(args) -> int:
+    from .demo import make_demo_pack
+
+    path = make_demo_pack(Path(args.out))
+    print(f"demo pack: {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"run": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}[args.command]
+    try:
+        return handler(args)
+    except InputError as exc:
+        print(f"reorg {args.command}: bad input, nothing written", file=sys.stderr)
+        for p in exc.problems:
+            if p.severity == "warning":
+                print(p.format(), file=sys.stderr)
+        print(exc.describe(limit=200), file=sys.stderr)
+        return 2
+    except ReorgError as exc:
+        print(f"reorg {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("reorg: interrupted, nothing written", file=sys.stderr)
+        return 130
+    except Exception:  # noqa: BLE001 - the last resort: an internal error, with its traceback for a bug report
+        traceback.print_exc()
+        print(f"reorg {args.command}: internal error (a bug in reorg, not in your input); please report the traceback above", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
