@@ -126,10 +126,6 @@ def load_pack(geodata: str | os.PathLike | None, province: str | None) -> Pack:
     b = V.check_geometry(gpd.GeoDataFrame(b, geometry="geometry", crs=raw["communes_before"].crs), COMMUNES_BEFORE, log, allow_null=True)
     a = V.check_geometry(gpd.GeoDataFrame(a, geometry="geometry", crs=raw["communes_after"].crs), COMMUNES_AFTER, log, allow_null=False)
     d = V.check_geometry(gpd.GeoDataFrame(d, geometry="geometry", crs=raw["districts_before"].crs), DISTRICTS_BEFORE, log, allow_null=False)
-    # a commune needs a polygon or, failing that, a point inside the country box
-    outside = b.index[(b["lon"] < 102) | (b["lon"] > 117.5) | (b["lat"] < 8) | (b["lat"] > 23.5)]
-    for i in outside:
-        log.add(COMMUNES_BEFORE.file, f"point ({b.at[i, 'lon']}, {b.at[i, 'lat']}) lies outside Vietnam (lon 102-117.5, lat 8-23.5): are lon and lat swapped?", layer=COMMUNES_BEFORE.layer, row=V.row_number(COMMUNES_BEFORE, i), field="lon", code=b.at[i, "commune_code"])
     m = _population_shares(m, log)
     log.raise_if_errors()
 

@@ -41,6 +41,10 @@ class Layer:
 
 
 CRS = "EPSG:4326"
+# longitude/latitude box of Vietnam, islands included (Trường Sa, Hoàng Sa, Bạch Long Vĩ)
+VN_LON = (102.0, 117.5)
+VN_LAT = (7.5, 23.5)
+LONLAT_PAIRS = (("lon", "lat"), ("admin_lon", "admin_lat"))
 
 COMMUNES_BEFORE = Layer(
     key="communes_before",
@@ -60,8 +64,8 @@ COMMUNES_BEFORE = Layer(
         Column("new_province_code", "code", width=2, description="province of 1 July 2025"),
         Column("pop_2019", "int", "persons", "2019 census rolled forward", minimum=0),
         Column("area_km2", "float", "km²", "polygon area, EPSG:6933", minimum=0, nullable=True),
-        Column("lon", "float", "degrees", "point for every unit", minimum=-180, maximum=180),
-        Column("lat", "float", "degrees", "point for every unit", minimum=-90, maximum=90),
+        Column("lon", "float", "degrees", "point for every unit (inside Vietnam)"),
+        Column("lat", "float", "degrees", "point for every unit (inside Vietnam)"),
     ),
 )
 
@@ -80,8 +84,8 @@ COMMUNES_AFTER = Layer(
         Column("pop_2019", "int", "persons", minimum=0),
         Column("area_km2", "float", "km²", minimum=0),
         Column("n_old_communes", "int", minimum=0),
-        Column("admin_lon", "float", "degrees", minimum=-180, maximum=180),
-        Column("admin_lat", "float", "degrees", minimum=-90, maximum=90),
+        Column("admin_lon", "float", "degrees", "point of the unit (inside Vietnam)"),
+        Column("admin_lat", "float", "degrees", "point of the unit (inside Vietnam)"),
     ),
 )
 
@@ -139,8 +143,8 @@ ROSTER = Layer(
     key_column="station_code",
     columns=(
         Column("station_code", "code", width=5, description="the station's old commune code (GSO, 30 June 2025)"),
-        Column("lon", "float", "degrees", "station longitude (WGS 84)", minimum=102.0, maximum=117.5),
-        Column("lat", "float", "degrees", "station latitude (WGS 84)", minimum=8.0, maximum=23.5),
+        Column("lon", "float", "degrees", "station longitude (WGS 84, inside Vietnam)"),
+        Column("lat", "float", "degrees", "station latitude (WGS 84, inside Vietnam)"),
         Column("facility_score", "float", "0..1", "condition of building and equipment, 1 = best", minimum=0, maximum=1),
         *(Column(c, "int", "persons", f"{c.replace('_', ' ')}s on the payroll", minimum=0) for c in CADRES),
         Column("region", "text", "-", "staffing region I, II or III (optional; derived when absent)", required=False),

@@ -15,7 +15,7 @@ import pyogrio
 import shapely
 
 from ._errors import ProblemLog
-from .schema import CRS, Layer
+from .schema import CRS, LONLAT_PAIRS, VN_LAT, VN_LON, Layer
 
 MAX_PER_FIELD = 20  # problems listed per (file, field) before they are summarised
 
@@ -85,6 +85,9 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         else:
             if not col.nullable and col.required:
                 _limited(log, layer, col.name, df.index[blank], lambda i: "empty value", key=key)
+    for lon_col, lat_col in LONLAT_PAIRS:
+        if lon_col in present and lat_col in present:
+            _check_lonlat(out, layer, log, lon_col, lat_col, key)
     if layer.key_column in present:
         dup = df.index[df[layer.key_column].duplicated(keep="first")]
         first = {}
@@ -93,6 +96,24 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         _limited(log, layer, layer.key_column, dup,
                  lambda i: f"duplicate code {df.at[i, layer.key_column]} (first at row {row_number(layer, first[df.at[i, layer.key_column]])})")
     return out
+
+
+def _inside(lon, lat):
+    return (lon >= VN_LON[0]) & (lon <= VN_LON[1]) & (lat >= VN_LAT[0]) & (lat <= VN_LAT[1])
+
+
+def _check_lonlat(df, layer: Layer, log: ProblemLog, lon_col: str, lat_col: str, key) -> None:
+    """Points must lie in Vietnam's box; say so when swapping longitude and latitude would fix it."""
+    lon = pd.to_numeric(df[lon_col], errors="coerce")
+    lat = pd.to_numeric(df[lat_col], errors="coerce")
+    known = lon.notna() & lat.notna()
+    bad = df.index[known & ~_inside(lon, lat)]
+
+    def message(i):
+        hint = ": longitude and latitude look swapped" if _inside(lat[i], lon[i]) else ""
+        return f"point ({lon[i]:g}, {lat[i]:g}) lies outside Vietnam (lon {VN_LON[0]:g}-{VN_LON[1]:g}, lat {VN_LAT[0]:g}-{VN_LAT[1]:g}){hint}"
+
+    _limited(log, layer, lon_col, bad, message, key=key)
 
 
 def check_geometry(gdf, layer: Layer, log: ProblemLog, *, allow_null: bool, rows=None):

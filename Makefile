@@ -1,0 +1,34 @@
+# make run  : create .venv if missing, install, generate the demo pack if missing, run the demo scenario
+# make test : create .venv if missing, install, run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install system-deps bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+geodata/demo/SYNTHETIC: | $(STAMP)
+	$(PY) -m reorg demo-pack --out geodata/demo
+
+run: $(STAMP) geodata/demo/SYNTHETIC
+	$(PY) -m reorg run scenarios/demo.toml
+
+system-deps:
+	bash .ci/system-deps.sh
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -ra
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf outputs/demo geodata/demo .pytest_cache

@@ -1,0 +1,124 @@
+"""End-to-end runs on the real pack: the official merger of a real province, measured and reported."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from conftest import ROOT, run_cli
+from reorg.schema import CADRES
+
+EXPECTED = {  # DOMAIN.md Appendix A / MANIFEST section 7: old -> new communes, old districts
+    "nghe_an_official": ("40", 412, 130, 20),
+    "lao_cai_official": ("15", 319, 99, 18),
+    "gia_lai_official": ("52", 373, 135, 28),
+}
+FILES = ["map.html", "report.html", "report.md", "summary.json", "decisions.gpkg", "stations.csv", "communes_after.csv",
+         "centres.csv", "indicators.csv", "staff_moves.csv", "travel_minutes.csv"]
+REQUIRED_INDICATORS = ["pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre",
+                       "pop_share_within_30min", "pop_share_within_60min", "main_stations_with_doctor_share",
+                       "stations_meeting_norm_share", "staff_shortfall_total", "doctors_per_10k", "gini_minutes_nearest_facility"]
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_official_merger_counts(official_runs, name):
+    folder, s = official_runs[name]
+    code, n_old, n_new, n_districts = EXPECTED[name]
+    assert s["province"]["code"] == code
+    c = s["counts"]
+    assert (c["old_communes"], c["new_communes"], c["stations"]) == (n_old, n_new, n_old)
+    assert c["main_stations"] == n_new, "every new commune has exactly one main station"
+    assert c["point_stations"] == n_old - n_new and c["closed_stations"] == 0, "keep_all: every other old station is a point"
+    assert c["regional_centres"] == n_districts, "one regional centre per old district"
+    for f in FILES:
+        assert (folder / f).stat().st_size > 0, f
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_staff_conserved_and_indicators_plausible(official_runs, name):
+    _, s = official_runs[name]
+    assert s["staff"]["before"] == s["staff"]["after"], "staff stay where they are: totals equal before and after"
+    assert s["staff"]["moved"] == s["staff"]["hired"] == s["staff"]["lost"] == 0
+    for when in ("before", "after"):
+        ind = s["indicators"][when]
+        for k in REQUIRED_INDICATORS:
+            assert ind[k] is not None, (when, k)
+        for k in ("pop_share_within_30min", "pop_share_within_60min", "main_stations_with_doctor_share", "stations_meeting_norm_share", "gini_minutes_nearest_facility"):
+            assert 0.0 <= ind[k] <= 1.0, (when, k, ind[k])
+        assert 0 < ind["pop_minutes_nearest_facility"] < 60
+        assert ind["pop_minutes_nearest_facility"] <= ind["pop_minutes_main_station"] + 1e-9
+        assert 5 < ind["pop_minutes_regional_centre"] < 180
+        assert 0 < ind["doctors_per_10k"] < 20
+    b, a = s["indicators"]["before"], s["indicators"]["after"]
+    # keep_all keeps every site open: nearest-facility access is unchanged, the main station is farther
+    assert a["pop_minutes_nearest_facility"] == pytest.approx(b["pop_minutes_nearest_facility"])
+    assert a["pop_minutes_main_station"] > b["pop_minutes_main_station"]
+    assert s["synthetic_roster"] is True and s["solver"] == [] and set(s["timings"]) >= {"load", "network", "measure"}
+
+
+def test_every_output_says_the_roster_is_synthetic(official_runs):
+    folder, s = official_runs["nghe_an_official"]
+    assert s["synthetic_roster"] is True
+    assert "Synthetic roster" in (folder / "report.md").read_text(encoding="utf-8")
+    assert "Synthetic roster" in (folder / "report.html").read_text(encoding="utf-8")
+    assert "Synthetic roster" in (folder / "map.html").read_text(encoding="utf-8")
+
+
+def test_decisions_gpkg_layers(official_runs):
+    folder, s = official_runs["nghe_an_official"]
+    layers = dict(pyogrio.list_layers(folder / "decisions.gpkg"))
+    assert set(layers) >= {"stations", "communes_after", "catchments", "staff_moves"}
+    st = gpd.read_file(folder / "decisions.gpkg", layer="stations")
+    assert len(st) == 412 and st.geometry.geom_type.eq("Point").all()
+    for col in ["station_code", "old_commune_code", "new_commune_code", "role"] + [f"{c}_{w}" for c in CADRES for w in ("before", "after")]:
+        assert col in st.columns, col
+    assert st.groupby("new_commune_code")["role"].apply(lambda r: (r == "main").sum()).eq(1).all()
+    com = gpd.read_file(folder / "decisions.gpkg", layer="communes_after")
+    assert len(com) == 130 and com["main_station_code"].isin(st["station_code"]).all()
+    assert {"new_commune_code", "main_station_code", "centre_code"} <= set(com.columns)
+    cat = gpd.read_file(folder / "decisions.gpkg", layer="catchments")
+    assert cat["population"].sum() == pytest.approx(s["indicators"]["after"]["population"], rel=1e-6)
+
+
+def test_main_station_is_the_most_convenient(official_runs):
+    """MoH rule: within each new commune, no other station has fewer population-weighted minutes."""
+    folder, _ = official_runs["lao_cai_official"]
+    tm = pd.read_csv(folder / "travel_minutes.csv", dtype={"demand_code": str, "new_commune_code": str, "facility_code": str})
+    st = tm[tm["facility_kind"] == "station"]
+    w = st.assign(pm=st["population"] * st["minutes"]).groupby(["new_commune_code", "facility_code"])["pm"].sum()
+    pop = st.drop_duplicates(["demand_code", "new_commune_code"]).groupby("new_commune_code")["population"].sum()
+    mean = (w / pop.reindex(w.index.get_level_values(0)).to_numpy()).round(1)
+    com = pd.read_csv(folder / "communes_after.csv", dtype=str).set_index("new_commune_code")
+    for nc, grp in mean.groupby(level=0):
+        chosen = com.at[nc, "main_station_code"]
+        assert grp.loc[(nc, chosen)] <= grp.min() + 1e-9, nc
+
+
+def test_population_conserved_with_split_communes(tmp_path, geodata):
+    """Hải Phòng (31) has split old communes and a special zone without predecessor (Bạch Long Vĩ)."""
+    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--province", "31", "--set", "name=hai_phong",
+                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    assert rc == 0
+    s = json.loads((tmp_path / "hai_phong" / "summary.json").read_text(encoding="utf-8"))
+    assert s["counts"]["new_communes"] == 114 and s["counts"]["main_stations"] == 114
+    assert s["counts"]["split_old_communes"] > 0 and s["counts"]["special_zone_stations"] == 1
+    after = gpd.read_file(geodata / "vn_communes_after_2025-07.gpkg", where="province_code = '31'")
+    assert s["indicators"]["after"]["population"] == pytest.approx(after["pop_2019"].sum(), abs=5)
+    assert any(f["minutes"] > 0 for f in s["network"]["ferry_links"]), "islands are joined by a ferry link"
+
+
+@pytest.mark.parametrize("province", ["22", "12"])
+def test_any_other_province_runs(tmp_path, geodata, province):
+    rc = run_cli("run", str(ROOT / "scenarios" / "nghe_an_official.toml"), "--province", province, "--set", f"name=p{province}",
+                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    assert rc == 0
+    s = json.loads((tmp_path / f"p{province}" / "summary.json").read_text(encoding="utf-8"))
+    assert s["counts"]["main_stations"] == s["counts"]["new_communes"] > 0
+
+
+def test_validate_real_province_ok(geodata, capsys):
+    assert run_cli("validate", "--geodata", str(geodata), "--province", "40") == 0
+    assert "412 old communes -> 130 new communes" in capsys.readouterr().out
