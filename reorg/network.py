@@ -53,6 +53,8 @@ class Network:
     centre_codes: list[str]
     station_minutes: np.ndarray
     centre_minutes: np.ndarray
+    station_station: np.ndarray | None = None  # minutes between stations (ns x ns), for staff moves
+    centre_station: np.ndarray | None = None   # minutes from centres to stations (nc x ns), for rotation
     ferry_links: list[dict] = field(default_factory=list)
     n_components_before_ferries: int = 1
 
@@ -163,8 +165,10 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     dcols = np.array([index[x] for x in demand_node])
     door = dist[:, dcols].T + access[:, None]
     ns = len(station_codes)
+    fac = dist[:, np.array(sources, dtype=int)] if sources else np.zeros((0, 0))
     return Network(graph=G, access_minutes=access, station_codes=station_codes, centre_codes=centre_codes,
-                   station_minutes=door[:, :ns], centre_minutes=door[:, ns:], ferry_links=ferry_links,
+                   station_minutes=door[:, :ns], centre_minutes=door[:, ns:],
+                   station_station=fac[:ns, :ns], centre_station=fac[ns:, :ns], ferry_links=ferry_links,
                    n_components_before_ferries=n_comp)
 
 

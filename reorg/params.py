@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import InputError, Problem
+from .schema import CADRES
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Param:
     confidence: str  # H / M / L
     minimum: float | None = None
     maximum: float | None = None
+    choices: tuple | None = None
 
 
 _P = Param
@@ -58,6 +60,22 @@ PARAMETERS: tuple[Param, ...] = (
     _P("season_speed_factor", 1.0, "multiplier", "multiplies every road speed; 0.7 models the rainy season", "DOMAIN 1H (rainy-season factor 0.7)", "L", 0.05, 2),
     _P("ferry_speed_kmh", 5.0, "km/h", "speed of the ferry links that join islands to the mainland graph", "DOMAIN 1H [S50] (geohealthaccess ferry default)", "H", 0.5, 100),
     _P("circuity_factor", 1.3, "ratio", "road distance / straight-line distance", "assumption (not in DOMAIN.md; common literature range 1.2-1.4)", "L", 1, 3),
+    # --- optimisation models (MODEL.md section 4; DOMAIN.md 1C, 1D, 1F, 1H) ---
+    _P("mip_solver", "SCIP", "-", "OR-Tools MIP backend for the three models (SCIP, HIGHS or CBC); benchmarks/RESULTS.md compares them", "technical", "-", choices=("SCIP", "HIGHS", "CBC")),
+    _P("solver_time_limit_s", 30.0, "s", "time limit of each solve; at the limit the best plan found and its gap are reported", "technical", "-", 1, 3600),
+    _P("main_facility_weight_minutes", 5.0, "min per resident per unit of score", "station roles: a main site with facility score 1 instead of 0 is worth this many minutes of travel for every resident (MoH rule: most convenient location and best facilities, DOMAIN 1C [S4])", "assumption (the rule gives no weights)", "L", 0, 120),
+    _P("point_keep_cost_person_minutes", 20000.0, "person-minutes", "station roles (optimise): a point stays open only if it saves its residents more than this (one trip each)", "assumption (DOMAIN 1C: provinces kept most points; no national rule)", "L", 0, None),
+    _P("max_minutes_nearest_facility", 60.0, "min", "station roles (optimise): nobody may be farther than this from an open site of their commune, where some site is that close", "assumption (DOMAIN 1F: no national travel-time standard was found)", "L", 1, 1440),
+    _P("points_budget", -1, "points", "station roles (optimise): most points kept in the province; -1 = no budget", "scenario choice (DOMAIN 1C: Sơn La kept 125 points for 75 stations)", "L", -1, None),
+    _P("doctor_shortfall_weight", 10.0, "staff per doctor", "staff placement: one doctor missing at a main station weighs as this many staff missing from a norm (doctors first)", "assumption (MODEL 4.2: doctors weigh most)", "L", 1, 1000),
+    _P("max_move_minutes", 60.0, "min", "staff placement: longest move between stations (travel minutes)", "assumption", "L", 0, 1440),
+    _P("move_candidates", 15, "stations", "staff placement: each station may send staff to its this many nearest open stations within the limit (and to every site of its commune when it closes)", "technical (model size)", "-", 1, 1000),
+    _P("rotation_doctors_per_centre", 0, "doctors", "staff placement: doctors each regional centre may rotate to stations (MoH letter 5851/BYT-TCCB; Nghệ An plan)", "DOMAIN 1C [S44]", "M", 0, 100),
+    *(_P(f"attrition_{c}", 0.0, "share", f"staff placement: share of {c.replace('_', ' ')}s lost before placement (seeded draw), e.g. to the private sector", "scenario choice", "-", 0, 1) for c in CADRES),
+    *(_P(f"hires_{c}", 0, "persons", f"staff placement: new {c.replace('_', ' ')}s hired and placed by the model", "scenario choice", "-", 0, 100000) for c in CADRES),
+    _P("capacity_penalty_per_person", 120.0, "person-minutes per person", "catchments: cost of each resident above a centre's capacity (soft capacity)", "assumption", "L", 0, None),
+    _P("centres_kept", -1, "centres", "catchments: number of regional centres kept; -1 = all", "scenario choice (DOMAIN 1C: HCMC dissolved its bed-less centres)", "M", -1, None),
+    _P("contiguous_catchments", False, "bool", "catchments: every centre's catchment is one connected piece", "scenario choice", "-"),
     _P("adjacency_tolerance_m", 200.0, "m", "two communes are neighbours when their polygons come within this distance (the pack's polygons leave slivers, MANIFEST section 8)", "technical, from the pack's measured gaps", "L", 0, 5000),
 )
 
@@ -79,9 +97,16 @@ def resolve(overrides: dict[str, Any] | None, *, file: str = "scenario") -> dict
             problems.append(Problem(file=file, field=f"params.{key}", message=f"unknown parameter{sugg}"))
             continue
         p = BY_NAME[key]
-        if isinstance(p.default, str):
+        if isinstance(p.default, bool):
+            if not isinstance(value, bool):
+                problems.append(Problem(file=file, field=f"params.{key}", message=f"expected true or false, got {value!r}"))
+                continue
+        elif isinstance(p.default, str):
             if not isinstance(value, str):
                 problems.append(Problem(file=file, field=f"params.{key}", message=f"expected text, got {value!r}"))
+                continue
+            if p.choices and value not in p.choices:
+                problems.append(Problem(file=file, field=f"params.{key}", message=f"'{value}' is not one of {', '.join(p.choices)}"))
                 continue
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -18,7 +18,7 @@ from . import reform as R
 from . import roster as RO
 from .load import Pack, load_pack
 from .measure import Measures, measure
-from .optimise.baseline import baseline_plan
+from .optimise.decide import decide
 from .optimise.plan import Plan
 from .scenario import Scenario
 
@@ -97,7 +97,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("network"):
         net = N.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
-        plan = baseline_plan(reformed, stations, centres, net)
+        plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed)
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
     return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,

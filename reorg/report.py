@@ -233,17 +233,22 @@ def travel_table(result) -> pd.DataFrame:
     d = r.reformed.demand
     S, C = r.network.station_minutes, r.network.centre_minutes
     st_new = r.stations["new_code"].reindex(r.network.station_codes).to_numpy()
-    rows = []
-    for i in range(len(d)):
-        nc = d.at[i, "new_code"]
-        for j in np.flatnonzero(st_new == nc):
-            rows.append((d.at[i, "old_code"], nc, r.network.station_codes[j], "station", d.at[i, "population"], S[i, j]))
-        for j, cc in enumerate(r.network.centre_codes):
-            rows.append((d.at[i, "old_code"], nc, cc, "centre", d.at[i, "population"], C[i, j]))
-    t = pd.DataFrame(rows, columns=["demand_code", "new_commune_code", "facility_code", "facility_kind", "population", "minutes"])
-    t["population"] = t["population"].round(1)
-    t["minutes"] = t["minutes"].round(2)
-    return t
+    di, sj = np.nonzero(d["new_code"].to_numpy()[:, None] == st_new[None, :])
+    nc = len(r.network.centre_codes)
+    ci = np.repeat(np.arange(len(d)), nc)
+    cj = np.tile(np.arange(nc), len(d))
+    scodes = np.asarray(r.network.station_codes, dtype=object)
+    ccodes = np.asarray(r.network.centre_codes, dtype=object)
+    t = pd.DataFrame({
+        "demand_code": np.r_[d["old_code"].to_numpy()[di], d["old_code"].to_numpy()[ci]],
+        "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
+        "facility_code": np.r_[scodes[sj], ccodes[cj]],
+        "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],
+        "population": np.r_[d["population"].to_numpy()[di], d["population"].to_numpy()[ci]].round(1),
+        "minutes": np.r_[S[di, sj], C[ci, cj]].round(2),
+        "_order": np.r_[di, ci],
+    })
+    return t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- report text

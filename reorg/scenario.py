@@ -10,9 +10,10 @@ Keys (all optional except `province` unless given on the command line):
     seed = 20250701               # seed of every random draw (synthetic roster, attrition)
 
     [policy]
-    station_roles = "keep_all"          # keep_all
-    catchments = "largest_district"     # largest_district
-    staff = "stay"                      # stay
+    station_roles = "keep_all"          # keep_all | optimise (close points that add little access)
+    main_station = "moh_rule"           # moh_rule (least minutes, then facilities) | optimise (roles model)
+    catchments = "largest_district"     # largest_district | optimise (catchment model)
+    staff = "stay"                      # stay | optimise (staff placement model)
 
     [params]                      # any parameter of reorg.params by name, e.g.
     doctor_presence_share = 0.9
@@ -32,10 +33,11 @@ from typing import Any
 from . import params as P
 from ._errors import InputError, Problem
 
-POLICIES = {
-    "station_roles": ("keep_all",),
-    "catchments": ("largest_district",),
-    "staff": ("stay",),
+POLICIES = {  # first value = default
+    "station_roles": ("keep_all", "optimise"),
+    "main_station": ("moh_rule", "optimise"),
+    "catchments": ("largest_district", "optimise"),
+    "staff": ("stay", "optimise"),
 }
 MAP_INDICATORS = ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after", "staff_per_1000", "gap_after")
 TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "policy": dict, "params": dict, "map": dict}
@@ -134,10 +136,11 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
             mp[key] = value
     if problems:
         raise InputError(problems)
-    try:
-        values = P.resolve(data.get("params") or {}, file=file)
-    except InputError as exc:
-        raise exc
+    values = P.resolve(data.get("params") or {}, file=file)
+    if policy["staff"] != "optimise":
+        hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
+        if hires:
+            raise InputError(Problem(file=file, field=f"params.{hires[0]}", message="hires are placed by the staff model: set policy.staff = \"optimise\""))
     name = data.get("name") or (Path(path).stem if path else f"province_{data.get('province', 'x')}")
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)"))

@@ -81,7 +81,7 @@ def test_params_reject_unknown_and_out_of_range():
 
 def test_every_parameter_is_documented():
     for p in P.PARAMETERS:
-        assert p.unit and p.description and p.source and p.confidence in {"H", "M", "L", "H/L", "M/L"}, p.name
+        assert p.unit and p.description and p.source and p.confidence in {"H", "M", "L", "H/L", "M/L", "-"}, p.name
 
 
 def test_scenario_set_overrides(tmp_path):

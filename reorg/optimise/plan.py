@@ -26,3 +26,7 @@ class Plan:
     moves: pd.DataFrame
     rules: dict[str, str]
     solver: list[dict] = field(default_factory=list)
+    hired: dict[str, int] = field(default_factory=dict)
+    lost: dict[str, int] = field(default_factory=dict)
+    diagnoses: list[dict] = field(default_factory=list)
+    explain: dict[str, pd.DataFrame] = field(default_factory=dict)

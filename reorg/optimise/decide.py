@@ -1,0 +1,129 @@
+"""The optimise stage: the baseline rules, replaced model by model as the scenario's policy asks.
+
+policy.station_roles: keep_all | optimise      policy.main_station: moh_rule | optimise
+policy.staff: stay | optimise                  policy.catchments: largest_district | optimise
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..rules import staff_norms
+from ..schema import CADRES
+from . import catchments as CM
+from . import roles as RM
+from . import staff as SM
+from .baseline import baseline_plan
+from .plan import Plan
+
+
+def served_population(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, roles: pd.Series, main: pd.Series) -> pd.Series:
+    """Residents for whom each open site is the nearest open site of their new commune."""
+    open_ = roles.reindex(stations.index).to_numpy() != "closed"
+    same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    m = np.where(same & open_[None, :], minutes, np.inf)
+    best = np.argmin(m, axis=1)
+    none = ~np.isfinite(m[np.arange(len(m)), best])
+    if none.any():
+        col = {c: j for j, c in enumerate(stations.index)}
+        best[none] = main.reindex(demand.loc[none, "new_code"]).map(col).to_numpy()
+    pop = np.bincount(best, weights=demand["population"].to_numpy(), minlength=len(stations))
+    return pd.Series(pop, index=stations.index)
+
+
+def site_norms(demand, stations, minutes, roles, main, params) -> pd.Series:
+    served = served_population(demand, stations, minutes, roles, main)
+    norms = staff_norms(served.to_numpy(), stations["region"].to_numpy(), params)
+    return pd.Series(np.where(roles.reindex(stations.index).to_numpy() != "closed", norms, 0), index=stations.index)
+
+
+def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params: dict, policy: dict, seed: int) -> Plan:
+    demand = reformed.demand
+    st = stations.loc[net.station_codes]
+    S = net.station_minutes
+    plan = baseline_plan(reformed, st, centres, net)
+    base_roles, base_main = plan.roles.copy(), plan.main_station.copy()
+
+    # --- station roles
+    if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
+        roles, main, recs, diag = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
+                                                    baseline_roles=base_roles, baseline_main=base_main, seed=seed)
+        plan.roles, plan.main_station = roles.reindex(st.index), main.reindex(reformed.new.index)
+        plan.solver += recs
+        if diag:
+            plan.diagnoses.append(diag)
+        plan.rules["station_roles"] = (f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
+                                       "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept")
+        plan.explain["points"] = RM.point_savings(demand, st, S, plan.roles)
+    # --- staff
+    norms = site_norms(demand, st, S, plan.roles, plan.main_station, params)
+    if policy["staff"] == "optimise":
+        staff_after, moves, recs, info = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed)
+        base_staff, _ = SM.apply_attrition(st[list(CADRES)], params, seed)
+        for rec in recs:
+            rec["baseline_objective"] = None
+        recs[0]["baseline_objective"] = SM.shortfall_terms(base_staff, plan.roles, norms, params)["weighted_shortfall"]
+        if "terms" in info:
+            for rec in recs:
+                rec["terms"] = info["terms"]
+        plan.solver += recs
+        plan.staff_after, plan.moves = staff_after, moves
+        plan.lost, plan.hired = info["lost"], {c: int(params[f"hires_{c}"]) for c in CADRES}
+        plan.rules["staff"] = ("staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
+                               f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
+                               f"moves of at most {params['max_move_minutes']:g} min")
+        short = SM.shortfall_terms(staff_after, plan.roles, norms, params)
+        if short["doctor_shortfall"] > 0:
+            r = np.where(plan.roles.reindex(staff_after.index) == "main", params["doctors_min_main_station"], 0)
+            lacking = staff_after.index[(staff_after["doctor"].to_numpy() < r)]
+            communes = sorted(set(st.loc[lacking, "new_code"]))
+            avail = int(staff_after["doctor"].sum())
+            need = int(params["doctors_min_main_station"]) * int((plan.roles == "main").sum())
+            plan.diagnoses.append({
+                "model": "staff_placement", "rule": "doctors_min_main_station",
+                "message": (f"doctors_min_main_station = {params['doctors_min_main_station']} cannot be met at every main station: "
+                            f"{need} doctors needed at main stations, {avail} doctors in the province's stations after the plan "
+                            f"(moves limited to {params['max_move_minutes']:g} min); {int(short['doctor_shortfall'])} doctors missing "
+                            f"at {len(communes)} main stations. The plan shown is the nearest feasible one: the least shortfall."),
+                "doctor_shortfall": short["doctor_shortfall"], "communes": communes,
+            })
+    else:
+        staff_after, lost = SM.apply_attrition(st[list(CADRES)], params, seed)
+        # staff of a closed station join the main station of its commune
+        for s in plan.roles.index[plan.roles == "closed"]:
+            target = plan.main_station[st.at[s, "new_code"]]
+            staff_after.loc[target] += staff_after.loc[s]
+            staff_after.loc[s] = 0
+        plan.staff_after, plan.lost = staff_after, lost
+    # --- catchments
+    A, P = CM.instance(demand, net.centre_minutes, net.centre_codes, reformed.new.index)
+    cap = centres["capacity"].reindex(net.centre_codes).to_numpy(dtype=float)
+    cidx = {c: k for k, c in enumerate(net.centre_codes)}
+    base_assign = plan.centre_of.reindex(reformed.new.index).map(cidx).to_numpy()
+    if policy["catchments"] == "optimise":
+        host = _centre_hosts(reformed, centres, net, st)
+        neigh = CM.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
+        assign, rec = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh)
+        rec["baseline_objective"] = CM.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
+        plan.solver.append(rec)
+        if assign is None:
+            assign = base_assign
+        new_centre = pd.Series(np.asarray(net.centre_codes, dtype=object)[assign], index=reformed.new.index)
+        changed = new_centre != plan.centre_of
+        ex = pd.DataFrame({"new_code": reformed.new.index, "centre_before": plan.centre_of.to_numpy(), "centre_after": new_centre.to_numpy(),
+                           "population": P, "minutes_before": A[np.arange(len(P)), base_assign] / np.maximum(P, 1e-9),
+                           "minutes_after": A[np.arange(len(P)), assign] / np.maximum(P, 1e-9)})
+        ex["minutes_gained"] = ex["minutes_before"] - ex["minutes_after"]
+        plan.explain["catchments"] = ex[changed.to_numpy()].reset_index(drop=True)
+        plan.centre_of = new_centre
+        plan.rules["catchments"] = ("catchment model: least person-minutes to the regional centre plus a penalty per resident above capacity"
+                                    + ("; catchments contiguous" if params["contiguous_catchments"] else "")
+                                    + (f"; {params['centres_kept']} centres kept" if params["centres_kept"] >= 0 else ""))
+    return plan
+
+
+def _centre_hosts(reformed, centres, net, st) -> np.ndarray:
+    """Commune position of each centre's seat (the new commune its host old commune's station is in)."""
+    pos = {c: i for i, c in enumerate(reformed.new.index)}
+    host_new = st.set_index("old_code")["new_code"]
+    return np.array([pos[host_new[centres.at[k, "host_old_code"]]] for k in net.centre_codes])

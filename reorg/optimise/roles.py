@@ -1,0 +1,176 @@
+"""Station roles model (MODEL.md 4.1): one main station per new commune; every other station a
+point or closed.
+
+Formulation (a facility-location MIP, solved with OR-Tools' SCIP backend by default):
+
+Sets
+    C: new communes; S(c): stations of commune c; D(c): demand parts (old commune pieces) of c.
+Data
+    p_d: residents of part d; t_ds: door-to-door minutes from d to s; P_c = sum of p_d over D(c);
+    f_s in [0, 1]: facility score; w: `main_facility_weight_minutes` (minutes per resident per unit
+    of facility score); k: `point_keep_cost_person_minutes`; T: `max_minutes_nearest_facility`;
+    B: `points_budget` (-1 = none). A(d) = {s in S(c): t_ds <= T}, or the nearest station of d when
+    none is that close (such parts are reported).
+Variables
+    y_s in {0,1} station s stays open; m_s in {0,1} s is the main station; x_ds in [0,1] part d uses
+    s as its nearest open site (integral once y is fixed).
+Objective (person-minutes)
+    min  sum_d p_d sum_{s in A(d)} t_ds x_ds               [nearest_minutes]
+       + sum_c sum_{s in S(c)} (sum_{d in D(c)} p_d t_ds) m_s [main_minutes]
+       - w sum_c P_c sum_{s in S(c)} f_s m_s                [facility_bonus]
+       + k sum_s (y_s - m_s)                                 [point_cost]
+Constraints
+    sum_{s in S(c)} m_s = 1 (c in C);  m_s <= y_s;  sum_{s in A(d)} x_ds = 1 (d);  x_ds <= y_s;
+    policy keep_all: y_s = 1 for all s;  budget: sum_s (y_s - m_s) <= B when B >= 0;
+    main rule "moh_rule": m fixed to the MoH rule's choice (baseline.choose_main_stations).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputError, Problem
+from . import _mip
+
+
+def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict):
+    col = {c: j for j, c in enumerate(stations.index)}
+    T = params["max_minutes_nearest_facility"]
+    parts, beyond = [], []
+    for new_code, grp in demand.groupby("new_code", sort=True):
+        members = list(stations.index[stations["new_code"] == new_code])
+        cols = np.array([col[s] for s in members])
+        for i in grp.index:
+            t = minutes[i, cols]
+            allowed = [members[k] for k in np.flatnonzero(t <= T)]
+            if not allowed:
+                allowed = [members[int(np.argmin(t))]]
+                beyond.append((i, new_code, float(t.min())))
+            parts.append((i, new_code, allowed))
+    return col, parts, beyond
+
+
+def objective_terms(demand, stations, minutes, params, roles: pd.Series, main: pd.Series) -> dict:
+    """The model's objective, term by term, for any plan (used to compare with the baseline)."""
+    col = {c: j for j, c in enumerate(stations.index)}
+    pop = demand["population"].to_numpy()
+    open_ = roles.reindex(stations.index).to_numpy() != "closed"
+    same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    near = np.where(same & open_[None, :], minutes, np.inf).min(axis=1)
+    mains = main.reindex(demand["new_code"]).map(col).to_numpy()
+    main_min = minutes[np.arange(len(demand)), mains]
+    pc = demand.groupby("new_code")["population"].sum()
+    score = stations["facility_score"]
+    bonus = params["main_facility_weight_minutes"] * float(sum(pc[c] * score[s] for c, s in main.items()))
+    points = int(((roles == "point")).sum())
+    terms = {"nearest_minutes": float(pop @ near), "main_minutes": float(pop @ main_min), "facility_bonus": -bonus,
+             "point_cost": params["point_keep_cost_person_minutes"] * points}
+    terms["total"] = sum(terms.values())
+    return terms
+
+
+def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict, *, policy: str,
+                main_rule: str, fixed_main: pd.Series | None, seed: int, budget: int | None = None, minimise_points: bool = False):
+    """Solve the roles model; returns (roles, main, record, beyond_limit)."""
+    col, parts, beyond = _instance(demand, stations, minutes, params)
+    solver = _mip.new_solver(params["mip_solver"], seed)
+    codes = list(stations.index)
+    y = {s: solver.BoolVar(f"y_{s}") for s in codes}
+    m = {s: solver.BoolVar(f"m_{s}") for s in codes}
+    pop = demand["population"]
+    obj_near, obj_main, obj_bonus = [], [], []
+    for new_code, members in stations.groupby("new_code").groups.items():
+        members = list(members)
+        solver.Add(sum(m[s] for s in members) == 1)
+        rows = demand.index[demand["new_code"] == new_code].to_numpy()
+        pc = float(pop.loc[rows].sum())
+        for s in members:
+            solver.Add(m[s] <= y[s])
+            wmin = float(pop.loc[rows].to_numpy() @ minutes[rows, col[s]])
+            obj_main.append(wmin * m[s])
+            obj_bonus.append(params["main_facility_weight_minutes"] * pc * float(stations.at[s, "facility_score"]) * m[s])
+    for i, new_code, allowed in parts:
+        xs = {s: solver.NumVar(0, 1, f"x_{i}_{s}") for s in allowed}
+        solver.Add(sum(xs.values()) == 1)
+        for s, v in xs.items():
+            solver.Add(v <= y[s])
+            obj_near.append(float(pop.loc[i] * minutes[i, col[s]]) * v)
+    if policy == "keep_all":
+        for s in codes:
+            solver.Add(y[s] == 1)
+    if main_rule == "moh_rule" and fixed_main is not None:
+        for c, s in fixed_main.items():
+            if s in m:
+                solver.Add(m[s] == 1)
+    points = sum(y[s] - m[s] for s in codes)
+    B = params["points_budget"] if budget is None else budget
+    if B is not None and B >= 0 and policy != "keep_all":
+        solver.Add(points <= B)
+    if minimise_points:
+        solver.Minimize(points)
+    else:
+        solver.Minimize(sum(obj_near) + sum(obj_main) - sum(obj_bonus) + params["point_keep_cost_person_minutes"] * points)
+    rec = _mip.solve(solver, model="station_roles", time_limit_s=params["solver_time_limit_s"], seed=seed)
+    if not rec["has_plan"]:
+        return None, None, rec, beyond
+    roles = pd.Series({s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes}, name="role")
+    main = roles[roles == "main"].index.to_series(index=stations.loc[roles[roles == "main"].index, "new_code"].to_numpy())
+    return roles, main, rec, beyond
+
+
+def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule: str, baseline_roles, baseline_main, seed: int):
+    """Roles with a diagnosis when the rules cannot all hold (budget below what the travel limit needs).
+
+    Returns (roles, main, records, diagnosis) where diagnosis is None or a dict naming the rule,
+    the communes concerned and the nearest feasible plan's figures.
+    """
+    records, diagnosis = [], None
+    roles, main, rec, beyond = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed)
+    rec["terms"] = None
+    records.append(rec)
+    if rec["status"] == "infeasible":
+        # the budget is the only rule that can conflict: find the fewest points the travel limit needs
+        _, _, rec_min, _ = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main,
+                                       seed=seed, budget=-1, minimise_points=True)
+        need = int(round(rec_min["objective"])) if rec_min["has_plan"] else None
+        roles, main, rec2, beyond = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main,
+                                                seed=seed, budget=need)
+        records.append(rec2)
+        needed_in = sorted(set(stations.loc[roles[roles == "point"].index, "new_code"])) if roles is not None else []
+        diagnosis = {"model": "station_roles", "rule": "points_budget",
+                     "message": f"points_budget = {params['points_budget']} cannot hold with max_minutes_nearest_facility = {params['max_minutes_nearest_facility']} min: "
+                                f"at least {need} points must stay open; the plan shown keeps {need}",
+                     "minimum_feasible_points": need, "communes": needed_in}
+        rec = rec2
+    if not rec["has_plan"]:
+        raise InputError(Problem(file="scenario", field="policy.station_roles", message=f"the station roles model found no plan ({rec['status']}) within {params['solver_time_limit_s']} s"))
+    rec["terms"] = objective_terms(demand, stations, minutes, params, roles, main)
+    rec["baseline_objective"] = objective_terms(demand, stations, minutes, params, baseline_roles, baseline_main)["total"]
+    rec["beyond_limit_parts"] = len(beyond)
+    return roles, main, records, diagnosis
+
+
+def point_savings(demand, stations, minutes, roles: pd.Series) -> pd.DataFrame:
+    """For each point kept or closed: the minutes it saves the residents who would use it.
+
+    saves_person_minutes = sum over parts of population x (nearest minutes without the site - with it),
+    other decisions unchanged; saves_minutes_per_user = that / residents for whom it is the nearest site.
+    """
+    pop = demand["population"].to_numpy()
+    same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    open_ = roles.reindex(stations.index).to_numpy() != "closed"
+    rows = []
+    for j, s in enumerate(stations.index):
+        if roles[s] == "main":
+            continue
+        base = open_.copy()
+        with_s, without_s = base.copy(), base.copy()
+        with_s[j], without_s[j] = True, False
+        a = np.where(same & with_s[None, :], minutes, np.inf).min(axis=1)
+        b = np.where(same & without_s[None, :], minutes, np.inf).min(axis=1)
+        users = (b - a) > 1e-9
+        saved = float(pop[users] @ (b - a)[users])
+        n = float(pop[users].sum())
+        rows.append({"station_code": s, "new_code": stations.at[s, "new_code"], "role": roles[s], "users": round(n),
+                     "saves_person_minutes": round(saved, 1), "saves_minutes_per_user": round(saved / n, 2) if n else 0.0})
+    return pd.DataFrame(rows, columns=["station_code", "new_code", "role", "users", "saves_person_minutes", "saves_minutes_per_user"])
