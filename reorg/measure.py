@@ -73,7 +73,8 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     own = demand["old_code"].where(demand["old_code"] != "", "Z" + demand["new_code"])
     own_station = np.array([s_index.get(c, -1) for c in own])
     before_main = np.where(own_station >= 0, S[rows, np.maximum(own_station, 0)], np.nan)
-    nearest_before = S.min(axis=1)
+    existed = stations["origin"].reindex(scode).to_numpy() != "new_site_needed"  # new sites did not exist before
+    nearest_before = np.where(existed[None, :], S, np.inf).min(axis=1)
     own_centre = np.array([c_index.get(d, -1) for d in demand["district_code"]])
     nearest_c = C.argmin(axis=1)
     own_centre = np.where(own_centre >= 0, own_centre, nearest_c)
@@ -147,8 +148,7 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
             out[f"pop_minutes_nearest_facility_{t}"] = _wmean(nearest[sel], pop[sel]) if sel.any() else None
         return out
 
-    all_open = np.ones(len(scode), dtype=bool)
-    before = block(nearest_before, before_main, before_centre, all_open, all_open,
+    before = block(nearest_before, before_main, before_centre, existed, existed,
                    st["norm_before"].to_numpy(), st["staff_before"].to_numpy(), "doctor_before")
     after = block(nearest_after, after_main, after_centre, roles == "main", open_mask,
                   st["norm_after"].to_numpy(), st["staff_after"].to_numpy(), "doctor_after")

@@ -115,21 +115,28 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
             G.add_edge(node, ("commune", r["old_code"]), minutes=mins, km=km, mode="road")
         demand_node.append(node)
 
-    def attach(node, lon, lat, old_code, zone_node=None):
+    nodes_of_new: dict[str, list] = {}
+    for i, node in enumerate(demand_node):
+        nodes_of_new.setdefault(demand.at[i, "new_code"], []).append(node)
+
+    def attach(node, lon, lat, old_code, new_code=None):
         if old_code and ("commune", old_code) in G:
             base = ("commune", old_code)
             v = speed[old_code]
         else:
-            base, v = zone_node, params["speed_mountain_kmh"] * params["season_speed_factor"]
+            # special zones and new sites: the nearest demand node of their new commune
+            cands = nodes_of_new[new_code]
+            d = [haversine_km(lon, lat, G.nodes[c]["lon"], G.nodes[c]["lat"]) for c in cands]
+            base = cands[int(np.argmin(d))]
+            v = speed[base[1]] if base[0] == "commune" else params["speed_mountain_kmh"] * params["season_speed_factor"]
         b = G.nodes[base]
         mins, km = road_minutes(lon, lat, b["lon"], b["lat"], v, v)
         G.add_edge(node, base, minutes=mins, km=km, mode="connector")
 
-    zone_nodes = {demand.at[i, "new_code"]: demand_node[i] for i in demand.index if not demand.at[i, "old_code"]}
     for code, r in stations.iterrows():
         node = ("station", code)
         G.add_node(node, lon=r["lon"], lat=r["lat"], kind="station")
-        attach(node, r["lon"], r["lat"], r["old_code"], zone_nodes.get(r.get("new_code")))
+        attach(node, r["lon"], r["lat"], r["old_code"], r.get("new_code"))
     for code, r in centres.iterrows():
         node = ("centre", code)
         G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")

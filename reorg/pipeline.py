@@ -92,6 +92,11 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
             zs["new_code"] = [c[1:] for c in zs.index]
             stations = pd.concat([stations, zs])
         stations["new_code"] = R.station_new_commune(pack, stations)
+        empty = sorted(set(reformed.new.index) - set(stations["new_code"]))
+        if empty:
+            ns = RO.new_site_stations(reformed.new, empty, params)
+            ns["new_code"] = [c[1:] for c in ns.index]
+            stations = pd.concat([stations, ns])
         stations["district_code"] = stations["old_code"].map(old["district_code"]).fillna("")
         centres = RO.synthesise_centres(old, pack.districts, params)
     with progress.stage("network"):

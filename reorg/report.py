@@ -84,7 +84,7 @@ def build_summary(result) -> dict:
     before_staff = staff_totals(r.stations)
     after_staff = staff_totals(r.plan.staff_after)
     moves = r.plan.moves
-    moved = int(moves["persons"].sum()) if len(moves) else 0
+    moved = int(moves.loc[moves["from_station"] != "hire", "persons"].sum()) if len(moves) else 0
     return _clean({
         "reorg_version": r.version,
         "scenario": {"name": r.scenario.name, "title": r.scenario.title, "source": r.scenario.source, "seed": r.scenario.seed,
@@ -103,9 +103,13 @@ def build_summary(result) -> dict:
             "regional_centres": int(len(r.centres)),
             "split_old_communes": int(r.reformed.demand.loc[r.reformed.demand["split"], "old_code"].nunique()),
             "special_zone_stations": int((r.stations["origin"] == "special_zone_synthetic").sum()),
+            "new_sites_needed": int((r.stations["origin"] == "new_site_needed").sum()),
         },
         "staff": {"before": before_staff, "after": after_staff, "moved": moved,
-                  "hired": 0, "lost": int(before_staff["total"] - after_staff["total"])},
+                  "hired": int(sum(r.plan.hired.values())), "lost": int(sum(r.plan.lost.values())),
+                  "hired_by_cadre": {c: int(r.plan.hired.get(c, 0)) for c in CADRES},
+                  "lost_by_cadre": {c: int(r.plan.lost.get(c, 0)) for c in CADRES},
+                  "person_minutes_moved": float((moves.loc[moves["from_station"] != "hire", "persons"] * moves.loc[moves["from_station"] != "hire", "minutes"]).sum()) if len(moves) else 0.0},
         "indicators": {"before": m.before, "after": m.after},
         "extremes": m.extremes,
         "decision_rules": r.plan.rules,
@@ -113,7 +117,8 @@ def build_summary(result) -> dict:
                     "nodes": r.network.graph.number_of_nodes(), "edges": r.network.graph.number_of_edges(),
                     "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility"},
         "warnings": [p.format() for p in r.pack.warnings],
-        "solver": r.plan.solver,
+        "solver": [{k: v for k, v in rec.items() if k != "has_plan"} for rec in r.plan.solver],
+        "diagnoses": r.plan.diagnoses,
         "timings": {k: round(v, 3) for k, v in r.timings.items()},
     })
 
@@ -220,6 +225,8 @@ def write_all(result, folder: Path) -> None:
     _write_csv(indicator_table(result), folder / "indicators.csv")
     _write_csv(result.plan.moves, folder / "staff_moves.csv")
     _write_csv(travel_table(result), folder / "travel_minutes.csv")
+    for name, frame in result.plan.explain.items():
+        _write_csv(frame, folder / f"explain_{name}.csv")
     write_gpkg(result, folder / "decisions.gpkg")
     md = report_markdown(result, summary)
     (folder / "report.md").write_text(md, encoding="utf-8")
@@ -282,7 +289,7 @@ def report_markdown(result, summary: dict) -> str:
     lines += ["## Summary", "",
               f"{c['old_communes']} old communes merged into {c['new_communes']} new communes. {c['stations']} stations: "
               f"{c['main_stations']} main, {c['point_stations']} points, {c['closed_stations']} closed. {c['regional_centres']} regional centres.",
-              "", "## Decisions (baseline rules)", ""]
+              "", "## Decisions", ""]
     for k, v in r.plan.rules.items():
         lines.append(f"- **{k}**: {v}")
     lines += ["", "## Indicators before and after", "", "| indicator | unit | before | after | change |", "|---|---|---:|---:|---:|"]
@@ -323,9 +330,67 @@ def report_markdown(result, summary: dict) -> str:
               "| parameter | value | unit | source | conf. |", "|---|---:|---|---|---|"]
     for _, p in parameter_table(r).iterrows():
         lines.append(f"| `{p['name']}`: {p['description']} | {p['value']} | {p['unit']} | {p['source']} | {p['confidence']} |")
-    lines += ["", "## Solver quality", "", "No optimisation model was solved: every decision follows the baseline rules above." if not r.plan.solver else "", ""]
+    lines += _explanations(r)
+    lines += _solver_section(r)
     lines += ["## Timings", "", " · ".join(f"{k} {v:.2f} s" for k, v in summary["timings"].items()), ""]
     return "\n".join(lines)
+
+
+def _solver_section(r) -> list[str]:
+    lines = ["", "## Solver quality", ""]
+    if not r.plan.solver:
+        return lines + ["No optimisation model was solved: every decision follows the baseline rules above.", ""]
+    lines += ["| model | solver | status | objective | best bound | gap | seconds | limit s | seed | baseline objective |",
+              "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for rec in r.plan.solver:
+        gap = "–" if rec.get("relative_gap") is None else f"{100 * rec['relative_gap']:.4f} %"
+        flag = " **(time limit reached: best plan found, not proven optimal)**" if rec.get("time_limit_reached") else ""
+        lines.append(f"| {rec['model']} | {rec['solver']} | {rec['status']}{flag} | {_fmt(rec.get('objective'))} | {_fmt(rec.get('best_bound'))} | {gap} | "
+                     f"{rec['seconds']:.2f} | {rec['time_limit_s']:g} | {rec['seed']} | {_fmt(rec.get('baseline_objective'))} |")
+    lines += ["", "Objective terms of each model (the baseline objective is the same objective evaluated on the baseline rules' decisions):", ""]
+    seen = set()
+    for rec in r.plan.solver:
+        name = rec["model"].split(":")[0]
+        if rec.get("terms") and name not in seen:
+            seen.add(name)
+            lines.append(f"- **{name}**: " + "; ".join(f"{k} = {_fmt(v)}" for k, v in rec["terms"].items()))
+    for d in r.plan.diagnoses:
+        lines += ["", f"> **Rule cannot be met: {d['rule']}.** {d['message']}", "",
+                  f"Communes concerned ({len(d.get('communes', []))}): " + ", ".join(f"{r.reformed.new['commune_name'].get(c, c)} ({c})" for c in d.get("communes", [])[:60])
+                  + (" …" if len(d.get("communes", [])) > 60 else "")]
+    return lines + [""]
+
+
+def _explanations(r, limit: int = 40) -> list[str]:
+    lines = []
+    st = station_table(r).set_index("station_code")
+    name = lambda code: st["station_name"].get(code, code)  # noqa: E731
+    pts = r.plan.explain.get("points")
+    if pts is not None and len(pts):
+        closed = pts[pts["role"] == "closed"].sort_values("saves_person_minutes")
+        kept = pts[pts["role"] == "point"].sort_values("saves_person_minutes")
+        lines += ["", "## Points closed and kept", "",
+                  f"{len(closed)} points closed, {len(kept)} kept. A point's value is the travel it saves the residents for whom it is the nearest site "
+                  "(person-minutes for one trip each, other decisions unchanged). All in `explain_points.csv`.", "",
+                  "| station | new commune | decision | residents using it | saves (person-min) | saves per resident (min) |", "|---|---|---|---:|---:|---:|"]
+        for _, row in pd.concat([closed, kept.head(max(0, limit - len(closed)))]).head(limit).iterrows():
+            lines.append(f"| {name(row['station_code'])} ({row['station_code']}) | {r.reformed.new['commune_name'].get(row['new_code'], '')} | "
+                         f"{'closed' if row['role'] == 'closed' else 'kept'} | {row['users']:,} | {row['saves_person_minutes']:,.0f} | {row['saves_minutes_per_user']:.1f} |")
+    mv = r.plan.moves
+    if len(mv):
+        lines += ["", "## Staff moves", "", f"{int(mv['persons'].sum())} persons in {len(mv)} moves (hires included). All in `staff_moves.csv`.", "",
+                  "| from | to | cadre | persons | minutes | why |", "|---|---|---|---:|---:|---|"]
+        for _, row in mv.sort_values(["minutes", "from_station"], ascending=[False, True]).head(limit).iterrows():
+            lines.append(f"| {name(row['from_station'])} | {name(row['to_station'])} ({row['to_station']}) | {row['cadre']} | {row['persons']} | {row['minutes']:.0f} | {row['reason']} |")
+    ch = r.plan.explain.get("catchments")
+    if ch is not None:
+        cname = r.centres["name"]
+        lines += ["", "## Communes whose regional centre changed", "", f"{len(ch)} communes. Minutes gained = mean minutes to the centre before minus after.", "",
+                  "| new commune | centre before | centre after | residents | minutes gained |", "|---|---|---|---:|---:|"]
+        for _, row in ch.sort_values("minutes_gained", ascending=False).head(limit).iterrows():
+            lines.append(f"| {r.reformed.new['commune_name'].get(row['new_code'], '')} | {cname.get(row['centre_before'], '')} | {cname.get(row['centre_after'], '')} | "
+                         f"{row['population']:,.0f} | {row['minutes_gained']:+.1f} |")
+    return lines
 
 
 def _svg(fig) -> str:
@@ -424,7 +489,7 @@ def report_html(result, summary: dict) -> str:
     body = _md_to_html(report_markdown(result, summary))
     ch = charts(result)
     figures = (f"<h2>Charts</h2><figure>{ch['minutes']}</figure><figure>{ch['staff']}</figure><figure>{ch['centres']}</figure>")
-    body = body.replace("<h2>Decisions (baseline rules)</h2>", figures + "<h2>Decisions (baseline rules)</h2>", 1)
+    body = body.replace("<h2>Decisions</h2>", figures + "<h2>Decisions</h2>", 1)
     css = ("body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}"
            "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}td,th{border:1px solid #ccc;padding:3px 7px}"
            "th{background:#f0f0f0}td:not(:first-child){text-align:right}.notice{background:#fff3cd;border:1px solid #e0c36c;"

@@ -106,6 +106,17 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: i
     return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
 
 
+def new_site_stations(new: pd.DataFrame, codes, params: dict) -> pd.DataFrame:
+    """A new site for each new commune that no old station stands in (its old stations all lie in
+    neighbouring communes): code 'N' + new code, at the commune's point, no staff yet."""
+    rows = []
+    for code in sorted(codes):
+        rows.append({"station_code": f"N{code}", "old_code": "", "lon": float(new.at[code, "admin_lon"]), "lat": float(new.at[code, "admin_lat"]),
+                     "facility_score": float(params["synth_facility_score_min"]), **dict.fromkeys(CADRES, 0), "region": "I" if new.at[code, "commune_type"] == "phuong" else "II",
+                     "origin": "new_site_needed"})
+    return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
+
+
 def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict) -> pd.DataFrame:
     """One regional centre per old district, at the district seat.
 

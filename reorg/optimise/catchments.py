@@ -1,6 +1,6 @@
 """Regional centre catchments model (MODEL.md 4.3): every new commune served by exactly one centre.
 
-Formulation (capacitated p-median with soft capacity; OR-Tools SCIP backend):
+Formulation (capacitated p-median with soft capacity; OR-Tools MIP backend, CBC by default):
 
 Sets
     C: new communes; K: regional centres (old districts); N(c): communes bordering c.

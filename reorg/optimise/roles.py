@@ -1,7 +1,7 @@
 """Station roles model (MODEL.md 4.1): one main station per new commune; every other station a
 point or closed.
 
-Formulation (a facility-location MIP, solved with OR-Tools' SCIP backend by default):
+Formulation (a facility-location MIP, solved with OR-Tools (CBC backend by default)):
 
 Sets
     C: new communes; S(c): stations of commune c; D(c): demand parts (old commune pieces) of c.

@@ -1,7 +1,7 @@
 """Staff placement model (MODEL.md 4.2): move health workers between the stations of the new
 province, within a travel-time limit, to cover the Circular 03/2023 norms and cadre minimums.
 
-Formulation (integer flows; OR-Tools SCIP backend; three lexicographic stages):
+Formulation (integer flows; OR-Tools MIP backend, CBC by default; three lexicographic stages):
 
 Sets
     J: stations (open: main or point; closed ones must be emptied); K: cadres;
@@ -67,7 +67,13 @@ def _arcs(codes, roles, new_code, tt, params):
             ok = ok[np.argsort(tt[i, ok], kind="stable")[:K]]
         arcs.update((i, int(j)) for j in ok)
         if roles[i] == "closed":
-            arcs.update((i, int(j)) for j in open_idx if new_code[i] == new_code[j])
+            same = open_idx[new_code[open_idx] == new_code[i]]
+            near = same[tt[i, same] <= limit]
+            if len(near):
+                arcs.update((i, int(j)) for j in near)
+            elif len(ok) == 0 and len(same):
+                # a closed station with no open site within the limit: its nearest site of the commune (reported)
+                arcs.add((i, int(same[np.argmin(tt[i, same])])))
     return sorted(arcs)
 
 
