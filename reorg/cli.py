@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="outputs", help="output root (default: outputs)")
     r.add_argument("--province", help="new province code, overrides the scenario's")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key, e.g. params.doctor_presence_share=0.9")
+    r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
@@ -29,14 +30,21 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--roster", help="station roster CSV to check against the province")
     d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
     d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
+    for module in PLUGIN_COMMANDS:
+        __import__(f"reorg.{module}", fromlist=["add_parser"]).add_parser(sub)
     return p
+
+
+# modules that add a subcommand: each has add_parser(subparsers), which sets `handler` as a default
+PLUGIN_COMMANDS: tuple[str, ...] = ()
 
 
 def cmd_run(args) -> int:
     from .pipeline import Progress, run, write
     from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario, args.sets, args.province)
+    sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else [])
+    scenario = load_scenario(args.scenario, sets, args.province)
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)
     folder = write(result, args.out, progress=progress)
@@ -96,7 +104,7 @@ def cmd_demo_pack(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}[args.command]
+    handler = {"run": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}.get(args.command) or args.handler
     try:
         return handler(args)
     except InputError as exc:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._errors import InputError, Problem
 from . import _mip
 
 
@@ -143,7 +142,9 @@ def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule:
                      "minimum_feasible_points": need, "communes": needed_in}
         rec = rec2
     if not rec["has_plan"]:
-        raise InputError(Problem(file="scenario", field="policy.station_roles", message=f"the station roles model found no plan ({rec['status']}) within {params['solver_time_limit_s']} s"))
+        # no plan within the time limit: the baseline plan stands, flagged in the record
+        roles, main = baseline_roles.copy(), baseline_main.copy()
+        rec["fallback"] = "no plan within the time limit: the baseline roles are kept"
     rec["terms"] = objective_terms(demand, stations, minutes, params, roles, main)
     rec["baseline_objective"] = objective_terms(demand, stations, minutes, params, baseline_roles, baseline_main)["total"]
     rec["beyond_limit_parts"] = len(beyond)
