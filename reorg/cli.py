@@ -81,7 +81,9 @@ def cmd_validate(args) -> int:
             for w in pack.warnings:
                 print(w.format())
             if args.roster:
-                read_roster(args.roster, R.classify_old_communes(pack, defaults()))
+                roster = read_roster(args.roster, R.classify_old_communes(pack, defaults()))
+                for w in roster.attrs.get("warnings", []):
+                    print(w.format())
             print(f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok")
         except InputError as exc:
             errors.extend(exc.problems)

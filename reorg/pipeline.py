@@ -80,6 +80,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         old = R.classify_old_communes(pack, params)
         if scenario.roster:
             stations = RO.read_roster(scenario.roster, old)
+            pack.warnings = pack.warnings + list(stations.attrs.pop("warnings", []))
             synthetic = False
         else:
             stations = RO.synthesise_stations(old, params, scenario.seed)

@@ -47,7 +47,9 @@ def read_roster(path: str | Path, old: pd.DataFrame) -> pd.DataFrame:
         st["region"] = None
     st["region"] = st["region"].where(st["region"].notna(), st["old_code"].map(old["region"]))
     st["origin"] = "roster"
-    return st[STATION_COLUMNS].set_index("station_code", drop=False).rename_axis(None).sort_index()
+    out = st[STATION_COLUMNS].set_index("station_code", drop=False).rename_axis(None).sort_index()
+    out.attrs["warnings"] = log.warnings
+    return out
 
 
 def _split_cadres(total: int, has_doctor: bool, rng: np.random.Generator) -> dict[str, int]:

@@ -57,14 +57,14 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
             bad = df.index[~blank & ~raw.fillna("").str.match(pattern)]
-            _limited(log, layer, col.name, bad, lambda i: f"'{df.at[i, col.name]}' is not a code of {col.width} digits", key=None)
+            _limited(log, layer, col.name, bad, lambda i: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
                 _limited(log, layer, col.name, df.index[blank], lambda i: "empty code", key=key)
             out[col.name] = raw.str.strip()
         elif col.kind in ("int", "float"):
             num = pd.to_numeric(s, errors="coerce")
             bad = df.index[~blank & num.isna()]
-            _limited(log, layer, col.name, bad, lambda i: f"'{df.at[i, col.name]}' is not a number ({col.unit or col.kind})", key=key)
+            _limited(log, layer, col.name, bad, lambda i: _not_a_number(df.at[i, col.name], col), key=key)
             if not col.nullable:
                 _limited(log, layer, col.name, df.index[blank], lambda i: "missing value" + (f" ({col.unit})" if col.unit else ""), key=key)
             if col.minimum is not None:
@@ -96,6 +96,25 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         _limited(log, layer, layer.key_column, dup,
                  lambda i: f"duplicate code {df.at[i, layer.key_column]} (first at row {row_number(layer, first[df.at[i, layer.key_column]])})")
     return out
+
+
+def _not_a_number(value, col) -> str:
+    text = str(value).strip()
+    if re.fullmatch(r"-?\d{1,3}([.,\s]\d{3})+", text):
+        plain = re.sub(r"[.,\s]", "", text)
+        return f"'{text}' looks like a number with thousands separators: write it without them ({plain})"
+    if re.fullmatch(r"-?\d+,\d+", text):
+        return f"'{text}' has a decimal comma: write a decimal point ({text.replace(',', '.')})"
+    return f"'{text}' is not a number ({col.unit or col.kind})"
+
+
+def _not_a_code(value, width: int) -> str:
+    text = str(value).strip()
+    if text.isdigit() and len(text) < width:
+        return f"'{text}' has {len(text)} digits: codes keep their leading zeros (did you mean '{text.zfill(width)}'?)"
+    if re.fullmatch(r"\d+\.0", text):
+        return f"'{text}' was written as a decimal number: codes are text of {width} digits (did you mean '{text[:-2].zfill(width)}'?)"
+    return f"'{text}' is not a code of {width} digits"
 
 
 def _inside(lon, lat):
@@ -168,17 +187,37 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
         log.add(layer.file, f"file not found in {path}", layer=layer.layer)
         return None
     if layer.layer is None:
-        try:
-            with open(file, "rb") as fh:
-                fh.read().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            log.add(layer.file, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 CSV")
+        data = file.read_bytes()
+        if data[:4] == b"PK\x03\x04":
+            log.add(layer.file, "this is an Excel workbook (.xlsx, a zip file) renamed .csv: save it from Excel as 'CSV UTF-8'")
+            return None
+        if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            log.add(layer.file, "this is an old Excel workbook (.xls) renamed .csv: save it from Excel as 'CSV UTF-8'")
             return None
         try:
-            return pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.add(layer.file, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 CSV (Excel: 'CSV UTF-8')")
+            return None
+        lines = text.splitlines()
+        for n, line in enumerate(lines[1:], start=2):
+            if not line.strip(" ,;\t"):
+                log.warn(layer.file, "blank line ignored", row=n)
+        try:
+            df = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", skip_blank_lines=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             log.add(layer.file, f"cannot be read as CSV: {exc}")
             return None
+        if len(df.columns) == 1 and ";" in df.columns[0]:
+            log.add(layer.file, "columns are separated by ';': save the file with ',' as separator")
+            return None
+        empty = df.isna().all(axis=1)
+        header = pd.Series(True, index=df.index)
+        for c in df.columns:
+            header &= df[c].fillna("").astype(str).str.strip() == str(c).strip()
+        for i in df.index[header]:
+            log.add(layer.file, "this line repeats the header row: delete it", row=row_number(layer, i))
+        return df.loc[~empty]
     try:
         layers = [name for name, _ in pyogrio.list_layers(file)]
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file

@@ -151,7 +151,7 @@ def test_codes_without_leading_zeros(pack, tmp_path, capsys):
     m.loc[0, "new_commune_code"] = m.loc[0, "new_commune_code"].lstrip("0")
     m.to_csv(pack / MERGER.file, index=False)
     rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 2" in err and "field 'new_commune_code'" in err and "not a code of 5 digits" in err
+    assert rc == 2 and "row 2" in err and "field 'new_commune_code'" in err and "keep their leading zeros" in err
 
 
 def test_unrepairable_geometry(pack, tmp_path, capsys):
@@ -180,7 +180,7 @@ def test_area_shares_not_numbers(pack, tmp_path, capsys):
     m.loc[20, "area_share"] = "0,5"
     m.to_csv(pack / MERGER.file, index=False)
     rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 22" in err and "field 'area_share'" in err and "not a number" in err
+    assert rc == 2 and "row 22" in err and "field 'area_share'" in err and "decimal comma" in err and "(0.5)" in err
 
 
 def test_merger_not_utf8(pack, tmp_path, capsys):
@@ -268,3 +268,199 @@ def test_swapped_coordinates(pack, tmp_path, capsys):
     write_layer(pack, COMMUNES_BEFORE, b)
     rc, err = run_broken(pack, tmp_path, capsys)
     assert rc == 2 and "row 12" in err and "swapped" in err
+
+
+# ---------------------------------------------------------------- more hostile inputs (issue: reliability)
+
+def _roster_text(pack, tmp_path, edit):
+    path = _roster(pack, tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = edit(lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _run_roster(pack, tmp_path, capsys, path):
+    return run_broken(pack, tmp_path, capsys, "--set", f"roster='{path}'")
+
+
+def test_roster_excel_renamed_csv(pack, tmp_path, capsys):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 200)  # the start of every .xlsx (a zip file)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "Excel workbook" in err and "CSV UTF-8" in err
+
+
+def test_roster_old_excel_renamed_csv(pack, tmp_path, capsys):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "old Excel workbook (.xls)" in err
+
+
+def test_roster_duplicated_header_row(pack, tmp_path, capsys):
+    path = _roster_text(pack, tmp_path, lambda L: L[:6] + [L[0]] + L[6:])
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 7" in err and "repeats the header" in err
+
+
+def test_roster_blank_lines_are_ignored_with_a_warning(pack, tmp_path, capsys):
+    path = _roster_text(pack, tmp_path, lambda L: L[:4] + ["", ",,,"] + L[4:])
+    rc = run_cli("validate", "--geodata", str(pack), "--province", PROVINCE, "--roster", str(path))
+    out = capsys.readouterr()
+    assert rc == 0 and "row 5" in out.out + out.err and "blank line ignored" in out.out + out.err
+
+
+def test_roster_decimal_comma(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[2, "lon"] = r.loc[2, "lon"].replace(".", ",")
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 4" in err and "field 'lon'" in err and "decimal comma" in err
+
+
+def test_roster_thousands_separator(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[3, "other"] = "1,200"
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 5" in err and "thousands separators" in err
+
+
+def test_roster_code_without_leading_zero(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    code = r.loc[0, "station_code"]
+    r.loc[0, "station_code"] = code.lstrip("0")
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 2" in err and f"did you mean '{code}'" in err
+
+
+def test_roster_swapped_coordinates(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[5, ["lon", "lat"]] = r.loc[5, ["lat", "lon"]].to_numpy()
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 7" in err and "swapped" in err
+
+
+def test_roster_point_outside_vietnam(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[8, ["lon", "lat"]] = ["2.35", "48.85"]
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 10" in err and "outside Vietnam" in err
+
+
+def test_roster_duplicate_station(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[12, "station_code"] = r.loc[11, "station_code"]
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 14" in err and "duplicate code" in err
+
+
+def test_roster_facility_score_out_of_range(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r.loc[1, "facility_score"] = "1.5"
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 3" in err and "field 'facility_score'" in err and "above the maximum" in err
+
+
+def test_roster_bad_region(pack, tmp_path, capsys):
+    path = _roster(pack, tmp_path)
+    r = pd.read_csv(path, dtype=str)
+    r["region"] = "I"
+    r.loc[6, "region"] = "IV"
+    r.to_csv(path, index=False)
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "row 8" in err and "'IV' is not I, II or III" in err
+
+
+def test_roster_header_only(pack, tmp_path, capsys):
+    path = _roster_text(pack, tmp_path, lambda L: L[:1])
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "has no rows" in err
+
+
+def test_roster_semicolon_separated(pack, tmp_path, capsys):
+    path = _roster_text(pack, tmp_path, lambda L: [x.replace(",", ";") for x in L])
+    rc, err = _run_roster(pack, tmp_path, capsys, path)
+    assert rc == 2 and "separated by ';'" in err
+
+
+def test_old_commune_mapped_into_another_province(pack, tmp_path, capsys):
+    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
+    extra = m.iloc[[0]].copy()
+    extra["new_commune_code"], extra["new_province_code"], extra["n_new_targets"] = "16681", "40", "2"
+    pd.concat([m, extra]).to_csv(pack / MERGER.file, index=False)
+    rc, err = run_broken(pack, tmp_path, capsys)
+    assert rc == 2 and f"old commune {m.loc[0, 'old_commune_code']}" in err and "province 40" in err
+
+
+def test_area_shares_do_not_add_up(pack, tmp_path, capsys):
+    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
+    i = 30
+    m.loc[i, "area_share"] = "0.5"  # a single-target commune must carry its whole area
+    m.to_csv(pack / MERGER.file, index=False)
+    rc, err = run_broken(pack, tmp_path, capsys)
+    assert rc == 2 and "field 'area_share'" in err and "add up to" in err
+
+
+def test_duplicate_merger_pair(pack, tmp_path, capsys):
+    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
+    pd.concat([m, m.iloc[[4]]]).to_csv(pack / MERGER.file, index=False)
+    rc, err = run_broken(pack, tmp_path, capsys)
+    assert rc == 2 and f"row {len(m) + 2}" in err and "duplicate pair" in err
+
+
+def test_missing_new_commune_geometry(pack, tmp_path, capsys):
+    a = read_layer(pack, COMMUNES_AFTER)
+    a.loc[9, "geometry"] = None
+    write_layer(pack, COMMUNES_AFTER, a)
+    rc, err = run_broken(pack, tmp_path, capsys)
+    assert rc == 2 and "row 10" in err and "missing or empty geometry" in err
+
+
+def _scenario(tmp_path, text):
+    sc = tmp_path / "lao_cai_official.toml"
+    sc.write_text(text, encoding="utf-8")
+    return str(sc)
+
+
+def test_scenario_value_of_wrong_type(pack, tmp_path, capsys):
+    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15"\nseed = "abc"\n'))
+    assert rc == 2 and "field 'seed'" in err and "expected a whole number" in err
+
+
+def test_scenario_unknown_policy_value(pack, tmp_path, capsys):
+    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15"\n[policy]\nstaff = "shuffle"\n'))
+    assert rc == 2 and "field 'policy.staff'" in err and "'shuffle' is not one of stay, optimise" in err
+
+
+def test_scenario_not_toml(pack, tmp_path, capsys):
+    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15\nseed = 3\n'))
+    assert rc == 2 and "not valid TOML" in err
+
+
+def test_scenario_file_missing(pack, tmp_path, capsys):
+    rc, err = run_broken(pack, tmp_path, capsys, scenario=str(tmp_path / "nope.toml"))
+    assert rc == 2 and "scenario file not found" in err
+
+
+def test_scenario_param_wrong_type(pack, tmp_path, capsys):
+    rc, err = run_broken(pack, tmp_path, capsys, "--set", "params.contiguous_catchments=3")
+    assert rc == 2 and "params.contiguous_catchments" in err and "expected true or false" in err
+
+
+def test_geodata_folder_missing(pack, tmp_path, capsys):
+    rc, err = run_broken(tmp_path / "no_such_pack", tmp_path, capsys)
+    assert rc == 2 and "geodata directory not found" in err
