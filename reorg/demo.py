@@ -38,6 +38,7 @@ import pyogrio
 import shapely
 from shapely.geometry import MultiPoint, MultiPolygon, Polygon
 
+from .outputs import GPKG_DATE, fixed_gpkg_timestamp
 from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, CRS, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
 
 PROVINCE_CODE = "99"
@@ -51,7 +52,7 @@ KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320 * math.cos(math.radians(LAT0))
 HALF_WIDTH_KM, HALF_HEIGHT_KM = 30.0, 25.0
 MOUNTAIN_EAST_EDGE = 0.42  # share of the width, from the west, that is mountainous
-GPKG_DATE = "2025-07-01T00:00:00Z"
+
 MARKER = "SYNTHETIC"
 
 # district code, name, type, anchor (share of width from west, share of height from south), communes, new communes
@@ -533,14 +534,10 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     before, after, districts, provinces, merger = _frames(_build(seed))
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    saved = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     try:
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_DATE})
-        try:
+        with fixed_gpkg_timestamp(GPKG_DATE):
             for gdf, layer in ((before, COMMUNES_BEFORE), (after, COMMUNES_AFTER), (districts, DISTRICTS_BEFORE), (provinces, PROVINCES_AFTER)):
                 pyogrio.write_dataframe(gdf, tmp / layer.file, layer=layer.layer, driver="GPKG", geometry_type="MultiPolygon")
-        finally:
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
         merger.to_csv(tmp / MERGER.file, index=False, encoding="utf-8", lineterminator="\n")
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
         names = [COMMUNES_BEFORE.file, COMMUNES_AFTER.file, DISTRICTS_BEFORE.file, PROVINCES_AFTER.file, MERGER.file, "MANIFEST.md"]

@@ -196,8 +196,12 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     communes["norm_after"] = by_new["norm_after"].sum().reindex(communes.index).fillna(0).astype(int)
     communes["gap_after"] = communes["staff_after"] - communes["norm_after"]
     communes["staff_per_1000"] = communes["staff_after"] / communes["population"].replace(0, np.nan) * 1000
+    island = pd.Series(net.part_island, index=demand.index).groupby(demand["new_code"]).any() if net.part_island is not None else pd.Series(dtype=bool)
+    communes["island"] = island.reindex(communes.index).fillna(False).astype(bool)
 
     losers = d[d["population"] > 0].sort_values(["minutes_main_change", "old_code"], ascending=[False, True]).head(10)
     worst = communes.sort_values("minutes_main_after", ascending=False).iloc[0]
     extremes = {"worst_commune_main_station_after": {"code": worst.name, "name": worst["commune_name"], "minutes": float(worst["minutes_main_after"])}}
+    extremes["islands"] = [{"code": c, "name": r["commune_name"], "population": round(float(r["population"])), "minutes_main_after": float(r["minutes_main_after"]),
+                            "minutes_centre_after": float(r["minutes_centre_after"])} for c, r in communes[communes["island"]].iterrows()]
     return Measures(before=before, after=after, demand=d, stations=st, centres=cen, communes=communes, losers=losers, extremes=extremes)

@@ -57,6 +57,7 @@ class Network:
     centre_station: np.ndarray | None = None   # minutes from centres to stations (nc x ns), for rotation
     ferry_links: list[dict] = field(default_factory=list)
     n_components_before_ferries: int = 1
+    part_island: np.ndarray | None = None  # demand parts on a piece joined by a ferry link
 
 
 def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
@@ -89,14 +90,16 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
         ra, rb = old.loc[a], old.loc[b]
         mins, km = road_minutes(ra.pt_lon, ra.pt_lat, rb.pt_lon, rb.pt_lat, speed[a], speed[b])
         G.add_edge(("commune", a), ("commune", b), minutes=mins, km=km, mode="road")
-    # communes without polygon: joined to the three nearest communes
+    # communes without polygon: joined by road to the (at most three) nearest communes within
+    # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the ferry links
     nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]
     if len(nopoly) and len(old) > 1:
         for code in nopoly:
             r = old.loc[code]
             d = haversine_km(r.pt_lon, r.pt_lat, old["pt_lon"].to_numpy(), old["pt_lat"].to_numpy())
             d[old.index.get_loc(code)] = np.inf
-            for j in np.argsort(d)[:3]:
+            near = [j for j in np.argsort(d)[:3] if d[j] <= params["nopolygon_link_km"]]
+            for j in near:
                 other = old.index[j]
                 mins, km = road_minutes(r.pt_lon, r.pt_lat, old.at[other, "pt_lon"], old.at[other, "pt_lat"], speed[code], speed[other])
                 G.add_edge(("commune", code), ("commune", other), minutes=mins, km=km, mode="road_no_polygon")
@@ -176,27 +179,40 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     return Network(graph=G, access_minutes=access, station_codes=station_codes, centre_codes=centre_codes,
                    station_minutes=door[:, :ns], centre_minutes=door[:, ns:],
                    station_station=fac[:ns, :ns], centre_station=fac[ns:, :ns], ferry_links=ferry_links,
-                   n_components_before_ferries=n_comp)
+                   n_components_before_ferries=n_comp,
+                   part_island=np.array([bool(G.nodes[x].get("island", False)) for x in demand_node]))
 
 
 def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
-    """Join every piece without a land link to the largest piece by a ferry edge (nearest pair)."""
+    """Join every piece without a land link (islands) by ferry edges, island by island: each time the
+    piece nearest to the pieces already joined, by its nearest pair of places (a spanning tree
+    over pieces, starting from the largest). Every ferry link is listed with its km and minutes."""
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
     links = []
     if len(comps) <= 1:
         return links, len(comps)
-    main = [n for n in comps[0] if G.nodes[n]["kind"] in ("commune", "part")]
-    mlon = np.array([G.nodes[n]["lon"] for n in main])
-    mlat = np.array([G.nodes[n]["lat"] for n in main])
-    for comp in comps[1:]:
+
+    def places(comp):
+        nodes = sorted((n for n in comp if G.nodes[n]["kind"] in ("commune", "part")), key=str) or sorted(comp, key=str)
+        return nodes, np.array([G.nodes[n]["lon"] for n in nodes]), np.array([G.nodes[n]["lat"] for n in nodes])
+
+    joined = [places(comps[0])]
+    waiting = [(comp, places(comp)) for comp in comps[1:]]
+    while waiting:
         best = None
-        for n in sorted(comp, key=str):
-            d = haversine_km(G.nodes[n]["lon"], G.nodes[n]["lat"], mlon, mlat)
-            j = int(np.argmin(d))
-            if best is None or d[j] < best[0]:
-                best = (float(d[j]), n, main[j])
-        km, a, b = best
+        for w, (comp, (nodes, lon, lat)) in enumerate(waiting):
+            for jn, jlon, jlat in joined:
+                for i, n in enumerate(nodes):
+                    d = haversine_km(lon[i], lat[i], jlon, jlat)
+                    j = int(np.argmin(d))
+                    if best is None or d[j] < best[0]:
+                        best = (float(d[j]), w, n, jn[j])
+        km, w, a, b = best
+        comp, pl = waiting.pop(w)
         minutes = 60.0 * km / params["ferry_speed_kmh"]
         G.add_edge(a, b, minutes=minutes, km=km, mode="ferry")
+        for n in comp:
+            G.nodes[n]["island"] = True
         links.append({"from": str(a[1]), "to": str(b[1]), "km": round(km, 2), "minutes": round(minutes, 1), "nodes": len(comp)})
+        joined.append(pl)
     return links, len(comps)

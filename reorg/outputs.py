@@ -14,12 +14,30 @@ from pathlib import Path
 
 
 def clean_stale(parent: Path) -> None:
-    """Remove temporary folders that killed runs left behind."""
+    """Tidy what killed runs left behind: half-written temporary folders are removed; a previous
+    run's folder caught mid-swap (`.name.old-*` with no `name`) is put back."""
     if parent.is_dir():
         for p in parent.glob(".*.tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
-        for p in parent.glob(".*.old-*"):
-            shutil.rmtree(p, ignore_errors=True)
+        for p in sorted(parent.glob(".*.old-*")):
+            name = p.name[1:p.name.rindex(".old-")]
+            if not (parent / name).exists():
+                os.rename(p, parent / name)
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return fn(AT_FDCWD, os.fsencode(str(a)), AT_FDCWD, os.fsencode(str(b)), RENAME_EXCHANGE) == 0
 
 
 @contextlib.contextmanager
@@ -34,13 +52,32 @@ def atomic_dir(final: Path):
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     os.chmod(tmp, 0o755)
+    if final.exists() and _exchange(tmp, final):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous run
+        return
     old = None
     if final.exists():
         old = final.parent / f".{final.name}.old-{os.getpid()}"
-        os.rename(final, old)
+        os.rename(final, old)  # a kill here leaves .name.old-*, which clean_stale puts back
     os.rename(tmp, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+GPKG_DATE = "2025-07-01T00:00:00Z"  # the reform's date, written as every GeoPackage's timestamp
+
+
+@contextlib.contextmanager
+def fixed_gpkg_timestamp(date: str = GPKG_DATE):
+    """GeoPackages store the time they were written; pin it so the same run gives the same bytes."""
+    import pyogrio
+
+    saved = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": date})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
 
 
 def write_text(path: Path, text: str) -> None:

@@ -76,6 +76,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("capacity_penalty_per_person", 120.0, "person-minutes per person", "catchments: cost of each resident above a centre's capacity (soft capacity)", "assumption", "L", 0, None),
     _P("centres_kept", -1, "centres", "catchments: number of regional centres kept; -1 = all", "scenario choice (DOMAIN 1C: HCMC dissolved its bed-less centres)", "M", -1, None),
     _P("contiguous_catchments", False, "bool", "catchments: every centre's catchment is one connected piece", "scenario choice", "-"),
+    _P("nopolygon_link_km", 10.0, "km", "a commune without polygon in the pack is linked by road to its nearest communes within this distance; farther ones (islands) by ferry", "technical (MANIFEST: 12 units without polygon)", "L", 0, 1000),
     _P("adjacency_tolerance_m", 200.0, "m", "two communes are neighbours when their polygons come within this distance (the pack's polygons leave slivers, MANIFEST section 8)", "technical, from the pack's measured gaps", "L", 0, 5000),
 )
 

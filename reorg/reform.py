@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._errors import Problem
 from .load import Pack
+from .schema import COMMUNES_BEFORE
 
 URBAN_TYPES = ("phuong", "thi_tran")
 
@@ -67,6 +69,18 @@ def classify_old_communes(pack: Pack, params: dict) -> gpd.GeoDataFrame:
     rep = pts.copy()
     fix = has_poly & ~inside
     rep[fix] = shapely.point_on_surface(geoms[fix])
+    # without polygon, the point must at least lie in one of the commune's official targets; if not
+    # (the pack puts the Trường Sa islands' points on the mainland), take a point on the main target
+    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False]).groupby("old_commune_code")["new_commune_code"].apply(list)
+    a = pack.communes_after
+    for k in np.flatnonzero(~has_poly):
+        code = old.index[k]
+        polys = [a.geometry.get(t) for t in targets.get(code, []) if a.geometry.get(t) is not None]
+        if polys and not any(g.contains(pts[k]) for g in polys):
+            rep[k] = shapely.point_on_surface(polys[0])
+            pack.warnings.append(Problem(file=COMMUNES_BEFORE.file, layer=COMMUNES_BEFORE.layer, field="lon", code=code, severity="warning",
+                                         message=f"no polygon, and its point ({old.at[code, 'lon']:.4f}, {old.at[code, 'lat']:.4f}) lies outside its new commune "
+                                                 f"{targets[code][0]}: its station is placed on that commune ({shapely.get_x(rep[k]):.4f}, {shapely.get_y(rep[k]):.4f})"))
     old["pt_lon"] = shapely.get_x(rep)
     old["pt_lat"] = shapely.get_y(rep)
     return old

@@ -209,10 +209,13 @@ def write_gpkg(result, path: Path) -> None:
         mv = pd.DataFrame({"from_station": pd.Series(dtype=str), "to_station": pd.Series(dtype=str), "cadre": pd.Series(dtype=str),
                            "persons": pd.Series(dtype=int), "minutes": pd.Series(dtype=float), "reason": pd.Series(dtype=str)})
     gmv = gpd.GeoDataFrame(mv, geometry=gpd.GeoSeries(geom, crs="EPSG:4326"), crs="EPSG:4326")
-    gst.to_file(path, layer="stations", driver="GPKG")
-    gcom.to_file(path, layer="communes_after", driver="GPKG")
-    cat.to_file(path, layer="catchments", driver="GPKG")
-    gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
+    from .outputs import fixed_gpkg_timestamp
+
+    with fixed_gpkg_timestamp():
+        gst.to_file(path, layer="stations", driver="GPKG")
+        gcom.to_file(path, layer="communes_after", driver="GPKG")
+        cat.to_file(path, layer="catchments", driver="GPKG")
+        gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
 
 
 def write_all(result, folder: Path) -> None:
@@ -324,6 +327,10 @@ def report_markdown(result, summary: dict) -> str:
               f"Pieces of the province without a land link: {net['pieces_without_land_link']}."]
     for f in net["ferry_links"]:
         lines.append(f"- ferry link {f['from']} → {f['to']}: {f['km']} km, {f['minutes']} min ({f['nodes']} nodes joined)")
+    isl = summary["extremes"].get("islands", [])
+    if isl:
+        lines += ["", f"New communes with residents on islands reached by a ferry link (ferry speed {r.scenario.params['ferry_speed_kmh']:g} km/h, DOMAIN 1H): "
+                  + "; ".join(f"{i['name']} ({i['code']}, {i['population']:,} residents, {i['minutes_main_after']:.0f} min to the main station, {i['minutes_centre_after']:.0f} min to the centre)" for i in isl)]
     if summary["warnings"]:
         lines += ["", "## Input warnings", ""] + [f"- {w}" for w in summary["warnings"]]
     lines += ["", "## Assumptions", "", "Every parameter, its value in this run, and its source (DOMAIN.md). Confidence L marks an assumption.", "",
