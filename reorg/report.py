@@ -263,11 +263,16 @@ def travel_table(result) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- report text
 
+WHOLE_UNITS = {"persons", "sites", "stations", "doctors", "centres"}
+
+
 def _fmt(v, unit=""):
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "–"
     if unit == "share":
         return f"{100 * v:.1f} %"
+    if unit in WHOLE_UNITS:
+        return f"{v:,.0f}"
     if isinstance(v, (int, np.integer)) or (isinstance(v, float) and abs(v) >= 1000):
         return f"{v:,.0f}"
     return f"{v:.2f}"
@@ -299,7 +304,7 @@ def report_markdown(result, summary: dict) -> str:
     for _, row in indicator_table(r).iterrows():
         u = row["unit"]
         ch = row["change"]
-        chs = "–" if ch is None or (isinstance(ch, float) and not math.isfinite(ch)) else (f"{100 * ch:+.1f} pts" if u == "share" else f"{ch:+,.2f}")
+        chs = "–" if ch is None or (isinstance(ch, float) and not math.isfinite(ch)) else (f"{100 * ch:+.1f} pts" if u == "share" else f"{ch:+,.0f}" if u in WHOLE_UNITS else f"{ch:+,.2f}")
         lines.append(f"| {row['label']} | {u} | {_fmt(row['before'], u)} | {_fmt(row['after'], u)} | {chs} |")
     s = summary["staff"]
     lines += ["", "## Staff by cadre", "", "| cadre | before | after |", "|---|---:|---:|"]
@@ -400,51 +405,18 @@ def _explanations(r, limit: int = 40) -> list[str]:
     return lines
 
 
-def _svg(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    svg = buf.getvalue()
-    return svg[svg.index("<svg"):]
-
-
 def charts(result) -> dict[str, str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.hashsalt"] = "reorg"
-    import matplotlib.pyplot as plt
+    """The report's charts as inline SVG: travel minutes before/after, staff by cadre, centre loads."""
+    from . import charts as CH
 
     d = result.measures.demand
-    out = {}
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    hi = float(np.nanpercentile(np.r_[d["minutes_main_before"], d["minutes_main_after"]], 99)) or 1.0
-    bins = np.linspace(0, max(hi, 1.0), 30)
-    ax.hist([d["minutes_main_before"].clip(upper=hi), d["minutes_main_after"].clip(upper=hi)], bins=bins, weights=[d["population"], d["population"]],
-            label=["before", "after"], color=["#9ecae1", "#de2d26"])
-    ax.set_xlabel("minutes to one's (main) station")
-    ax.set_ylabel("residents")
-    ax.legend()
-    ax.set_title("Distribution of travel minutes to the main station")
-    out["minutes"] = _svg(fig)
-    fig, ax = plt.subplots(figsize=(7, 3))
+    out = {"minutes": CH.histogram({"before": d["minutes_main_before"].to_numpy(), "after": d["minutes_main_after"].to_numpy()}, d["population"].to_numpy(),
+                                   title="Distribution of travel minutes to one's (main) station", xlabel="minutes", ylabel="residents")}
     s = build_staff_frame(result)
-    x = np.arange(len(s))
-    ax.bar(x - 0.2, s["before"], 0.4, label="before", color="#9ecae1")
-    ax.bar(x + 0.2, s["after"], 0.4, label="after", color="#3182bd")
-    ax.set_xticks(x, s.index)
-    ax.legend()
-    ax.set_title("Station staff by cadre")
-    out["staff"] = _svg(fig)
-    cen = result.measures.centres.sort_values("load_after")
-    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.22 * len(cen))))
-    ax.barh(cen["name"], cen["load_after"] * 100, color=np.where(cen["load_after"] > 1, "#de2d26", "#31a354"))
-    ax.axvline(100, color="k", lw=0.8)
-    ax.set_xlabel("population served / capacity (%)")
-    ax.set_title("Regional centre loads after the reform")
-    out["centres"] = _svg(fig)
+    out["staff"] = CH.grouped_bars(list(s.index), {"before": s["before"].tolist(), "after": s["after"].tolist()}, title="Station staff by cadre", ylabel="persons")
+    cen = result.measures.centres.sort_values(["load_after", "name"], ascending=[False, True])
+    out["centres"] = CH.hbars([str(x) for x in cen["name"]], (cen["load_after"] * 100).round(1).tolist(), threshold=100.0,
+                              title="Regional centre loads after the reform", xlabel="population served / capacity (%)")
     return out
 
 

@@ -50,17 +50,22 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             continue
         s = df[col.name]
         raw = s.astype("string")
-        blank = s.isna() | (raw.str.strip() == "")
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+            stripped = raw
+            blank = s.isna()
+        else:
+            stripped = raw.str.strip()
+            blank = s.isna() | (stripped == "")
         if col.kind == "code":
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 log.add(layer.file, f"codes must be text of {col.width} digits with leading zeros, found numbers (e.g. {s.dropna().iloc[0] if s.notna().any() else ''}); read or write the column as text", layer=layer.layer, field=col.name)
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
-            bad = df.index[~blank & ~raw.fillna("").str.match(pattern)]
+            bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
             _limited(log, layer, col.name, bad, lambda i: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
                 _limited(log, layer, col.name, df.index[blank], lambda i: "empty code", key=key)
-            out[col.name] = raw.str.strip()
+            out[col.name] = stripped
         elif col.kind in ("int", "float"):
             num = pd.to_numeric(s, errors="coerce")
             bad = df.index[~blank & num.isna()]
@@ -78,7 +83,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         elif col.kind == "bool":
             if pd.api.types.is_bool_dtype(s):
                 continue
-            low = raw.str.strip().str.lower()
+            low = stripped.str.lower()
             ok = low.isin(["true", "false", "1", "0"])
             _limited(log, layer, col.name, df.index[~ok.fillna(False)], lambda i: f"'{df.at[i, col.name]}' is not True/False", key=key)
             out[col.name] = low.isin(["true", "1"])
@@ -212,8 +217,11 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
             log.add(layer.file, "columns are separated by ';': save the file with ',' as separator")
             return None
         empty = df.isna().all(axis=1)
-        header = pd.Series(True, index=df.index)
-        for c in df.columns:
+        first = df.columns[0]
+        header = df[first].fillna("").astype(str).str.strip() == str(first).strip()
+        for c in df.columns[1:]:
+            if not header.any():
+                break
             header &= df[c].fillna("").astype(str).str.strip() == str(c).strip()
         for i in df.index[header]:
             log.add(layer.file, "this line repeats the header row: delete it", row=row_number(layer, i))
