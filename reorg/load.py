@@ -66,9 +66,9 @@ def load_pack(geodata: str | os.PathLike | None, province: str | None) -> Pack:
     """
     path = find_pack(geodata)
     log = ProblemLog()
-    raw = {layer.key: V.read_table(path, layer, log) for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER)}
-    log.raise_if_errors()
-    typed = {k: V.check_columns(df, layer, log) for (k, df), layer in zip(raw.items(), (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER))}
+    raw, typed = {}, {}
+    for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER):
+        raw[layer.key], typed[layer.key] = _checked_table(path, layer, log)
     log.raise_if_errors()
     before, after, districts, merger = typed["communes_before"], typed["communes_after"], typed["districts_before"], typed["merger"]
 
@@ -148,6 +148,33 @@ def load_pack(geodata: str | os.PathLike | None, province: str | None) -> Pack:
             if col in frame:
                 frame[col] = frame[col].astype("int64")
     return pack
+
+
+_TABLES: dict = {}  # checked national tables of this process, by (file, size, mtime): provinces share them
+
+
+def _checked_table(path: Path, layer, log: ProblemLog):
+    """Read and check one national table once per process (the national files are read by every
+    province of a national run or of `reorg validate`); the problems found are replayed."""
+    file = path / layer.file
+    try:
+        st = file.stat()
+        key = (str(file.resolve()), layer.key, st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _TABLES:
+        raw, typed, problems = _TABLES[key]
+        log.problems.extend(problems)
+        return raw, typed
+    local = ProblemLog()
+    raw = V.read_table(path, layer, local)
+    typed = V.check_columns(raw, layer, local) if raw is not None else None
+    log.problems.extend(local.problems)
+    if key is not None and raw is not None:
+        if len(_TABLES) > 16:
+            _TABLES.clear()
+        _TABLES[key] = (raw, typed, list(local.problems))
+    return raw, typed
 
 
 def _population_shares(m: pd.DataFrame, log: ProblemLog) -> pd.DataFrame:
