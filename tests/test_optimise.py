@@ -222,3 +222,21 @@ def test_impossible_points_budget_gives_diagnosis(tmp_path, geodata):
     d = next(d for d in s["diagnoses"] if d["rule"] == "points_budget")
     assert d["minimum_feasible_points"] > 0 and s["counts"]["point_stations"] == d["minimum_feasible_points"]
     assert len(d["communes"]) > 0
+
+
+@pytest.mark.parametrize("province", ["40", "79"])
+def test_lagrangian_p_median_equals_the_mip(geodata, province):
+    """The exact uncapacitated fast path and the MIP reach the same objective, for several p."""
+    r = run(load_scenario(None, province=province), geodata=str(geodata))
+    A, Pp = CM.instance(r.reformed.demand, r.network.centre_minutes, r.network.centre_codes, r.reformed.new.index)
+    cap = np.full(A.shape[1], 1e12)
+    used_fast = 0
+    for p in (A.shape[1] // 2, A.shape[1] // 3, -1):
+        params = _params(centres_kept=p)
+        fast, rec_fast = CM.solve_catchments(A, Pp, cap, params=params, seed=1)
+        mip, rec_mip = CM.solve_catchments(A, Pp, cap, params=params, seed=1, solver_name="CBC")
+        assert rec_fast["objective"] == pytest.approx(rec_mip["objective"], rel=1e-9)
+        assert rec_fast["relative_gap"] <= CM.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
+        assert len(set(fast.tolist())) <= (A.shape[1] if p < 0 else p)
+        used_fast += rec_fast["solver"].startswith("reorg Lagrangian")
+    assert used_fast >= 2
