@@ -236,7 +236,10 @@ def test_lagrangian_p_median_equals_the_mip(geodata, province):
         fast, rec_fast = CM.solve_catchments(A, Pp, cap, params=params, seed=1)
         mip, rec_mip = CM.solve_catchments(A, Pp, cap, params=params, seed=1, solver_name="CBC")
         assert rec_fast["objective"] == pytest.approx(rec_mip["objective"], rel=1e-9)
-        assert rec_fast["relative_gap"] <= CM.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
         assert len(set(fast.tolist())) <= (A.shape[1] if p < 0 else p)
-        used_fast += rec_fast["solver"].startswith("reorg Lagrangian")
+        if rec_fast["solver"].startswith("reorg Lagrangian"):
+            used_fast += 1
+            assert rec_fast["relative_gap"] <= CM.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
+        else:  # the gap stayed open: the MIP took over
+            assert rec_fast["relative_gap"] <= 1e-3
     assert used_fast >= 2
