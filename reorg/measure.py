@@ -181,13 +181,13 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     com = g.groupby("new_code").agg(population=("population", "sum"), w_main_b=("w_main_b", "sum"), w_main_a=("w_main_a", "sum"),
                                     w_near_a=("w_near_a", "sum"), w_cen_a=("w_cen_a", "sum"))
     p = com["population"].replace(0, np.nan)
+    # communes without residents (Hoàng Sa) take the plain mean over their parts
+    plain = d.groupby("new_code")[["minutes_main_before", "minutes_main_after", "minutes_nearest_after", "minutes_centre_after"]].mean()
     communes = pd.DataFrame(index=reformed.new.index)
     communes["commune_name"] = reformed.new["commune_name"]
     communes["population"] = com["population"].reindex(communes.index).fillna(0)
-    communes["minutes_main_before"] = (com["w_main_b"] / p).reindex(communes.index)
-    communes["minutes_main_after"] = (com["w_main_a"] / p).reindex(communes.index)
-    communes["minutes_nearest_after"] = (com["w_near_a"] / p).reindex(communes.index)
-    communes["minutes_centre_after"] = (com["w_cen_a"] / p).reindex(communes.index)
+    for col, w in (("minutes_main_before", "w_main_b"), ("minutes_main_after", "w_main_a"), ("minutes_nearest_after", "w_near_a"), ("minutes_centre_after", "w_cen_a")):
+        communes[col] = (com[w] / p).fillna(plain[col]).reindex(communes.index)
     communes["main_station_code"] = plan.main_station.reindex(communes.index)
     communes["centre_code"] = plan.centre_of.reindex(communes.index)
     by_new = st.groupby("new_code")

@@ -79,8 +79,10 @@ def test_same_inputs_and_seed_give_identical_outputs(tmp_path, geodata):
     assert _canonical_summary(folders[0]) == _canonical_summary(folders[1])
 
 
-SPECIAL_ZONES = {"31": ["Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ"], "56": ["Đặc khu Trường Sa"], "51": ["Đặc khu Lý Sơn"],
-                 "79": ["Đặc khu Côn Đảo"], "68": ["Đặc khu Phú Quý"], "22": ["Đặc khu Vân Đồn", "Đặc khu Cô Tô"]}
+SPECIAL_ZONES = {  # all 13 special zones (đặc khu) of 1 July 2025
+    "22": ["Đặc khu Vân Đồn", "Đặc khu Cô Tô"], "31": ["Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ"], "44": ["Đặc khu Cồn Cỏ"],
+    "48": ["Đặc khu Hoàng Sa"], "51": ["Đặc khu Lý Sơn"], "56": ["Đặc khu Trường Sa"], "68": ["Đặc khu Phú Quý"],
+    "79": ["Đặc khu Côn Đảo"], "91": ["Đặc khu Phú Quốc", "Đặc khu Thổ Châu", "Đặc khu Kiên Hải"]}
 
 
 @pytest.mark.parametrize("province", sorted(SPECIAL_ZONES))
