@@ -79,17 +79,21 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     circuity = params["circuity_factor"]
     speed = pd.Series(terrain_speed(old["terrain"], params), index=old.index)
     G = nx.Graph()
-    for code, r in old.iterrows():
-        G.add_node(("commune", code), lon=r["pt_lon"], lat=r["pt_lat"], kind="commune")
+    G.add_nodes_from((("commune", code), {"lon": lo, "lat": la, "kind": "commune"}) for code, lo, la in zip(old.index, old["pt_lon"], old["pt_lat"]))
 
     def road_minutes(a_lon, a_lat, b_lon, b_lat, v_a, v_b):
         d = haversine_km(a_lon, a_lat, b_lon, b_lat) * circuity
         return float(60.0 * (d / 2 / v_a + d / 2 / v_b)), float(d)
 
-    for a, b in _adjacent_pairs(old, params["adjacency_tolerance_m"]):
-        ra, rb = old.loc[a], old.loc[b]
-        mins, km = road_minutes(ra.pt_lon, ra.pt_lat, rb.pt_lon, rb.pt_lat, speed[a], speed[b])
-        G.add_edge(("commune", a), ("commune", b), minutes=mins, km=km, mode="road")
+    pairs = _adjacent_pairs(old, params["adjacency_tolerance_m"])
+    if pairs:
+        ia = old.index.get_indexer([a for a, _ in pairs])
+        ib = old.index.get_indexer([b for _, b in pairs])
+        lon, lat, v = old["pt_lon"].to_numpy(), old["pt_lat"].to_numpy(), speed.to_numpy()
+        km = haversine_km(lon[ia], lat[ia], lon[ib], lat[ib]) * circuity
+        mins = 60.0 * (km / 2 / v[ia] + km / 2 / v[ib])
+        G.add_edges_from((("commune", a), ("commune", b), {"minutes": float(m), "km": float(k), "mode": "road"})
+                         for (a, b), m, k in zip(pairs, mins, km))
     # communes without polygon: joined by road to the (at most three) nearest communes within
     # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the ferry links
     nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]

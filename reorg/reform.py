@@ -134,22 +134,17 @@ def apply_merger(pack: Pack, old: gpd.GeoDataFrame) -> Reformed:
 def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
     """New commune of each station: the official target of its old commune that contains it,
     else the target with the largest share. Stations without an old commune keep `new_code`."""
-    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
+    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False]).groupby("old_commune_code", sort=False)["new_commune_code"].apply(list).to_dict()
     out = {}
     a = pack.communes_after
-    for st, row in stations.iterrows():
-        old_code = row["old_code"]
+    for st, old_code, new_code, lon, lat in zip(stations.index, stations["old_code"], stations.get("new_code", pd.Series("", index=stations.index)), stations["lon"], stations["lat"]):
         if not old_code:
-            out[st] = row["new_code"]
+            out[st] = new_code
             continue
-        cands = targets.loc[targets["old_commune_code"] == old_code, "new_commune_code"].tolist()
+        cands = targets[old_code]
         chosen = cands[0]
         if len(cands) > 1:
-            p = shapely.Point(row["lon"], row["lat"])
-            for c in cands:
-                g = a.geometry.get(c)
-                if g is not None and g.contains(p):
-                    chosen = c
-                    break
+            p = shapely.Point(lon, lat)
+            chosen = next((c for c in cands if a.geometry.get(c) is not None and a.geometry.get(c).contains(p)), cands[0])
         out[st] = chosen
     return pd.Series(out, name="new_code")

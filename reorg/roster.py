@@ -130,8 +130,10 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     pop = old.groupby("district_code")["pop_2019"].sum()
     lo, hi = pop.min(), pop.max()
     rows = []
+    ordered = old.sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
+    by_district = dict(tuple(ordered.groupby("district_code", sort=True)))
     for dcode in sorted(pop.index):
-        members = old[old["district_code"] == dcode].sort_values(["pop_2019", "commune_code"], ascending=[False, True])
+        members = by_district[dcode]
         towns = members[members["commune_type"] == "thi_tran"]
         wards = members[members["commune_type"] == "phuong"]
         if len(towns):

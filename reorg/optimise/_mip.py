@@ -4,20 +4,20 @@ from __future__ import annotations
 import math
 import time
 
-from ortools.linear_solver import pywraplp
-
-STATUS = {
-    pywraplp.Solver.OPTIMAL: "optimal",
-    pywraplp.Solver.FEASIBLE: "feasible (time limit)",
-    pywraplp.Solver.INFEASIBLE: "infeasible",
-    pywraplp.Solver.UNBOUNDED: "unbounded",
-    pywraplp.Solver.ABNORMAL: "abnormal",
-    pywraplp.Solver.NOT_SOLVED: "not solved (time limit, no plan found)",
+STATUS_NAMES = {  # pywraplp.Solver result codes (OR-Tools is imported only when a model is solved)
+    "OPTIMAL": "optimal",
+    "FEASIBLE": "feasible (time limit)",
+    "INFEASIBLE": "infeasible",
+    "UNBOUNDED": "unbounded",
+    "ABNORMAL": "abnormal",
+    "NOT_SOLVED": "not solved (time limit, no plan found)",
 }
 SEED_PARAMETER = {"SCIP": "randomization/randomseedshift = {seed}", "CBC": "", "HIGHS": ""}
 
 
-def new_solver(name: str, seed: int) -> pywraplp.Solver:
+def new_solver(name: str, seed: int):
+    from ortools.linear_solver import pywraplp
+
     solver = pywraplp.Solver.CreateSolver(name)
     if solver is None:
         raise RuntimeError(f"OR-Tools has no {name} backend here")
@@ -27,8 +27,11 @@ def new_solver(name: str, seed: int) -> pywraplp.Solver:
     return solver
 
 
-def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, seed: int, stage: str | None = None) -> dict:
+def solve(solver, *, model: str, time_limit_s: float, seed: int, stage: str | None = None) -> dict:
     """Solve and return the record kept in summary.json: status, objective, bound, gap, seconds."""
+    from ortools.linear_solver import pywraplp
+
+    status = {getattr(pywraplp.Solver, k): v for k, v in STATUS_NAMES.items()}
     solver.SetTimeLimit(int(max(1.0, time_limit_s) * 1000))
     t = time.perf_counter()
     code = solver.Solve()
@@ -36,7 +39,7 @@ def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, seed: int
     has_plan = code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
     obj = solver.Objective().Value() if has_plan else None
     bound = solver.Objective().BestBound() if has_plan else None
-    if code == pywraplp.Solver.OPTIMAL and bound is not None and (bound is None or not math.isfinite(bound)):
+    if code == pywraplp.Solver.OPTIMAL and (bound is None or not math.isfinite(bound)):
         bound = obj
     gap = None
     if obj is not None and bound is not None and math.isfinite(bound):
@@ -44,7 +47,7 @@ def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, seed: int
     return {
         "model": model if stage is None else f"{model}:{stage}",
         "solver": f"OR-Tools {solver.SolverVersion()}",
-        "status": STATUS.get(code, str(code)),
+        "status": status.get(code, str(code)),
         "has_plan": has_plan,
         "objective": obj,
         "best_bound": bound,
