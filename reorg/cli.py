@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # modules that add a subcommand: each has add_parser(subparsers), which sets `handler` as a default
-PLUGIN_COMMANDS: tuple[str, ...] = ()
+PLUGIN_COMMANDS: tuple[str, ...] = ("compare", "sweep")
 
 
 def cmd_run(args) -> int:
