@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import validate as V
 from ._errors import InputError, Problem, ProblemLog
-from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER, Layer
+from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER
 
 ENV_VAR = "REORG_GEODATA"
 

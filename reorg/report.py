@@ -6,7 +6,6 @@ summary.json keys are documented in the README and are stable.
 from __future__ import annotations
 
 import html
-import io
 import json
 import math
 from pathlib import Path

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import pytest
 import shapely
 
@@ -123,7 +122,6 @@ def test_negative_population(pack, tmp_path, capsys):
 
 
 def test_missing_population(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
     a = read_layer(pack, COMMUNES_AFTER)
     a["pop_2019"] = a["pop_2019"].astype("float")
     a.loc[4, "pop_2019"] = None
