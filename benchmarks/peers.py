@@ -149,7 +149,7 @@ def section(rows: list[dict], command: str, repeat: int) -> str:
         "and weights P, so its objective sum P·A/P is the same person-minutes.", "",
         table(rows), "",
         "Split of the times (medians): " + "; ".join(
-            f"{r['code']}: reorg {r['reorg']['solver']}: solve {r['reorg_solve_seconds']:.3f} s of {r['reorg_seconds']:.3f} s in all; spopt build {r['spopt_build_seconds']:.3f} s + solve {r['spopt_solve_seconds']:.3f} s (writing the model, CBC as a "
+            f"{r['code']}: {r['reorg']['solver'] if r['reorg']['solver'].startswith('reorg') else 'reorg ' + r['reorg']['solver']}: solve {r['reorg_solve_seconds']:.3f} s of {r['reorg_seconds']:.3f} s in all; spopt build {r['spopt_build_seconds']:.3f} s + solve {r['spopt_solve_seconds']:.3f} s (writing the model, CBC as a "
             f"separate program, reading back)" for r in rows) + ".", "",
     ]
     if ok:

@@ -44,6 +44,10 @@ def cmd_run(args) -> int:
     from .scenario import load_scenario
 
     sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else [])
+    if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
+        from .national import finish, run_national
+
+        return finish(run_national(args.scenario, sets, args.geodata, Path(args.out), progress=not args.quiet))
     scenario = load_scenario(args.scenario, sets, args.province)
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)

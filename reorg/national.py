@@ -86,21 +86,21 @@ _SUMMED = ("population", "open_stations", "main_stations", "staff_norm_total", "
            "doctor_shortfall_main_stations", "doctors_total", "centres_over_capacity", "centre_excess_population")
 _COUNT_WEIGHTED = {"main_stations_with_doctor_share": "main_stations", "stations_meeting_norm_share": "open_stations"}
 
-# ColorBrewer YlOrRd / YlGnBu (as reorg.render), hard-coded for stable output
-_YL_OR_RD_7 = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"]
-_YL_GN_BU_6 = ["#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"]
-#: indicators the index map can be coloured by (a value v falls in class bisect_right(breaks, v))
+#: indicators the index map can be coloured by (a value v falls in class bisect_right(breaks, v)); the
+#: same classes before and after, so the two maps compare; colours are reorg.render's ColorBrewer ones
+_MINUTE_BREAKS = [2.5, 5, 7.5, 10, 15, 20, 30]
+_SHARE_BREAKS = [0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
 MAP_INDICATORS = {
     "pop_minutes_main_station": dict(label="Mean minutes to one's main station", unit="min", digits=1,
-                                     breaks=[3, 5, 7.5, 10, 15, 20], colours=_YL_OR_RD_7),
+                                     breaks=_MINUTE_BREAKS, colours="_YL_OR_RD_8"),
     "pop_minutes_nearest_facility": dict(label="Mean minutes to the nearest station or point", unit="min", digits=1,
-                                         breaks=[3, 5, 7.5, 10, 15, 20], colours=_YL_OR_RD_7),
+                                         breaks=_MINUTE_BREAKS, colours="_YL_OR_RD_8"),
     "pop_minutes_regional_centre": dict(label="Mean minutes to one's regional centre", unit="min", digits=1,
-                                        breaks=[10, 15, 20, 25, 30, 45], colours=_YL_OR_RD_7),
+                                        breaks=[15, 20, 25, 30, 40, 50, 60], colours="_YL_OR_RD_8"),
     "pop_share_main_station_within_30min": dict(label="Residents within 30 min of their main station", unit="%", digits=1,
-                                                breaks=[0.8, 0.9, 0.95, 0.98, 0.995], colours=_YL_GN_BU_6, percent=True),
+                                                breaks=_SHARE_BREAKS, colours="_YL_GN_BU_7", percent=True),
     "pop_share_within_30min": dict(label="Residents within 30 min of a station or point", unit="%", digits=1,
-                                   breaks=[0.8, 0.9, 0.95, 0.98, 0.995], colours=_YL_GN_BU_6, percent=True),
+                                   breaks=_SHARE_BREAKS, colours="_YL_GN_BU_7", percent=True),
 }
 DEFAULT_MAP_INDICATOR = "pop_minutes_main_station"
 MAP_PERIODS = ("after", "before")
@@ -302,6 +302,7 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
             raise ReorgError(msg)
         t1 = time.perf_counter()
         summary = build_summary(base, sets, pack, ordered, tmp, workers, indicator, period)
+        summary["timings"]["provinces_wall"] = round(t1 - t0, 3)
         (tmp / "report.md").write_text(report_markdown(summary), encoding="utf-8")
         (tmp / "report.html").write_text(report_html(summary), encoding="utf-8")
         (tmp / "index.html").write_text(render_index(summary, table, indicator, period), encoding="utf-8")
@@ -371,7 +372,7 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
     provinces, failed, summaries = [], [], []
     for r in ordered:
         rec = {"code": r["code"], "name": r["name"], "status": r["status"], "folder": r["folder"], "error": r["error"],
-               "seconds": r["seconds"]}
+               "exit_code": r["exit_code"], "seconds": r["seconds"]}
         if r["status"] == "done":
             s = json.loads((tmp / r["folder"] / "summary.json").read_text(encoding="utf-8"))
             summaries.append(s)
@@ -415,7 +416,7 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
         "provinces": provinces,
         "national": national,
         "failed": failed,
-        "timings": {"total": None, "national_outputs": None, "provinces": {r["code"]: r["seconds"] for r in ordered},
+        "timings": {"total": None, "provinces_wall": None, "national_outputs": None, "provinces": {r["code"]: r["seconds"] for r in ordered},
                     "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3), "stages_sum": stages},
         "execution": {"workers": workers if workers > 0 else 0, "start_method": START_METHOD if workers > 0 else "in-process"},
     }
@@ -558,8 +559,9 @@ def _md_tail(summary: dict) -> list[str]:
               "stations by main stations, the share of sites meeting the norm by open sites; staff and shortfalls are summed. "
               "Gini coefficients and minutes by terrain are in each province's own report.", "",
               "## Timings", "",
-              f"Total {_fmt(t.get('total'), 'min')} s with {ex['workers']} worker processes ({ex['start_method']}); "
-              f"the provinces' own runs add up to {t['provinces_sum']:.1f} s.", ""]
+              f"Every province done {_fmt(t.get('provinces_wall'), 'min')} s after the start, with {ex['workers']} worker processes "
+              f"({ex['start_method']}); the provinces' own runs add up to {t['provinces_sum']:.1f} s. "
+              "Total wall time, with these national files, is in `summary.json` `timings.total`.", ""]
     return lines
 
 
@@ -711,7 +713,10 @@ def render_index(summary: dict, table, indicator: str = DEFAULT_MAP_INDICATOR, p
     from .render import (_HELPERS_JS, _STYLE_CSS, NO_DATA, OfflineMap, _assign_ids, _esc, _leaflet_css, _leaflet_js, _Raw,
                          _Script, check_offline)
 
-    spec = MAP_INDICATORS[indicator]
+    from . import render as RN
+
+    spec = dict(MAP_INDICATORS[indicator])
+    spec["colours"] = getattr(RN, spec["colours"])
     by_code = {p["code"]: p for p in summary["provinces"]}
     codes = [c for c in table.index]
     disp = display_geometry(table.geometry.to_numpy())
@@ -724,7 +729,8 @@ def render_index(summary: dict, table, indicator: str = DEFAULT_MAP_INDICATOR, p
     title = summary["scenario"]["title"]
     for name, text in (("meta_charset", '<meta charset="utf-8" />'), ("title", f"<title>{_esc(title)} · national map</title>"),
                        ("leaflet_css", f"<style>\n{_leaflet_css()}\n</style>"), ("leaflet_js", f"<script>\n{_leaflet_js()}\n</script>"),
-                       ("reorg_css", _STYLE_CSS), ("reorg_js", _HELPERS_JS)):
+                       ("reorg_css", _STYLE_CSS), ("reorg_js", _HELPERS_JS),
+                       ("national_css", "<style>.reorg-legend { top: 120px; right: 10px; bottom: auto; left: auto; }</style>")):
         fig.header.add_child(_Raw(text, name), name=name)
     m.add_child(_Script(
         "L.control.scale({imperial: false, position: 'bottomright'}).addTo(__MAP__);\n"

@@ -110,8 +110,9 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
                      plan=plan, measures=measures, synthetic_roster=synthetic, timings=progress.timings)
 
 
-def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None) -> Path:
-    """Render and write `outputs/<name>/` atomically; returns the folder."""
+def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
+    """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
+    runs' temporary folders alone (parallel runs writing into the same folder)."""
     from . import report as REP
     from .outputs import atomic_dir, clean_stale
     from .render import render_map
@@ -119,7 +120,8 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
     progress = progress or Progress(enabled=False)
     out_root = Path(out_root)
     final = out_root / result.scenario.name
-    clean_stale(out_root)
+    if clean:
+        clean_stale(out_root)
     with atomic_dir(final) as tmp:
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")

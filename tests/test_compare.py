@@ -1,85 +1,308 @@
-"""`reorg compare`: the official and optimised Nghệ An runs side by side, numbers checked against
-the two summary.json files; incompatible runs refused."""
+"""`reorg compare`: Nghệ An's official and optimised runs side by side on the real pack.
+
+Every number of comparison.csv is checked against the two summary.json files, `best` and the
+tables of differences are recomputed here from the runs' own files, and runs that cannot be
+compared (another province, another reorg version, not a run, ...) are refused with exit code 2
+and nothing written."""
 from __future__ import annotations
 
+import argparse
 import json
+import re
 import shutil
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT, run_cli
-from reorg.compare import direction
+import reorg.cli
+from conftest import ROOT
+from reorg.compare import cmd_compare, compare_runs
+
+A, B = "nghe_an_official", "nghe_an_optimise"
+# directions stated here independently of reorg.compare
+LOWER = ("pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre", "staff_shortfall_total",
+         "doctor_shortfall_main_stations", "gini_minutes_main_station", "gini_minutes_nearest_facility", "population_per_health_worker",
+         "centre_excess_population", "centres_over_capacity", "pop_minutes_nearest_facility_mountain")
+HIGHER = ("main_stations_with_doctor_share", "stations_meeting_norm_share", "pop_share_main_station_within_30min",
+          "pop_share_main_station_within_60min", "pop_share_within_60min", "doctors_per_10k", "staff_total", "doctors_total")
+NEUTRAL = ("population", "open_stations", "main_stations", "staff_norm_total")
 
 
 @pytest.fixture(scope="module")
-def two_runs(official_runs, tmp_path_factory, geodata):
-    out = tmp_path_factory.mktemp("cmp")
-    assert run_cli("run", str(ROOT / "scenarios" / "nghe_an_optimise.toml"), "--geodata", str(geodata), "--out", str(out), "--quiet") == 0
-    official = official_runs["nghe_an_official"][0]
-    return official, out / "nghe_an_optimise"
+def cli():
+    """reorg.cli.main with `compare` registered as a plug-in command (as the lead registers it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reorg.cli, "PLUGIN_COMMANDS", ("compare",))
+        yield lambda *args: reorg.cli.main([str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
-def comparison(two_runs, tmp_path_factory):
+def runs(cli, geodata, tmp_path_factory):
+    """Nghệ An official and optimised, and the official scenario on Lào Cai (province 15), through the CLI."""
+    out = tmp_path_factory.mktemp("compare_runs")
+    for scenario, extra in ((A, ()), (B, ()), (A, ("--province", "15", "--set", "name=lc"))):
+        rc = cli("run", ROOT / "scenarios" / f"{scenario}.toml", "--geodata", geodata, "--out", out, "--quiet", *extra)
+        assert rc == 0, f"reorg run {scenario} {extra} failed with exit code {rc}"
+    return {"official": out / A, "optimise": out / B, "lao_cai": out / "lc"}
+
+
+@pytest.fixture(scope="module")
+def comparison(cli, runs, tmp_path_factory):
     out = tmp_path_factory.mktemp("comparison") / "nghe_an"
-    assert run_cli("compare", str(two_runs[0]), str(two_runs[1]), "--out", str(out)) == 0
+    assert cli("compare", runs["official"], runs["optimise"], "--out", out) == 0
     return out
 
 
-def test_three_files_with_numbers_of_the_summaries(two_runs, comparison):
-    for f in ("comparison.html", "comparison.md", "comparison.csv"):
-        assert (comparison / f).stat().st_size > 0
-    s = [json.loads((d / "summary.json").read_text(encoding="utf-8")) for d in two_runs]
-    t = pd.read_csv(comparison / "comparison.csv", keep_default_na=False).set_index("indicator")
-    assert list(t.columns[-3:]) == ["nghe_an_official", "nghe_an_optimise", "best"]
-    assert set(t.index) == set(s[0]["indicators"]["after"])
-    for k, v in s[0]["indicators"]["after"].items():
-        if v is None:
-            continue
-        assert float(t.at[k, "nghe_an_official"]) == pytest.approx(v, rel=1e-12, abs=1e-12)
-        assert float(t.at[k, "nghe_an_optimise"]) == pytest.approx(s[1]["indicators"]["after"][k], rel=1e-12, abs=1e-12)
-        assert float(t.at[k, "before"]) == pytest.approx(s[0]["indicators"]["before"][k], rel=1e-12, abs=1e-12)
-    # best computed independently
-    a, b = s[0]["indicators"]["after"], s[1]["indicators"]["after"]
-    for k, better in (("staff_shortfall_total", min), ("main_stations_with_doctor_share", max), ("pop_minutes_nearest_facility", min)):
-        expect = "tie" if a[k] == b[k] else ("nghe_an_official" if better(a[k], b[k]) == a[k] else "nghe_an_optimise")
-        assert t.at[k, "best"] == expect, k
-    assert t.at["population", "best"] == "" and direction("population") is None
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
 
 
-def test_role_and_centre_differences_are_exact(two_runs, comparison):
-    st = [pd.read_csv(d / "stations.csv", dtype=str).set_index("station_code")["role"] for d in two_runs]
-    n_roles = int((st[0] != st[1].reindex(st[0].index)).sum())
-    ca = [pd.read_csv(d / "communes_after.csv", dtype=str).set_index("new_commune_code")["centre_code"] for d in two_runs]
-    n_centres = int((ca[0] != ca[1].reindex(ca[0].index)).sum())
+class _Page(HTMLParser):
+    """Tables by id (rows of (text, class) cells) and the iframes' srcdoc (unescaped)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, list[list[tuple[str, str]]]] = {}
+        self.srcdocs: list[str] = []
+        self._table = self._row = self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id"):
+            self._table = self.tables.setdefault(a["id"], [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+            self._table.append(self._row)
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = ["", a.get("class") or ""]
+        elif tag == "iframe":
+            self.srcdocs.append(a.get("srcdoc"))
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[0] += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append((self._cell[0], self._cell[1]))
+            self._cell = None
+        elif tag == "table":
+            self._table = self._row = None
+
+
+@pytest.fixture(scope="module")
+def page(comparison):
+    p = _Page()
+    p.feed((comparison / "comparison.html").read_text(encoding="utf-8"))
+    return p
+
+
+def _body(table):
+    """Rows after the header, as texts."""
+    return [[c[0] for c in r] for r in table[1:]]
+
+
+def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
+    """The Markdown tables of the section whose heading starts with `heading`."""
+    lines = md.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    tables, cur = [], None
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if line.startswith("|"):
+            if cur is None:
+                cur = []
+                tables.append(cur)
+            cur.append([c.strip() for c in line.strip().strip("|").split(" | ")])
+        else:
+            cur = None
+    return [t[2:] for t in tables]  # without header and alignment rows
+
+
+def test_three_files_written_atomically(comparison):
+    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+        assert (comparison / f).stat().st_size > 0, f
+    assert sorted(p.name for p in comparison.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md"]
+    assert not [p for p in comparison.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
+
+
+def test_every_number_is_the_summaries(runs, comparison):
+    sa, sb = _summary(runs["official"]), _summary(runs["optimise"])
+    t = pd.read_csv(comparison / "comparison.csv", dtype=str, keep_default_na=False)
+    assert list(t.columns) == ["indicator", "label", "unit", "before", A, B, "best"]
+    assert list(t["indicator"]) == list(sa["indicators"]["after"]), "one row per indicator, in the summary's order"
+    labels = pd.read_csv(runs["official"] / "indicators.csv", dtype=str, keep_default_na=False).set_index("indicator")
+    checked = 0
+    for _, row in t.iterrows():
+        k = row["indicator"]
+        assert (row["label"], row["unit"]) == (labels.at[k, "label"], labels.at[k, "unit"]), k
+        for col, want in (("before", sa["indicators"]["before"][k]), (A, sa["indicators"]["after"][k]), (B, sb["indicators"]["after"][k])):
+            if want is None:
+                assert row[col] == "", (k, col)
+            else:
+                assert float(row[col]) == want, (k, col, row[col], want)  # exact: the CSV holds the summary's numbers
+                checked += 1
+    assert checked >= 3 * 25
+
+
+def test_best_run_of_each_indicator(runs, comparison, page):
+    sa, sb = _summary(runs["official"]), _summary(runs["optimise"])
+    t = pd.read_csv(comparison / "comparison.csv", dtype=str, keep_default_na=False).set_index("indicator")
+    ties = 0
+    for k in LOWER + HIGHER:
+        a, b = sa["indicators"]["after"][k], sb["indicators"]["after"][k]
+        target = (min if k in LOWER else max)(a, b)
+        expect = ";".join(n for n, v in ((A, a), (B, b)) if v == target)
+        assert t.at[k, "best"] == expect, (k, a, b)
+        ties += ";" in expect
+    for k in NEUTRAL:
+        assert t.at[k, "best"] == "", k
+    assert ties >= 1, "the runs tie on some indicator (e.g. population within 60 min of a facility)"
+    assert 0 < sum(t.at[k, "best"] == B for k in LOWER + HIGHER) < len(LOWER + HIGHER)
+    # the HTML marks exactly the best cells of each row
+    head = [c[0] for c in page.tables["indicators"][0]]
+    marked = {}
+    for r in page.tables["indicators"][1:]:
+        marked[r[0][0]] = {head[j] for j, (_, cls) in enumerate(r) if "best" in cls.split()}
+    label = pd.read_csv(comparison / "comparison.csv", dtype=str, keep_default_na=False).set_index("label")["best"]
+    for lab, best in label.items():
+        assert marked[lab] == (set(best.split(";")) if best else set()), lab
     md = (comparison / "comparison.md").read_text(encoding="utf-8")
-    assert f"## Stations whose role differs ({n_roles})" in md and n_roles > 0
-    assert f"## Communes whose regional centre differs ({n_centres})" in md and n_centres > 0
-    page = (comparison / "comparison.html").read_text(encoding="utf-8")
-    assert page.count("<iframe") == 2 and "Tỉnh Nghệ An" in page and "synthetic roster" in page
-    assert "<script src=" not in page.split("srcdoc")[0]
+    row = next(line for line in md.splitlines() if line.startswith("| " + t.at["staff_shortfall_total", "label"] + " |"))
+    assert row.count("**") == 2 * len(t.at["staff_shortfall_total", "best"].split(";"))
 
 
-def test_different_provinces_are_refused(two_runs, official_runs, tmp_path, capsys):
+def test_role_differences_are_exactly_the_stations_whose_role_differs(runs, comparison, page):
+    a = pd.read_csv(runs["official"] / "stations.csv", dtype=str, keep_default_na=False).set_index("station_code")["role"]
+    b = pd.read_csv(runs["optimise"] / "stations.csv", dtype=str, keep_default_na=False).set_index("station_code")["role"]
+    assert a.index.is_unique and set(a.index) == set(b.index)
+    differ = {c: (a[c], b[c]) for c in a.index if a[c] != b[c]}
+    assert len(differ) > 0
+    table = _body(page.tables["role-differences"])
+    assert {r[0]: (r[3], r[4]) for r in table} == differ and len(table) == len(differ)
+    md = (comparison / "comparison.md").read_text(encoding="utf-8")
+    assert f"## Stations whose role differs ({len(differ)})" in md
+    rows = _md_tables(md, "## Stations whose role differs")[-1]
+    assert {r[0]: (r[3], r[4]) for r in rows} == differ and len(rows) == len(differ)
+    # the transitions add up to the differences
+    assert sum(int(r[3]) for r in _body(page.tables["role-transitions"])) == len(differ)
+
+
+def test_centre_differences_are_exactly_the_communes_whose_centre_differs(runs, comparison, page):
+    a = pd.read_csv(runs["official"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")["centre_code"]
+    b = pd.read_csv(runs["optimise"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")["centre_code"]
+    differ = {c: (a[c], b[c]) for c in a.index if a[c] != b[c]}
+    assert len(differ) > 0
+
+    def code(cell):  # "Trung tâm Y tế ... (412)" -> "412"
+        return re.search(r"\(([^()]+)\)$", cell).group(1)
+
+    table = _body(page.tables["centre-differences"])
+    assert {r[0]: (code(r[3]), code(r[4])) for r in table} == differ and len(table) == len(differ)
+    md = (comparison / "comparison.md").read_text(encoding="utf-8")
+    assert f"## Communes whose regional centre differs ({len(differ)})" in md
+    rows = _md_tables(md, "## Communes whose regional centre differs")[-1]
+    assert {r[0]: (code(r[3]), code(r[4])) for r in rows} == differ
+
+
+def test_synthetic_notices_solver_records_and_counts(runs, comparison, page):
+    sa, sb = _summary(runs["official"]), _summary(runs["optimise"])
+    assert sa["synthetic_roster"] and sb["synthetic_roster"]
+    md = (comparison / "comparison.md").read_text(encoding="utf-8")
+    top = md.split("\n## ")[0]
+    assert "Synthetic roster" in top, "the synthetic-data notice comes first"
+    assert ("Synthetic demo province" in top) == (sa["synthetic_pack"] or sb["synthetic_pack"])
+    html_text = (comparison / "comparison.html").read_text(encoding="utf-8")
+    assert "Synthetic roster" in html_text.split("<h2>")[0]
+    solver = _body(page.tables["solver"])
+    assert [r[1] for r in solver if r[0] == B] == [rec["model"] for rec in sb["solver"]]
+    assert all(r[3].startswith("optimal") for r in solver if r[0] == B)
+    assert [r[0] for r in solver if r[0] == A] == [A] and not sa["solver"]
+    counts = {r[0]: r[1:] for r in _body(page.tables["counts"])}
+    assert counts["closed stations"] == [str(sa["counts"]["closed_stations"]), str(sb["counts"]["closed_stations"])]
+    assert "Tỉnh Nghệ An" in html_text.split("<h2>")[0]
+
+
+def test_maps_side_by_side_and_self_contained(runs, comparison, page):
+    assert page.srcdocs == [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    html_text = (comparison / "comparison.html").read_text(encoding="utf-8")
+    outside = re.sub(r'srcdoc="[^"]*"', "", html_text)
+    assert "runs' own maps" in outside
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", outside), "nothing is fetched from the network"
+    assert "<script" not in outside and "<link" not in outside
+    assert outside.count("<svg") == 2, "two charts, inline SVG"
+
+
+def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
+    again = tmp_path / "again"
+    assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0
+    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+        assert (again / f).read_bytes() == (comparison / f).read_bytes(), f
+    assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0, "an earlier comparison is replaced"
+
+
+def test_python_api_three_runs_and_shared_names(runs, tmp_path):
+    twin = tmp_path / "twin"
+    shutil.copytree(runs["official"], twin)
+    out = compare_runs([runs["official"], runs["optimise"], twin], tmp_path / "three")
+    t = pd.read_csv(out / "comparison.csv", dtype=str, keep_default_na=False).set_index("indicator")
+    assert list(t.columns) == ["label", "unit", "before", A, B, f"{A}#2", "best"]
+    assert (t[A] == t[f"{A}#2"]).all()
+    k = "staff_shortfall_total"
+    if float(t.at[k, A]) < float(t.at[k, B]):
+        assert t.at[k, "best"] == f"{A};{A}#2"
+    args = argparse.Namespace(runs=[str(runs["official"]), str(runs["optimise"])], out=str(tmp_path / "ns"))
+    assert cmd_compare(args) == 0 and (tmp_path / "ns" / "comparison.html").exists()
+
+
+def _refused(cli, capsys, *args) -> str:
+    rc = cli("compare", *args)
+    cap = capsys.readouterr()
+    assert rc == 2, cap.err
+    assert "Traceback" not in cap.err and "bad input, nothing written" in cap.err
+    return cap.err
+
+
+def test_runs_of_different_provinces_are_refused(cli, runs, tmp_path, capsys):
     out = tmp_path / "refused"
-    rc = run_cli("compare", str(two_runs[0]), str(official_runs["lao_cai_official"][0]), "--out", str(out))
-    err = capsys.readouterr().err
-    assert rc == 2 and "province 40" in err and "province 15" in err and not out.exists()
+    err = _refused(cli, capsys, runs["official"], runs["lao_cai"], "--out", out)
+    assert "province 40" in err and "province 15" in err and "different provinces" in err
+    assert str(runs["official"]) in err and str(runs["lao_cai"]) in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_incompatible_versions_are_refused(two_runs, tmp_path, capsys):
+def test_runs_of_incompatible_versions_are_refused(cli, runs, tmp_path, capsys):
     fake = tmp_path / "old_run"
-    shutil.copytree(two_runs[1], fake)
-    s = json.loads((fake / "summary.json").read_text(encoding="utf-8"))
-    s["reorg_version"], s["scenario"]["name"] = "9.9.0", "old"
+    shutil.copytree(runs["optimise"], fake)
+    s = _summary(fake)
+    s["reorg_version"] = "9.9.0"
     (fake / "summary.json").write_text(json.dumps(s), encoding="utf-8")
     out = tmp_path / "refused"
-    rc = run_cli("compare", str(two_runs[0]), str(fake), "--out", str(out))
-    err = capsys.readouterr().err
-    assert rc == 2 and "incompatible reorg versions" in err and "9.9.0" in err and not out.exists()
+    err = _refused(cli, capsys, runs["official"], fake, "--out", out)
+    assert "9.9.0" in err and _summary(runs["official"])["reorg_version"] in err and "incompatible reorg versions" in err
+    assert not out.exists()
 
 
-def test_a_folder_that_is_not_a_run_is_refused(two_runs, tmp_path, capsys):
-    rc = run_cli("compare", str(two_runs[0]), str(tmp_path), "--out", str(tmp_path / "x"))
-    assert rc == 2 and "summary.json is missing" in capsys.readouterr().err
+def test_other_inputs_are_refused(cli, runs, tmp_path, capsys):
+    out = tmp_path / "refused"
+    assert "at least two run folders" in _refused(cli, capsys, runs["official"], "--out", out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    err = _refused(cli, capsys, runs["official"], empty, "--out", out)
+    assert "summary.json is missing" in err and str(empty) in err
+    err = _refused(cli, capsys, runs["official"], runs["official"].parent, "--out", out)
+    assert "give those folders instead" in err, "an output root is named as such"
+    assert "no such folder" in _refused(cli, capsys, runs["official"], tmp_path / "nowhere", "--out", out)
+    assert "given twice" in _refused(cli, capsys, runs["official"], runs["official"], "--out", out)
+    assert not out.exists()
+    # the output folder never replaces or enters a run, nor a folder that is not a comparison
+    before = sorted(p.name for p in runs["optimise"].iterdir())
+    for target in (runs["optimise"], runs["optimise"].parent, runs["optimise"] / "cmp"):
+        assert "run folder" in _refused(cli, capsys, runs["official"], runs["optimise"], "--out", target)
+    assert sorted(p.name for p in runs["optimise"].iterdir()) == before
+    (empty / "notes.txt").write_text("mine", encoding="utf-8")
+    assert "not an earlier comparison" in _refused(cli, capsys, runs["official"], runs["optimise"], "--out", empty)
+    assert (empty / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -1,0 +1,208 @@
+"""National run (`reorg.national.run_national`): the 34 new provinces in parallel processes, a national
+summary, report and offline index map; counts checked against DOMAIN.md Appendix A; a province
+that fails is reported with its code and message and the others are kept."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from reorg import national as NA
+from reorg._errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+# any scenario will do: the provinces come from the API (and the pack), the name from --set
+SCENARIO = ROOT / "scenarios" / "lao_cai_official.toml"
+
+# New commune-level units per new province, from ../shared/design/DOMAIN.md, Appendix A
+# ("Province-level results (old commune-level units -> new), 16 Jun 2025 resolutions", column
+# "new total"; 3,321 in all, the UBTVQH resolutions of 16 June 2025).
+APPENDIX_A_NEW = {
+    "01": 126, "04": 56, "08": 124, "11": 45, "12": 38, "14": 75, "15": 99, "19": 92, "20": 65, "22": 54, "24": 99,
+    "25": 148, "31": 114, "33": 104, "37": 129, "38": 166, "40": 130, "42": 69, "44": 78, "46": 40, "48": 94, "51": 96,
+    "52": 135, "56": 65, "66": 102, "68": 124, "75": 95, "79": 168, "80": 96, "82": 102, "86": 124, "91": 102, "92": 103,
+    "96": 64,
+}
+
+MAP_HREF = re.compile(r"""href=\\?["']provinces/([^/"'\\]+)/map\.html""")
+
+
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory, geodata):
+    """The whole country, official merger, baseline decisions: run once (a few minutes on 2 cores)."""
+    out = tmp_path_factory.mktemp("national")
+    folder = NA.run_national(str(SCENARIO), ["name=national"], str(geodata), out, workers=2, progress=False)
+    assert folder == out / "national"
+    return folder, _summary(folder)
+
+
+def test_appendix_a_table_adds_up():
+    assert len(APPENDIX_A_NEW) == 34
+    assert sum(APPENDIX_A_NEW.values()) == 3321
+
+
+def test_every_province_succeeded(national):
+    folder, s = national
+    assert [p["code"] for p in s["provinces"]] == sorted(APPENDIX_A_NEW)
+    assert all(p["status"] == "done" for p in s["provinces"]), [(p["code"], p["error"]) for p in s["provinces"] if p["status"] != "done"]
+    assert s["failed"] == []
+    assert s["national"]["done"] == s["national"]["provinces"] == 34 and s["national"]["complete"]
+    assert NA.exit_code(folder) == 0
+    assert s["synthetic_roster"] is True
+    assert s["execution"] == {"workers": 2, "start_method": "spawn"}
+    assert set(s["timings"]["provinces"]) == set(APPENDIX_A_NEW) and s["timings"]["total"] > 0
+
+
+def test_new_communes_match_appendix_a(national):
+    folder, s = national
+    assert s["national"]["counts"]["new_communes"] == 3321
+    got = {p["code"]: p["counts"]["new_communes"] for p in s["provinces"]}
+    assert got == APPENDIX_A_NEW
+    for p in s["provinces"]:  # the province's own summary says the same
+        own = _summary(folder / p["folder"])
+        assert own["province"]["code"] == p["code"]
+        assert own["counts"]["new_communes"] == APPENDIX_A_NEW[p["code"]]
+
+
+def test_one_main_station_per_new_commune(national):
+    _, s = national
+    for p in s["provinces"]:
+        assert p["counts"]["main_stations"] == p["counts"]["new_communes"], p["code"]
+    assert s["national"]["counts"]["main_stations"] == 3321
+
+
+def test_national_totals_are_the_provinces_summed(national):
+    _, s = national
+    nat, provs = s["national"], s["provinces"]
+    for k in NA.COUNT_KEYS:
+        assert nat["counts"][k] == sum(p["counts"][k] for p in provs), k
+    assert nat["population"] == sum(p["population"] for p in provs)
+    for per in ("before", "after"):
+        ind = [p["indicators"][per] for p in provs]
+        pop = sum(i["population"] for i in ind)
+        for k in ("pop_minutes_main_station", "pop_minutes_nearest_facility", "pop_share_main_station_within_30min"):
+            assert nat["indicators"][per][k] == pytest.approx(sum(i[k] * i["population"] for i in ind) / pop, rel=1e-5), (per, k)
+        assert nat["indicators"][per]["staff_total"] == sum(i["staff_total"] for i in ind)
+        assert nat["staff"][per]["total"] == sum(p["staff"][per]["total"] for p in provs)
+    # the reform lengthens the trip to one's main station, not to the nearest open site (keep_all)
+    assert nat["indicators"]["after"]["pop_minutes_main_station"] > nat["indicators"]["before"]["pop_minutes_main_station"]
+    assert nat["indicators"]["after"]["pop_minutes_nearest_facility"] <= nat["indicators"]["before"]["pop_minutes_nearest_facility"] + 1e-6
+
+
+def test_each_province_has_its_full_folder(national):
+    folder, s = national
+    names = sorted(p.name for p in (folder / "provinces").iterdir())
+    assert names == sorted(Path(p["folder"]).name for p in s["provinces"])
+    for name in names:
+        assert re.fullmatch(r"\d{2}_[a-z0-9_]+", name), name
+        for f in ("map.html", "report.html", "report.md", "summary.json", "stations.csv", "communes_after.csv", "decisions.gpkg"):
+            assert (folder / "provinces" / name / f).is_file(), (name, f)
+    assert "40_nghe_an" in names and "79_ho_chi_minh" in names
+    assert not [p for p in folder.rglob(".*")], "temporary or staging folders left behind"
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_index_links_every_province_map(national):
+    folder, s = national
+    doc = (folder / "index.html").read_text(encoding="utf-8")
+    linked = set(MAP_HREF.findall(doc))
+    assert len(linked) == 34
+    assert linked == {Path(p["folder"]).name for p in s["provinces"]}
+    for name in linked:
+        assert (folder / "provinces" / name / "map.html").is_file(), name
+
+
+def test_index_is_offline_and_small(national):
+    folder, _ = national
+    doc = (folder / "index.html").read_text(encoding="utf-8")
+    assert not re.search(r"""<script\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//""", doc, re.I)
+    assert not re.search(r"""<link\b[^>]*\bhref\s*=\s*["']?\s*(?:https?:)?//""", doc, re.I)
+    assert not re.search(r"<script\b[^>]*\bsrc\s*=", doc, re.I), "Leaflet must be inlined"
+    assert "L.map(" in doc or "L.map (" in doc
+    assert (folder / "index.html").stat().st_size < 1_500_000
+    assert "Synthetic roster" in doc
+
+
+def test_national_report(national):
+    folder, s = national
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert page.count('/map.html">map</a>') == 34
+    assert "<svg" in page and "Synthetic roster" in page
+    assert not re.search(r"<(script|link)\b", page, re.I)
+    assert "3,321" in md and "10,0" in md  # new and old commune totals
+    assert md.count("| done |") == 34
+
+
+def test_failing_province_is_reported_and_the_others_kept(tmp_path, geodata):
+    """A bogus code fails in its worker process with bad input; Lai Châu (12) is kept."""
+    folder = NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, workers=2, progress=False, provinces=["00", "12"])
+    s = _summary(folder)
+    assert [f["code"] for f in s["failed"]] == ["00"]
+    assert s["failed"][0]["exit_code"] == 2 and "unknown province code '00'" in s["failed"][0]["error"]
+    by = {p["code"]: p for p in s["provinces"]}
+    assert by["12"]["status"] == "done" and (folder / by["12"]["folder"] / "map.html").is_file()
+    assert by["12"]["counts"]["new_communes"] == APPENDIX_A_NEW["12"]
+    assert s["national"]["complete"] is False and s["national"]["counts"]["new_communes"] == APPENDIX_A_NEW["12"]
+    assert NA.exit_code(folder) == 1
+    assert "00" in (folder / "report.md").read_text(encoding="utf-8").split("## Failed provinces")[1]
+    assert len(set(MAP_HREF.findall((folder / "index.html").read_text(encoding="utf-8")))) == 1
+
+
+def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkeypatch):
+    """Any exception (not only bad input) is caught per province, with its traceback (in-process run)."""
+    import reorg.pipeline as PL
+
+    real = PL.run
+
+    def flaky(scenario, **kw):
+        if scenario.province == "11":
+            raise RuntimeError("simulated crash in Điện Biên")
+        return real(scenario, **kw)
+
+    monkeypatch.setattr(PL, "run", flaky)
+    folder = NA.run_national(str(SCENARIO), ["name=crash"], str(geodata), tmp_path, workers=0, progress=False, provinces=["11", "12"])
+    s = _summary(folder)
+    assert [f["code"] for f in s["failed"]] == ["11"]
+    assert s["failed"][0]["exit_code"] == 1 and "RuntimeError: simulated crash" in s["failed"][0]["error"]
+    assert NA.error_line(s["failed"][0]) == "RuntimeError: simulated crash in Điện Biên"
+    assert [p["code"] for p in s["provinces"] if p["status"] == "done"] == ["12"]
+    assert (folder / "provinces" / "12_lai_chau" / "map.html").is_file()
+    assert not (folder / "provinces" / "11_dien_bien").exists()
+
+
+def test_nothing_written_when_every_province_fails(tmp_path, geodata):
+    with pytest.raises(InputError, match="every province failed"):
+        NA.run_national(str(SCENARIO), ["name=none"], str(geodata), tmp_path, workers=0, progress=False, provinces=["00"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_scenario_refused_before_anything_runs(tmp_path, geodata):
+    with pytest.raises(InputError, match="unknown key"):
+        NA.run_national(str(SCENARIO), ["name=bad", "nonsense=1"], str(geodata), tmp_path, progress=False)
+    with pytest.raises(InputError, match="indicator"):
+        NA.run_national(str(SCENARIO), ["name=bad"], str(geodata), tmp_path, progress=False, indicator="nope")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_slugs_and_aggregation():
+    assert NA.province_slug("Thành phố Hồ Chí Minh") == "ho_chi_minh"
+    assert NA.province_slug("Tỉnh Đắk Lắk") == "dak_lak"
+    assert NA.province_slug("Thành phố Huế") == "hue"
+    assert NA.short_name("Tỉnh Lào Cai") == "Lào Cai"
+    a = {"population": 100, "pop_minutes_main_station": 10.0, "main_stations": 1, "main_stations_with_doctor_share": 1.0,
+         "staff_total": 10, "doctors_total": 2}
+    b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,
+         "staff_total": 30, "doctors_total": 2}
+    nat = NA.aggregate_indicators([a, b])
+    assert nat["population"] == 400 and nat["staff_total"] == 40
+    assert nat["pop_minutes_main_station"] == pytest.approx(17.5)
+    assert nat["main_stations_with_doctor_share"] == pytest.approx(0.25)
+    assert nat["doctors_per_10k"] == pytest.approx(100.0)
+    assert nat["population_per_health_worker"] == pytest.approx(10.0)
