@@ -61,7 +61,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("ferry_speed_kmh", 5.0, "km/h", "speed of the ferry links that join islands to the mainland graph", "DOMAIN 1H [S50] (geohealthaccess ferry default)", "H", 0.5, 100),
     _P("circuity_factor", 1.3, "ratio", "road distance / straight-line distance", "assumption (not in DOMAIN.md; common literature range 1.2-1.4)", "L", 1, 3),
     # --- optimisation models (MODEL.md section 4; DOMAIN.md 1C, 1D, 1F, 1H) ---
-    _P("mip_solver", "CBC", "-", "OR-Tools MIP backend for the three models (CBC, SCIP or HIGHS); CBC was fastest on every model here, see benchmarks/RESULTS.md", "technical", "-", choices=("CBC", "SCIP", "HIGHS")),
+    _P("mip_solver", "CBC", "-", "OR-Tools MIP backend for the three models (CBC, SCIP or HIGHS); CBC was fastest overall here (SCIP is faster on the staff model's second stage; HiGHS is slowest), see benchmarks/RESULTS.md", "technical", "-", choices=("CBC", "SCIP", "HIGHS")),
     _P("solver_time_limit_s", 30.0, "s", "time limit of each solve; at the limit the best plan found and its gap are reported", "technical", "-", 1, 3600),
     _P("main_facility_weight_minutes", 5.0, "min per resident per unit of score", "station roles: a main site with facility score 1 instead of 0 is worth this many minutes of travel for every resident (MoH rule: most convenient location and best facilities, DOMAIN 1C [S4])", "assumption (the rule gives no weights)", "L", 0, 120),
     _P("point_keep_cost_person_minutes", 20000.0, "person-minutes", "station roles (optimise): a point stays open only if it saves its residents more than this (one trip each)", "assumption (DOMAIN 1C: provinces kept most points; no national rule)", "L", 0, None),
