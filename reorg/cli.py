@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="outputs", help="output root (default: outputs)")
     r.add_argument("--province", help="new province code, overrides the scenario's")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key, e.g. params.doctor_presence_share=0.9")
+    r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
@@ -42,7 +43,7 @@ def cmd_run(args) -> int:
     from .pipeline import Progress, run, write
     from .scenario import load_scenario
 
-    sets = list(args.sets)
+    sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else [])
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
 

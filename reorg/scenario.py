@@ -21,6 +21,7 @@ Keys (all optional except `province` unless given on the command line):
     [map]
     indicator = "minutes_main_after"    # colour of new communes: minutes_main_after,
                                         # minutes_nearest_after, minutes_centre_after, staff_per_1000, gap_after
+    lang = "en"                         # labels of the map: en | vi
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ POLICIES = {  # first value = default
     "catchments": ("largest_district", "optimise"),
     "staff": ("stay", "optimise"),
 }
+MAP_LANGS = ("en", "vi")
 MAP_INDICATORS = ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after", "staff_per_1000", "gap_after")
 TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "policy": dict, "params": dict, "map": dict}
 
@@ -126,8 +128,8 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
             problems.append(Problem(file=file, field=f"policy.{key}", message=f"'{value}' is not one of {', '.join(POLICIES[key])}"))
         else:
             policy[key] = value
-    mp = {"indicator": "minutes_main_after"}
-    allowed = {"indicator": MAP_INDICATORS}
+    mp = {"indicator": "minutes_main_after", "lang": "en"}
+    allowed = {"indicator": MAP_INDICATORS, "lang": MAP_LANGS}
     for key, value in (data.get("map") or {}).items() if isinstance(data.get("map"), dict) else []:
         if key not in allowed:
             problems.append(Problem(file=file, field=f"map.{key}", message=f"unknown map key{_suggest(key, allowed)}"))
