@@ -233,6 +233,8 @@ def write_all(result, folder: Path) -> None:
     md = report_markdown(result, summary)
     (folder / "report.md").write_text(md, encoding="utf-8")
     (folder / "report.html").write_text(report_html(result, summary), encoding="utf-8")
+    from .pdf import write_pdf
+    write_pdf(result, summary, folder / "report.pdf")
 
 
 def travel_table(result) -> pd.DataFrame:

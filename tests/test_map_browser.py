@@ -1,20 +1,25 @@
 """The offline HTML map: deterministic, self-contained, and working in a real browser.
 
-Needs a geodata pack at $REORG_GEODATA (the real pack, province 40 Nghệ An). The browser test
-drives the system Chromium (/usr/bin/chromium) through Playwright, blocks every request that is
-not file: or data:, and saves a screenshot to test-artifacts/map_nghe_an.png.
+Needs a geodata pack at $REORG_GEODATA (the real pack, province 40 Nghệ An). The browser tests
+drive the system Chromium (/usr/bin/chromium) through Playwright, block every request that is
+not file: or data: (and fail if any was attempted), fail on any console error, and save
+screenshots to test-artifacts/: map_nghe_an.png (English, after the reform), map_nghe_an_vi.png
+(Vietnamese labels) and map_nghe_an_before_after.png (the side-by-side before/after view).
+They fail (never skip) when Chromium or Playwright is missing.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from reorg.pipeline import run
-from reorg.render import LAYER_NAMES, render_map
+from reorg.render import LAYER_NAMES, before_layer_names, layer_names, render_map
 from reorg.scenario import load_scenario
 
 PROVINCE = "40"  # Nghệ An
@@ -22,6 +27,18 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+VIEWPORT = {"width": 1400, "height": 900}
+#: layers off when the map opens (by English name)
+OFF_AT_OPENING = ("Lines to centre", "Staff gaps")
+VI_LABELS = ("Xã/phường mới", "Trạm y tế chính", "Điểm trạm", "Trạm đóng cửa", "Trung tâm y tế khu vực",
+             "Vùng phục vụ của trung tâm", "Đường tới trung tâm", "Thiếu nhân lực")
+
+
+def fold(s: str) -> str:
+    """Accent-free lower case, as a user without a Vietnamese keyboard would type."""
+    s = s.replace("đ", "d").replace("Đ", "D")
+    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    return s.lower()
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +51,79 @@ def result():
     return run(sc, geodata=geodata)
 
 
+def _with_lang(result, lang: str):
+    sc = dataclasses.replace(result.scenario, map={**result.scenario.map, "lang": lang})
+    return dataclasses.replace(result, scenario=sc)
+
+
 @pytest.fixture(scope="module")
 def map_html(result):
     t = time.perf_counter()
     doc = render_map(result)
     print(f"\nrender_map: {time.perf_counter() - t:.2f} s, {len(doc.encode('utf-8')) / 1e6:.2f} MB")
     return doc
+
+
+@pytest.fixture(scope="module")
+def result_vi(result):
+    return _with_lang(result, "vi")
+
+
+@pytest.fixture(scope="module")
+def map_html_vi(result_vi):
+    return render_map(result_vi)
+
+
+@pytest.fixture(scope="module")
+def map_files(map_html, map_html_vi, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("maps")
+    (folder / "map.html").write_text(map_html, encoding="utf-8")
+    (folder / "map_vi.html").write_text(map_html_vi, encoding="utf-8")
+    return {"en": folder / "map.html", "vi": folder / "map_vi.html"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not installed: run .ci/system-deps.sh as root (apt-get install chromium)")
+    try:
+        from playwright import sync_api
+    except ImportError as e:  # pragma: no cover - the test extras install it
+        pytest.fail(f"playwright is not installed ({e}): pip install -e '.[test]'")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Page:
+    """A fresh page that blocks and records every request that is not file: or data:, and
+    records console errors and page errors."""
+
+    def __init__(self, browser, path: Path):
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport=VIEWPORT)
+        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri(), wait_until="load")
+        self.page.wait_for_selector("body[data-reorg-drawn]")
+
+    def _route(self, r):
+        url = r.request.url
+        if url.startswith(("file:", "data:")):
+            r.continue_()
+        else:
+            self.blocked.append(url)
+            r.abort()
+
+    def close(self):
+        self.page.close()
+        assert not self.blocked, f"the map tried to load {self.blocked[:5]}"
+        assert not self.errors, self.errors
 
 
 def _main_station(result):
@@ -49,100 +133,288 @@ def _main_station(result):
     return code, str(result.reformed.old.at[old_code, "commune_name"])
 
 
-def test_map_deterministic_and_offline(result, map_html):
+def _overlay_labels(page, container: str = ".reorg-after-map") -> list[str]:
+    return [t.strip() for t in page.locator(f"{container} .leaflet-control-layers-overlays label").all_inner_texts()]
+
+
+def _overlay_checked(page, container: str = ".reorg-after-map") -> list[bool]:
+    return page.locator(f"{container} .leaflet-control-layers-overlays input").evaluate_all("els => els.map(e => e.checked)")
+
+
+def test_layer_names():
+    assert layer_names("en") == LAYER_NAMES
+    assert "Staff gaps" in LAYER_NAMES
+    vi = layer_names("vi")
+    assert len(vi) == len(LAYER_NAMES)
+    for label in VI_LABELS:
+        assert label in vi
+    assert len(before_layer_names("en")) == len(before_layer_names("vi")) == 3
+    with pytest.raises(ValueError):
+        layer_names("fr")
+
+
+def test_map_deterministic_and_offline(result, map_html, result_vi, map_html_vi):
     again = render_map(result)
     assert again.encode("utf-8") == map_html.encode("utf-8"), "two renders of the same result differ"
-    assert map_html.lstrip().startswith("<!DOCTYPE html>")
-    assert '<meta charset="utf-8"' in map_html[:300]
-    # no script or stylesheet from elsewhere (Leaflet is inlined)
-    assert not re.search(r"<script\b[^>]*\bsrc\s*=", map_html, re.I), "a <script src=...> is left"
-    assert not re.search(r"<link\b[^>]*\bhref\s*=\s*[\"']?(https?:)?//", map_html, re.I), "a <link href=http...> is left"
-    assert not re.search(r"url\(\s*[\"']?(https?:)?//", map_html, re.I)
-    for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg", "tile.openstreetmap"):
-        assert cdn not in map_html
-    assert "Leaflet 1.9.4" in map_html
-    # Vietnamese text kept with its diacritics
-    assert "Tỉnh Nghệ An" in map_html
+    assert render_map(result_vi).encode("utf-8") == map_html_vi.encode("utf-8"), "two renders of the vi map differ"
+    for doc in (map_html, map_html_vi):
+        assert doc.lstrip().startswith("<!DOCTYPE html>")
+        assert '<meta charset="utf-8"' in doc[:300]
+        # no script or stylesheet from elsewhere (Leaflet is inlined)
+        assert not re.search(r"<script\b[^>]*\bsrc\s*=", doc, re.I), "a <script src=...> is left"
+        assert not re.search(r"<link\b[^>]*\bhref\s*=\s*[\"']?(https?:)?//", doc, re.I), "a <link href=http...> is left"
+        assert not re.search(r"url\(\s*[\"']?(https?:)?//", doc, re.I)
+        for cdn in ("cdn.jsdelivr", "cdnjs", "code.jquery", "bootstrapcdn", "unpkg", "tile.openstreetmap"):
+            assert cdn not in doc
+        assert "Leaflet 1.9.4" in doc
+        # Vietnamese text kept with its diacritics
+        assert "Tỉnh Nghệ An" in doc
+        # no random ids left from branca/folium
+        assert not re.search(r"_[0-9a-f]{32}\b", doc)
+        size_mb = len(doc.encode("utf-8")) / 1e6
+        assert size_mb < 8, f"map is {size_mb:.1f} MB"
     assert "Synthetic roster: station staff and locations are simulated, not real data" in map_html
-    # no random ids left from branca/folium
-    assert not re.search(r"_[0-9a-f]{32}\b", map_html)
-    size_mb = len(map_html.encode("utf-8")) / 1e6
-    assert size_mb < 8, f"map is {size_mb:.1f} MB"
+    assert '<html lang="en">' in map_html and '<html lang="vi">' in map_html_vi
+    assert "Danh sách trạm mô phỏng" in map_html_vi
+    # legend and popups written as UTF-8 text (layer names are checked in the browser: folium escapes them)
+    for text in ("Xã/phường mới", "Trạm y tế chính", "Điểm trạm", "Trạm đóng cửa", "Trung tâm y tế khu vực", "Thiếu nhân lực"):
+        assert text in map_html_vi, text
 
 
 @pytest.mark.browser
-def test_map_in_browser(result, map_html, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not installed: run .ci/system-deps.sh as root (apt-get install chromium)")
-    from playwright import sync_api
-    path = tmp_path / "map.html"
-    path.write_text(map_html, encoding="utf-8")
+def test_map_in_browser(result, map_files, browser):
     main_code, main_name = _main_station(result)
+    pg = Page(browser, map_files["en"])
+    page = pg.page
+    # the layer control lists every layer; lines to centre and staff gaps are off at opening
+    assert _overlay_labels(page) == list(LAYER_NAMES)
+    assert _overlay_checked(page) == [name not in OFF_AT_OPENING for name in LAYER_NAMES]
 
-    blocked: list[str] = []
-    errors: list[str] = []
+    # banner, view switch and legend
+    banner = page.locator("#reorg-banner").inner_text()
+    assert "Tỉnh Nghệ An" in banner
+    assert "Synthetic roster: station staff and locations are simulated, not real data" in banner
+    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == ["After the reform", "Before the reform", "Side by side"]
+    legend = page.locator("#reorg-legend").inner_text()
+    assert "Main station" in legend and "Staff gaps" in legend
+    assert not page.locator("#reorg-before-map").is_visible()
 
-    def route(r):
-        url = r.request.url
-        if url.startswith(("file:", "data:")):
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
+    # communes, outlines and station symbols are drawn
+    assert page.locator(".reorg-after-map .leaflet-pane path").count() > 500
+    st = result.measures.stations
+    assert page.locator("path.reorg-main").count() == int((st["role"] == "main").sum())
+    assert page.locator(".leaflet-marker-pane .reorg-centre").count() == len(result.centres)
+    assert page.locator("path.reorg-gap").count() == 0
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-            page.route("**/*", route)
-            page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_selector(".leaflet-control-layers-overlays label")
+    # staff gaps: one marker per open station, red for a shortfall, blue for a surplus
+    page.locator(".reorg-after-map .leaflet-control-layers-overlays label", has_text="Staff gaps").click()
+    open_st = st[st["role"].isin(["main", "point"])]
+    assert page.locator("path.reorg-gap").count() == len(open_st)
+    short = sorted(open_st.index[open_st["gap_after"] < 0])
+    surplus = sorted(open_st.index[open_st["gap_after"] > 0])
+    assert short and surplus
+    fill_short = page.locator(f"path.reorg-gap-st-{short[0]}").get_attribute("fill")
+    fill_surplus = page.locator(f"path.reorg-gap-st-{surplus[0]}").get_attribute("fill")
+    assert fill_short == "#d7301f" and fill_surplus == "#2171b5", (fill_short, fill_surplus)
+    # its popup is the station's popup
+    page.locator(f"path.reorg-gap-st-{short[0]}").dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content").last
+    popup.wait_for(state="visible")
+    assert f"Station {short[0]}" in popup.inner_text()
+    page.evaluate("window.reorgApp.after.closePopup()")
+    page.locator(".reorg-after-map .leaflet-control-layers-overlays label", has_text="Staff gaps").click()
+    assert page.locator("path.reorg-gap").count() == 0
 
-            # the layer control lists every layer; lines to centre are off at opening
-            labels = [t.strip() for t in page.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
-            assert labels == list(LAYER_NAMES)
-            checked = page.locator(".leaflet-control-layers-overlays input").evaluate_all("els => els.map(e => e.checked)")
-            assert checked == [name != "Lines to centre" for name in LAYER_NAMES]
+    # click the main station's marker: its popup names the station
+    marker = page.locator(f"path.reorg-st-{main_code}")
+    assert marker.count() == 1
+    page.evaluate("""(cls) => {
+        const m = window.reorgApp.after;
+        const el = document.querySelector('path.' + cls);
+        m.eachLayer(l => { if (l._path === el) { m.setView(l.getLatLng(), 13, {animate: false}); } });
+    }""", f"reorg-st-{main_code}")
+    page.wait_for_timeout(300)
+    marker.click()
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    assert main_name in text, f"popup of station {main_code} does not show '{main_name}': {text[:200]}"
+    assert "Main station" in text and "Before" in text and "After" in text
 
-            # banner and legend
-            banner = page.locator("#reorg-banner").inner_text()
-            assert "Tỉnh Nghệ An" in banner
-            assert "Synthetic roster: station staff and locations are simulated, not real data" in banner
-            assert "Main station" in page.locator("#reorg-legend").inner_text()
+    # the whole province with the popup open, for a human look
+    page.reload(wait_until="load")
+    page.wait_for_selector("body[data-reorg-drawn]")
+    page.locator(f"path.reorg-st-{main_code}").dispatch_event("click")
+    page.locator(".leaflet-popup-content").last.wait_for(state="visible")
+    page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map_nghe_an.png"))
+    pg.close()
 
-            # communes, outlines and station symbols are drawn
-            assert page.locator(".leaflet-pane path").count() > 500
-            assert page.locator("path.reorg-main").count() == int((result.measures.stations["role"] == "main").sum())
-            assert page.locator(".leaflet-marker-pane .reorg-centre").count() == len(result.centres)
 
-            # click the main station's marker: its popup names the station
-            marker = page.locator(f"path.reorg-st-{main_code}")
-            assert marker.count() == 1
-            page.evaluate("""(cls) => {
-                const m = Object.values(window).find(v => v instanceof L.Map);
-                const el = document.querySelector('path.' + cls);
-                m.eachLayer(l => { if (l._path === el) { m.setView(l.getLatLng(), 13, {animate: false}); } });
-            }""", f"reorg-st-{main_code}")
-            page.wait_for_timeout(300)
-            marker.click()
-            popup = page.locator(".leaflet-popup-content")
-            popup.wait_for(state="visible")
-            text = popup.inner_text()
-            assert main_name in text, f"popup of station {main_code} does not show '{main_name}': {text[:200]}"
-            assert "Main station" in text and "Before" in text and "After" in text
+@pytest.mark.browser
+def test_search_finds_communes_without_accents(result, map_files, browser):
+    pg = Page(browser, map_files["en"])
+    page = pg.page
+    box = page.locator(".reorg-search-input")
+    assert box.get_attribute("placeholder") == "Find a commune…"
 
-            # the whole province with the popup open, for a human look
-            page.reload(wait_until="load")
-            page.wait_for_selector(".leaflet-control-layers-overlays label")
-            page.locator(f"path.reorg-st-{main_code}").dispatch_event("click")
-            page.locator(".leaflet-popup-content").wait_for(state="visible")
-            page.wait_for_timeout(400)
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "map_nghe_an.png"))
-        finally:
-            browser.close()
+    # a new commune, typed without accents
+    box.fill("dien chau")
+    first = page.locator(".reorg-search-item").first
+    first.wait_for(state="visible")
+    assert first.locator("b").inner_text() == "Xã Diễn Châu"
+    assert first.get_attribute("data-kind") == "new"
+    box.press("Enter")
+    popup = page.locator(".leaflet-popup-content").last
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    assert "Xã Diễn Châu" in text and "New commune 17464" in text, text[:200]
+    assert page.locator("path.reorg-highlight").count() == 1
+    zoom = page.evaluate("window.reorgApp.after.getZoom()")
+    assert zoom >= 10, zoom
 
-    assert not blocked, f"the map tried to load {blocked[:5]}"
-    assert not errors, errors
+    # an old commune (name used by no new commune and no other old commune), typed without accents
+    old_names = result.reformed.old["commune_name"].astype(str)
+    new_names = set(fold(n) for n in result.reformed.new["commune_name"].astype(str))
+    counts = old_names.map(fold).value_counts()
+    candidates = sorted(n for n in old_names if counts[fold(n)] == 1 and fold(n) not in new_names
+                        and any(ord(c) > 127 for c in n) and not any(fold(n) in fold(o) and o != n for o in old_names)
+                        and not any(fold(n) in fn for fn in new_names))
+    name = candidates[0]
+    code = old_names.index[old_names == name][0]
+    box.fill("")
+    box.type(fold(name).split(" ", 1)[1])  # without the "xã"/"phường" prefix, as typed
+    first.wait_for(state="visible")
+    assert first.locator("b").inner_text() == name
+    assert first.get_attribute("data-kind") == "old"
+    first.click()
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    assert name in text and f"Old commune {code}" in text and "Now part of" in text, text[:300]
+
+    # nothing found
+    box.fill("zzzz qqq")
+    assert page.locator(".reorg-search-none").inner_text() == "No commune found"
+    pg.close()
+
+
+@pytest.mark.browser
+def test_before_after_views(result, map_files, browser):
+    pg = Page(browser, map_files["en"])
+    page = pg.page
+    n_old = len(result.reformed.old)
+    n_before_st = int((result.stations["origin"] != "new_site_needed").sum())
+
+    # before: the old communes filled by minutes to their own station, old stations, district centres
+    page.click(".reorg-view-btn[data-view=before]")
+    page.wait_for_selector("#reorg-before-map .reorg-before-st", state="attached")
+    assert page.locator("#reorg-before-map").is_visible()
+    assert not page.locator(".reorg-after-map").is_visible()
+    assert page.locator(".reorg-view-btn[data-view=before]").get_attribute("aria-pressed") == "true"
+    assert _overlay_labels(page, "#reorg-before-map") == list(before_layer_names("en"))
+    assert all(_overlay_checked(page, "#reorg-before-map"))
+    assert page.locator("#reorg-before-map .leaflet-reorgCommunes-pane path").count() >= n_old
+    assert page.locator("#reorg-before-map path.reorg-before-st").count() == n_before_st
+    assert page.locator("#reorg-before-map .reorg-dcentre").count() == len(result.centres)
+    assert page.locator("#reorg-legend-before").is_visible() and not page.locator("#reorg-legend").is_visible()
+    fills = set(page.locator("#reorg-before-map .leaflet-reorgCommunes-pane path").evaluate_all(
+        "els => els.map(e => e.getAttribute('fill'))"))
+    assert len(fills - {None, "none"}) >= 2, fills  # coloured by minutes, not one flat colour
+    # the popup of an old commune shows its minutes before the reform
+    page.locator("#reorg-before-map path.reorg-before-st").first.dispatch_event("click")
+    popup = page.locator("#reorg-before-map .leaflet-popup-content").last
+    popup.wait_for(state="visible")
+    assert "Station" in popup.inner_text()
+
+    # side by side: both maps drawn, halves of the window, pan and zoom follow each other
+    page.click(".reorg-view-btn[data-view=compare]")
+    page.wait_for_timeout(300)
+    left = page.locator("#reorg-before-map").bounding_box()
+    right = page.locator(".reorg-after-map").bounding_box()
+    assert left and right and abs(left["width"] - right["width"]) < 4 and right["x"] >= left["x"] + left["width"] - 2
+    banner = page.locator("#reorg-banner").bounding_box()
+    assert left["y"] >= banner["y"] + banner["height"] - 1, "the maps sit below the banner"
+    assert page.locator(".reorg-after-map .leaflet-reorgCommunes-pane path").count() == len(result.reformed.new)
+    assert page.locator("#reorg-before-map .leaflet-reorgCommunes-pane path").count() >= n_old
+    assert page.locator("#reorg-before-map .reorg-view-label").inner_text() == "Before the reform (to 30 June 2025)"
+    assert page.locator(".reorg-after-map .reorg-view-label").inner_text() == "After the reform (from 1 July 2025)"
+    page.evaluate("window.reorgApp.after.setView([18.9, 105.4], 11, {animate: false})")
+    c = page.evaluate("(() => { const b = window.reorgApp.before(); return [b.getCenter().lat, b.getCenter().lng, b.getZoom()]; })()")
+    assert abs(c[0] - 18.9) < 1e-6 and abs(c[1] - 105.4) < 1e-6 and c[2] == 11, c
+    page.evaluate("window.reorgApp.before().setView([19.1, 105.0], 10, {animate: false})")
+    c = page.evaluate("(() => { const a = window.reorgApp.after; return [a.getCenter().lat, a.getCenter().lng, a.getZoom()]; })()")
+    assert abs(c[0] - 19.1) < 1e-6 and abs(c[1] - 105.0) < 1e-6 and c[2] == 10, c
+    # a search in the compare view opens a new commune on the after map, the before map follows
+    page.locator(".reorg-search-input").fill("dien chau")
+    page.locator(".reorg-search-item").first.wait_for(state="visible")
+    page.locator(".reorg-search-input").press("Enter")
+    page.locator(".reorg-after-map .leaflet-popup-content").last.wait_for(state="visible")
+    a, b = page.evaluate("[window.reorgApp.after.getZoom(), window.reorgApp.before().getZoom()]")
+    assert a == b and a >= 10
+    page.evaluate("window.reorgApp.after.closePopup()")
+    # the whole province side by side, for a human look
+    page.evaluate("window.reorgApp.before().closePopup()")
+    minx, miny, maxx, maxy = (float(v) for v in result.reformed.new.total_bounds)
+    page.evaluate("(b) => window.reorgApp.after.fitBounds(b, {animate: false})", [[miny, minx], [maxy, maxx]])
+    page.mouse.move(VIEWPORT["width"] // 2, 40)  # no tooltip under the pointer
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map_nghe_an_before_after.png"))
+
+    # back to after: the before map is hidden, the after map fills the window
+    page.click(".reorg-view-btn[data-view=after]")
+    page.wait_for_timeout(200)
+    assert not page.locator("#reorg-before-map").is_visible()
+    box = page.locator(".reorg-after-map").bounding_box()
+    assert box["width"] == VIEWPORT["width"] and box["x"] == 0
+    pg.close()
+
+
+@pytest.mark.browser
+def test_map_in_vietnamese(result, map_files, browser):
+    main_code, main_name = _main_station(result)
+    pg = Page(browser, map_files["vi"])
+    page = pg.page
+    labels = _overlay_labels(page)
+    assert labels == list(layer_names("vi"))
+    for label in VI_LABELS:
+        assert label in labels, label
+    assert _overlay_checked(page) == [name not in OFF_AT_OPENING for name in LAYER_NAMES]
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    banner = page.locator("#reorg-banner").inner_text()
+    assert "Tỉnh Nghệ An" in banner and "kịch bản" in banner
+    assert "Danh sách trạm mô phỏng: nhân lực và vị trí trạm là giả lập, không phải số liệu thực" in banner
+    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == ["Sau sắp xếp", "Trước sắp xếp", "So sánh hai bên"]
+    legend = page.locator("#reorg-legend").inner_text()
+    assert "Xã/phường mới: Số phút tới trạm y tế chính, sau sắp xếp (phút)" in legend
+    assert "Trạm y tế chính (130)" in legend and "Thiếu nhân lực" in legend
+    # the station popup in Vietnamese, with its diacritics
+    page.locator(f"path.reorg-st-{main_code}").dispatch_event("click")
+    popup = page.locator(".leaflet-popup-content").last
+    popup.wait_for(state="visible")
+    text = popup.inner_text()
+    assert main_name in text and "Trạm y tế chính" in text and "Nhân lực theo chức danh" in text and "Trước" in text
+    assert "Định mức (Thông tư 03/2023)" in text
+    # search without accents works the same
+    page.locator(".reorg-search-input").fill("dien chau")
+    page.locator(".reorg-search-item").first.wait_for(state="visible")
+    page.locator(".reorg-search-input").press("Enter")
+    page.wait_for_function("[...document.querySelectorAll('.leaflet-popup-content')]"
+                           ".some(e => e.innerText.includes('Xã/phường mới 17464'))")
+    text = popup.inner_text()
+    assert "Xã Diễn Châu" in text and "Dân số" in text and "54." in text  # Vietnamese thousands separator
+    page.evaluate("window.reorgApp.after.closePopup()")
+    # the before view's layer names
+    page.click(".reorg-view-btn[data-view=before]")
+    page.wait_for_selector("#reorg-before-map .reorg-before-st", state="attached")
+    assert _overlay_labels(page, "#reorg-before-map") == list(before_layer_names("vi"))
+    assert "Trung tâm y tế huyện" in _overlay_labels(page, "#reorg-before-map")
+    page.click(".reorg-view-btn[data-view=after]")
+    minx, miny, maxx, maxy = (float(v) for v in result.reformed.new.total_bounds)
+    page.evaluate("(b) => window.reorgApp.after.fitBounds(b, {animate: false, paddingTopLeft: [10, 80]})", [[miny, minx], [maxy, maxx]])
+    page.locator(f"path.reorg-st-{main_code}").dispatch_event("click")
+    popup.wait_for(state="visible")
+    page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "map_nghe_an_vi.png"))
+    pg.close()
