@@ -36,8 +36,9 @@ params_overridden, sets), `synthetic_roster`, `synthetic_pack`, `synthetic_centr
 error, counts, population, indicators before/after (the key ones), staff before/after by cadre,
 seconds), `national` (provinces, done, failed, complete, counts summed, population, indicators
 before/after, staff before/after), `failed` (code, name, exit_code, error), `timings` (total,
-national_outputs, provinces {code: seconds}, stages summed over provinces), `execution` (workers,
-start_method).
+national_outputs, provinces {code: seconds}, stages summed over provinces), `peak_memory_mb`
+(`stages_max`: the largest peak resident memory of any province's process during each stage;
+`provinces`: each province's peak over its stages), `execution` (workers, start_method).
 
 National indicators: mean minutes and population shares are weighted by each province's
 population (exact: each province figure is itself a population-weighted mean); the doctor share of
@@ -64,8 +65,8 @@ import shapely
 
 from . import __version__
 from ._errors import InputError, Problem, ProblemLog, ReorgError
+from ._pool import START_METHOD, run_in_processes
 
-START_METHOD = "spawn"
 DEFAULT_WORKERS = 2
 PROVINCE_PREFIXES = ("Thành phố ", "Tỉnh ")
 
@@ -168,7 +169,7 @@ def run_province(task: dict) -> dict:
 
     t0 = time.perf_counter()
     res = {"code": task["code"], "name": task["name"], "folder": None, "status": "done", "error": None, "exit_code": 0,
-           "timings": {}, "pid": os.getpid()}
+           "timings": {}, "peak_memory_mb": {}, "pid": os.getpid()}
     staging = Path(task["staging"])
     try:
         sc = load_scenario(task["scenario_path"], list(task["sets"]) + [f'name="{task["folder"]}"'], province=task["code"])
@@ -178,6 +179,7 @@ def run_province(task: dict) -> dict:
         os.rename(written, Path(task["provinces_dir"]) / task["folder"])
         res["folder"] = f"provinces/{task['folder']}"
         res["timings"] = {k: round(v, 3) for k, v in progress.timings.items()}
+        res["peak_memory_mb"] = {k: round(v, 1) for k, v in progress.peak_memory_mb.items()}
     except InputError as exc:
         res.update(status="failed", error=exc.describe(limit=20), exit_code=2)
     except ReorgError as exc:
@@ -192,30 +194,8 @@ def run_province(task: dict) -> dict:
 
 def _lost(task: dict, exc: BaseException) -> dict:
     return {"code": task["code"], "name": task["name"], "folder": None, "status": "failed", "exit_code": 1,
-            "error": f"worker process lost: {type(exc).__name__}: {exc}", "timings": {}, "seconds": None}
-
-
-def _execute(tasks: list[dict], workers: int, on_result) -> None:
-    if workers <= 0:
-        for t in tasks:
-            on_result(run_province(t))
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))),
-                             mp_context=multiprocessing.get_context(START_METHOD)) as pool:
-        futures = {pool.submit(run_province, t): t for t in tasks}
-        try:
-            for fut in as_completed(futures):
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died (killed, out of memory)
-                    res = _lost(futures[fut], exc)
-                on_result(res)
-        except BaseException:  # interrupted: do not start the provinces still waiting
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+            "error": f"worker process lost: {type(exc).__name__}: {exc}", "timings": {}, "peak_memory_mb": {},
+            "seconds": None}
 
 
 def _progress_bar(total: int, desc: str, enabled: bool):
@@ -287,7 +267,7 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
             bar.update(1)
 
         try:
-            _execute(tasks, workers, on_result)
+            run_in_processes(run_province, tasks, workers, on_result, _lost)
         finally:
             bar.close()
         shutil.rmtree(staging_root, ignore_errors=True)
@@ -401,9 +381,12 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
                  | {k: total(lambda p, k=k: p["staff"].get(k) or 0) for k in ("moved", "hired", "lost")},
     }
     stages: dict[str, float] = {}
+    stage_peaks: dict[str, float] = {}
     for r in ordered:
         for k, v in (r.get("timings") or {}).items():
             stages[k] = round(stages.get(k, 0.0) + v, 3)
+        for k, v in (r.get("peak_memory_mb") or {}).items():
+            stage_peaks[k] = max(stage_peaks.get(k, 0.0), v)
     return {
         "reorg_version": __version__,
         "scenario": {"name": base.name, "title": base.title, "source": base.source, "seed": base.seed, "policy": base.policy,
@@ -418,6 +401,8 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
         "failed": failed,
         "timings": {"total": None, "provinces_wall": None, "national_outputs": None, "provinces": {r["code"]: r["seconds"] for r in ordered},
                     "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3), "stages_sum": stages},
+        "peak_memory_mb": {"stages_max": stage_peaks,
+                           "provinces": {r["code"]: max((r.get("peak_memory_mb") or {}).values(), default=None) for r in ordered}},
         "execution": {"workers": workers if workers > 0 else 0, "start_method": START_METHOD if workers > 0 else "in-process"},
     }
 

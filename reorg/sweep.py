@@ -44,6 +44,7 @@ from typing import Any
 
 from . import __version__
 from ._errors import InputError, Problem, ReorgError
+from ._pool import run_in_processes
 from .scenario import Scenario, load_scenario, parse_value
 
 MAX_NAME = 120  # longest scenario name built from a grid; longer ones end in a hash instead
@@ -241,24 +242,6 @@ def _tasks(combos: list[Combination], geodata: str | None) -> list[dict]:
     return tasks
 
 
-def _run_local(tasks: list[dict], workers: int, on_result) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(run_one, t): t["name"] for t in tasks}
-        try:
-            for fut in as_completed(futures):
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker process died (killed, out of memory)
-                    res = _lost(futures[fut], exc)
-                on_result(res)
-        except BaseException:  # interrupted: do not start the combinations still waiting
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
 def _connect(address: str):
     try:
         from distributed import Client
@@ -353,7 +336,7 @@ def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outpu
                 if client is not None:
                     _run_dask(client, tasks, on_result)
                 else:
-                    _run_local(tasks, workers, on_result)
+                    run_in_processes(run_one, tasks, workers, on_result, lambda t, exc: _lost(t["name"], exc))
             finally:
                 bar.close()
             done = [c for c in combos if c.status == "done"]
