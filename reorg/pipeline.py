@@ -23,8 +23,36 @@ from .optimise.plan import Plan
 from .scenario import Scenario
 
 
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak resident memory (Linux `clear_refs` 5, since 4.0); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process in MB (since the last reset): `VmHWM`, else `ru_maxrss`."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 class Progress:
-    """Stage-by-stage progress on stderr: `[3/8] network .... 0.61 s`."""
+    """Stage-by-stage progress on stderr: `[3/8] network .... 0.61 s`.
+
+    Also measures each stage: `timings` (seconds) and `peak_memory_mb` (the largest resident
+    memory of the process while the stage ran: the kernel's peak counter is reset when a stage
+    starts and read when it ends; where it cannot be reset, the process peak so far)."""
 
     STAGES = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
 
@@ -32,12 +60,15 @@ class Progress:
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.timings: dict[str, float] = {}
+        self.peak_memory_mb: dict[str, float] = {}
+        self.peak_per_stage = True  # False where the peak could not be reset (then: process peak so far)
 
     def stage(self, name: str):
         progress = self
 
         class _Stage:
             def __enter__(self):
+                progress.peak_per_stage = _reset_peak_rss() and progress.peak_per_stage
                 self.t = time.perf_counter()
                 if progress.enabled:
                     k = progress.STAGES.index(name) + 1 if name in progress.STAGES else 0
@@ -48,6 +79,7 @@ class Progress:
             def __exit__(self, exc_type, exc, tb):
                 dt = time.perf_counter() - self.t
                 progress.timings[name] = progress.timings.get(name, 0.0) + dt
+                progress.peak_memory_mb[name] = max(progress.peak_memory_mb.get(name, 0.0), peak_rss_mb())
                 if progress.enabled:
                     progress.stream.write(f" {'failed' if exc_type else 'done'} in {dt:.2f} s\n")
                     progress.stream.flush()
@@ -68,6 +100,7 @@ class RunResult:
     measures: Measures
     synthetic_roster: bool
     timings: dict[str, float] = field(default_factory=dict)
+    peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
 
 
@@ -107,7 +140,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
     return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,
-                     plan=plan, measures=measures, synthetic_roster=synthetic, timings=progress.timings)
+                     plan=plan, measures=measures, synthetic_roster=synthetic, timings=progress.timings,
+                     peak_memory_mb=progress.peak_memory_mb)
 
 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
@@ -122,9 +156,16 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
     final = out_root / result.scenario.name
     if clean:
         clean_stale(out_root)
+    for stage in ("render", "report"):  # measured afresh by each write
+        progress.timings.pop(stage, None)
+        progress.peak_memory_mb.pop(stage, None)
     with atomic_dir(final) as tmp:
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            REP.write_all(result, tmp)
+            summary = REP.write_all(result, tmp, timings={**result.timings, **progress.timings},
+                                    peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb})
+        # summary.json again, now that the report stage has ended
+        REP.write_summary(summary, tmp, timings={**result.timings, **progress.timings},
+                          peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb})
     return final

@@ -119,6 +119,7 @@ def build_summary(result) -> dict:
         "solver": [{k: v for k, v in rec.items() if k != "has_plan"} for rec in r.plan.solver],
         "diagnoses": r.plan.diagnoses,
         "timings": {k: round(v, 3) for k, v in r.timings.items()},
+        "peak_memory_mb": {k: round(v, 1) for k, v in r.peak_memory_mb.items()},
     })
 
 
@@ -217,10 +218,20 @@ def write_gpkg(result, path: Path) -> None:
         gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
 
 
-def write_all(result, folder: Path) -> None:
-    """Every output file except the map, into `folder` (a temporary folder renamed by the caller)."""
-    summary = build_summary(result)
+def write_summary(summary: dict, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> None:
+    """`summary.json`, with the stage measurements given (seconds, MB) in place of the summary's."""
+    if timings is not None:
+        summary["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    if peak_memory_mb is not None:
+        summary["peak_memory_mb"] = {k: round(v, 1) for k, v in peak_memory_mb.items()}
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def write_all(result, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> dict:
+    """Every output file except the map, into `folder` (a temporary folder renamed by the caller);
+    returns the summary. `timings`/`peak_memory_mb`: the stage measurements so far (default: the result's)."""
+    summary = build_summary(result)
+    write_summary(summary, folder, timings=timings, peak_memory_mb=peak_memory_mb)
     _write_csv(station_table(result), folder / "stations.csv")
     _write_csv(commune_table(result), folder / "communes_after.csv")
     _write_csv(centre_table(result), folder / "centres.csv")
@@ -235,6 +246,7 @@ def write_all(result, folder: Path) -> None:
     (folder / "report.html").write_text(report_html(result, summary), encoding="utf-8")
     from .pdf import write_pdf
     write_pdf(result, summary, folder / "report.pdf")
+    return summary
 
 
 def travel_table(result) -> pd.DataFrame:
@@ -346,6 +358,9 @@ def report_markdown(result, summary: dict) -> str:
     lines += _explanations(r)
     lines += _solver_section(r)
     lines += ["## Timings", "", " · ".join(f"{k} {v:.2f} s" for k, v in summary["timings"].items()), ""]
+    if summary.get("peak_memory_mb"):
+        lines += ["Peak resident memory of the process during each stage: "
+                  + " · ".join(f"{k} {v:,.0f} MB" for k, v in summary["peak_memory_mb"].items()), ""]
     return "\n".join(lines)
 
 

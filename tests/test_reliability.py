@@ -28,9 +28,10 @@ def _hashes(folder: Path, names=DETERMINISTIC) -> dict:
 
 
 def _canonical_summary(folder: Path) -> str:
-    """summary.json without what is measured rather than computed: stage timings and solve seconds."""
+    """summary.json without what is measured rather than computed: stage timings and memory, solve seconds."""
     s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     s.pop("timings")
+    s.pop("peak_memory_mb")
     for rec in s["solver"]:
         rec.pop("seconds")
     return json.dumps(s, sort_keys=True)

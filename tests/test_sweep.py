@@ -25,9 +25,10 @@ def cli():
 
 
 def _canonical(summary_file: Path) -> dict:
-    """summary.json without what is measured rather than computed: stage timings and solve seconds."""
+    """summary.json without what is measured rather than computed: stage timings and memory, solve seconds."""
     s = json.loads(summary_file.read_text(encoding="utf-8"))
     s.pop("timings")
+    s.pop("peak_memory_mb")
     for rec in s["solver"]:
         rec.pop("seconds")
     return s
