@@ -6,8 +6,10 @@ diacritics), page numbers, table headers repeated on every page, deterministic b
 1. a title page: title, province, scenario, the synthetic-data notices, the merger in figures and
    the rule behind each kind of decision;
 2. the indicators before and after the reform;
-3. charts (matplotlib, rendered to PNG at 150 dpi in memory): travel minutes to one's (main)
-   station before/after, station staff by cadre, regional centre loads;
+3. charts, drawn as reportlab vector graphics (no matplotlib, no raster image; their text is
+   text, so it prints sharp and can be searched): residents by travel minutes to their (main)
+   station before/after, station staff by cadre before/after, regional centre loads after (more
+   than 40 centres continue in further charts on the same scale, each fitting on a page);
 4. the ten old communes that lose most;
 5. decisions: main station of every new commune, points closed and kept (optimised runs), staff
    by cadre and the staff moves;
@@ -15,13 +17,16 @@ diacritics), page numbers, table headers repeated on every page, deterministic b
    be met;
 7. the assumptions: every parameter with its value, unit, source and confidence.
 
-Text is set in DejaVu Sans, the TTF that matplotlib ships (so no system font is needed), embedded
-as a subset. The document is built with reportlab's `invariant=1` (fixed creation date and
-document id) and the charts are drawn with fixed metadata, so the same result gives the same bytes.
+Text, the charts' included, is set in DejaVu Sans, the TTF that matplotlib ships (so no system
+font is needed), embedded as a subset; the font file is located from matplotlib's package data
+without importing matplotlib (else the system's DejaVu fonts; else a RuntimeError saying where
+it looked). The document is built with reportlab's `invariant=1` (fixed creation
+date and document id) and the charts are plain drawing operations, so the same result gives the
+same bytes.
 """
 from __future__ import annotations
 
-import io
+import importlib.util
 import math
 from pathlib import Path
 
@@ -32,7 +37,6 @@ from .schema import CADRES
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
-DPI = 150
 
 _BLUE = "#3182bd"
 _RED = "#de2d26"
@@ -41,15 +45,32 @@ CADRE_NAMES = {"doctor": "Doctor (bác sĩ)", "assistant_doctor": "Assistant doc
                "midwife": "Midwife (hộ sinh)", "pharmacist": "Pharmacist (dược sĩ)", "other": "Other", "total": "Total"}
 
 
+def _font_folder() -> Path:
+    """The folder of DejaVuSans.ttf and DejaVuSans-Bold.ttf: matplotlib's package data, found without
+    importing matplotlib (about 0.15 s, half the time of writing the whole report); else the system's
+    DejaVu fonts. Raises a RuntimeError naming the places searched if neither is there."""
+    names = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+    candidates = []
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None:
+        candidates += [Path(loc) / "mpl-data" / "fonts" / "ttf" for loc in (spec.submodule_search_locations or [])]
+    candidates.append(Path("/usr/share/fonts/truetype/dejavu"))  # Debian/Ubuntu fonts-dejavu-core
+    for folder in candidates:
+        if all((folder / n).is_file() for n in names):
+            return folder
+    raise RuntimeError("report.pdf needs the DejaVu Sans fonts (" + ", ".join(names) + "), which matplotlib ships in "
+                       "mpl-data/fonts/ttf; none found in " + ", ".join(str(c) for c in candidates)
+                       + " (is matplotlib installed? pip install matplotlib)")
+
+
 def _register_fonts() -> None:
-    import matplotlib
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
     if FONT in pdfmetrics.getRegisteredFontNames():
         return
-    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    folder = _font_folder()
     pdfmetrics.registerFont(TTFont(FONT, str(folder / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(folder / "DejaVuSans-Bold.ttf")))
     for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
@@ -141,20 +162,128 @@ def _table(S, head: list[str], rows: list[list], widths: list[float], right: set
 
 
 # ------------------------------------------------------------------------------------ charts
+# Native reportlab vector drawings (no matplotlib, no raster): the text stays text (selectable,
+# searchable, sharp in print) and the file is smaller and faster to write than with embedded PNGs.
+
+_INK = "#333333"
+_GRID = "#e5e5e5"
+_TITLE_SIZE = 11
+_LABEL_SIZE = 8.5  # axis labels, legend
+_TICK_SIZE = 8
+_CENTRES_PER_CHART = 40  # one drawing must fit on a page; more centres continue in a second drawing
 
 
-def _png(fig) -> io.BytesIO:
-    import matplotlib.pyplot as plt
+def _col(c):
+    from reportlab.lib import colors
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
-    buf.seek(0)
-    return buf
+    return colors.HexColor(c)
 
 
-def _chart_minutes(result) -> io.BytesIO:
-    import matplotlib.pyplot as plt
+def _width(text: str, size: float, bold: bool = False) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(text, FONT_BOLD if bold else FONT, size)
+
+
+def _text(d, x: float, y: float, text: str, size: float = _TICK_SIZE, anchor: str = "start", bold: bool = False,
+          color: str = _INK, angle: int = 0) -> None:
+    from reportlab.graphics.shapes import Group, String
+
+    s = String(0 if angle else x, 0 if angle else y, text, fontName=FONT_BOLD if bold else FONT, fontSize=size,
+               fillColor=_col(color), textAnchor=anchor)
+    d.add(Group(s, transform=(0, 1, -1, 0, x, y)) if angle == 90 else s)
+
+
+def _fit(text: str, size: float, room: float) -> str:
+    """`text`, cut with an ellipsis if it is wider than `room` points."""
+    if _width(text, size) <= room:
+        return text
+    while text and _width(text + "…", size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _nice_ticks(hi: float, intervals: int = 5) -> list[float]:
+    """Ticks 0, step, 2·step … up to the first tick ≥ `hi`; step 1, 2, 2.5 or 5 × 10ᵏ, about `intervals` of them."""
+    hi = hi if math.isfinite(hi) and hi > 0 else 1.0
+    raw = hi / intervals
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    n = math.ceil(hi / step - 1e-9)
+    return [k * step for k in range(n + 1)]
+
+
+def _tick_label(v: float, step: float) -> str:
+    """A tick value with as many decimals as its step needs (2.5 → one), thousands separated."""
+    decimals = 0
+    while decimals < 4 and abs(step * 10 ** decimals - round(step * 10 ** decimals)) > 1e-9:
+        decimals += 1
+    return f"{v:,.{decimals}f}"
+
+
+def _legend(d, items: list[tuple[str, str, str]], cx: float, y: float, room: float, size: float = _LABEL_SIZE) -> float:
+    """A legend row (wrapped into more rows if needed) centred on `cx`, its first baseline at `y`.
+    items: (kind "box" or "dash", colour, label). Returns the height used."""
+    from reportlab.graphics.shapes import Line, Rect
+
+    key, gap, pad = 11.0, 4.0, 14.0
+    widths = [key + gap + _width(label, size) for _, _, label in items]
+    rows, row, used = [], [], 0.0
+    for item, w in zip(items, widths):
+        if row and used + pad + w > room:
+            rows.append((row, used))
+            row, used = [], 0.0
+        used += (pad if row else 0) + w
+        row.append((item, w))
+    rows.append((row, used))
+    line = size * 1.45
+    for k, (row, used) in enumerate(rows):
+        x, yy = cx - used / 2, y - k * line
+        for (kind, colour, label), w in row:
+            if kind == "dash":
+                d.add(Line(x, yy + size * 0.35, x + key, yy + size * 0.35, strokeColor=_col(colour), strokeWidth=1,
+                           strokeDashArray=[3, 2]))
+            else:
+                d.add(Rect(x, yy - 0.5, key, size * 0.85, fillColor=_col(colour), strokeColor=None))
+            _text(d, x + key + gap, yy, label, size)
+            x += w + pad
+    return len(rows) * line
+
+
+def _value_axis(d, x0: float, y0: float, w: float, h: float, ticks: list[float], label: str) -> None:
+    """Vertical value axis at `x0`: horizontal grid lines, tick labels and the axis label (turned)."""
+    from reportlab.graphics.shapes import Line
+
+    top, step = ticks[-1], ticks[1] - ticks[0]
+    widest = 0.0
+    for t in ticks:
+        y = y0 + h * t / top
+        if t > 0:
+            d.add(Line(x0, y, x0 + w, y, strokeColor=_col(_GRID), strokeWidth=0.5))
+        d.add(Line(x0 - 3, y, x0, y, strokeColor=_col(_INK), strokeWidth=0.6))
+        s = _tick_label(t, step)
+        widest = max(widest, _width(s, _TICK_SIZE))
+        _text(d, x0 - 5, y - _TICK_SIZE * 0.35, s, anchor="end")
+    _text(d, x0 - 9 - widest - _LABEL_SIZE * 0.3, y0 + h / 2, label, _LABEL_SIZE, anchor="middle", angle=90)
+
+
+def _axis_lines(d, x0: float, y0: float, w: float, h: float) -> None:
+    """The left and bottom spines (drawn last, over the bars' edges)."""
+    from reportlab.graphics.shapes import Line
+
+    d.add(Line(x0, y0, x0, y0 + h, strokeColor=_col(_INK), strokeWidth=0.7))
+    d.add(Line(x0, y0, x0 + w, y0, strokeColor=_col(_INK), strokeWidth=0.7))
+
+
+def _left_room(ticks: list[float]) -> float:
+    """Room left of the plot for the value axis: its tick labels and its turned label."""
+    step = ticks[1] - ticks[0]
+    return 14 + _LABEL_SIZE + max(_width(_tick_label(t, step), _TICK_SIZE) for t in ticks)
+
+
+def _chart_minutes(result, width: float):
+    """Residents (thousands) by travel minutes to their station, before and after: grouped bars."""
+    from reportlab.graphics.shapes import Drawing, Line, Rect
 
     d = result.measures.demand
     before = d["minutes_main_before"].to_numpy(float)
@@ -164,78 +293,134 @@ def _chart_minutes(result) -> io.BytesIO:
     allv = allv[np.isfinite(allv)]
     hi = max(10.0, float(np.ceil(np.percentile(allv, 99) / 10) * 10)) if len(allv) else 10.0
     edges = np.linspace(0, hi, 21)
-    hb = np.histogram(np.clip(before, 0, hi), bins=edges, weights=w)[0]
-    ha = np.histogram(np.clip(after, 0, hi), bins=edges, weights=w)[0]
-    fig, ax = plt.subplots(figsize=(7.0, 2.9))
-    width = (edges[1] - edges[0]) * 0.42
-    mids = (edges[:-1] + edges[1:]) / 2
-    ax.bar(mids - width / 2, hb / 1000, width=width, color=_LIGHT, label="before: own commune's station")
-    ax.bar(mids + width / 2, ha / 1000, width=width, color=_RED, label="after: main station of the new commune")
-    ax.set_xlabel("minutes (the last bar holds everything beyond)")
-    ax.set_ylabel("residents (thousands)")
-    ax.set_title("Travel minutes to one's (main) station", fontsize=11, fontweight="bold")
-    ax.legend(frameon=False, fontsize=8.5)
-    ax.grid(axis="y", color="#e5e5e5")
-    ax.set_axisbelow(True)
-    for s in ("top", "right"):
-        ax.spines[s].set_visible(False)
-    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.17)
-    return _png(fig)
+    hb = np.histogram(np.clip(before, 0, hi), bins=edges, weights=w)[0] / 1000
+    ha = np.histogram(np.clip(after, 0, hi), bins=edges, weights=w)[0] / 1000
+
+    H = 218.0
+    dr = Drawing(width, H)
+    _text(dr, width / 2, H - 12, "Travel minutes to one's (main) station", _TITLE_SIZE, anchor="middle", bold=True)
+    legend_h = _legend(dr, [("box", _LIGHT, "before: own commune's station"),
+                            ("box", _RED, "after: main station of the new commune")], width / 2, H - 29, width)
+    yticks = _nice_ticks(max(float(hb.max()), float(ha.max()), 0.0) * 1.04)
+    x0, y0 = _left_room(yticks), 36.0
+    pw, ph = width - x0 - 8, H - 29 - legend_h - y0 + 2
+    _value_axis(dr, x0, y0, pw, ph, yticks, "residents (thousands)")
+    sx, sy = pw / hi, ph / yticks[-1]
+    bw = (edges[1] - edges[0]) * 0.42
+    for k in range(len(hb)):
+        mid = (edges[k] + edges[k + 1]) / 2
+        for v, left, colour in ((hb[k], mid - bw, _LIGHT), (ha[k], mid, _RED)):
+            if v > 0:
+                dr.add(Rect(x0 + left * sx, y0, bw * sx, v * sy, fillColor=_col(colour), strokeColor=None))
+    xticks = [t for t in _nice_ticks(hi, 9) if t <= hi + 1e-9]
+    for t in xticks:
+        x = x0 + t * sx
+        dr.add(Line(x, y0, x, y0 - 3, strokeColor=_col(_INK), strokeWidth=0.6))
+        _text(dr, x, y0 - 4 - _TICK_SIZE, _tick_label(t, xticks[1] - xticks[0]), anchor="middle")
+    _text(dr, x0 + pw / 2, y0 - 27, "minutes (the last bar holds everything beyond)", _LABEL_SIZE, anchor="middle")
+    _axis_lines(dr, x0, y0, pw, ph)
+    return dr
 
 
-def _chart_staff(result) -> io.BytesIO:
-    import matplotlib.pyplot as plt
+def _chart_staff(result, width: float):
+    """Station staff by cadre before and after: grouped bars with their values."""
+    from reportlab.graphics.shapes import Drawing, Line, Rect
 
     s = REP.build_staff_frame(result)
-    x = np.arange(len(s))
-    fig, ax = plt.subplots(figsize=(7.0, 2.7))
-    ax.bar(x - 0.2, s["before"], width=0.4, color=_LIGHT, label="before")
-    ax.bar(x + 0.2, s["after"], width=0.4, color=_BLUE, label="after")
-    for k, (b, a) in enumerate(zip(s["before"], s["after"])):
-        ax.text(k - 0.2, b, f"{b:,}", ha="center", va="bottom", fontsize=7)
-        ax.text(k + 0.2, a, f"{a:,}", ha="center", va="bottom", fontsize=7)
-    ax.set_xticks(x, [CADRE_NAMES.get(c, c).replace(" (", "\n(") for c in s.index], fontsize=7.5)
-    ax.set_ylim(0, 1.18 * max(1, int(s["before"].max()), int(s["after"].max())))
-    ax.set_ylabel("persons")
-    ax.set_title("Station staff by cadre", fontsize=11, fontweight="bold")
-    ax.legend(frameon=False, fontsize=8.5)
-    ax.grid(axis="y", color="#e5e5e5")
-    ax.set_axisbelow(True)
-    for sp in ("top", "right"):
-        ax.spines[sp].set_visible(False)
-    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.2)
-    return _png(fig)
+    before = [int(v) for v in s["before"]]
+    after = [int(v) for v in s["after"]]
+    H = 205.0
+    dr = Drawing(width, H)
+    _text(dr, width / 2, H - 12, "Station staff by cadre", _TITLE_SIZE, anchor="middle", bold=True)
+    legend_h = _legend(dr, [("box", _LIGHT, "before"), ("box", _BLUE, "after")], width / 2, H - 29, width)
+    yticks = _nice_ticks(1.12 * max(1, *before, *after))
+    x0, y0 = _left_room(yticks), 30.0
+    pw, ph = width - x0 - 8, H - 29 - legend_h - y0 + 2
+    _value_axis(dr, x0, y0, pw, ph, yticks, "persons")
+    n = max(1, len(s))
+    gw = pw / n
+    bw = gw * 0.38
+    sy = ph / yticks[-1]
+    labels = [f"{v:,}" for v in before + after]
+    vsize = 7.0
+    while vsize > 5 and max((_width(t, vsize) for t in labels), default=0) > bw + gw * 0.08:
+        vsize -= 0.5
+    names = [CADRE_NAMES.get(c, c) for c in s.index]
+    for k, (cadre, b, a) in enumerate(zip(names, before, after)):
+        cx = x0 + gw * (k + 0.5)
+        for v, left, colour in ((b, cx - bw, _LIGHT), (a, cx, _BLUE)):
+            if v > 0:
+                dr.add(Rect(left, y0, bw, v * sy, fillColor=_col(colour), strokeColor=None))
+            _text(dr, left + bw / 2, y0 + v * sy + 2, f"{v:,}", vsize, anchor="middle")
+        dr.add(Line(cx, y0, cx, y0 - 3, strokeColor=_col(_INK), strokeWidth=0.6))
+        first, _, rest = cadre.partition(" (")
+        lines = [first] + ([f"({rest}"] if rest else [])
+        size = 7.5
+        while size > 5.5 and max(_width(t, size) for t in lines) > gw - 4:
+            size -= 0.5
+        for j, t in enumerate(lines):
+            _text(dr, cx, y0 - 4 - size - j * (size + 1.5), _fit(t, size, gw - 2), size, anchor="middle")
+    _axis_lines(dr, x0, y0, pw, ph)
+    return dr
 
 
-def _chart_centres(result) -> io.BytesIO:
-    import matplotlib.pyplot as plt
+def _chart_centres(result, width: float) -> list:
+    """Regional centre loads after the reform (population served / capacity), one horizontal bar per
+    centre, highest load on top; red above full capacity. More than `_CENTRES_PER_CHART` centres
+    continue in further drawings on the same scale, so that each drawing fits on a page."""
+    from reportlab.graphics.shapes import Drawing, Line, Rect
 
-    cen = result.measures.centres.sort_values(["load_after", "name"], ascending=[True, False])
+    cen = result.measures.centres.sort_values(["load_after", "name"], ascending=[False, True])
     names = [str(n) for n in cen["name"]]
     loads = (cen["load_after"].astype(float) * 100).to_numpy()
-    height = max(2.2, 0.2 * len(names) + 0.9)
-    fig, ax = plt.subplots(figsize=(7.0, height))
-    ax.barh(np.arange(len(names)), loads, color=[_RED if v > 100 else _BLUE for v in loads], height=0.7)
-    ax.axvline(100, color="#333333", lw=1, ls="--")
-    ax.set_yticks(np.arange(len(names)), names, fontsize=7)
-    ax.set_xlabel("population served / capacity (%)  · dashed: full capacity")
-    ax.set_title("Regional centre loads after the reform", fontsize=11, fontweight="bold")
-    ax.grid(axis="x", color="#e5e5e5")
-    ax.set_axisbelow(True)
-    for sp in ("top", "right"):
-        ax.spines[sp].set_visible(False)
-    left = min(0.55, (0.06 * max((len(n) for n in names), default=10) + 0.25) / 7.0)
-    fig.subplots_adjust(left=left, right=0.97, top=1 - 0.4 / height, bottom=0.55 / height)
-    return _png(fig)
-
-
-def _image(buf: io.BytesIO, width: float):
-    from reportlab.lib.utils import ImageReader
-    from reportlab.platypus import Image
-
-    iw, ih = ImageReader(buf).getSize()
-    buf.seek(0)
-    return Image(buf, width=width, height=width * ih / iw)
+    if not names:
+        return []
+    finite = loads[np.isfinite(loads)]
+    top = max(100.0, float(finite.max()) if len(finite) else 0.0)
+    name_size, value_size, row = 7.5, 7.0, 12.5
+    room_names = min(width * 0.42, max(_width(n, name_size) for n in names) + 2)
+    x0 = room_names + 8
+    pw = width - x0 - 8
+    # leave room right of the longest bar for its value label
+    xticks = _nice_ticks(top * (1 + (_width("100 %", value_size) + 8) / pw), 6)
+    sx = pw / xticks[-1]
+    step = xticks[1] - xticks[0]
+    drawings = []
+    per = math.ceil(len(names) / math.ceil(len(names) / _CENTRES_PER_CHART))  # balanced: 70 centres → 35 + 35
+    chunks = [range(i, min(i + per, len(names))) for i in range(0, len(names), per)]
+    for part, chunk in enumerate(chunks):
+        title = "Regional centre loads after the reform" + (f" (continued, {part + 1}/{len(chunks)})" if part else "")
+        y0 = 38.0
+        ph = row * len(chunk) + 4
+        legend_items = [("box", _BLUE, "within capacity"), ("box", _RED, "over capacity"), ("dash", _INK, "full capacity (100 %)")]
+        legend_rows = 1 if sum(11 + 4 + 14 + _width(t, _LABEL_SIZE) for _, _, t in legend_items) <= width else 2
+        H = y0 + ph + 18 + legend_rows * _LABEL_SIZE * 1.45 + 6
+        dr = Drawing(width, H)
+        _text(dr, width / 2, H - 12, title, _TITLE_SIZE, anchor="middle", bold=True)
+        _legend(dr, legend_items, width / 2, H - 29, width)
+        for t in xticks:
+            x = x0 + t * sx
+            if t > 0:
+                dr.add(Line(x, y0, x, y0 + ph, strokeColor=_col(_GRID), strokeWidth=0.5))
+            dr.add(Line(x, y0, x, y0 - 3, strokeColor=_col(_INK), strokeWidth=0.6))
+            _text(dr, x, y0 - 4 - _TICK_SIZE, _tick_label(t, step), anchor="middle")
+        labels = []
+        for j, i in enumerate(chunk):
+            yc = y0 + ph - 2 - row * (j + 0.5)
+            v = loads[i]
+            _text(dr, x0 - 4, yc - name_size * 0.35, _fit(names[i], name_size, room_names), name_size, anchor="end")
+            if math.isfinite(v) and v > 0:
+                dr.add(Rect(x0, yc - row * 0.35, v * sx, row * 0.7, fillColor=_col(_RED if v > 100 else _BLUE), strokeColor=None))
+            labels.append((x0 + (v * sx if math.isfinite(v) and v > 0 else 0) + 3, yc, f"{v:.0f} %" if math.isfinite(v) else "–"))
+        x100 = x0 + 100 * sx
+        dr.add(Line(x100, y0, x100, y0 + ph, strokeColor=_col(_INK), strokeWidth=1, strokeDashArray=[3, 2]))
+        for x, yc, label in labels:  # over the dashed line, on a white ground so that both stay legible
+            dr.add(Rect(x - 1, yc - row * 0.35, _width(label, value_size) + 2, row * 0.7, fillColor=_col("#ffffff"), strokeColor=None))
+            _text(dr, x, yc - value_size * 0.35, label, value_size)
+        _text(dr, x0 + pw / 2, y0 - 27, "population served / capacity (%)", _LABEL_SIZE, anchor="middle")
+        _axis_lines(dr, x0, y0, pw, ph)
+        drawings.append(dr)
+    return drawings
 
 
 # ------------------------------------------------------------------------------------ the document
@@ -340,13 +525,14 @@ def build_story(result, summary: dict, S: dict, width: float) -> list:
     # --- charts
     story.append(PageBreak())
     story.append(P("Charts", "h1"))
-    story.append(_image(_chart_minutes(r), width))
+    story.append(_chart_minutes(r, width))
     story.append(P("Residents by travel minutes to their station: before the reform each old commune's own station, "
                    "after it the main station of the new commune.", "caption"))
     story.append(Spacer(1, 6))
-    story.append(_image(_chart_staff(r), width))
-    story.append(CondPageBreak(120))
-    story.append(_image(_chart_centres(r), width * 0.92))
+    story.append(_chart_staff(r, width))
+    for chart in _chart_centres(r, width):
+        story.append(CondPageBreak(120))
+        story.append(chart)
 
     # --- losers
     story.append(PageBreak())
@@ -476,10 +662,6 @@ def build_story(result, summary: dict, S: dict, width: float) -> list:
 
 def write_pdf(result, summary: dict, path: Path) -> Path:
     """Write the printable report of a run to `path` (A4, deterministic bytes); returns the path."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
@@ -495,12 +677,11 @@ def write_pdf(result, summary: dict, path: Path) -> Path:
     if result.synthetic_roster or getattr(result.pack, "synthetic", False):
         footer += " · synthetic data (see page 1)"
     decor = _page_decor(title, footer)
-    with plt.rc_context({"font.family": "DejaVu Sans", "path.simplify": True}):
-        story = build_story(result, summary, S, doc.width)
+    story = build_story(result, summary, S, doc.width)
     from reportlab import rl_config
 
     a85 = rl_config.useA85
-    rl_config.useA85 = 0  # binary streams: smaller, and no pure-Python ASCII85 encoding of the charts
+    rl_config.useA85 = 0  # binary streams: smaller, and no pure-Python ASCII85 encoding of the fonts and pages
     try:
         doc.build(story, onFirstPage=decor, onLaterPages=decor, canvasmaker=_numbered_canvas())
     finally:

@@ -1,20 +1,26 @@
 """The printable report (report.pdf) of the Nghệ An official run: written with the other outputs,
 A4, several pages, Unicode text (Vietnamese diacritics), the synthetic-data notice, the indicators
-and the losers table, header rows repeated on every page of a long table, and the same bytes for
-the same result. Text is extracted with pypdf (pure Python).
+and the losers table, header rows repeated on every page of a long table, the three charts drawn
+as vector graphics (their titles, legends and labels are text in the file; no image, no
+matplotlib.pyplot), and the same bytes for the same result. Text is extracted with pypdf (pure
+Python).
 
 Needs the real geodata pack at $REORG_GEODATA.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from reorg import report as REP
-from reorg.pdf import write_pdf
+from reorg.pdf import CADRE_NAMES, _chart_centres, _register_fonts, write_pdf
 from reorg.pipeline import run, write
 from reorg.scenario import load_scenario
 
@@ -106,3 +112,94 @@ def test_pdf_deterministic(official, tmp_path):
     write_pdf(result, summary, tmp_path / "b.pdf")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     assert b"/CreationDate (D:20000101000000" in (tmp_path / "a.pdf").read_bytes()
+
+
+def test_pdf_charts_are_vector_drawings(official, pages):
+    """The three charts are there, as text and vector paths: titles, legends, axis and tick labels
+    (a cadre with its diacritics, a centre name) can be extracted; no raster image in the file."""
+    result, folder = official
+    _, texts = pages
+    charts = [t for t in texts if "Charts" in t or "Regional centre loads after the reform" in t]
+    text = "\n".join(charts)
+    # travel minutes: title, legend, axis labels
+    assert "Travel minutes to one's (main) station" in text
+    assert "before: own commune's station" in text and "after: main station of the new commune" in text
+    assert "residents (thousands)" in text and "minutes (the last bar holds everything beyond)" in text
+    # staff by cadre: title, legend, every cadre (English name and Vietnamese with diacritics), a value
+    assert "Station staff by cadre" in text
+    assert re.search(r"^\s*before\s*$", text, re.M) and re.search(r"^\s*after\s*$", text, re.M)
+    assert "persons" in text
+    for cadre in ("doctor", "nurse", "midwife", "pharmacist"):
+        name = CADRE_NAMES[cadre]
+        assert name.split(" (")[0] in text and name.split(" (")[1].rstrip(")") in text, name
+    assert "(điều dưỡng)" in text
+    staff = REP.build_staff_frame(result)
+    assert f"{int(staff.at['nurse', 'after']):,}" in text
+    # regional centre loads: title, legend, axis label, every centre with its load
+    assert "Regional centre loads after the reform" in text
+    assert "within capacity" in text and "over capacity" in text and "full capacity (100 %)" in text
+    assert "population served / capacity (%)" in text
+    for _, row in result.measures.centres.iterrows():
+        assert str(row["name"]) in text and f"{100 * row['load_after']:.0f} %" in text, row["name"]
+    data = (folder / "report.pdf").read_bytes()
+    assert b"/Subtype /Image" not in data, "a chart is a raster image"
+
+
+def test_many_centres_stay_legible():
+    """70 centres: two drawings on the same scale, each fitting on an A4 page, every bar with its
+    name and value; a long name is cut with an ellipsis, an unknown load shows a dash."""
+    import numpy as np
+    import pandas as pd
+
+    _register_fonts()
+    names = [f"Trung tâm Y tế Huyện Quỳ Châu {k}" + (" và Trung tâm Y tế liên huyện có tên rất dài" if k == 5 else "")
+             for k in range(70)]
+    loads = np.linspace(0.3, 1.6, 70)
+    loads[7] = np.nan
+    fake = SimpleNamespace(measures=SimpleNamespace(centres=pd.DataFrame({"name": names, "load_after": loads})))
+    width = A4[0] - 2 * 18 * 72 / 25.4
+    drawings = _chart_centres(fake, width)
+    assert len(drawings) == 2
+    frame_height = A4[1] - (18 + 17) * 72 / 25.4
+    strings = []
+
+    def walk(node):
+        for c in getattr(node, "contents", []):
+            if hasattr(c, "text"):
+                strings.append(c)
+            walk(c)
+
+    for d in drawings:
+        assert d.width <= width + 0.01 and d.height < frame_height
+        walk(d)
+    texts = [s.text for s in strings]
+    assert "Regional centre loads after the reform" in texts
+    assert any(t.startswith("Regional centre loads after the reform (continued") for t in texts)
+    assert sum(t.startswith("Trung tâm") for t in texts) == 70
+    assert any(t.startswith("Trung tâm Y tế Huyện Quỳ Châu 5 ") and t.endswith("…") for t in texts)
+    assert "–" in texts and "160 %" in texts and "30 %" in texts
+    assert min(s.fontSize for s in strings) >= 7  # readable in print
+
+
+def test_pdf_does_not_import_pyplot(tmp_path):
+    """In a fresh process, writing report.pdf imports neither matplotlib.pyplot nor matplotlib."""
+    code = f"""
+import json, sys
+from pathlib import Path
+from reorg import report as REP
+from reorg.pipeline import run
+from reorg.scenario import load_scenario
+result = run(load_scenario(Path({str(ROOT / "scenarios" / "nghe_an_official.toml")!r})), geodata={os.environ["REORG_GEODATA"]!r})
+summary = REP.build_summary(result)
+before = sorted(m for m in ("matplotlib", "matplotlib.pyplot") if m in sys.modules)
+from reorg.pdf import write_pdf
+write_pdf(result, summary, Path({str(tmp_path / "report.pdf")!r}))
+after = sorted(m for m in ("matplotlib", "matplotlib.pyplot") if m in sys.modules)
+print(json.dumps({{"before": before, "after": after}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "matplotlib.pyplot" not in seen["before"], "the pipeline imported matplotlib.pyplot before write_pdf: cannot test write_pdf"
+    assert "matplotlib.pyplot" not in seen["after"], "write_pdf imported matplotlib.pyplot"
+    assert set(seen["after"]) == set(seen["before"]), f"write_pdf imported {set(seen['after']) - set(seen['before'])}"
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
