@@ -1290,9 +1290,10 @@ def build_map(result) -> OfflineMap:
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     # not animated: a zoom animation still running when the page reports itself drawn would undo
     # the first search's zoom (Leaflet ends an animation by moving to the animation's target)
+    # on a wide screen the province opens clear of the legend (bottom left, about 320 px wide)
     m.add_child(_Script(f"__MAP__.fitBounds({json.dumps(bounds)}, "
-                        "{paddingTopLeft: [10, 80], paddingBottomRight: [10, 10], animate: false});\n", "ReorgFit"),
-                name="reorg_fit")
+                        "{paddingTopLeft: [window.innerWidth >= 1100 ? 330 : 10, 80], paddingBottomRight: [10, 10], "
+                        "animate: false});\n", "ReorgFit"), name="reorg_fit")
 
     # --- before/after views and search (after every layer exists) ---
     config = {"text": {k: t[k] for k in ("label_after", "label_before", "search_placeholder", "search_label",

@@ -4,7 +4,8 @@ Needs a geodata pack at $REORG_GEODATA (the real pack, province 40 Nghệ An). T
 drive the system Chromium (/usr/bin/chromium) through Playwright, block every request that is
 not file: or data: (and fail if any was attempted), fail on any console error, and save
 screenshots to test-artifacts/: map_nghe_an.png (English, after the reform), map_nghe_an_vi.png
-(Vietnamese labels) and map_nghe_an_before_after.png (the side-by-side before/after view).
+(Vietnamese labels), map_nghe_an_before_after.png (the side-by-side before/after view) and
+report_nghe_an.png (the whole report.html).
 They fail (never skip) when Chromium or Playwright is missing.
 """
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Page:
     """A fresh page that blocks and records every request that is not file: or data:, and
     records console errors and page errors."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, wait_drawn: bool = True):
         self.blocked: list[str] = []
         self.errors: list[str] = []
         self.page = browser.new_page(viewport=VIEWPORT)
@@ -110,7 +111,8 @@ class Page:
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri(), wait_until="load")
-        self.page.wait_for_selector("body[data-reorg-drawn]")
+        if wait_drawn:
+            self.page.wait_for_selector("body[data-reorg-drawn]")
 
     def _route(self, r):
         url = r.request.url
@@ -417,4 +419,38 @@ def test_map_in_vietnamese(result, map_files, browser):
     page.wait_for_timeout(400)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map_nghe_an_vi.png"))
+    pg.close()
+
+
+@pytest.mark.browser
+def test_report_in_browser(result, browser, tmp_path_factory):
+    """report.html opens offline with no console error; its charts are drawn, its tables hold the
+    indicators and Vietnamese names with their diacritics; a full-page screenshot is kept."""
+    from reorg import report as REP
+    from reorg.pipeline import write
+
+    folder = write(result, tmp_path_factory.mktemp("report"))
+    pg = Page(browser, folder / "report.html", wait_drawn=False)
+    page = pg.page
+    headings = [t.strip() for t in page.locator("h2").all_inner_texts()]
+    for h in ("Summary", "Charts", "Indicators before and after", "The ten old communes that lose most", "Assumptions",
+              "Solver quality"):
+        assert h in headings, (h, headings)
+    # three inline SVG charts, each with bars that the browser laid out (non-zero size)
+    charts = page.locator("figure svg")
+    assert charts.count() >= 3
+    for k in range(3):
+        box = charts.nth(k).bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 150, box
+        assert charts.nth(k).locator("rect").count() >= 6
+    body = page.locator("body").inner_text()
+    assert "Synthetic roster" in body
+    losers = result.measures.losers
+    name = str(losers.iloc[0]["old_name"])
+    assert any(ord(ch) > 127 for ch in name) and name in body, name
+    assert "Trung tâm Y tế" in body  # a centre's name in the centre-load chart and table
+    value = REP._fmt(REP.indicator_table(result).set_index("indicator").at["pop_minutes_main_station", "after"], "min")
+    assert value in body
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report_nghe_an.png"), full_page=True)
     pg.close()
