@@ -7,9 +7,9 @@ them in benchmarks/RESULTS.md.
    time, imports included): Nghệ An official and optimise, and Thanh Hóa (province 38, the
    largest unit of work: 547 old communes) official and optimise. Wall time; peak memory of the
    whole run (resident memory of the process and any children, summed, sampled every 20 ms);
-   and per stage (load, validate, reform, network, optimise, measure, render, report) the seconds
-   and the peak resident memory that the run itself records in summary.json (`timings`,
-   `peak_memory_mb`: the kernel's peak counter, reset when a stage starts).
+   and per stage (load, validate, reform, network, optimise, measure, render, report) and per
+   optimisation model the seconds and the peak resident memory that the run itself records in
+   summary.json (`timings`, `peak_memory_mb`: the kernel's peak counter, reset when a stage starts).
 2. The national official run (`scenarios/national_official.toml`: 34 provinces in worker
    processes): wall time, peak memory of all its processes together (sampled), its counts against
    the official totals, and per stage the seconds summed over the provinces and the largest peak
@@ -130,7 +130,7 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
               "the process during the stage (summary.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
               "when a stage starts). Thanh Hóa (38) is the largest province by old communes (547).", "",
               "| run | wall s | target | peak MB | " + " | ".join(STAGES) + " |", "|---|---:|---|---:|" + "---:|" * len(STAGES)]
-    solver_rows = []
+    solver_rows, model_rows = [], []
     for label, scenario, province, target in RUNS:
         res = [reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench") for k in range(repeat)]
         wall = _med(r[0] for r in res)
@@ -140,10 +140,18 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
         lines.append(f"| {label} | {wall:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
                      + " | ".join(f"{secs[k]:.2f} s · {peaks[k]:.0f} MB" for k in STAGES) + " |")
         print(lines[-1], flush=True)
+        for key in res[-1][2]["timings"]:
+            if key.startswith("optimise:"):
+                model_rows.append(f"| {label} | {key.split(':', 1)[1]} | {_med(r[2]['timings'].get(key) for r in res):.2f} | "
+                                  f"{max(r[2]['peak_memory_mb'].get(key, 0.0) for r in res):.0f} |")
         for rec in res[-1][2]["solver"]:
             s = _med(next(x for x in r[2]["solver"] if x["model"] == rec["model"])["seconds"] for r in res)
             solver_rows.append(f"| {label} | {rec['model']} | {rec['solver']} | {rec['status']} | {rec['objective']:,.1f} | "
                                f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {rec['variables']:,} |")
+    lines += ["", "Each optimisation model within the optimise stage (summary.json `timings` and `peak_memory_mb` under "
+              "`optimise:<model>`: building the model and solving it; median seconds, largest peak):", "",
+              "| run | model | seconds | peak MB |", "|---|---|---:|---:|"] + model_rows
+    print("\n".join(lines[-len(model_rows) - 2:]), flush=True)
     return solver_rows
 
 

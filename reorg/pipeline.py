@@ -52,7 +52,9 @@ class Progress:
 
     Also measures each stage: `timings` (seconds) and `peak_memory_mb` (the largest resident
     memory of the process while the stage ran: the kernel's peak counter is reset when a stage
-    starts and read when it ends; where it cannot be reset, the process peak so far)."""
+    starts and read when it ends; where it cannot be reset, the process peak so far). Stages may
+    nest (the optimise stage measures each model as `optimise:<model>`): an inner stage's peak
+    counts towards the outer one's, and only the eight top-level stages are printed."""
 
     STAGES = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
 
@@ -62,25 +64,36 @@ class Progress:
         self.timings: dict[str, float] = {}
         self.peak_memory_mb: dict[str, float] = {}
         self.peak_per_stage = True  # False where the peak could not be reset (then: process peak so far)
+        self._open: list = []  # the stages running, outermost first
 
     def stage(self, name: str):
         progress = self
+        shown = name in self.STAGES
 
         class _Stage:
             def __enter__(self):
+                if progress._open:  # the outer stage's peak so far, before the counter is reset
+                    outer = progress._open[-1]
+                    outer.peak = max(outer.peak, peak_rss_mb())
                 progress.peak_per_stage = _reset_peak_rss() and progress.peak_per_stage
+                self.peak = 0.0
+                progress._open.append(self)
                 self.t = time.perf_counter()
-                if progress.enabled:
-                    k = progress.STAGES.index(name) + 1 if name in progress.STAGES else 0
+                if progress.enabled and shown:
+                    k = progress.STAGES.index(name) + 1
                     progress.stream.write(f"[{k}/{len(progress.STAGES)}] {name:<9}")
                     progress.stream.flush()
                 return self
 
             def __exit__(self, exc_type, exc, tb):
                 dt = time.perf_counter() - self.t
+                peak = max(self.peak, peak_rss_mb())
+                progress._open.remove(self)
+                if progress._open:
+                    progress._open[-1].peak = max(progress._open[-1].peak, peak)
                 progress.timings[name] = progress.timings.get(name, 0.0) + dt
-                progress.peak_memory_mb[name] = max(progress.peak_memory_mb.get(name, 0.0), peak_rss_mb())
-                if progress.enabled:
+                progress.peak_memory_mb[name] = max(progress.peak_memory_mb.get(name, 0.0), peak)
+                if progress.enabled and shown:
                     progress.stream.write(f" {'failed' if exc_type else 'done'} in {dt:.2f} s\n")
                     progress.stream.flush()
                 return False
@@ -136,7 +149,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("network"):
         net = N.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
-        plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed)
+        plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed,
+                      stage=lambda model: progress.stage(f"optimise:{model}"))
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
     return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,

@@ -109,3 +109,31 @@ def test_scipy_shortest_paths_match_networkx(geodata):
             node = ("commune", row["old_code"]) if not row["split"] else ("part", i)
             expected = dist[node] + r.network.access_minutes[i]
             assert r.network.station_minutes[i, j] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_progress_measures_each_stage_peak_memory():
+    """Each stage records the peak resident memory while it ran, not the process peak so far: a
+    stage that holds 300 MB shows it, the stage after it (the memory freed) does not, and an
+    inner stage's peak counts towards its outer stage."""
+    from reorg.pipeline import Progress
+
+    p = Progress(enabled=False)
+    with p.stage("load"):
+        pass
+    with p.stage("optimise"):
+        with p.stage("optimise:big"):
+            block = np.ones(300 * 2**20 // 8)  # 300 MB, touched
+            block.sum()
+            del block
+        with p.stage("optimise:small"):
+            pass
+    with p.stage("measure"):
+        pass
+    assert p.peak_per_stage, "the kernel's peak counter could not be reset (/proc/self/clear_refs)"
+    m = p.peak_memory_mb
+    assert set(m) == {"load", "optimise", "optimise:big", "optimise:small", "measure"}
+    assert m["optimise:big"] - m["load"] > 250, m
+    assert m["optimise"] >= m["optimise:big"], m
+    assert m["optimise:small"] < m["optimise:big"] - 250, m
+    assert m["measure"] < m["optimise:big"] - 250, m
+    assert set(p.timings) == set(m) and all(v >= 0 for v in p.timings.values())

@@ -5,6 +5,8 @@ policy.staff: stay | optimise                  policy.catchments: largest_distri
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -37,7 +39,11 @@ def site_norms(demand, stations, minutes, roles, main, params) -> pd.Series:
     return pd.Series(np.where(roles.reindex(stations.index).to_numpy() != "closed", norms, 0), index=stations.index)
 
 
-def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params: dict, policy: dict, seed: int) -> Plan:
+def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params: dict, policy: dict, seed: int, *,
+           stage=None) -> Plan:
+    """The plan under the scenario's policies. `stage(model)`: a context manager that measures each
+    model solved (building and solving), e.g. `Progress.stage`; none by default."""
+    stage = stage or (lambda model: contextlib.nullcontext())
     demand = reformed.demand
     st = stations.loc[net.station_codes]
     S = net.station_minutes
@@ -46,8 +52,9 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
 
     # --- station roles
     if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
-        roles, main, recs, diag = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
-                                                    baseline_roles=base_roles, baseline_main=base_main, seed=seed)
+        with stage("station_roles"):
+            roles, main, recs, diag = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
+                                                        baseline_roles=base_roles, baseline_main=base_main, seed=seed)
         plan.roles, plan.main_station = roles.reindex(st.index), main.reindex(reformed.new.index)
         plan.solver += recs
         if diag:
@@ -58,7 +65,8 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     # --- staff
     norms = site_norms(demand, st, S, plan.roles, plan.main_station, params)
     if policy["staff"] == "optimise":
-        staff_after, moves, recs, info = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed)
+        with stage("staff_placement"):
+            staff_after, moves, recs, info = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed)
         base_staff, _ = SM.apply_attrition(st[list(CADRES)], params, seed)
         for rec in recs:
             rec["baseline_objective"] = None
@@ -103,7 +111,8 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     if policy["catchments"] == "optimise":
         host = _centre_hosts(reformed, centres, net, st)
         neigh = CM.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
-        assign, rec = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh)
+        with stage("catchments"):
+            assign, rec = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh)
         rec["baseline_objective"] = CM.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
         plan.solver.append(rec)
         if assign is None:
