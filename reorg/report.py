@@ -87,7 +87,8 @@ def build_summary(result) -> dict:
     return _clean({
         "reorg_version": r.version,
         "scenario": {"name": r.scenario.name, "title": r.scenario.title, "source": r.scenario.source, "seed": r.scenario.seed,
-                     "policy": r.scenario.policy, "params_overridden": {k: v for k, v in r.scenario.params.items() if v != P.BY_NAME[k].default}},
+                     "policy": r.scenario.policy, "params_overridden": {k: v for k, v in r.scenario.params.items() if v != P.BY_NAME[k].default},
+                     "map": dict(r.scenario.map)},
         "province": {"code": r.pack.province_code, "name": r.pack.province_name},
         "synthetic_roster": bool(r.synthetic_roster),
         "synthetic_pack": bool(r.pack.synthetic),

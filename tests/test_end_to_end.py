@@ -126,3 +126,18 @@ def test_any_other_province_runs(tmp_path, geodata, province):
 def test_validate_real_province_ok(geodata, capsys):
     assert run_cli("validate", "--geodata", str(geodata), "--province", "40") == 0
     assert "412 old communes -> 130 new communes" in capsys.readouterr().out
+
+
+def test_lang_option_gives_a_vietnamese_map(tmp_path, geodata):
+    """`--lang vi` labels the map in Vietnamese (with diacritics); a language it does not know is refused."""
+    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--lang", "vi", "--set", "name=vi",
+                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    assert rc == 0
+    html = (tmp_path / "vi" / "map.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in html
+    assert "Trạm y tế chính" in html and "Tìm xã/phường" in html
+    assert "Find a commune" not in html
+    assert json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]["map"]["lang"] == "vi"
+    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--set", "map.lang='fr'", "--set", "name=fr",
+                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    assert rc == 2 and not (tmp_path / "fr").exists()
