@@ -173,13 +173,15 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
     for stage in ("render", "report"):  # measured afresh by each write
         progress.timings.pop(stage, None)
         progress.peak_memory_mb.pop(stage, None)
+
+    def measured() -> dict:  # the run's stages and this write's (the same dicts when `progress` ran the run)
+        return {"timings": {**result.timings, **progress.timings},
+                "peak_memory_mb": {**result.peak_memory_mb, **progress.peak_memory_mb}}
+
     with atomic_dir(final) as tmp:
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            summary = REP.write_all(result, tmp, timings={**result.timings, **progress.timings},
-                                    peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb})
-        # summary.json again, now that the report stage has ended
-        REP.write_summary(summary, tmp, timings={**result.timings, **progress.timings},
-                          peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb})
+            summary = REP.write_all(result, tmp, **measured())
+        REP.write_summary(summary, tmp, **measured())  # once the report stage has ended
     return final

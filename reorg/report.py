@@ -219,20 +219,27 @@ def write_gpkg(result, path: Path) -> None:
         gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
 
 
-def write_summary(summary: dict, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> None:
-    """`summary.json`, with the stage measurements given (seconds, MB) in place of the summary's."""
+def _with_measures(summary: dict, timings: dict | None, peak_memory_mb: dict | None) -> dict:
+    """The summary with the stage measurements given (seconds, MB) in place of its own."""
     if timings is not None:
         summary["timings"] = {k: round(v, 3) for k, v in timings.items()}
     if peak_memory_mb is not None:
         summary["peak_memory_mb"] = {k: round(v, 1) for k, v in peak_memory_mb.items()}
+    return summary
+
+
+def write_summary(summary: dict, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> None:
+    """`summary.json`, with the stage measurements given (seconds, MB) in place of the summary's."""
+    _with_measures(summary, timings, peak_memory_mb)
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
 def write_all(result, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> dict:
-    """Every output file except the map, into `folder` (a temporary folder renamed by the caller);
-    returns the summary. `timings`/`peak_memory_mb`: the stage measurements so far (default: the result's)."""
-    summary = build_summary(result)
-    write_summary(summary, folder, timings=timings, peak_memory_mb=peak_memory_mb)
+    """Every output file except the map and summary.json, into `folder` (a temporary folder renamed
+    by the caller); returns the summary, which the caller writes with `write_summary` once the
+    report stage itself is measured. `timings`/`peak_memory_mb`: the stage measurements so far
+    (default: the result's)."""
+    summary = _with_measures(build_summary(result), timings, peak_memory_mb)
     _write_csv(station_table(result), folder / "stations.csv")
     _write_csv(commune_table(result), folder / "communes_after.csv")
     _write_csv(centre_table(result), folder / "centres.csv")
