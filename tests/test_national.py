@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reorg import names
 from reorg import national as NA
 from reorg._errors import InputError
 
@@ -192,10 +193,10 @@ def test_bad_scenario_refused_before_anything_runs(tmp_path, geodata):
 
 
 def test_slugs_and_aggregation():
-    assert NA.province_slug("Thành phố Hồ Chí Minh") == "ho_chi_minh"
-    assert NA.province_slug("Tỉnh Đắk Lắk") == "dak_lak"
-    assert NA.province_slug("Thành phố Huế") == "hue"
-    assert NA.short_name("Tỉnh Lào Cai") == "Lào Cai"
+    assert names.province_slug("Thành phố Hồ Chí Minh") == "ho_chi_minh"
+    assert names.province_slug("Tỉnh Đắk Lắk") == "dak_lak"
+    assert names.province_slug("Thành phố Huế") == "hue"
+    assert names.short_name("Tỉnh Lào Cai") == "Lào Cai"
     a = {"population": 100, "pop_minutes_main_station": 10.0, "main_stations": 1, "main_stations_with_doctor_share": 1.0,
          "staff_total": 10, "doctors_total": 2}
     b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,

@@ -1,0 +1,98 @@
+"""Numbers for reading, in English (1,234.5) or Vietnamese (1.234,5): counts, decimals, shares,
+minutes, money and indicator values (by the indicator table's format). Missing or not finite -> "–".
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import indicators
+
+DASH = "–"
+MINUS = "−"
+
+
+def _value(v: Any) -> float | None:
+    """A finite float of `v`, or None (None, NaN, inf, text, bool)."""
+    if v is None or isinstance(v, (bool, str)):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _localise(s: str, lang: str) -> str:
+    """English separators to the language's: 1,234.5 -> 1.234,5 in Vietnamese."""
+    if lang == "vi":
+        return s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def number(v: Any, digits: int = 0, lang: str = "en") -> str:
+    """`v` with thousands separators and `digits` decimals."""
+    x = _value(v)
+    if x is None:
+        return DASH
+    s = f"{round(x):,}" if digits == 0 else f"{x:,.{digits}f}"
+    return _localise(s, lang)
+
+
+def count(v: Any, lang: str = "en") -> str:
+    """A whole number: 12,345."""
+    return number(v, 0, lang)
+
+
+def signed(v: Any, digits: int = 0, lang: str = "en") -> str:
+    """A change with its sign: +3, 0, −2 (a true minus sign)."""
+    x = _value(v)
+    if x is None:
+        return DASH
+    s = number(abs(x), digits, lang)
+    if float(s.replace(",", "").replace(".", "") or 0) == 0:
+        return s
+    return ("+" if x > 0 else MINUS) + s
+
+
+def share(v: Any, digits: int = 1, lang: str = "en") -> str:
+    """A share of 1 as a percentage: 0.1234 -> 12.3 %."""
+    x = _value(v)
+    return DASH if x is None else number(100 * x, digits, lang) + " %"
+
+
+def minutes(v: Any, digits: int = 1, lang: str = "en") -> str:
+    """Minutes, with `digits` decimals (no unit)."""
+    return number(v, digits, lang)
+
+
+def money(v: Any, lang: str = "en") -> str:
+    """An amount of Vietnamese đồng: 1,250,000 ₫ (1.250.000 ₫ in Vietnamese)."""
+    x = _value(v)
+    return DASH if x is None else number(x, 0, lang) + " ₫"
+
+
+def indicator(key: str, v: Any, lang: str = "en", *, extra_digits: int = 0) -> str:
+    """`v` as the indicator table formats indicator `key` (`extra_digits` more decimals, to tell
+    close runs apart in a comparison)."""
+    ind = indicators.get(key)
+    digits = ind.digits + extra_digits
+    if ind.format == "share":
+        return share(v, digits, lang)
+    if ind.format == "count":
+        x = _value(v)
+        if extra_digits and x is not None and not float(x).is_integer():
+            return number(x, extra_digits, lang)
+        return number(v, 0, lang)
+    return number(v, digits, lang)
+
+
+def indicator_change(key: str, before: Any, after: Any, lang: str = "en") -> str:
+    """after − before of indicator `key`, signed, in its format (shares in percentage points)."""
+    b, a = _value(before), _value(after)
+    if a is None or b is None:
+        return DASH
+    ind = indicators.get(key)
+    if ind.format == "share":
+        return signed(100 * (a - b), ind.digits, lang) + " pp"
+    return signed(a - b, 0 if ind.format == "count" else ind.digits, lang)

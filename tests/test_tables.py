@@ -1,0 +1,52 @@
+"""The indicator table and the message files: one source, consistent, complete in both languages."""
+from __future__ import annotations
+
+from reorg import fmt, i18n, indicators
+from reorg.measure import measure  # noqa: F401  (the module that computes every indicator)
+
+
+def test_indicator_table_is_consistent():
+    assert indicators.check_table() == []
+
+
+def test_every_language_has_every_message_key():
+    assert i18n.missing_keys() == {lang: [] for lang in i18n.LANGS}
+
+
+def test_every_unit_of_the_table_has_words_in_both_languages():
+    for ind in indicators.table().values():
+        for lang in i18n.LANGS:
+            assert i18n.text(f"unit.{ind.unit}", lang), (ind.key, lang)
+
+
+def test_national_aggregation_follows_the_table():
+    a = {"population": 100, "pop_minutes_main_station": 10.0, "main_stations": 1, "main_stations_with_doctor_share": 1.0,
+         "doctors_total": 2, "staff_total": 10}
+    b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,
+         "doctors_total": 1, "staff_total": 30}
+    nat = indicators.aggregate([a, b])
+    assert nat["population"] == 400
+    assert nat["pop_minutes_main_station"] == (10 * 100 + 20 * 300) / 400
+    assert nat["main_stations_with_doctor_share"] == 0.25  # weighted by main stations, not by population
+    assert nat["doctors_per_10k"] == 3 / 400 * 1e4
+    assert nat["population_per_health_worker"] == 10
+    assert "gini_minutes_main_station" not in nat  # needs the commune-level distribution
+
+
+def test_numbers_in_both_languages():
+    assert fmt.number(1234.5, 1) == "1,234.5"
+    assert fmt.number(1234.5, 1, "vi") == "1.234,5"
+    assert fmt.share(0.1234) == "12.3 %"
+    assert fmt.share(0.1234, lang="vi") == "12,3 %"
+    assert fmt.signed(-2) == "−2" and fmt.signed(3) == "+3" and fmt.signed(0) == "0"
+    assert fmt.money(1250000, "vi") == "1.250.000 ₫"
+    assert fmt.number(float("nan")) == fmt.DASH and fmt.share(None) == fmt.DASH
+    assert fmt.indicator("doctors_per_10k", 3.14159) == "3.14"
+    assert fmt.indicator("staff_total", 12345) == "12,345"
+
+
+def test_notices_in_both_languages():
+    flags = {"synthetic_roster": True, "synthetic_centres": True}
+    en, vi = i18n.notices(flags, "en"), i18n.notices(flags, "vi")
+    assert len(en) == len(vi) == 2 and en != vi
+    assert i18n.notices({}, "en") == []
