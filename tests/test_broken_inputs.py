@@ -1,7 +1,9 @@
 """Broken inputs built from the real pack: each exits 2, names the row or field, and writes nothing."""
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,6 +53,17 @@ def write_layer(pack: Path, layer, gdf) -> None:
     gdf.to_file(pack / layer.file, layer=layer.layer)
 
 
+@dataclass
+class Broken:
+    """How a case breaks the run: extra CLI arguments, another scenario or pack, and the words the
+    message must hold (file, row, field and what is wrong)."""
+
+    expect: list[str]
+    args: list[str] = field(default_factory=list)
+    scenario: str | None = None
+    pack: Path | None = None
+
+
 def run_broken(pack: Path, tmp_path: Path, capsys, *extra: str, scenario: str | None = None):
     out = tmp_path / "outputs"
     args = ["run", scenario or str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(out), "--quiet", *extra]
@@ -63,102 +76,326 @@ def run_broken(pack: Path, tmp_path: Path, capsys, *extra: str, scenario: str | 
     return rc, err
 
 
-def test_clean_subset_runs(pack, tmp_path, capsys):
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet")
-    assert rc == 0, capsys.readouterr().err
+def _edit_merger(pack: Path, edit) -> pd.DataFrame:
+    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
+    edited = edit(m.copy())
+    edited.to_csv(pack / MERGER.file, index=False)
+    return m
 
 
-def test_missing_column(pack, tmp_path, capsys):
-    b = read_layer(pack, COMMUNES_BEFORE).drop(columns=["pop_2019"])
-    write_layer(pack, COMMUNES_BEFORE, b)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "field 'pop_2019'" in err and "missing column" in err and COMMUNES_BEFORE.file in err
+def _edit_layer(pack: Path, layer, edit) -> None:
+    gdf = read_layer(pack, layer)
+    write_layer(pack, layer, edit(gdf))
 
 
-def test_missing_layer(pack, tmp_path, capsys):
+def _set(frame, row, col, value):
+    frame.loc[row, col] = value
+    return frame
+
+
+def _roster(pack: Path, tmp_path: Path) -> Path:
+    b = read_layer(pack, COMMUNES_BEFORE).sort_values("commune_code")
+    r = pd.DataFrame({"station_code": b["commune_code"], "lon": b["lon"], "lat": b["lat"], "facility_score": 0.7,
+                      "doctor": 1, "assistant_doctor": 1, "nurse": 2, "midwife": 1, "pharmacist": 1, "other": 0})
+    path = tmp_path / "roster.csv"
+    r.to_csv(path, index=False)
+    return path
+
+
+def _roster_edit(pack: Path, tmp_path: Path, edit) -> Path:
+    path = _roster(pack, tmp_path)
+    edit(pd.read_csv(path, dtype=str)).to_csv(path, index=False)
+    return path
+
+
+def _roster_lines(pack: Path, tmp_path: Path, edit) -> Path:
+    path = _roster(pack, tmp_path)
+    path.write_text("\n".join(edit(path.read_text(encoding="utf-8").splitlines())) + "\n", encoding="utf-8")
+    return path
+
+
+def _roster_bytes(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(data)
+    return path
+
+
+def _with_roster(path: Path, expect: list[str]) -> Broken:
+    return Broken(expect, args=["--set", f"roster='{path}'"])
+
+
+def _scenario(tmp_path: Path, text: str) -> str:
+    sc = tmp_path / "lao_cai_official.toml"
+    sc.write_text(text, encoding="utf-8")
+    return str(sc)
+
+
+# ---------------------------------------------------------------- the cases: break, then expect (rows are 1-based, header = row 1)
+
+def _missing_column(pack, tmp):
+    _edit_layer(pack, COMMUNES_BEFORE, lambda b: b.drop(columns=["pop_2019"]))
+    return Broken(["field 'pop_2019'", "missing column", COMMUNES_BEFORE.file])
+
+
+def _missing_layer(pack, tmp):
     a = read_layer(pack, COMMUNES_AFTER)
     (pack / COMMUNES_AFTER.file).unlink()
     a.to_file(pack / COMMUNES_AFTER.file, layer="wards")
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "missing layer 'communes_after'" in err and "wards" in err
+    return Broken(["missing layer 'communes_after'", "wards"])
 
 
-def test_missing_file(pack, tmp_path, capsys):
+def _missing_file(pack, tmp):
     (pack / DISTRICTS_BEFORE.file).unlink()
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and DISTRICTS_BEFORE.file in err and "not found" in err
+    return Broken([DISTRICTS_BEFORE.file, "not found"])
 
 
-def test_duplicate_code(pack, tmp_path, capsys):
-    a = read_layer(pack, COMMUNES_AFTER)
-    a.loc[5, "commune_code"] = a.loc[2, "commune_code"]
-    write_layer(pack, COMMUNES_AFTER, a)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 6" in err and "duplicate code" in err and "first at row 3" in err
+def _duplicate_code(pack, tmp):
+    _edit_layer(pack, COMMUNES_AFTER, lambda a: _set(a, 5, "commune_code", a.loc[2, "commune_code"]))
+    return Broken(["row 6", "duplicate code", "first at row 3"])
 
 
-def test_merger_code_absent_from_communes(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    m.loc[10, "old_commune_code"] = "99999"
-    m.to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 12" in err and "field 'old_commune_code'" in err and "99999" in err
+def _merger_code_absent_from_communes(pack, tmp):
+    _edit_merger(pack, lambda m: _set(m, 10, "old_commune_code", "99999"))
+    return Broken(["row 12", "field 'old_commune_code'", "99999"])
 
 
-def test_commune_absent_from_merger(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    gone = m.loc[3, "old_commune_code"]
-    m.drop(index=3).to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and f"old commune {gone}" in err and "absent from the merger table" in err
+def _commune_absent_from_merger(pack, tmp):
+    m = _edit_merger(pack, lambda m: m.drop(index=3))
+    return Broken([f"old commune {m.loc[3, 'old_commune_code']}", "absent from the merger table"])
 
 
-def test_negative_population(pack, tmp_path, capsys):
-    b = read_layer(pack, COMMUNES_BEFORE)
-    b.loc[7, "pop_2019"] = -120
-    write_layer(pack, COMMUNES_BEFORE, b)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 8" in err and "field 'pop_2019'" in err and "below the minimum" in err
+def _negative_population(pack, tmp):
+    _edit_layer(pack, COMMUNES_BEFORE, lambda b: _set(b, 7, "pop_2019", -120))
+    return Broken(["row 8", "field 'pop_2019'", "below the minimum"])
 
 
-def test_missing_population(pack, tmp_path, capsys):
-    a = read_layer(pack, COMMUNES_AFTER)
-    a["pop_2019"] = a["pop_2019"].astype("float")
-    a.loc[4, "pop_2019"] = None
-    write_layer(pack, COMMUNES_AFTER, a)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 5" in err and "field 'pop_2019'" in err and "missing value" in err
+def _missing_population(pack, tmp):
+    def edit(a):
+        a["pop_2019"] = a["pop_2019"].astype("float")
+        return _set(a, 4, "pop_2019", None)
+
+    _edit_layer(pack, COMMUNES_AFTER, edit)
+    return Broken(["row 5", "field 'pop_2019'", "missing value"])
 
 
-def test_wrong_crs(pack, tmp_path, capsys):
-    write_layer(pack, DISTRICTS_BEFORE, read_layer(pack, DISTRICTS_BEFORE).to_crs("EPSG:3857"))
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "EPSG:3857" in err and "expected EPSG:4326" in err
+def _wrong_crs(pack, tmp):
+    _edit_layer(pack, DISTRICTS_BEFORE, lambda d: d.to_crs("EPSG:3857"))
+    return Broken(["EPSG:3857", "expected EPSG:4326"])
 
 
-def test_missing_crs(pack, tmp_path, capsys):
-    a = read_layer(pack, COMMUNES_AFTER)
-    a = a.set_crs(None, allow_override=True)
-    write_layer(pack, COMMUNES_AFTER, a)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "no coordinate reference system" in err
+def _missing_crs(pack, tmp):
+    _edit_layer(pack, COMMUNES_AFTER, lambda a: a.set_crs(None, allow_override=True))
+    return Broken(["no coordinate reference system"])
 
 
-def test_codes_without_leading_zeros(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    m.loc[0, "new_commune_code"] = m.loc[0, "new_commune_code"].lstrip("0")
-    m.to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 2" in err and "field 'new_commune_code'" in err and "keep their leading zeros" in err
+def _codes_without_leading_zeros(pack, tmp):
+    _edit_merger(pack, lambda m: _set(m, 0, "new_commune_code", m.loc[0, "new_commune_code"].lstrip("0")))
+    return Broken(["row 2", "field 'new_commune_code'", "keep their leading zeros"])
 
 
-def test_unrepairable_geometry(pack, tmp_path, capsys):
-    a = read_layer(pack, COMMUNES_AFTER)
-    a["geometry"] = a.geometry.astype(object)
-    a.loc[3, "geometry"] = shapely.LineString([(104, 22), (104.1, 22.1)])
-    write_layer(pack, COMMUNES_AFTER, gpd.GeoDataFrame(a, geometry="geometry", crs="EPSG:4326"))
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 4" in err and "field 'geometry'" in err
+def _unrepairable_geometry(pack, tmp):
+    def edit(a):
+        a["geometry"] = a.geometry.astype(object)
+        a.loc[3, "geometry"] = shapely.LineString([(104, 22), (104.1, 22.1)])
+        return gpd.GeoDataFrame(a, geometry="geometry", crs="EPSG:4326")
+
+    _edit_layer(pack, COMMUNES_AFTER, edit)
+    return Broken(["row 4", "field 'geometry'"])
+
+
+def _area_shares_not_numbers(pack, tmp):
+    _edit_merger(pack, lambda m: _set(m, 20, "area_share", "0,5"))
+    return Broken(["row 22", "field 'area_share'", "decimal comma", "(0.5)"])
+
+
+def _merger_not_utf8(pack, tmp):
+    text = (pack / MERGER.file).read_text(encoding="utf-8")
+    (pack / MERGER.file).write_bytes(text.encode("cp1258", errors="replace"))
+    return Broken([MERGER.file, "not UTF-8"])
+
+
+def _swapped_coordinates(pack, tmp):
+    def edit(b):
+        b.loc[11, ["lon", "lat"]] = b.loc[11, ["lat", "lon"]].to_numpy()
+        return b
+
+    _edit_layer(pack, COMMUNES_BEFORE, edit)
+    return Broken(["row 12", "swapped"])
+
+
+def _old_commune_mapped_into_another_province(pack, tmp):
+    def edit(m):
+        extra = m.iloc[[0]].copy()
+        extra["new_commune_code"], extra["new_province_code"], extra["n_new_targets"] = "16681", "40", "2"
+        return pd.concat([m, extra])
+
+    m = _edit_merger(pack, edit)
+    return Broken([f"old commune {m.loc[0, 'old_commune_code']}", "province 40"])
+
+
+def _area_shares_do_not_add_up(pack, tmp):
+    _edit_merger(pack, lambda m: _set(m, 30, "area_share", "0.5"))  # a single-target commune must carry its whole area
+    return Broken(["field 'area_share'", "add up to"])
+
+
+def _duplicate_merger_pair(pack, tmp):
+    m = _edit_merger(pack, lambda m: pd.concat([m, m.iloc[[4]]]))
+    return Broken([f"row {len(m) + 2}", "duplicate pair"])
+
+
+def _missing_new_commune_geometry(pack, tmp):
+    _edit_layer(pack, COMMUNES_AFTER, lambda a: _set(a, 9, "geometry", None))
+    return Broken(["row 10", "missing or empty geometry"])
+
+
+def _geodata_folder_missing(pack, tmp):
+    return Broken(["geodata directory not found"], pack=tmp / "no_such_pack")
+
+
+def _roster_unknown_station(pack, tmp):
+    path = _roster_edit(pack, tmp, lambda r: _set(r, 4, "station_code", "16663"))  # a Nghệ An commune
+    return _with_roster(path, ["row 6", "field 'station_code'", "not an old commune of this province"])
+
+
+def _roster_non_numeric_staff(pack, tmp):
+    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 9, "nurse", "two")), ["row 11", "field 'nurse'", "'two' is not a number"])
+
+
+def _roster_negative_staff(pack, tmp):
+    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 0, "doctor", "-1")), ["row 2", "field 'doctor'", "below the minimum"])
+
+
+def _roster_excel_renamed_csv(pack, tmp):  # the start of every .xlsx (a zip file)
+    return _with_roster(_roster_bytes(tmp, b"PK\x03\x04" + b"\x00" * 200), ["Excel workbook", "CSV UTF-8"])
+
+
+def _roster_old_excel_renamed_csv(pack, tmp):
+    return _with_roster(_roster_bytes(tmp, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200), ["old Excel workbook (.xls)"])
+
+
+def _roster_duplicated_header_row(pack, tmp):
+    return _with_roster(_roster_lines(pack, tmp, lambda lines: lines[:6] + [lines[0]] + lines[6:]), ["row 7", "repeats the header"])
+
+
+def _roster_decimal_comma(pack, tmp):
+    path = _roster_edit(pack, tmp, lambda r: _set(r, 2, "lon", r.loc[2, "lon"].replace(".", ",")))
+    return _with_roster(path, ["row 4", "field 'lon'", "decimal comma"])
+
+
+def _roster_thousands_separator(pack, tmp):
+    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 3, "other", "1,200")), ["row 5", "thousands separators"])
+
+
+def _roster_code_without_leading_zero(pack, tmp):
+    code = pd.read_csv(_roster(pack, tmp), dtype=str).loc[0, "station_code"]
+    path = _roster_edit(pack, tmp, lambda r: _set(r, 0, "station_code", code.lstrip("0")))
+    return _with_roster(path, ["row 2", f"did you mean '{code}'"])
+
+
+def _roster_swapped_coordinates(pack, tmp):
+    def edit(r):
+        r.loc[5, ["lon", "lat"]] = r.loc[5, ["lat", "lon"]].to_numpy()
+        return r
+
+    return _with_roster(_roster_edit(pack, tmp, edit), ["row 7", "swapped"])
+
+
+def _roster_point_outside_vietnam(pack, tmp):
+    def edit(r):
+        r.loc[8, ["lon", "lat"]] = ["2.35", "48.85"]
+        return r
+
+    return _with_roster(_roster_edit(pack, tmp, edit), ["row 10", "outside Vietnam"])
+
+
+def _roster_duplicate_station(pack, tmp):
+    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 12, "station_code", r.loc[11, "station_code"])), ["row 14", "duplicate code"])
+
+
+def _roster_facility_score_out_of_range(pack, tmp):
+    path = _roster_edit(pack, tmp, lambda r: _set(r, 1, "facility_score", "1.5"))
+    return _with_roster(path, ["row 3", "field 'facility_score'", "above the maximum"])
+
+
+def _roster_bad_region(pack, tmp):
+    def edit(r):
+        r["region"] = "I"
+        return _set(r, 6, "region", "IV")
+
+    return _with_roster(_roster_edit(pack, tmp, edit), ["row 8", "'IV' is not I, II or III"])
+
+
+def _roster_header_only(pack, tmp):
+    return _with_roster(_roster_lines(pack, tmp, lambda lines: lines[:1]), ["has no rows"])
+
+
+def _roster_semicolon_separated(pack, tmp):
+    return _with_roster(_roster_lines(pack, tmp, lambda lines: [x.replace(",", ";") for x in lines]), ["separated by ';'"])
+
+
+def _scenario_misspelt_key(pack, tmp):
+    return Broken(["field 'seeed'", "did you mean 'seed'"], scenario=_scenario(tmp, 'province = "15"\nseeed = 3\n'))
+
+
+def _scenario_value_of_wrong_type(pack, tmp):
+    return Broken(["field 'seed'", "expected a whole number"], scenario=_scenario(tmp, 'province = "15"\nseed = "abc"\n'))
+
+
+def _scenario_unknown_policy_value(pack, tmp):
+    return Broken(["field 'policy.staff'", "'shuffle' is not one of stay, optimise"],
+                  scenario=_scenario(tmp, 'province = "15"\n[policy]\nstaff = "shuffle"\n'))
+
+
+def _scenario_not_toml(pack, tmp):
+    return Broken(["not valid TOML"], scenario=_scenario(tmp, 'province = "15\nseed = 3\n'))
+
+
+def _scenario_file_missing(pack, tmp):
+    return Broken(["scenario file not found"], scenario=str(tmp / "nope.toml"))
+
+
+def _scenario_param_out_of_range(pack, tmp):
+    return Broken(["params.doctor_presence_share", "out of range"], args=["--set", "params.doctor_presence_share=1.7"])
+
+
+def _scenario_param_wrong_type(pack, tmp):
+    return Broken(["params.contiguous_catchments", "expected true or false"], args=["--set", "params.contiguous_catchments=3"])
+
+
+def _unknown_province(pack, tmp):
+    return Broken(["unknown province code '77'"], args=["--province", "77"])
+
+
+CASES = {f.__name__.lstrip("_"): f for f in (
+    _missing_column, _missing_layer, _missing_file, _duplicate_code, _merger_code_absent_from_communes,
+    _commune_absent_from_merger, _negative_population, _missing_population, _wrong_crs, _missing_crs,
+    _codes_without_leading_zeros, _unrepairable_geometry, _area_shares_not_numbers, _merger_not_utf8,
+    _swapped_coordinates, _old_commune_mapped_into_another_province, _area_shares_do_not_add_up,
+    _duplicate_merger_pair, _missing_new_commune_geometry, _geodata_folder_missing,
+    _roster_unknown_station, _roster_non_numeric_staff, _roster_negative_staff, _roster_excel_renamed_csv,
+    _roster_old_excel_renamed_csv, _roster_duplicated_header_row, _roster_decimal_comma, _roster_thousands_separator,
+    _roster_code_without_leading_zero, _roster_swapped_coordinates, _roster_point_outside_vietnam,
+    _roster_duplicate_station, _roster_facility_score_out_of_range, _roster_bad_region, _roster_header_only,
+    _roster_semicolon_separated,
+    _scenario_misspelt_key, _scenario_value_of_wrong_type, _scenario_unknown_policy_value, _scenario_not_toml,
+    _scenario_file_missing, _scenario_param_out_of_range, _scenario_param_wrong_type, _unknown_province,
+)}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_broken_input_exits_2_naming_the_problem_and_writes_nothing(case, pack, tmp_path, capsys):
+    broken = CASES[case](pack, tmp_path)
+    rc, err = run_broken(broken.pack or pack, tmp_path, capsys, *broken.args, scenario=broken.scenario)
+    assert rc == 2, err
+    missing = [words for words in broken.expect if words not in err]
+    assert not missing, f"{case}: the message lacks {missing}:\n{err}"
+
+
+# ---------------------------------------------------------------- inputs that are accepted, repaired or warned about
+
+def test_clean_subset_runs(pack, tmp_path, capsys):
+    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet")
+    assert rc == 0, capsys.readouterr().err
 
 
 def test_invalid_geometry_is_repaired_and_reported(pack, tmp_path, capsys):
@@ -173,292 +410,27 @@ def test_invalid_geometry_is_repaired_and_reported(pack, tmp_path, capsys):
     assert rc == 0 and "row 1" in out and "repaired with make_valid" in out
 
 
-def test_area_shares_not_numbers(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    m.loc[20, "area_share"] = "0,5"
-    m.to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 22" in err and "field 'area_share'" in err and "decimal comma" in err and "(0.5)" in err
-
-
-def test_merger_not_utf8(pack, tmp_path, capsys):
-    text = (pack / MERGER.file).read_text(encoding="utf-8")
-    (pack / MERGER.file).write_bytes(text.encode("cp1258", errors="replace"))
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and MERGER.file in err and "not UTF-8" in err
-
-
-def _roster(pack: Path, tmp_path: Path) -> Path:
-    b = read_layer(pack, COMMUNES_BEFORE).sort_values("commune_code")
-    r = pd.DataFrame({"station_code": b["commune_code"], "lon": b["lon"], "lat": b["lat"], "facility_score": 0.7,
-                      "doctor": 1, "assistant_doctor": 1, "nurse": 2, "midwife": 1, "pharmacist": 1, "other": 0})
-    path = tmp_path / "roster.csv"
-    r.to_csv(path, index=False)
-    return path
-
-
 def test_roster_good_is_used(pack, tmp_path, capsys):
     path = _roster(pack, tmp_path)
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet", "--set", f"roster='{path}'")
+    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet",
+                 "--set", f"roster='{path}'")
     assert rc == 0, capsys.readouterr().err
-    import json
-
     s = json.loads((tmp_path / "o" / "lao_cai_official" / "summary.json").read_text(encoding="utf-8"))
-    assert s["synthetic_roster"] is False and s["staff"]["before"]["total"] == 6 * 319
-
-
-def test_roster_unknown_station(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[4, "station_code"] = "16663"  # a Nghệ An commune
-    r.to_csv(path, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys, "--set", f"roster='{path}'")
-    assert rc == 2 and "row 6" in err and "field 'station_code'" in err and "not an old commune of this province" in err
-
-
-def test_roster_non_numeric_staff(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[9, "nurse"] = "two"
-    r.to_csv(path, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys, "--set", f"roster='{path}'")
-    assert rc == 2 and "row 11" in err and "field 'nurse'" in err and "'two' is not a number" in err
-
-
-def test_roster_negative_staff(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[0, "doctor"] = "-1"
-    r.to_csv(path, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys, "--set", f"roster='{path}'")
-    assert rc == 2 and "row 2" in err and "field 'doctor'" in err and "below the minimum" in err
+    roster = pd.read_csv(path, dtype={"station_code": str})
+    assert s["synthetic_roster"] is False
+    assert s["staff"]["before"]["total"] == int(roster[["doctor", "assistant_doctor", "nurse", "midwife", "pharmacist", "other"]].sum().sum())
+    assert s["counts"]["stations"] == len(roster)
 
 
 def test_roster_validate_command(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str).drop(columns=["midwife"])
-    r.to_csv(path, index=False)
+    path = _roster_edit(pack, tmp_path, lambda r: r.drop(columns=["midwife"]))
     rc = run_cli("validate", "--geodata", str(pack), "--province", PROVINCE, "--roster", str(path))
     err = capsys.readouterr().err
     assert rc == 2 and "missing column 'midwife'" in err
 
 
-def test_scenario_misspelt_key(pack, tmp_path, capsys):
-    sc = tmp_path / "lao_cai_official.toml"
-    sc.write_text('province = "15"\nseeed = 3\n', encoding="utf-8")
-    rc, err = run_broken(pack, tmp_path, capsys, scenario=str(sc))
-    assert rc == 2 and "field 'seeed'" in err and "did you mean 'seed'" in err
-
-
-def test_scenario_param_out_of_range(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, "--set", "params.doctor_presence_share=1.7")
-    assert rc == 2 and "params.doctor_presence_share" in err and "out of range" in err
-
-
-def test_unknown_province(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, "--province", "77")
-    assert rc == 2 and "unknown province code '77'" in err
-
-
-def test_swapped_coordinates(pack, tmp_path, capsys):
-    b = read_layer(pack, COMMUNES_BEFORE)
-    b.loc[11, ["lon", "lat"]] = b.loc[11, ["lat", "lon"]].to_numpy()
-    write_layer(pack, COMMUNES_BEFORE, b)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 12" in err and "swapped" in err
-
-
-# ---------------------------------------------------------------- more hostile inputs (issue: reliability)
-
-def _roster_text(pack, tmp_path, edit):
-    path = _roster(pack, tmp_path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    lines = edit(lines)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def _run_roster(pack, tmp_path, capsys, path):
-    return run_broken(pack, tmp_path, capsys, "--set", f"roster='{path}'")
-
-
-def test_roster_excel_renamed_csv(pack, tmp_path, capsys):
-    path = tmp_path / "roster.csv"
-    path.write_bytes(b"PK\x03\x04" + b"\x00" * 200)  # the start of every .xlsx (a zip file)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "Excel workbook" in err and "CSV UTF-8" in err
-
-
-def test_roster_old_excel_renamed_csv(pack, tmp_path, capsys):
-    path = tmp_path / "roster.csv"
-    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "old Excel workbook (.xls)" in err
-
-
-def test_roster_duplicated_header_row(pack, tmp_path, capsys):
-    path = _roster_text(pack, tmp_path, lambda L: L[:6] + [L[0]] + L[6:])
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 7" in err and "repeats the header" in err
-
-
 def test_roster_blank_lines_are_ignored_with_a_warning(pack, tmp_path, capsys):
-    path = _roster_text(pack, tmp_path, lambda L: L[:4] + ["", ",,,"] + L[4:])
+    path = _roster_lines(pack, tmp_path, lambda lines: lines[:4] + ["", ",,,"] + lines[4:])
     rc = run_cli("validate", "--geodata", str(pack), "--province", PROVINCE, "--roster", str(path))
     out = capsys.readouterr()
     assert rc == 0 and "row 5" in out.out + out.err and "blank line ignored" in out.out + out.err
-
-
-def test_roster_decimal_comma(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[2, "lon"] = r.loc[2, "lon"].replace(".", ",")
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 4" in err and "field 'lon'" in err and "decimal comma" in err
-
-
-def test_roster_thousands_separator(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[3, "other"] = "1,200"
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 5" in err and "thousands separators" in err
-
-
-def test_roster_code_without_leading_zero(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    code = r.loc[0, "station_code"]
-    r.loc[0, "station_code"] = code.lstrip("0")
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 2" in err and f"did you mean '{code}'" in err
-
-
-def test_roster_swapped_coordinates(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[5, ["lon", "lat"]] = r.loc[5, ["lat", "lon"]].to_numpy()
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 7" in err and "swapped" in err
-
-
-def test_roster_point_outside_vietnam(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[8, ["lon", "lat"]] = ["2.35", "48.85"]
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 10" in err and "outside Vietnam" in err
-
-
-def test_roster_duplicate_station(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[12, "station_code"] = r.loc[11, "station_code"]
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 14" in err and "duplicate code" in err
-
-
-def test_roster_facility_score_out_of_range(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r.loc[1, "facility_score"] = "1.5"
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 3" in err and "field 'facility_score'" in err and "above the maximum" in err
-
-
-def test_roster_bad_region(pack, tmp_path, capsys):
-    path = _roster(pack, tmp_path)
-    r = pd.read_csv(path, dtype=str)
-    r["region"] = "I"
-    r.loc[6, "region"] = "IV"
-    r.to_csv(path, index=False)
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "row 8" in err and "'IV' is not I, II or III" in err
-
-
-def test_roster_header_only(pack, tmp_path, capsys):
-    path = _roster_text(pack, tmp_path, lambda L: L[:1])
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "has no rows" in err
-
-
-def test_roster_semicolon_separated(pack, tmp_path, capsys):
-    path = _roster_text(pack, tmp_path, lambda L: [x.replace(",", ";") for x in L])
-    rc, err = _run_roster(pack, tmp_path, capsys, path)
-    assert rc == 2 and "separated by ';'" in err
-
-
-def test_old_commune_mapped_into_another_province(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    extra = m.iloc[[0]].copy()
-    extra["new_commune_code"], extra["new_province_code"], extra["n_new_targets"] = "16681", "40", "2"
-    pd.concat([m, extra]).to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and f"old commune {m.loc[0, 'old_commune_code']}" in err and "province 40" in err
-
-
-def test_area_shares_do_not_add_up(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    i = 30
-    m.loc[i, "area_share"] = "0.5"  # a single-target commune must carry its whole area
-    m.to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "field 'area_share'" in err and "add up to" in err
-
-
-def test_duplicate_merger_pair(pack, tmp_path, capsys):
-    m = pd.read_csv(pack / MERGER.file, dtype=str, keep_default_na=False)
-    pd.concat([m, m.iloc[[4]]]).to_csv(pack / MERGER.file, index=False)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and f"row {len(m) + 2}" in err and "duplicate pair" in err
-
-
-def test_missing_new_commune_geometry(pack, tmp_path, capsys):
-    a = read_layer(pack, COMMUNES_AFTER)
-    a.loc[9, "geometry"] = None
-    write_layer(pack, COMMUNES_AFTER, a)
-    rc, err = run_broken(pack, tmp_path, capsys)
-    assert rc == 2 and "row 10" in err and "missing or empty geometry" in err
-
-
-def _scenario(tmp_path, text):
-    sc = tmp_path / "lao_cai_official.toml"
-    sc.write_text(text, encoding="utf-8")
-    return str(sc)
-
-
-def test_scenario_value_of_wrong_type(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15"\nseed = "abc"\n'))
-    assert rc == 2 and "field 'seed'" in err and "expected a whole number" in err
-
-
-def test_scenario_unknown_policy_value(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15"\n[policy]\nstaff = "shuffle"\n'))
-    assert rc == 2 and "field 'policy.staff'" in err and "'shuffle' is not one of stay, optimise" in err
-
-
-def test_scenario_not_toml(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, scenario=_scenario(tmp_path, 'province = "15\nseed = 3\n'))
-    assert rc == 2 and "not valid TOML" in err
-
-
-def test_scenario_file_missing(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, scenario=str(tmp_path / "nope.toml"))
-    assert rc == 2 and "scenario file not found" in err
-
-
-def test_scenario_param_wrong_type(pack, tmp_path, capsys):
-    rc, err = run_broken(pack, tmp_path, capsys, "--set", "params.contiguous_catchments=3")
-    assert rc == 2 and "params.contiguous_catchments" in err and "expected true or false" in err
-
-
-def test_geodata_folder_missing(pack, tmp_path, capsys):
-    rc, err = run_broken(tmp_path / "no_such_pack", tmp_path, capsys)
-    assert rc == 2 and "geodata directory not found" in err
