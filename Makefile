@@ -1,11 +1,11 @@
 # make run  : create .venv if missing, install, generate the demo pack if missing, run the demo scenario
-# make test : create .venv if missing, install, run the whole test suite
+# make test : create .venv if missing, install, lint (ruff check, ruff format --check, mypy), run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install system-deps bench clean
+.PHONY: run test lint install system-deps bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ run: $(STAMP) geodata/demo/SYNTHETIC
 system-deps:
 	bash .ci/system-deps.sh
 
-test: $(STAMP) system-deps
+lint: $(STAMP)
+	$(PY) -m ruff check reorg tests benchmarks
+	$(PY) -m ruff format --check reorg tests benchmarks
+	$(PY) -m mypy
+
+test: $(STAMP) system-deps lint
 	$(PY) -m pytest -ra
 
 bench: $(STAMP)

@@ -76,12 +76,12 @@ def test_decisions_gpkg_layers(official_runs):
     layers = dict(pyogrio.list_layers(folder / "decisions.gpkg"))
     assert set(layers) >= {"stations", "communes_after", "catchments", "staff_moves"}
     st = gpd.read_file(folder / "decisions.gpkg", layer="stations")
-    assert len(st) == 412 and st.geometry.geom_type.eq("Point").all()
+    assert len(st) == s["counts"]["stations"] == EXPECTED["nghe_an_official"][1] and st.geometry.geom_type.eq("Point").all()
     for col in ["station_code", "old_commune_code", "new_commune_code", "role"] + [f"{c}_{w}" for c in CADRES for w in ("before", "after")]:
         assert col in st.columns, col
     assert st.groupby("new_commune_code")["role"].apply(lambda r: (r == "main").sum()).eq(1).all()
     com = gpd.read_file(folder / "decisions.gpkg", layer="communes_after")
-    assert len(com) == 130 and com["main_station_code"].isin(st["station_code"]).all()
+    assert len(com) == EXPECTED["nghe_an_official"][2] and com["main_station_code"].isin(st["station_code"]).all()
     assert {"new_commune_code", "main_station_code", "centre_code"} <= set(com.columns)
     cat = gpd.read_file(folder / "decisions.gpkg", layer="catchments")
     assert cat["population"].sum() == pytest.approx(s["indicators"]["after"]["population"], rel=1e-6)
@@ -107,9 +107,9 @@ def test_population_conserved_with_split_communes(tmp_path, geodata):
                  "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
     assert rc == 0
     s = json.loads((tmp_path / "hai_phong" / "summary.json").read_text(encoding="utf-8"))
-    assert s["counts"]["new_communes"] == 114 and s["counts"]["main_stations"] == 114
-    assert s["counts"]["split_old_communes"] > 0 and s["counts"]["special_zone_stations"] == 1
     after = gpd.read_file(geodata / "vn_communes_after_2025-07.gpkg", where="province_code = '31'")
+    assert s["counts"]["new_communes"] == s["counts"]["main_stations"] == len(after)
+    assert s["counts"]["split_old_communes"] > 0 and s["counts"]["special_zone_stations"] == 1
     assert s["indicators"]["after"]["population"] == pytest.approx(after["pop_2019"].sum(), abs=5)
     assert any(f["minutes"] > 0 for f in s["network"]["ferry_links"]), "islands are joined by a ferry link"
 
@@ -124,8 +124,11 @@ def test_any_other_province_runs(tmp_path, geodata, province):
 
 
 def test_validate_real_province_ok(geodata, capsys):
+    merger = pd.read_csv(geodata / "vn_commune_merger_2025.csv", dtype=str, keep_default_na=False)
+    merger = merger[merger["new_province_code"] == "40"]
+    n_old, n_new = merger["old_commune_code"].nunique(), merger["new_commune_code"].nunique()
     assert run_cli("validate", "--geodata", str(geodata), "--province", "40") == 0
-    assert "412 old communes -> 130 new communes" in capsys.readouterr().out
+    assert f"{n_old} old communes -> {n_new} new communes" in capsys.readouterr().out
 
 
 def test_lang_option_gives_a_vietnamese_map(tmp_path, geodata):
