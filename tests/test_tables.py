@@ -1,12 +1,31 @@
 """The indicator table and the message files: one source, consistent, complete in both languages."""
 from __future__ import annotations
 
-from reorg import fmt, i18n, indicators
-from reorg.measure import measure  # noqa: F401  (the module that computes every indicator)
+import pytest
+
+from reorg import demo, fmt, i18n, indicators
+from reorg.pipeline import run
+from reorg.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    pack = demo.make_demo_pack(tmp_path_factory.mktemp("demo") / "pack")
+    return run(load_scenario(None, ["policy.station_roles='optimise'"], province=demo.PROVINCE_CODE), geodata=str(pack))
 
 
 def test_indicator_table_is_consistent():
     assert indicators.check_table() == []
+
+
+def test_every_measured_indicator_has_one_row_and_every_row_is_measured(demo_run):
+    """The table and measure.py agree: summary.json's indicators are exactly the table's province rows, in order."""
+    for period in (demo_run.measures.before, demo_run.measures.after):
+        assert list(period) == list(indicators.province_keys())
+    communes = demo_run.measures.communes
+    for key in indicators.table():
+        if indicators.get(key).scope == "commune" and key != "gap_after" and key != "staff_per_1000":
+            assert key in communes.columns, key
 
 
 def test_every_language_has_every_message_key():
@@ -48,5 +67,6 @@ def test_numbers_in_both_languages():
 def test_notices_in_both_languages():
     flags = {"synthetic_roster": True, "synthetic_centres": True}
     en, vi = i18n.notices(flags, "en"), i18n.notices(flags, "vi")
-    assert len(en) == len(vi) == 2 and en != vi
-    assert i18n.notices({}, "en") == []
+    assert en == [i18n.text("notice.synthetic_roster", "en"), i18n.text("notice.synthetic_centres", "en")]
+    assert vi == [i18n.text("notice.synthetic_roster", "vi"), i18n.text("notice.synthetic_centres", "vi")]
+    assert en != vi and i18n.notices({}, "en") == []
