@@ -87,11 +87,12 @@ def solve_reorg(A, P, p: int, repeat: int) -> dict:
     runs = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        assign, rec = solve_catchments(A, P, np.full(K, 1e12), params=params, seed=1)
+        res = solve_catchments(A, P, np.full(K, 1e12), params=params, seed=1)
+        assign, rec = res.assign, res.record
         seconds = time.perf_counter() - t0
         runs.append({"seconds": seconds, "solve_s": rec["seconds"], "status": rec["status"], "objective": rec["objective"],
                      "assignment_objective": float(A[np.arange(len(assign)), assign].sum()), "open": sorted({int(k) for k in assign}),
-                     "variables": rec["variables"], "constraints": rec["constraints"], "solver": rec["solver"]})
+                     "variables": rec.get("variables"), "constraints": rec.get("constraints"), "solver": rec["solver"]})  # None: Lagrangian
     return {"solver": runs[0]["solver"], "runs": runs}
 
 

@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--province", help="new province code, overrides the scenario's")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key, e.g. params.doctor_presence_share=0.9")
     r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
+    r.add_argument("--export-models", action="store_true", help="write each solved model (MPS, with its variable names) and its data into <output>/models/")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
@@ -43,7 +44,7 @@ def cmd_run(args) -> int:
     from .pipeline import Progress, run, write
     from .scenario import load_scenario
 
-    sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else [])
+    sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else []) + (["export_models=true"] if args.export_models else [])
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
 

@@ -150,7 +150,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         net = N.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
         plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed,
-                      stage=lambda model: progress.stage(f"optimise:{model}"))
+                      stage=lambda model: progress.stage(f"optimise:{model}"), export=scenario.export_models)
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
     return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,
@@ -184,4 +184,8 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         with progress.stage("report"):
             summary = REP.write_all(result, tmp, **measured())
         REP.write_summary(summary, tmp, **measured())  # once the report stage has ended
+        if result.plan.models:  # --export-models: each solved model and its data
+            (tmp / "models").mkdir()
+            for name, text in sorted(result.plan.models.items()):
+                (tmp / "models" / name).write_text(text, encoding="utf-8")
     return final

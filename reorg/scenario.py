@@ -8,6 +8,7 @@ Keys (all optional except `province` unless given on the command line):
     geodata = "../geodata/demo"   # pack directory, relative to this file (default: $REORG_GEODATA)
     roster = "stations.csv"       # station roster CSV, relative to this file (default: synthetic)
     seed = 20250701               # seed of every random draw (synthetic roster, attrition)
+    export_models = false         # write each solved model (MPS) and its data into <output>/models/
 
     [policy]
     station_roles = "keep_all"          # keep_all | optimise (close points that add little access)
@@ -42,7 +43,7 @@ POLICIES = {  # first value = default
 }
 MAP_LANGS = ("en", "vi")
 MAP_INDICATORS = ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after", "staff_per_1000", "gap_after")
-TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "policy": dict, "params": dict, "map": dict}
+TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "export_models": bool, "policy": dict, "params": dict, "map": dict}
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Scenario:
     map: dict[str, Any]
     source: str
     raw: dict = field(default_factory=dict)
+    export_models: bool = False
 
 
 def _suggest(key: str, options) -> str:
@@ -154,4 +156,4 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
 
     return Scenario(name=name, title=data.get("title") or name, province=data.get("province"), geodata=rel("geodata"),
                     roster=rel("roster"), seed=int(data.get("seed", 20250701)), policy=policy, params=values, map=mp,
-                    source=file, raw=data)
+                    source=file, raw=data, export_models=bool(data.get("export_models", False)))

@@ -15,7 +15,7 @@ Objective
     min sum_ck a_ck x_ck [pop_minutes] + rho sum_k e_k [capacity_penalty]
 Constraints
     sum_k x_ck = 1 (c);  x_ck <= y_k;  e_k >= sum_c P_c x_ck - cap_k;
-    sum_k y_k = p when p >= 0, else y_k = 1;
+    sum_k y_k = min(p, |K|) when p >= 0, else y_k = 1;
     contiguity (option `contiguous_catchments`): x_{h(k),k} = y_k and, for c != h(k),
     x_ck <= sum over c' in N(c) with a_c'k/P_c' < a_ck/P_c of x_c'k (every commune joins its centre
     through neighbours ever closer to it, which makes each catchment connected).
@@ -24,16 +24,29 @@ When no capacity can bind (every capacity at least the province's population) an
 not be contiguous, the model is the uncapacitated p-median, solved exactly by `p_median_lagrangian`:
 the Lagrangian relaxation of the assignment rows gives lower bounds, each relaxed solution's
 centres (and a greedy + interchange start) give plans; the solve stops when the gap is at most
-`LAGRANGIAN_GAP` and otherwise hands over to the MIP.
+`LAGRANGIAN_GAP` and otherwise hands over to the MIP. Its record (`LagrangianRecord`) has iterations
+and bounds, no MIP size or time limit; with `export`, the MIP above is built and written, not solved.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import _mip
+from .records import LagrangianRecord, MipRecord, ModelExport
+
+
+@dataclass
+class CatchmentsResult:
+    """The centre (position in the centre list) serving each commune, None without a plan; the
+    solve's record; the exported model (MPS of the MIP, built even when the Lagrangian path solved it)."""
+
+    assign: np.ndarray | None
+    record: MipRecord | LagrangianRecord
+    export: ModelExport | None = None
 
 
 def instance(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes, new_index) -> tuple[np.ndarray, np.ndarray]:
@@ -122,37 +135,39 @@ def p_median_lagrangian(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: flo
     return sorted(centres), min(lb, ub), ub, it
 
 
-def _lagrangian_record(A, P, capacity, p, rho, seed, time_limit):
+LAGRANGIAN_MAX_ITER = 5000
+
+
+def _lagrangian(A, P, capacity, p, rho) -> tuple[np.ndarray | None, LagrangianRecord]:
     t = time.perf_counter()
-    centres, lb, ub, iters = p_median_lagrangian(A, p)
+    centres, lb, ub, iters = p_median_lagrangian(A, p, max_iter=LAGRANGIAN_MAX_ITER)
     seconds = time.perf_counter() - t
     gap = (ub - lb) / max(1.0, abs(ub))
-    if gap > LAGRANGIAN_GAP:
-        return None, None
+    proven = gap <= LAGRANGIAN_GAP
+    rec = LagrangianRecord(model="catchments", solver="reorg Lagrangian p-median (numpy subgradient + interchange)",
+                           status="optimal" if proven else "gap open (handed over to the MIP)", has_plan=proven, objective=float(ub),
+                           best_bound=float(lb), relative_gap=float(gap), seconds=round(seconds, 3), iterations=int(iters),
+                           max_iterations=LAGRANGIAN_MAX_ITER, gap_target=LAGRANGIAN_GAP, centres_kept=int(p))
+    if not proven:
+        return None, rec
     assign = np.asarray(centres)[np.argmin(A[:, centres], axis=1)]
-    rec = {"model": "catchments", "solver": "reorg Lagrangian p-median (numpy subgradient + interchange)", "status": "optimal",
-           "has_plan": True, "objective": float(ub), "best_bound": float(lb), "relative_gap": float(gap), "seconds": round(seconds, 3),
-           "time_limit_s": time_limit, "time_limit_reached": False, "seed": seed, "variables": int(A.size + A.shape[1]),
-           "constraints": int(A.shape[0] + A.size + 1), "iterations": int(iters)}
-    rec["terms"] = objective_terms(A, P, capacity, assign, rho)
+    rec.terms = objective_terms(A, P, capacity, assign, rho)
     return assign, rec
 
 
-def solve_catchments(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | None = None, neighbours: dict | None = None,
-                     solver_name: str | None = None):
-    """Returns (assign_idx, record). `host[k]` is the commune index of centre k's seat."""
+def build_mip(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | None = None, neighbours: dict | None = None,
+              solver_name: str | None = None, names: tuple | None = None):
+    """The catchment MIP (formulation above) in an OR-Tools solver; returns (solver, x) with
+    x[c, k] the assignment variables. `names`: (commune codes, centre codes) to name the variables."""
     nC, nK = A.shape
     rho = params["capacity_penalty_per_person"]
     contiguous = params["contiguous_catchments"] and host is not None and neighbours is not None
-    p_kept = int(params["centres_kept"])
-    if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
-        assign, rec = _lagrangian_record(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho, seed, params["solver_time_limit_s"])
-        if assign is not None:
-            return assign, rec
+    cn, kn = names if names is not None else (range(nC), range(nK))
+    cn, kn = [str(c) for c in cn], [str(k) for k in kn]
     solver = _mip.new_solver(solver_name or params["mip_solver"], seed)
-    x = {(c, k): solver.BoolVar("") for c in range(nC) for k in range(nK)}
-    y = [solver.BoolVar("") for _ in range(nK)]
-    e = [solver.NumVar(0, solver.infinity(), "") for _ in range(nK)]
+    x = {(c, k): solver.BoolVar(f"x_{cn[c]}_{kn[k]}") for c in range(nC) for k in range(nK)}
+    y = [solver.BoolVar(f"y_{kn[k]}") for k in range(nK)]
+    e = [solver.NumVar(0, solver.infinity(), f"e_{kn[k]}") for k in range(nK)]
     for c in range(nC):
         solver.Add(sum(x[c, k] for k in range(nK)) == 1)
         for k in range(nK):
@@ -179,12 +194,42 @@ def solve_catchments(A, P, capacity, *, params: dict, seed: int, host: np.ndarra
                     solver.Add(x[c, k] == 0)
     pm = sum(float(A[c, k]) * x[c, k] for c in range(nC) for k in range(nK))
     solver.Minimize(pm + rho * sum(e))
-    rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"], seed=seed)
-    if not rec["has_plan"]:
-        return None, rec
+    return solver, x
+
+
+def solve_catchments(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | None = None, neighbours: dict | None = None,
+                     solver_name: str | None = None, export: bool = False, names: tuple | None = None) -> CatchmentsResult:
+    """Solve the catchments model. `host[k]` is the commune index of centre k's seat; `names`:
+    (commune codes, centre codes) naming the exported model's variables."""
+    nC, nK = A.shape
+    rho = params["capacity_penalty_per_person"]
+    contiguous = params["contiguous_catchments"] and host is not None and neighbours is not None
+    p_kept = int(params["centres_kept"])
+    build = dict(params=params, seed=seed, host=host, neighbours=neighbours, solver_name=solver_name, names=names)
+    if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
+        assign, rec = _lagrangian(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho)
+        if assign is not None:
+            out = ModelExport(mps={"catchments": _mip.mps_text(build_mip(A, P, capacity, **build)[0], "catchments")}) if export else None
+            return CatchmentsResult(assign, rec, out)
+    solver, x = build_mip(A, P, capacity, **build)
+    rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"])
+    out = ModelExport(mps={"catchments": _mip.mps_text(solver, "catchments")}) if export else None
+    if not rec.has_plan:
+        return CatchmentsResult(None, rec, out)
     assign = np.array([max(range(nK), key=lambda k: x[c, k].solution_value()) for c in range(nC)])
-    rec["terms"] = objective_terms(A, P, capacity, assign, rho)
-    return assign, rec
+    rec.terms = objective_terms(A, P, capacity, assign, rho)
+    return CatchmentsResult(assign, rec, out)
+
+
+def minutes_table(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes, capacity) -> pd.DataFrame:
+    """The data of the catchments model, one row per (demand part, centre): the part's row, new
+    commune and residents, the minutes in full and the centre's capacity. a_ck is the sum over
+    the parts of c, in row order, of residents x minutes."""
+    nD, nK = centre_minutes.shape
+    return pd.DataFrame({"part": np.repeat(np.arange(nD), nK), "old_code": np.repeat(demand["old_code"].to_numpy(), nK),
+                         "new_code": np.repeat(demand["new_code"].to_numpy(), nK), "population": np.repeat(demand["population"].to_numpy(dtype=float), nK),
+                         "centre_code": np.tile(np.asarray(centre_codes, dtype=object), nD), "minutes": centre_minutes.reshape(-1).astype(float),
+                         "capacity": np.tile(np.asarray(capacity, dtype=float), nD)})
 
 
 def commune_neighbours(new_geoms, tolerance_m: float) -> dict[int, list[int]]:

@@ -40,9 +40,10 @@ def site_norms(demand, stations, minutes, roles, main, params) -> pd.Series:
 
 
 def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params: dict, policy: dict, seed: int, *,
-           stage=None) -> Plan:
+           stage=None, export: bool = False) -> Plan:
     """The plan under the scenario's policies. `stage(model)`: a context manager that measures each
-    model solved (building and solving), e.g. `Progress.stage`; none by default."""
+    model solved (building and solving), e.g. `Progress.stage`; none by default. `export`: keep every
+    solved model (MPS) and its data (CSV) in `plan.models`."""
     stage = stage or (lambda model: contextlib.nullcontext())
     demand = reformed.demand
     st = stations.loc[net.station_codes]
@@ -53,30 +54,31 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     # --- station roles
     if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
         with stage("station_roles"):
-            roles, main, recs, diag = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
-                                                        baseline_roles=base_roles, baseline_main=base_main, seed=seed)
-        plan.roles, plan.main_station = roles.reindex(st.index), main.reindex(reformed.new.index)
-        plan.solver += recs
-        if diag:
-            plan.diagnoses.append(diag)
+            res = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
+                                    baseline_roles=base_roles, baseline_main=base_main, seed=seed, export=export)
+        plan.roles, plan.main_station = res.roles.reindex(st.index), res.main.reindex(reformed.new.index)
+        plan.solver += res.records
+        if res.diagnosis:
+            plan.diagnoses.append(res.diagnosis)
+        if res.export:
+            plan.models.update(res.export.files())
         plan.rules["station_roles"] = (f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
                                        "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept")
         plan.explain["points"] = RM.point_savings(demand, st, S, plan.roles)
     # --- staff
     norms = site_norms(demand, st, S, plan.roles, plan.main_station, params)
+    stay, lost = SM.stay_staff(st, plan.roles, plan.main_station, params, seed)
     if policy["staff"] == "optimise":
         with stage("staff_placement"):
-            staff_after, moves, recs, info = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed)
-        base_staff, _ = SM.apply_attrition(st[list(CADRES)], params, seed)
-        for rec in recs:
-            rec["baseline_objective"] = None
-        recs[0]["baseline_objective"] = SM.shortfall_terms(base_staff, plan.roles, norms, params)["weighted_shortfall"]
-        if "terms" in info:
-            for rec in recs:
-                rec["terms"] = info["terms"]
-        plan.solver += recs
-        plan.staff_after, plan.moves = staff_after, moves
-        plan.lost, plan.hired = info["lost"], {c: int(params[f"hires_{c}"]) for c in CADRES}
+            res = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed, export=export)
+        # the baseline of stage 1: the `stay` rule under the same roles (closed stations' staff join the main station)
+        res.records[0].baseline_objective = SM.shortfall_terms(stay, plan.roles, norms, params)["weighted_shortfall"]
+        plan.solver += res.records
+        if res.export:
+            plan.models.update(res.export.files())
+        plan.staff_after, plan.moves = res.staff_after, res.moves
+        plan.lost, plan.hired = res.lost, {c: int(params[f"hires_{c}"]) for c in CADRES}
+        staff_after = res.staff_after
         plan.rules["staff"] = ("staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
                                f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
                                f"moves of at most {params['max_move_minutes']:g} min")
@@ -96,13 +98,7 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
                 "doctor_shortfall": short["doctor_shortfall"], "communes": communes,
             })
     else:
-        staff_after, lost = SM.apply_attrition(st[list(CADRES)], params, seed)
-        # staff of a closed station join the main station of its commune
-        for s in plan.roles.index[plan.roles == "closed"]:
-            target = plan.main_station[st.at[s, "new_code"]]
-            staff_after.loc[target] += staff_after.loc[s]
-            staff_after.loc[s] = 0
-        plan.staff_after, plan.lost = staff_after, lost
+        plan.staff_after, plan.lost = stay, lost
     # --- catchments
     A, P = CM.instance(demand, net.centre_minutes, net.centre_codes, reformed.new.index)
     cap = centres["capacity"].reindex(net.centre_codes).to_numpy(dtype=float)
@@ -112,9 +108,14 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
         host = _centre_hosts(reformed, centres, net, st)
         neigh = CM.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
         with stage("catchments"):
-            assign, rec = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh)
-        rec["baseline_objective"] = CM.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
+            res = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh, export=export,
+                                      names=(reformed.new.index, net.centre_codes))
+        rec, assign = res.record, res.assign
+        rec.baseline_objective = CM.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
         plan.solver.append(rec)
+        if res.export:
+            res.export.tables["catchments_minutes"] = CM.minutes_table(demand, net.centre_minutes, net.centre_codes, cap)
+            plan.models.update(res.export.files())
         if assign is None:
             assign = base_assign
         new_centre = pd.Series(np.asarray(net.centre_codes, dtype=object)[assign], index=reformed.new.index)

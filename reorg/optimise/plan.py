@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .records import SolveRecord, solver_seconds
+
 
 @dataclass
 class Plan:
@@ -16,7 +18,9 @@ class Plan:
     staff_after: station_code x cadre -> persons after the reform.
     moves: one row per move (from_station, to_station, cadre, persons, minutes, reason).
     rules: the name of the rule or model behind each decision, for the report.
-    solver: one record per solve (empty for rule-based decisions).
+    solver: one record per solve (empty for rule-based decisions), typed by method (records.py).
+    models: with `export_models`, file name -> text of each solved model (MPS) and its data (CSV),
+    written into the output folder's `models/`.
     """
 
     roles: pd.Series
@@ -25,8 +29,17 @@ class Plan:
     staff_after: pd.DataFrame
     moves: pd.DataFrame
     rules: dict[str, str]
-    solver: list[dict] = field(default_factory=list)
+    solver: list[SolveRecord] = field(default_factory=list)
     hired: dict[str, int] = field(default_factory=dict)
     lost: dict[str, int] = field(default_factory=dict)
     diagnoses: list[dict] = field(default_factory=list)
     explain: dict[str, pd.DataFrame] = field(default_factory=dict)
+    models: dict[str, str] = field(default_factory=dict)
+
+    def solver_summary(self) -> list[dict]:
+        """The deterministic part of every solve record (summary.json)."""
+        return [rec.summary() for rec in self.solver]
+
+    def solver_seconds(self) -> list[dict]:
+        """The measured part of every solve record, in solve order (run.json): [{model, seconds}]."""
+        return solver_seconds(self.solver)

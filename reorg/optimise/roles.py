@@ -21,15 +21,47 @@ Objective (person-minutes)
        + k sum_s (y_s - m_s)                                 [point_cost]
 Constraints
     sum_{s in S(c)} m_s = 1 (c in C);  m_s <= y_s;  sum_{s in A(d)} x_ds = 1 (d);  x_ds <= y_s;
-    policy keep_all: y_s = 1 for all s;  budget: sum_s (y_s - m_s) <= B when B >= 0;
-    main rule "moh_rule": m fixed to the MoH rule's choice (baseline.choose_main_stations).
+    policy keep_all: y_s = 1 for all s;  budget (policy optimise, B >= 0): sum_s (y_s - m_s) <= B;
+    main rule "moh_rule": m_s = 1 for the MoH rule's choice (baseline.choose_main_stations).
+Diagnosis (`optimise_roles`)
+    when the budget makes the model infeasible: min sum_s (y_s - m_s) under the other constraints
+    (stage `fewest_points`) gives the fewest points the travel limit needs, B*; the model is solved
+    again with B = B* (stage `budget_relaxed`).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import _mip
+from .records import MipRecord, ModelExport
+
+
+@dataclass
+class RolesSolve:
+    """One solve of the roles model: the plan (None without one), its record, the demand parts
+    beyond the travel limit (row, new commune, minutes to the nearest station) and, when asked
+    for, the model as MPS text."""
+
+    roles: pd.Series | None
+    main: pd.Series | None
+    record: MipRecord
+    beyond: list[tuple] = field(default_factory=list)
+    mps: str | None = None
+
+
+@dataclass
+class RolesResult:
+    """The roles decided (the baseline's when no plan was found), every solve's record, the
+    diagnosis when a rule cannot hold (None otherwise) and the exported models."""
+
+    roles: pd.Series
+    main: pd.Series
+    records: list[MipRecord]
+    diagnosis: dict | None = None
+    export: ModelExport | None = None
 
 
 def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict):
@@ -69,8 +101,9 @@ def objective_terms(demand, stations, minutes, params, roles: pd.Series, main: p
 
 
 def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict, *, policy: str,
-                main_rule: str, fixed_main: pd.Series | None, seed: int, budget: int | None = None, minimise_points: bool = False):
-    """Solve the roles model; returns (roles, main, record, beyond_limit)."""
+                main_rule: str, fixed_main: pd.Series | None, seed: int, budget: int | None = None, minimise_points: bool = False,
+                stage: str | None = None, export: bool = False) -> RolesSolve:
+    """Solve the roles model once (`export`: keep the model as MPS text)."""
     col, parts, beyond = _instance(demand, stations, minutes, params)
     solver = _mip.new_solver(params["mip_solver"], seed)
     codes = list(stations.index)
@@ -109,46 +142,57 @@ def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarra
         solver.Minimize(points)
     else:
         solver.Minimize(sum(obj_near) + sum(obj_main) - sum(obj_bonus) + params["point_keep_cost_person_minutes"] * points)
-    rec = _mip.solve(solver, model="station_roles", time_limit_s=params["solver_time_limit_s"], seed=seed)
-    if not rec["has_plan"]:
-        return None, None, rec, beyond
+    rec = _mip.solve(solver, model="station_roles", stage=stage, time_limit_s=params["solver_time_limit_s"])
+    mps = _mip.mps_text(solver, rec.label.replace(":", "_")) if export else None
+    if not rec.has_plan:
+        return RolesSolve(None, None, rec, beyond, mps)
     roles = pd.Series({s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes}, name="role")
     main = roles[roles == "main"].index.to_series(index=stations.loc[roles[roles == "main"].index, "new_code"].to_numpy())
-    return roles, main, rec, beyond
+    return RolesSolve(roles, main, rec, beyond, mps)
 
 
-def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule: str, baseline_roles, baseline_main, seed: int):
-    """Roles with a diagnosis when the rules cannot all hold (budget below what the travel limit needs).
-
-    Returns (roles, main, records, diagnosis) where diagnosis is None or a dict naming the rule,
-    the communes concerned and the nearest feasible plan's figures.
-    """
-    records, diagnosis = [], None
-    roles, main, rec, beyond = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed)
-    rec["terms"] = None
-    records.append(rec)
-    if rec["status"] == "infeasible":
+def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule: str, baseline_roles: pd.Series, baseline_main: pd.Series,
+                   seed: int, export: bool = False) -> RolesResult:
+    """Roles with a diagnosis when the rules cannot all hold (budget below what the travel limit needs):
+    the diagnosis names the rule, the communes concerned and the nearest feasible plan's figures."""
+    common = dict(policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed, export=export)
+    first = solve_roles(demand, stations, minutes, params, **common)
+    solves, diagnosis = [first], None
+    if first.record.status == "infeasible":
         # the budget is the only rule that can conflict: find the fewest points the travel limit needs
-        _, _, rec_min, _ = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main,
-                                       seed=seed, budget=-1, minimise_points=True)
-        need = int(round(rec_min["objective"])) if rec_min["has_plan"] else None
-        roles, main, rec2, beyond = solve_roles(demand, stations, minutes, params, policy=policy, main_rule=main_rule, fixed_main=baseline_main,
-                                                seed=seed, budget=need)
-        records.append(rec2)
-        needed_in = sorted(set(stations.loc[roles[roles == "point"].index, "new_code"])) if roles is not None else []
+        fewest = solve_roles(demand, stations, minutes, params, **common, budget=-1, minimise_points=True, stage="fewest_points")
+        need = int(round(fewest.record.objective)) if fewest.record.has_plan else None
+        relaxed = solve_roles(demand, stations, minutes, params, **common, budget=need, stage="budget_relaxed")
+        solves += [fewest, relaxed]
+        needed_in = sorted(set(stations.loc[relaxed.roles[relaxed.roles == "point"].index, "new_code"])) if relaxed.roles is not None else []
         diagnosis = {"model": "station_roles", "rule": "points_budget",
                      "message": f"points_budget = {params['points_budget']} cannot hold with max_minutes_nearest_facility = {params['max_minutes_nearest_facility']} min: "
                                 f"at least {need} points must stay open; the plan shown keeps {need}",
                      "minimum_feasible_points": need, "communes": needed_in}
-        rec = rec2
-    if not rec["has_plan"]:
+    final = solves[-1]
+    rec, roles, main = final.record, final.roles, final.main
+    if not rec.has_plan:
         # no plan within the time limit: the baseline plan stands, flagged in the record
         roles, main = baseline_roles.copy(), baseline_main.copy()
-        rec["fallback"] = "no plan within the time limit: the baseline roles are kept"
-    rec["terms"] = objective_terms(demand, stations, minutes, params, roles, main)
-    rec["baseline_objective"] = objective_terms(demand, stations, minutes, params, baseline_roles, baseline_main)["total"]
-    rec["beyond_limit_parts"] = len(beyond)
-    return roles, main, records, diagnosis
+        rec.fallback = "no plan within the time limit: the baseline roles are kept"
+    rec.terms = objective_terms(demand, stations, minutes, params, roles, main)
+    rec.baseline_objective = objective_terms(demand, stations, minutes, params, baseline_roles, baseline_main)["total"]
+    rec.beyond_limit_parts = len(final.beyond)
+    out = ModelExport(mps={x.record.label.replace(":", "_"): x.mps for x in solves}, tables={"roles_minutes": minutes_table(demand, stations, minutes, params)}) if export else None
+    return RolesResult(roles, main, [x.record for x in solves], diagnosis, out)
+
+
+def minutes_table(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict) -> pd.DataFrame:
+    """The data of the roles model, one row per (demand part, station of its new commune): the
+    part's row, residents and minutes in full, the station's facility score, and whether the
+    station is in A(d) (the stations the part may use as its nearest site)."""
+    col, parts, _ = _instance(demand, stations, minutes, params)
+    rows = []
+    for i, new_code, allowed in parts:
+        for s in stations.index[stations["new_code"] == new_code]:
+            rows.append((int(i), demand.at[i, "old_code"], new_code, s, float(demand.at[i, "population"]), float(stations.at[s, "facility_score"]),
+                         float(minutes[i, col[s]]), s in allowed))
+    return pd.DataFrame(rows, columns=["part", "old_code", "new_code", "station_code", "population", "facility_score", "minutes", "allowed"])
 
 
 def point_savings(demand, stations, minutes, roles: pd.Series) -> pd.DataFrame:

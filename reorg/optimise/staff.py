@@ -4,34 +4,46 @@ province, within a travel-time limit, to cover the Circular 03/2023 norms and ca
 Formulation (integer flows; OR-Tools MIP backend, CBC by default; three lexicographic stages):
 
 Sets
-    J: stations (open: main or point; closed ones must be emptied); K: cadres;
-    arcs (i, j): j open, i != j, t_ij <= `max_move_minutes` and j among the
-    `move_candidates` nearest open stations of i, plus every open j of i's new commune when i is
-    closed; R: regional centres (doctor rotation).
+    J: stations (open: main or point; closed ones must be emptied); K = {doctor, staff}: doctors
+    and every other cadre together (other cadres enter every term only through the total norm);
+    arcs (i, j): j open, i != j, t_ij <= `max_move_minutes` and j among the `move_candidates`
+    nearest open stations of i; plus, when i is closed, every open j of i's new commune with
+    t_ij <= `max_move_minutes`; a closed i with no arc at all gets one arc, to the nearest open
+    site of its commune, whatever its minutes (its staff must go somewhere);
+    R: regional centres (doctor rotation).
 Data
-    a_ik: staff of cadre k at i after attrition; h_k: hires of cadre k; n_j: norm of site j (on the
-    residents it serves); r_j: doctor minimum (`doctors_min_main_station` at main stations, else 0);
-    t_ij minutes between stations; q_c: doctors centre c may rotate (`rotation_doctors_per_centre`).
+    a_ik: staff of commodity k at i after attrition; h_k: hires of commodity k; n_j: norm of site j
+    (on the residents it serves); r_j: doctor minimum (`doctors_min_main_station` at main stations,
+    else 0); t_ij: minutes between stations i and j; t_cj: minutes from centre c to station j;
+    q: doctors each centre may rotate (`rotation_doctors_per_centre`); w: `doctor_shortfall_weight`.
 Variables
-    f_ijk in Z+ persons of cadre k moved from i to j; g_jk in Z+ hires of cadre k placed at j;
-    o_cj in Z+ doctors rotated from centre c to j (t_cj <= max_move_minutes);
-    u_j >= 0 staff shortfall of site j; v_j >= 0 doctor shortfall of site j.
+    f_ijk in {0..a_ik} persons of commodity k moved along arc (i, j) (only where a_ik > 0);
+    g_jk in {0..h_k} hires of commodity k placed at open j;
+    o_cj in {0..q} doctors rotated from centre c to open j, where t_cj <= `max_move_minutes`;
+    u_j >= 0 staff shortfall and v_j >= 0 doctor shortfall of open site j (v_j only where r_j > 0).
     staff_jk = a_jk - sum_j' f_jj'k + sum_i f_ijk + g_jk (+ sum_c o_cj for doctors).
 Constraints
-    sum_j' f_jj'k <= a_jk;  staff_jk = 0 at closed stations;  sum_j g_jk = h_k;  sum_j o_cj <= q_c;
-    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor.
-Objective, lexicographic
-    1. shortfall  = `doctor_shortfall_weight` x sum_j v_j + sum_j u_j
-    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj      (with stage 1 held at its optimum)
-    3. persons moved = sum f_ijk + sum o_cj                        (with stages 1 and 2 held)
+    sum_j' f_jj'k <= a_jk;  staff_jk = 0 at closed stations;  sum_j g_jk = h_k;  sum_j o_cj <= q;
+    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor  (open j).
+Objective, lexicographic (each stage solved on the previous stage's model plus one row)
+    1. shortfall = w sum_j v_j + sum_j u_j
+    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
+       with shortfall <= (stage 1 optimum) + 1e-6
+    3. persons moved = sum f_ijk + sum o_cj,
+       with also person-minutes <= (stage 2 optimum) (1 + 1e-7) + 1e-6
+Baseline (the `stay` rule, `stay_staff`): staff stay after attrition, and the staff of a closed
+station join the main station of its commune.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..schema import CADRES
 from . import _mip
+from .records import MipRecord, ModelExport
 
 MOVE_COLUMNS = ["from_station", "to_station", "cadre", "persons", "minutes", "reason"]
 
@@ -72,16 +84,45 @@ def _arcs(codes, roles, new_code, tt, params):
             if len(near):
                 arcs.update((i, int(j)) for j in near)
             elif len(ok) == 0 and len(same):
-                # a closed station with no open site within the limit: its nearest site of the commune (reported)
+                # a closed station with no open site within the limit: the nearest site of its commune, beyond the limit
                 arcs.add((i, int(same[np.argmin(tt[i, same])])))
     return sorted(arcs)
 
 
 COMMODITIES = ("doctor", "staff")  # doctors, and every other cadre (interchangeable in every objective term)
+STAGES = ("1_shortfall", "2_person_minutes", "3_persons_moved")
 
 
-def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, centres: pd.DataFrame, net, params: dict, seed: int):
-    """Returns (staff_after, moves, records, info).
+@dataclass
+class StaffResult:
+    """The staff placed: staff after (station x cadre), the moves, one record per stage solved (each
+    with the terms of its own plan), the workers lost to attrition and hired (by cadre), the
+    number of arcs, a fallback note when no plan was found, and the exported models."""
+
+    staff_after: pd.DataFrame
+    moves: pd.DataFrame
+    records: list[MipRecord]
+    lost: dict[str, int]
+    hires: dict[str, int]
+    arcs: int
+    fallback: str | None = None
+    export: ModelExport | None = field(default=None, repr=False)
+
+
+def stay_staff(stations: pd.DataFrame, roles: pd.Series, main_station: pd.Series, params: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+    """The `stay` rule: staff stay where they are after attrition; the staff of a closed station
+    join the main station of its new commune. Returns (staff by station x cadre, lost by cadre)."""
+    staff, lost = apply_attrition(stations[list(CADRES)], params, seed)
+    for s in roles.index[roles == "closed"]:
+        target = main_station[stations.at[s, "new_code"]]
+        staff.loc[target] += staff.loc[s]
+        staff.loc[s] = 0
+    return staff, lost
+
+
+def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, centres: pd.DataFrame | None, net, params: dict, seed: int, *,
+                export: bool = False) -> StaffResult:
+    """Solve the three stages (`export`: keep each stage's model as MPS text and the model's data).
 
     Cadres other than doctors enter the objective only through the total norm, so the model moves
     two commodities (doctors; other staff) and each station's outgoing other staff are then drawn
@@ -92,6 +133,7 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
     role = roles.reindex(codes).to_numpy()
     new_code = st["new_code"].to_numpy()
     tt = net.station_station
+    ct = net.centre_station
     base, lost = apply_attrition(st[list(CADRES)], params, seed)
     a_full = base.to_numpy()
     doc = CADRES.index("doctor")
@@ -107,16 +149,16 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
     for (i, j) in arcs:
         for k in (0, 1):
             if a[i, k] > 0:
-                f[i, j, k] = solver.IntVar(0, int(a[i, k]), "")
+                f[i, j, k] = solver.IntVar(0, int(a[i, k]), f"f_{codes[i]}_{codes[j]}_{COMMODITIES[k]}")
     open_idx = np.flatnonzero(role != "closed")
-    g = {(j, k): solver.IntVar(0, hires[k], "") for k in (0, 1) if hires[k] > 0 for j in open_idx}
+    g = {(j, k): solver.IntVar(0, hires[k], f"g_{codes[j]}_{COMMODITIES[k]}") for k in (0, 1) if hires[k] > 0 for j in open_idx}
     rot = {}
     q = int(params["rotation_doctors_per_centre"])
     if q > 0:
         for ci in range(len(net.centre_codes)):
             for j in open_idx:
-                if net.centre_station[ci, j] <= params["max_move_minutes"]:
-                    rot[ci, j] = solver.IntVar(0, q, "")
+                if ct[ci, j] <= params["max_move_minutes"]:
+                    rot[ci, j] = solver.IntVar(0, q, f"o_{net.centre_codes[ci]}_{codes[j]}")
     out_, in_ = {}, {}
     for (i, j, k), v in f.items():
         out_.setdefault((i, k), []).append(v)
@@ -143,36 +185,55 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
             solver.Add(solver.Sum(vs) <= q)
     u, v = {}, {}
     for j in open_idx:
-        u[j] = solver.NumVar(0, inf, "")
+        u[j] = solver.NumVar(0, inf, f"u_{codes[j]}")
         solver.Add(u[j] >= float(n[j]) - staff[j, 0] - staff[j, 1])
         if r[j] > 0:
-            v[j] = solver.NumVar(0, inf, "")
+            v[j] = solver.NumVar(0, inf, f"v_{codes[j]}")
             solver.Add(v[j] >= float(r[j]) - staff[j, 0])
     w = params["doctor_shortfall_weight"]
     shortfall = w * solver.Sum(list(v.values())) + solver.Sum(list(u.values()))
-    minutes = solver.Sum([float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(net.centre_station[ci, j]) * x for (ci, j), x in rot.items()])
+    minutes = solver.Sum([float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(ct[ci, j]) * x for (ci, j), x in rot.items()])
     persons = solver.Sum(list(f.values()) + list(rot.values()))
-    records = []
-    limit = params["solver_time_limit_s"]
-    solver.Minimize(shortfall)
-    rec1 = _mip.solve(solver, model="staff_placement", stage="1_shortfall", time_limit_s=limit, seed=seed)
-    records.append(rec1)
-    if rec1["has_plan"]:
-        # hold stage 1 at its value (integer weights: the optimum is a whole number of staff)
-        solver.Add(shortfall <= rec1["objective"] + 1e-6)
-        solver.Minimize(minutes)
-        rec2 = _mip.solve(solver, model="staff_placement", stage="2_person_minutes", time_limit_s=limit, seed=seed)
-        records.append(rec2)
-        if rec2["has_plan"]:
-            solver.Add(minutes <= rec2["objective"] * (1 + 1e-7) + 1e-6)
-            solver.Minimize(persons)
-            rec3 = _mip.solve(solver, model="staff_placement", stage="3_persons_moved", time_limit_s=limit, seed=seed)
-            records.append(rec3)
-    info = {"lost": lost, "hires": hires_c, "arcs": len(arcs)}
-    if not rec1["has_plan"] or not records[-1]["has_plan"]:
-        info["fallback"] = "staff stay: no plan within the time limit"
-        return pd.DataFrame(a_full, index=codes, columns=list(CADRES)), pd.DataFrame(columns=MOVE_COLUMNS), records, info
     val = lambda x: int(round(x.solution_value()))  # noqa: E731
+
+    def plan_terms() -> dict:
+        """The three objectives of the plan the last solve returned, from its integer flows and the
+        unrounded minutes (the shortfalls from the staff the plan leaves, not from u and v)."""
+        after = a.astype(float).copy()
+        for (i, j, k), x in f.items():
+            after[i, k] -= val(x)
+            after[j, k] += val(x)
+        for (j, k), x in g.items():
+            after[j, k] += val(x)
+        for (ci, j), x in rot.items():
+            after[j, 0] += val(x)
+        is_open = role != "closed"
+        dshort = float(np.maximum(0, r - after[:, 0])[is_open].sum())
+        sshort = float(np.maximum(0, n - after.sum(axis=1))[is_open].sum())
+        pm = sum(val(x) * float(tt[i, j]) for (i, j, k), x in f.items()) + sum(val(x) * float(ct[ci, j]) for (ci, j), x in rot.items())
+        return {"weighted_shortfall": float(w * dshort + sshort), "doctor_shortfall": dshort, "staff_shortfall": sshort,
+                "person_minutes_moved": float(pm), "persons_moved": int(sum(val(x) for x in f.values()) + sum(val(x) for x in rot.values()))}
+
+    records: list[MipRecord] = []
+    mps: dict[str, str] = {}
+    limit = params["solver_time_limit_s"]
+    holds = [lambda obj: solver.Add(shortfall <= obj + 1e-6),  # integer weights: the optimum is a whole number of staff
+             lambda obj: solver.Add(minutes <= obj * (1 + 1e-7) + 1e-6)]
+    for number, (stage, objective) in enumerate(zip(STAGES, (shortfall, minutes, persons))):
+        if number:
+            holds[number - 1](records[-1].objective)
+        solver.Minimize(objective)
+        rec = _mip.solve(solver, model="staff_placement", stage=stage, time_limit_s=limit)
+        records.append(rec)
+        if export:
+            mps[rec.label.replace(":", "_")] = _mip.mps_text(solver, rec.label.replace(":", "_"))
+        if not rec.has_plan:
+            break
+        rec.terms = plan_terms()
+    exported = ModelExport(mps=mps, tables=_model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, net.centre_codes)) if export else None
+    if not records[-1].has_plan:
+        return StaffResult(pd.DataFrame(a_full, index=codes, columns=list(CADRES)), pd.DataFrame(columns=MOVE_COLUMNS), records, lost,
+                           {c: int(params[f"hires_{c}"]) for c in CADRES}, len(arcs), "staff stay: no plan within the time limit", exported)
     # disaggregate: each station's outgoing other staff, largest cadres first (deterministic)
     others = [c for c in CADRES if c != "doctor"]
     stock = {i: {c: int(a_full[i, CADRES.index(c)]) for c in others} for i in range(len(codes))}
@@ -201,35 +262,33 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
         if p > 0:
             after[j, doc] += p
             rows.append({"from_station": f"centre:{net.centre_codes[ci]}", "to_station": codes[j], "cadre": "doctor", "persons": p,
-                         "minutes": round(float(net.centre_station[ci, j]), 1), "reason": "rotation of a centre doctor to a main station short of doctors"})
+                         "minutes": round(float(ct[ci, j]), 1), "reason": "rotation of a centre doctor to a main station short of doctors"})
+    pools = {0: {"doctor": hires_c["doctor"]}, 1: {c: hires_c[c] for c in others}}  # hires left to place, by cadre
     for (j, k), x in sorted(g.items()):
-        p = val(x)
-        if p <= 0:
-            continue
-        pool = {"doctor": hires_c["doctor"]} if k == 0 else {c: hires_c[c] for c in others}
-        for _ in range(p):
+        pool = pools[k]
+        for _ in range(max(0, val(x))):
             c = max(pool, key=lambda c: (pool[c], -CADRES.index(c)))
             pool[c] -= 1
-            hires_c_left = pool
             after[j, CADRES.index(c)] += 1
             rows.append({"from_station": "hire", "to_station": codes[j], "cadre": c, "persons": 1, "minutes": 0.0, "reason": "new hire placed where the shortfall is"})
-        if k == 0:
-            hires_c["doctor"] = hires_c_left["doctor"]
-        else:
-            for c in others:
-                hires_c[c] = hires_c_left[c]
     moves = pd.DataFrame(rows, columns=MOVE_COLUMNS)
     if len(moves):
         moves = moves.groupby(["from_station", "to_station", "cadre"], as_index=False, sort=True).agg(
             persons=("persons", "sum"), minutes=("minutes", "first"), reason=("reason", "first"))[MOVE_COLUMNS]
     staff_after = pd.DataFrame(after, index=codes, columns=list(CADRES))
-    mv = moves[~moves["from_station"].isin(["hire"])] if len(moves) else moves
-    info["terms"] = {"weighted_shortfall": rec1["objective"], "doctor_shortfall": float(sum(x.solution_value() for x in v.values())),
-                     "staff_shortfall": float(sum(x.solution_value() for x in u.values())),
-                     "person_minutes_moved": float((mv["persons"] * mv["minutes"]).sum()) if len(mv) else 0.0,
-                     "persons_moved": int(mv["persons"].sum()) if len(mv) else 0}
-    info["hires"] = {c: int(params[f"hires_{c}"]) for c in CADRES}
-    return staff_after, moves, records, info
+    return StaffResult(staff_after, moves, records, lost, {c: int(params[f"hires_{c}"]) for c in CADRES}, len(arcs), None, exported)
+
+
+def _model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, centre_codes) -> dict[str, pd.DataFrame]:
+    """The staff model's data: `staff_minutes` (every arc: station to station, and centre to station
+    for rotations, minutes in full) and `staff_sites` (role, staff by commodity after attrition,
+    norm and doctor minimum of each station)."""
+    pairs = [(codes[i], codes[j], "station", float(tt[i, j])) for i, j in arcs]
+    pairs += [(str(centre_codes[ci]), codes[j], "centre", float(ct[ci, j])) for ci, j in sorted(rot)]
+    minutes = pd.DataFrame(pairs, columns=["from_code", "to_station", "from_kind", "minutes"])
+    sites = pd.DataFrame({"station_code": codes, "new_code": st["new_code"].to_numpy(), "role": role, "doctors": a[:, 0].astype(int),
+                          "other_staff": a[:, 1].astype(int), "norm": n.astype(float), "doctor_minimum": r.astype(int)})
+    return {"staff_minutes": minutes, "staff_sites": sites}
 
 
 def _reason(i, j, k, role, r, a, n) -> str:
