@@ -59,7 +59,7 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from . import reform
     from .load import load_pack, province_codes
     from .params import defaults
@@ -82,9 +82,7 @@ def cmd_validate(args) -> int:
             if len(provinces) == 1 or any(p.file and p.row is None and "not found" in p.message for p in exc.problems):
                 break
     if errors:
-        seen = set()
-        unique = [p for p in errors if not (p in seen or seen.add(p))]
-        raise InputError(unique)
+        raise InputError(list(dict.fromkeys(errors)))  # each problem once, in the order found
     return 0
 
 

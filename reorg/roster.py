@@ -9,6 +9,7 @@ here and placed by `reform.stations_after_merger`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def synthesise_stations(old: pd.DataFrame, params: dict, seed: int) -> pd.DataFr
     return st.set_index("station_code", drop=False).rename_axis(None)
 
 
-def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: int) -> pd.DataFrame:
+def special_zone_stations(new: pd.DataFrame, orphan_codes: Iterable[str], params: dict, seed: int) -> pd.DataFrame:
     """Stations for new communes without any predecessor (island special zones): one synthetic
     station at the unit's point, code 'Z' + new code, staffed to the region-III norm."""
     rng = np.random.default_rng(seed + 1)
@@ -113,7 +114,7 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: i
     return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
 
 
-def new_site_stations(new: pd.DataFrame, codes, params: dict) -> pd.DataFrame:
+def new_site_stations(new: pd.DataFrame, codes: Iterable[str], params: dict) -> pd.DataFrame:
     """A new site for each new commune that no old station stands in (its old stations all lie in
     neighbouring communes): code 'N' + new code, at the commune's point, no staff yet."""
     rows = []

@@ -65,10 +65,10 @@ def pack(path: Path, province: str | None) -> CheckedProvince:
     the merger's area shares. Raises InputError listing every problem of the first step that fails.
     """
     log = ProblemLog()
-    raw, typed = {}, {}
-    for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER):
-        raw[layer.key], typed[layer.key] = table(path, layer, log)
-    log.raise_if_errors()
+    read = {layer.key: table(path, layer, log) for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER)}
+    log.raise_if_errors()  # a table that could not be read is an error
+    raw = {key: t[0] for key, t in read.items() if t is not None}
+    typed = {key: t[1] for key, t in read.items() if t is not None}
     before, after, districts, merger = typed["communes_before"], typed["communes_after"], typed["districts_before"], typed["merger"]
     province = _province_code(province, after)
     b, a, m = _joins(before, after, districts, merger, province, log)
@@ -86,8 +86,10 @@ def pack(path: Path, province: str | None) -> CheckedProvince:
 def provinces(path: Path) -> gpd.GeoDataFrame:
     """Read and check the pack's layer of new provinces (typed, record index); each code once."""
     log = ProblemLog()
-    raw, typed = table(path, PROVINCES_AFTER, log)
-    log.raise_if_errors()
+    read = table(path, PROVINCES_AFTER, log)
+    log.raise_if_errors()  # a table that could not be read is an error
+    assert read is not None
+    raw, typed = read
     frame = gpd.GeoDataFrame(typed, geometry=raw.geometry.name, crs=raw.crs)
     dup = frame["province_code"].duplicated()
     if dup.any():
@@ -129,10 +131,11 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
 _TABLES: dict = {}  # checked national tables of this process, by (file, size, mtime): provinces share them
 
 
-def table(path: Path, layer: Layer, log: ProblemLog) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+def table(path: Path, layer: Layer, log: ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Read and check (`read_table`, `check_columns`) one national table of the pack at `path`:
-    (raw, typed), None where it could not be read. Once per process (the national files are read by
-    every province of a national run or of `reorg validate`); the problems found are replayed."""
+    (raw, typed), or None when it cannot be read (the problem is in `log`). Once per process (the
+    national files are read by every province of a national run or of `reorg validate`); the
+    problems found are replayed."""
     file = path / layer.file
     try:
         st = file.stat()
@@ -140,18 +143,18 @@ def table(path: Path, layer: Layer, log: ProblemLog) -> tuple[pd.DataFrame | Non
     except OSError:
         key = None
     if key is not None and key in _TABLES:
-        raw, typed, problems = _TABLES[key]
+        read, problems = _TABLES[key]
         log.problems.extend(problems)
-        return raw, typed
+        return read
     local = ProblemLog()
     raw = read_table(path, layer, local)
-    typed = check_columns(raw, layer, local) if raw is not None else None
+    read = None if raw is None else (raw, check_columns(raw, layer, local))
     log.problems.extend(local.problems)
-    if key is not None and raw is not None:
+    if key is not None and read is not None:
         if len(_TABLES) > 16:
             _TABLES.clear()
-        _TABLES[key] = (raw, typed, list(local.problems))
-    return raw, typed
+        _TABLES[key] = (read, list(local.problems))
+    return read
 
 
 # ---------------------------------------------------------------- the province and the joins of a pack
@@ -303,13 +306,14 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
     for lon_col, lat_col in LONLAT_PAIRS:
         if lon_col in present and lat_col in present:
             _check_lonlat(out, layer, log, lon_col, lat_col, key)
-    if layer.key_column in present:
-        dup = df.index[df[layer.key_column].duplicated(keep="first")]
-        first = {}
-        for i, v in df[layer.key_column].items():
+    key_column = layer.key_column
+    if key_column is not None and key_column in present:
+        dup = df.index[df[key_column].duplicated(keep="first")]
+        first: dict = {}
+        for i, v in df[key_column].items():
             first.setdefault(v, i)
-        _limited(log, layer, layer.key_column, dup,
-                 lambda i: f"duplicate code {df.at[i, layer.key_column]} (first at row {row_number(layer, first[df.at[i, layer.key_column]])})")
+        _limited(log, layer, key_column, dup,
+                 lambda i: f"duplicate code {df.at[i, key_column]} (first at row {row_number(layer, first[df.at[i, key_column]])})")
     return out
 
 
@@ -350,7 +354,7 @@ def _check_lonlat(df, layer: Layer, log: ProblemLog, lon_col: str, lat_col: str,
     _limited(log, layer, lon_col, bad, message, key=key)
 
 
-def check_geometry(gdf, layer: Layer, log: ProblemLog, *, allow_null: bool, rows=None):
+def check_geometry(gdf: gpd.GeoDataFrame, layer: Layer, log: ProblemLog, *, allow_null: bool, rows: pd.Index | None = None) -> gpd.GeoDataFrame:
     """CRS must be EPSG:4326; invalid polygons are repaired with make_valid and reported."""
     if gdf.crs is None:
         log.add(layer.file, f"no coordinate reference system; expected {CRS} (longitude/latitude)", layer=layer.layer, field="geometry")
