@@ -60,25 +60,13 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_validate(args) -> int:
-    from . import reform as R
-    from .load import load_pack
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import reform
+    from .load import load_pack, province_codes
     from .params import defaults
     from .roster import read_roster
 
-    if args.province:
-        provinces = [args.province]
-    else:
-        import pyogrio
-
-        from .load import find_pack
-        from .schema import COMMUNES_AFTER
-
-        path = find_pack(args.geodata)
-        f = path / COMMUNES_AFTER.file
-        if not f.exists():
-            raise InputError(f"file not found in {path}", file=COMMUNES_AFTER.file)
-        provinces = sorted(pyogrio.read_dataframe(f, layer=COMMUNES_AFTER.layer, columns=["province_code"], read_geometry=False)["province_code"].astype(str).unique())
+    provinces = [args.province] if args.province else province_codes(args.geodata)
     errors: list = []
     for code in provinces:
         try:
@@ -86,8 +74,8 @@ def cmd_validate(args) -> int:
             for w in pack.warnings:
                 print(w.format())
             if args.roster:
-                roster = read_roster(args.roster, R.classify_old_communes(pack, defaults()))
-                for w in roster.attrs.get("warnings", []):
+                given = read_roster(args.roster, reform.classify_old_communes(pack, defaults()).frame)
+                for w in given.warnings:
                     print(w.format())
             print(f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok")
         except InputError as exc:
@@ -95,9 +83,7 @@ def cmd_validate(args) -> int:
             if len(provinces) == 1 or any(p.file and p.row is None and "not found" in p.message for p in exc.problems):
                 break
     if errors:
-        seen = set()
-        unique = [p for p in errors if not (p in seen or seen.add(p))]
-        raise InputError(unique)
+        raise InputError(list(dict.fromkeys(errors)))  # each problem once, in the order found
     return 0
 
 

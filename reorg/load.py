@@ -2,7 +2,8 @@
 
 A province is chosen by its new (1 July 2025) code. Its old communes are exactly those that the
 official merger table sends into it, read from the national files, so any of the 34 provinces
-works. Every problem is collected (see validate.py) and raised together as `InputError`.
+works. Every check is in validate.py (`validate.pack`): every problem is collected and raised
+together as `InputError`.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 
-from . import validate as V
-from ._errors import InputError, Problem, ProblemLog
-from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER
+from . import validate
+from ._errors import InputError, Problem
+from .schema import COMMUNES_AFTER
 
 ENV_VAR = "REORG_GEODATA"
 
@@ -61,135 +63,61 @@ def is_synthetic_pack(path: Path) -> bool:
 def load_pack(geodata: str | os.PathLike | None, province: str | None) -> Pack:
     """Read and check the province `province` (new code, e.g. "40") of the pack at `geodata`.
 
-    Raises InputError listing every problem found. Repaired geometry is kept and reported in
-    `Pack.warnings`.
+    Every check is `validate.pack`'s; it raises InputError listing every problem found. Repaired
+    geometry is kept and reported in `Pack.warnings`.
     """
     path = find_pack(geodata)
-    log = ProblemLog()
-    raw, typed = {}, {}
-    for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER):
-        raw[layer.key], typed[layer.key] = _checked_table(path, layer, log)
-    log.raise_if_errors()
-    before, after, districts, merger = typed["communes_before"], typed["communes_after"], typed["districts_before"], typed["merger"]
-
-    provinces = sorted(after["province_code"].unique())
-    if province is None:
-        raise InputError(f"no province chosen: pass --province CODE or set 'province' in the scenario (codes in this pack: {', '.join(provinces)})", file="scenario")
-    province = str(province).strip()
-    if province.isdigit() and len(province) < 2:
-        province = province.zfill(2)
-    if province not in provinces:
-        raise InputError(f"unknown province code '{province}'; codes in this pack: {', '.join(provinces)}", file=COMMUNES_AFTER.file)
-
-    m_rows = merger.index[merger["new_province_code"] == province]
-    old_codes = pd.Index(merger.loc[m_rows, "old_commune_code"].unique())
-    # old communes sent into this province must not also be sent to another province
-    other = merger[(merger["old_commune_code"].isin(old_codes)) & (merger["new_province_code"] != province)]
-    for i, r in other.iterrows():
-        log.add(MERGER.file, f"old commune {r.old_commune_code} is mapped to new commune {r.new_commune_code} of province {r.new_province_code} and also into province {province}", row=V.row_number(MERGER, i), field="new_province_code", code=r.old_commune_code)
-    m = merger.loc[merger["old_commune_code"].isin(old_codes)]
-
-    b_rows = before.index[before["commune_code"].isin(old_codes) | (before["new_province_code"] == province)]
-    a_rows = after.index[after["province_code"] == province]
-    b = before.loc[b_rows]
-    a = after.loc[a_rows]
-
-    # joins, both ways
-    known_old = set(before["commune_code"])
-    for i in m.index[~m["old_commune_code"].isin(known_old)]:
-        log.add(MERGER.file, f"old commune {m.at[i, 'old_commune_code']} is not in {COMMUNES_BEFORE.file}", row=V.row_number(MERGER, i), field="old_commune_code", code=m.at[i, "old_commune_code"])
-    known_new = set(after["commune_code"])
-    for i in m.index[~m["new_commune_code"].isin(known_new)]:
-        log.add(MERGER.file, f"new commune {m.at[i, 'new_commune_code']} is not in {COMMUNES_AFTER.file}", row=V.row_number(MERGER, i), field="new_commune_code", code=m.at[i, "new_commune_code"])
-    wrong_prov = m.index[m["new_commune_code"].isin(known_new) & (m["new_province_code"] == province) & ~m["new_commune_code"].isin(set(a["commune_code"]))]
-    for i in wrong_prov:
-        log.add(MERGER.file, f"new commune {m.at[i, 'new_commune_code']} belongs to another province in {COMMUNES_AFTER.file}, not {province}", row=V.row_number(MERGER, i), field="new_province_code", code=m.at[i, "old_commune_code"])
-    for i in b.index[~b["commune_code"].isin(set(m["old_commune_code"]))]:
-        log.add(COMMUNES_BEFORE.file, f"old commune {b.at[i, 'commune_code']} ({b.at[i, 'commune_name']}) says new province {province} but is absent from the merger table", layer=COMMUNES_BEFORE.layer, row=V.row_number(COMMUNES_BEFORE, i), field="commune_code", code=b.at[i, "commune_code"])
-    b_in = b[b["commune_code"].isin(old_codes)]
-    for i in b_in.index[b_in["new_province_code"] != province]:
-        log.add(COMMUNES_BEFORE.file, f"new_province_code {b_in.at[i, 'new_province_code']} disagrees with the merger table, which sends this commune into {province}", layer=COMMUNES_BEFORE.layer, row=V.row_number(COMMUNES_BEFORE, i), field="new_province_code", code=b_in.at[i, "commune_code"])
-    targeted = set(m["new_commune_code"])
-    for i in a.index[~a["commune_code"].isin(targeted)]:
-        if a.at[i, "n_old_communes"] > 0:
-            log.add(COMMUNES_AFTER.file, f"new commune {a.at[i, 'commune_code']} ({a.at[i, 'commune_name']}) has n_old_communes = {int(a.at[i, 'n_old_communes'])} but no row of the merger table", layer=COMMUNES_AFTER.layer, row=V.row_number(COMMUNES_AFTER, i), field="commune_code", code=a.at[i, "commune_code"])
-    known_d = set(districts["district_code"])
-    for i in b_in.index[~b_in["district_code"].isin(known_d)]:
-        log.add(COMMUNES_BEFORE.file, f"district {b_in.at[i, 'district_code']} is not in {DISTRICTS_BEFORE.file}", layer=COMMUNES_BEFORE.layer, row=V.row_number(COMMUNES_BEFORE, i), field="district_code", code=b_in.at[i, "commune_code"])
-    dup_pairs = m.index[m.duplicated(["old_commune_code", "new_commune_code"])]
-    for i in dup_pairs:
-        log.add(MERGER.file, f"duplicate pair {m.at[i, 'old_commune_code']} -> {m.at[i, 'new_commune_code']}", row=V.row_number(MERGER, i), field="new_commune_code", code=m.at[i, "old_commune_code"])
-    log.raise_if_errors()
-
-    b = b_in
-    d = districts[districts["district_code"].isin(set(b["district_code"]))]
-    b = V.check_geometry(gpd.GeoDataFrame(b, geometry="geometry", crs=raw["communes_before"].crs), COMMUNES_BEFORE, log, allow_null=True)
-    a = V.check_geometry(gpd.GeoDataFrame(a, geometry="geometry", crs=raw["communes_after"].crs), COMMUNES_AFTER, log, allow_null=False)
-    d = V.check_geometry(gpd.GeoDataFrame(d, geometry="geometry", crs=raw["districts_before"].crs), DISTRICTS_BEFORE, log, allow_null=False)
-    m = _population_shares(m, log)
-    log.raise_if_errors()
-
-    name = str(a["province_name"].iloc[0])
+    checked = validate.pack(path, province)
     pack = Pack(
         directory=path,
-        province_code=province,
-        province_name=name,
-        communes_before=b.set_index("commune_code", drop=False).sort_index(),
-        communes_after=a.set_index("commune_code", drop=False).sort_index(),
-        districts=d.set_index("district_code", drop=False).sort_index(),
-        merger=m.reset_index(drop=True),
+        province_code=checked.province_code,
+        province_name=str(checked.communes_after["province_name"].iloc[0]),
+        communes_before=_by_code(checked.communes_before, "commune_code"),
+        communes_after=_by_code(checked.communes_after, "commune_code"),
+        districts=_by_code(checked.districts, "district_code"),
+        merger=population_shares(checked.merger).reset_index(drop=True),
         synthetic=is_synthetic_pack(path),
-        warnings=log.warnings,
+        warnings=list(checked.warnings),
     )
-    for frame in (pack.communes_before, pack.communes_after, pack.districts):
-        frame.index.name = None
-    for col in ("pop_2019", "n_old_communes"):
-        for frame in (pack.communes_before, pack.communes_after, pack.districts):
-            if col in frame:
-                frame[col] = frame[col].astype("int64")
     return pack
 
 
-_TABLES: dict = {}  # checked national tables of this process, by (file, size, mtime): provinces share them
+def province_codes(geodata: str | os.PathLike | None) -> list[str]:
+    """The codes of the new provinces that hold communes in the pack at `geodata` (read fast: one
+    column, no geometry; the checks come with `load_pack`)."""
+    path = find_pack(geodata)
+    f = path / COMMUNES_AFTER.file
+    if not f.exists():
+        raise InputError(f"file not found in {path}", file=COMMUNES_AFTER.file)
+    codes = pyogrio.read_dataframe(f, layer=COMMUNES_AFTER.layer, columns=["province_code"], read_geometry=False)["province_code"]
+    return sorted(codes.astype(str).unique())
 
 
-def _checked_table(path: Path, layer, log: ProblemLog):
-    """Read and check one national table once per process (the national files are read by every
-    province of a national run or of `reorg validate`); the problems found are replayed."""
-    file = path / layer.file
-    try:
-        st = file.stat()
-        key = (str(file.resolve()), layer.key, st.st_size, st.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None and key in _TABLES:
-        raw, typed, problems = _TABLES[key]
-        log.problems.extend(problems)
-        return raw, typed
-    local = ProblemLog()
-    raw = V.read_table(path, layer, local)
-    typed = V.check_columns(raw, layer, local) if raw is not None else None
-    log.problems.extend(local.problems)
-    if key is not None and raw is not None:
-        if len(_TABLES) > 16:
-            _TABLES.clear()
-        _TABLES[key] = (raw, typed, list(local.problems))
-    return raw, typed
+def province_table(pack: Path) -> gpd.GeoDataFrame:
+    """The new provinces of the pack at `pack` (GeoDataFrame by code: province_name, n_communes,
+    geometry), checked by `validate.provinces`."""
+    frame = validate.provinces(pack).set_index("province_code", drop=False).sort_index()
+    frame.index.name = None
+    return frame
 
 
-def _population_shares(m: pd.DataFrame, log: ProblemLog) -> pd.DataFrame:
-    """Share of each old commune's population per target: area share, or equal split without one."""
-    m = m.copy()
+def population_shares(merger: pd.DataFrame) -> pd.DataFrame:
+    """The merger rows with `share`: the part of each old commune's population that goes to each
+    target, its area share (normalised), or an equal split when a share is missing."""
+    m = merger.copy()
     n = m.groupby("old_commune_code")["new_commune_code"].transform("size")
     share = m["area_share"].astype(float)
     total = share.groupby(m["old_commune_code"]).transform("sum")
     missing = share.isna().groupby(m["old_commune_code"]).transform("any")
-    share = np.where(missing, 1.0 / n, share / total.where(total > 0, 1.0))
-    raw = m["area_share"].astype(float)
-    sums = raw.groupby(m["old_commune_code"]).transform("sum")
-    off = ~missing & ((sums - 1.0).abs() > 0.02) & ~m["old_commune_code"].duplicated()
-    for i in m.index[off]:
-        code = m.at[i, "old_commune_code"]
-        log.add(MERGER.file, f"area shares of old commune {code} add up to {sums[i]:.3f}, not 1", row=V.row_number(MERGER, i), field="area_share", code=code)
-    m["share"] = share
+    m["share"] = np.where(missing, 1.0 / n, share / total.where(total > 0, 1.0))
     return m
+
+
+def _by_code(frame: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
+    """`frame` indexed (unnamed) and sorted by its `key` column, counts as int64."""
+    out = frame.set_index(key, drop=False).sort_index()
+    out.index.name = None
+    for col in ("pop_2019", "n_old_communes"):
+        if col in out:
+            out[col] = out[col].astype("int64")
+    return out

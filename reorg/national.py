@@ -61,7 +61,7 @@ from pathlib import Path
 
 
 from . import __version__
-from ._errors import InputError, Problem, ProblemLog, ReorgError
+from ._errors import InputError, Problem, ReorgError
 from ._pool import START_METHOD, run_in_processes
 from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
@@ -89,26 +89,6 @@ _COUNT_WEIGHTED = {"main_stations_with_doctor_share": "main_stations", "stations
 
 
 # ---------------------------------------------------------------- provinces
-
-def province_table(pack: Path):
-    """The new provinces of the pack (GeoDataFrame by code: province_name, n_communes, geometry)."""
-    import geopandas as gpd
-
-    from .load import _checked_table
-    from .schema import PROVINCES_AFTER
-
-    log = ProblemLog()
-    raw, typed = _checked_table(pack, PROVINCES_AFTER, log)
-    log.raise_if_errors()
-    frame = gpd.GeoDataFrame(typed, geometry=raw.geometry.name, crs=raw.crs)
-    dup = frame["province_code"].duplicated()
-    if dup.any():
-        raise InputError(Problem(file=PROVINCES_AFTER.file, layer=PROVINCES_AFTER.layer, field="province_code",
-                                 message=f"province code {frame.loc[dup, 'province_code'].iloc[0]} appears twice"))
-    frame = frame.set_index("province_code", drop=False).sort_index()
-    frame.index.name = None
-    return frame
-
 
 def _normalise_code(code) -> str:
     code = str(code).strip()
@@ -183,7 +163,7 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
     written. A province that fails is listed in the summary (`failed`) and the others are kept;
     see `exit_code`. `indicator`/`period` colour the index map (`MAP_INDICATORS`, after/before).
     """
-    from .load import find_pack
+    from .load import find_pack, province_table
     from .outputs import atomic_dir, clean_stale
     from .scenario import load_scenario
 

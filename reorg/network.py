@@ -154,7 +154,7 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     # within-commune access time
     area = old["area_km2"].astype(float)
     area = area.fillna(old["pop_2019"] / old["density_per_km2"]).fillna(area.median())
-    part_area = np.where(demand["old_code"] != "", demand["old_code"].map(area).to_numpy(dtype=float) * np.where(demand["split"], 1.0, 1.0), np.nan)
+    part_area = np.where(demand["old_code"] != "", demand["old_code"].map(area).to_numpy(dtype=float), np.nan)
     zone_area = demand["new_code"].map(reformed.new["area_km2"]).to_numpy(dtype=float)
     part_area = np.where(np.isnan(part_area), zone_area, part_area)
     if demand["split"].any():

@@ -2,6 +2,8 @@
 
 `run(scenario)` computes everything in memory (`RunResult`); `write(result, out_dir)` renders and
 writes the scenario folder atomically. Bad input raises InputError before anything is written.
+Each stage only moves forward: it reads what the earlier stages returned and returns its own
+result (warnings included), never modifying theirs. `STAGES` says what each stage does.
 """
 from __future__ import annotations
 
@@ -12,10 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from . import network as N
-from . import reform as R
-from . import roster as RO
+from . import __version__, network, reform, roster
+from ._errors import Problem
 from .load import Pack, load_pack
 from .measure import Measures, measure
 from .optimise.decide import decide
@@ -47,8 +47,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+# the stages in order: key (timings, peak memory) -> what the stage does (progress display)
+STAGES: dict[str, str] = {
+    "load": "read and check the geodata pack",
+    "validate": "check or simulate the station roster",
+    "reform": "apply the official merger",
+    "network": "build the travel network",
+    "optimise": "decide roles, staff and catchments",
+    "measure": "measure access and staffing",
+    "render": "draw the map",
+    "report": "write the reports",
+}
+
+
 class Progress:
-    """Stage-by-stage progress on stderr: `[3/8] network .... 0.61 s`.
+    """Stage-by-stage progress on stderr: `[4/8] build the travel network    done in 0.61 s`.
 
     Also measures each stage: `timings` (seconds) and `peak_memory_mb` (the largest resident
     memory of the process while the stage ran: the kernel's peak counter is reset when a stage
@@ -56,7 +69,7 @@ class Progress:
     nest (the optimise stage measures each model as `optimise:<model>`): an inner stage's peak
     counts towards the outer one's, and only the eight top-level stages are printed."""
 
-    STAGES = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
+    STAGES = tuple(STAGES)  # the keys, in order
 
     def __init__(self, enabled: bool = True, stream=None):
         self.enabled = enabled
@@ -81,7 +94,8 @@ class Progress:
                 self.t = time.perf_counter()
                 if progress.enabled and shown:
                     k = progress.STAGES.index(name) + 1
-                    progress.stream.write(f"[{k}/{len(progress.STAGES)}] {name:<9}")
+                    width = max(len(label) for label in STAGES.values())
+                    progress.stream.write(f"[{k}/{len(progress.STAGES)}] {STAGES[name]:<{width}}")
                     progress.stream.flush()
                 return self
 
@@ -103,59 +117,47 @@ class Progress:
 
 @dataclass
 class RunResult:
+    """What a run computed, stage by stage; `warnings`: every stage's, in the order found."""
+
     scenario: Scenario
     pack: Pack
-    reformed: R.Reformed
+    reformed: reform.Reformed
     stations: pd.DataFrame
     centres: pd.DataFrame
-    network: N.Network
+    network: network.Network
     plan: Plan
     measures: Measures
     synthetic_roster: bool
+    warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
 
 
 def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | None = None) -> RunResult:
+    """Every stage up to measure, in memory; InputError (nothing computed further) on bad input."""
     progress = progress or Progress(enabled=False)
     params = scenario.params
     with progress.stage("load"):
         pack = load_pack(geodata or scenario.geodata, scenario.province)
     with progress.stage("validate"):
-        old = R.classify_old_communes(pack, params)
-        if scenario.roster:
-            stations = RO.read_roster(scenario.roster, old)
-            pack.warnings = pack.warnings + list(stations.attrs.pop("warnings", []))
-            synthetic = False
-        else:
-            stations = RO.synthesise_stations(old, params, scenario.seed)
-            synthetic = True
+        old = reform.classify_old_communes(pack, params)
+        given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed)
     with progress.stage("reform"):
-        reformed = R.apply_merger(pack, old)
-        orphans = reformed.new.index[reformed.new["n_old"] == 0]
-        if len(orphans):
-            zs = RO.special_zone_stations(reformed.new, orphans, params, scenario.seed)
-            zs["new_code"] = [c[1:] for c in zs.index]
-            stations = pd.concat([stations, zs])
-        stations["new_code"] = R.station_new_commune(pack, stations)
-        empty = sorted(set(reformed.new.index) - set(stations["new_code"]))
-        if empty:
-            ns = RO.new_site_stations(reformed.new, empty, params)
-            ns["new_code"] = [c[1:] for c in ns.index]
-            stations = pd.concat([stations, ns])
-        stations["district_code"] = stations["old_code"].map(old["district_code"]).fillna("")
-        centres = RO.synthesise_centres(old, pack.districts, params)
+        reformed = reform.apply_merger(pack, old)
+        stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
+        centres = roster.synthesise_centres(reformed.old, pack.districts, params)
     with progress.stage("network"):
-        net = N.build_network(reformed, stations, centres, params)
+        net = network.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
         plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed,
                       stage=lambda model: progress.stage(f"optimise:{model}"), export=scenario.export_models)
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
     return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,
-                     plan=plan, measures=measures, synthetic_roster=synthetic, timings=progress.timings,
-                     peak_memory_mb=progress.peak_memory_mb)
+                     plan=plan, measures=measures, synthetic_roster=given.synthetic,
+                     warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
+                     timings=progress.timings, peak_memory_mb=progress.peak_memory_mb)
 
 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:

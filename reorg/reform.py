@@ -4,17 +4,22 @@ Demand nodes are (old commune, new commune) parts: an old commune wholly merged 
 split between several new communes gives one part per target, its population shared by area of
 overlap (merger `share`). A part sits at the representative point of the old polygon inside the
 new one, or at the old commune's point when it has no polygon. Each station belongs to the new
-commune, among its official targets, that contains it (the largest target when none does).
+commune, among its official targets, that contains it (the largest target when none does); a
+new commune without predecessor (island special zone) gets a synthetic station, and one that no
+station stands in gets a new site (`stations_after_merger`).
+
+Nothing here modifies the pack it is given: the warnings found are returned (`Reformed.warnings`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from . import roster
 from ._errors import Problem
 from .load import Pack
 from .schema import COMMUNES_BEFORE
@@ -30,20 +35,31 @@ class Reformed:
         and the station point `pt_lon`, `pt_lat`.
     new: new communes (GeoDataFrame by code) with `population` (sum of its demand parts, persons).
     demand: one row per (old_code, new_code) part: population (persons), lon, lat, district_code.
+    warnings: what the reform found and tolerated (a station point moved onto its new commune).
     """
 
     old: gpd.GeoDataFrame
     new: gpd.GeoDataFrame
     demand: pd.DataFrame
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def classify_old_communes(pack: Pack, params: dict) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class OldCommunes:
+    """The old communes classified (`classify_old_communes`) and the warnings found doing it."""
+
+    frame: gpd.GeoDataFrame
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def classify_old_communes(pack: Pack, params: dict) -> OldCommunes:
     """Terrain and staffing region of each old commune, and its representative point.
 
     Terrain (assumption, see params): wards and towns are urban; other communes are mountain when
     their 2019 density is below `mountain_density_max_per_km2`, else lowland. Region: urban I,
     lowland II, mountain III.
     """
+    warnings: list[Problem] = []
     old = pack.communes_before.copy()
     area = old["area_km2"].astype(float)
     # communes without polygon take the density of their main new commune
@@ -78,16 +94,18 @@ def classify_old_communes(pack: Pack, params: dict) -> gpd.GeoDataFrame:
         polys = [a.geometry.get(t) for t in targets.get(code, []) if a.geometry.get(t) is not None]
         if polys and not any(g.contains(pts[k]) for g in polys):
             rep[k] = shapely.point_on_surface(polys[0])
-            pack.warnings.append(Problem(file=COMMUNES_BEFORE.file, layer=COMMUNES_BEFORE.layer, field="lon", code=code, severity="warning",
+            warnings.append(Problem(file=COMMUNES_BEFORE.file, layer=COMMUNES_BEFORE.layer, field="lon", code=code, severity="warning",
                                          message=f"no polygon, and its point ({old.at[code, 'lon']:.4f}, {old.at[code, 'lat']:.4f}) lies outside its new commune "
                                                  f"{targets[code][0]}: its station is placed on that commune ({shapely.get_x(rep[k]):.4f}, {shapely.get_y(rep[k]):.4f})"))
     old["pt_lon"] = shapely.get_x(rep)
     old["pt_lat"] = shapely.get_y(rep)
-    return old
+    return OldCommunes(frame=old, warnings=warnings)
 
 
-def apply_merger(pack: Pack, old: gpd.GeoDataFrame) -> Reformed:
-    """Demand parts and new-commune populations from the official merger table."""
+def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
+    """Demand parts and new-commune populations from the official merger table; the warnings of
+    the classification carried on."""
+    old = classified.frame
     m = pack.merger.merge(old[["commune_code", "pop_2019", "district_code", "pt_lon", "pt_lat"]],
                           left_on="old_commune_code", right_on="commune_code", how="left")
     m["population"] = m["pop_2019"] * m["share"]
@@ -128,7 +146,7 @@ def apply_merger(pack: Pack, old: gpd.GeoDataFrame) -> Reformed:
     new = a.copy()
     new["population"] = demand.groupby("new_code")["population"].sum().reindex(new.index).fillna(0.0)
     new["n_old"] = demand[demand["old_code"] != ""].groupby("new_code").size().reindex(new.index).fillna(0).astype(int)
-    return Reformed(old=old, new=new, demand=demand)
+    return Reformed(old=old, new=new, demand=demand, warnings=list(classified.warnings))
 
 
 def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
@@ -148,3 +166,33 @@ def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
             chosen = next((c for c in cands if a.geometry.get(c) is not None and a.geometry.get(c).contains(p)), cands[0])
         out[st] = chosen
     return pd.Series(out, name="new_code")
+
+
+def stations_after_merger(pack: Pack, reformed: Reformed, stations: pd.DataFrame, params: dict, seed: int) -> pd.DataFrame:
+    """The stations of the province after the merger: the old communes' `stations`, a synthetic one
+    for each special zone, each in its new commune (`new_code`), a new site for each new commune
+    without a station, and the old district of each (`district_code`, empty for added stations)."""
+    st = with_special_zone_stations(reformed, stations, params, seed)
+    st = st.assign(new_code=station_new_commune(pack, st))
+    st = with_new_sites(reformed, st, params)
+    return st.assign(district_code=st["old_code"].map(reformed.old["district_code"]).fillna(""))
+
+
+def with_special_zone_stations(reformed: Reformed, stations: pd.DataFrame, params: dict, seed: int) -> pd.DataFrame:
+    """`stations` and, for each new commune without predecessor (island special zones), a synthetic
+    station in it (`roster.special_zone_stations`, `new_code` set)."""
+    orphans = reformed.new.index[reformed.new["n_old"] == 0]
+    if not len(orphans):
+        return stations
+    zones = roster.special_zone_stations(reformed.new, orphans, params, seed)
+    return pd.concat([stations, zones.assign(new_code=[c[1:] for c in zones.index])])
+
+
+def with_new_sites(reformed: Reformed, stations: pd.DataFrame, params: dict) -> pd.DataFrame:
+    """`stations` (with `new_code`) and a new site for each new commune that none of them stands in
+    (`roster.new_site_stations`, `new_code` set)."""
+    empty = sorted(set(reformed.new.index) - set(stations["new_code"]))
+    if not empty:
+        return stations
+    sites = roster.new_site_stations(reformed.new, empty, params)
+    return pd.concat([stations, sites.assign(new_code=[c[1:] for c in sites.index])])

@@ -116,7 +116,7 @@ def build_summary(result) -> dict:
         "network": {"ferry_links": r.network.ferry_links, "pieces_without_land_link": r.network.n_components_before_ferries - 1,
                     "nodes": r.network.graph.number_of_nodes(), "edges": r.network.graph.number_of_edges(),
                     "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility"},
-        "warnings": [p.format() for p in r.pack.warnings],
+        "warnings": [p.format() for p in r.warnings],
         "solver": r.plan.solver_summary(),
         "diagnoses": r.plan.diagnoses,
         "timings": {k: round(v, 3) for k, v in r.timings.items()},

@@ -1,45 +1,52 @@
 """Rosters: stations (location, facility score, staff by cadre) and regional centres.
 
 Station locations and staff rosters are not public. A planner may give a roster CSV (schema in
-`schema.ROSTER`, documented in the README); when none is given `synthesise_stations` draws a
-seeded, plausible one, and every output says so. Regional centres are always synthesised at the
-district seat (the district's thị trấn where one exists) with synthetic beds and staff.
+`schema.ROSTER`, documented in the README, checked by `validate.roster`); when none is given
+`synthesise_stations` draws a seeded, plausible one, and every output says so. Regional centres
+are always synthesised at the district seat (the district's thị trấn where one exists) with
+synthetic beds and staff. The stations added by the merger (special zones, new sites) are built
+here and placed by `reform.stations_after_merger`.
 """
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import validate as V
-from ._errors import InputError, ProblemLog
+from . import validate
+from ._errors import Problem
 from .rules import staff_norms
-from .schema import CADRES, ROSTER
+from .schema import CADRES
 
 STATION_COLUMNS = ["station_code", "old_code", "lon", "lat", "facility_score", *CADRES, "region", "origin"]
 
 
-def read_roster(path: str | Path, old: pd.DataFrame) -> pd.DataFrame:
-    """Read and check a roster CSV against the province's old communes (`old`, by code)."""
-    path = Path(path)
-    layer = dataclasses.replace(ROSTER, file=str(path))
-    log = ProblemLog()
-    df = V.read_table(Path("."), layer, log)
-    log.raise_if_errors()
-    if df is None or len(df) == 0:
-        raise InputError(f"roster {path} has no rows", file=str(path))
-    typed = V.check_columns(df, layer, log)
-    log.raise_if_errors()
-    for i in typed.index[~typed["station_code"].isin(set(old.index))]:
-        log.add(str(path), f"station {typed.at[i, 'station_code']} is not an old commune of this province", row=V.row_number(layer, i), field="station_code", code=typed.at[i, "station_code"])
-    if "region" in typed:
-        bad = typed.index[typed["region"].notna() & ~typed["region"].isin(["I", "II", "III"])]
-        for i in bad:
-            log.add(str(path), f"region '{typed.at[i, 'region']}' is not I, II or III", row=V.row_number(layer, i), field="region", code=typed.at[i, "station_code"])
-    log.raise_if_errors()
-    st = typed.copy()
+@dataclass(frozen=True)
+class Roster:
+    """The stations of the old communes before the merger (`STATION_COLUMNS`, by station code),
+    whether they were simulated (no roster CSV given) and the warnings found reading the CSV."""
+
+    stations: pd.DataFrame
+    synthetic: bool
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def stations_before_merger(path: str | Path | None, old: pd.DataFrame, params: dict, seed: int) -> Roster:
+    """The roster CSV at `path`, checked against the province's old communes (`old`, by code), or a
+    seeded synthetic roster when no path is given."""
+    if path:
+        return read_roster(path, old)
+    return Roster(stations=synthesise_stations(old, params, seed), synthetic=True)
+
+
+def read_roster(path: str | Path, old: pd.DataFrame) -> Roster:
+    """Read a roster CSV, checked by `validate.roster` against the province's old communes (`old`,
+    by code); a station's missing region is its old commune's."""
+    checked = validate.roster(path, old)
+    st = checked.rows.copy()
     st["old_code"] = st["station_code"]
     for c in CADRES:
         st[c] = st[c].astype(int)
@@ -48,8 +55,7 @@ def read_roster(path: str | Path, old: pd.DataFrame) -> pd.DataFrame:
     st["region"] = st["region"].where(st["region"].notna(), st["old_code"].map(old["region"]))
     st["origin"] = "roster"
     out = st[STATION_COLUMNS].set_index("station_code", drop=False).rename_axis(None).sort_index()
-    out.attrs["warnings"] = log.warnings
-    return out
+    return Roster(stations=out, synthetic=False, warnings=list(checked.warnings))
 
 
 def _split_cadres(total: int, has_doctor: bool, rng: np.random.Generator) -> dict[str, int]:
@@ -95,7 +101,7 @@ def synthesise_stations(old: pd.DataFrame, params: dict, seed: int) -> pd.DataFr
     return st.set_index("station_code", drop=False).rename_axis(None)
 
 
-def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: int) -> pd.DataFrame:
+def special_zone_stations(new: pd.DataFrame, orphan_codes: Iterable[str], params: dict, seed: int) -> pd.DataFrame:
     """Stations for new communes without any predecessor (island special zones): one synthetic
     station at the unit's point, code 'Z' + new code, staffed to the region-III norm."""
     rng = np.random.default_rng(seed + 1)
@@ -108,7 +114,7 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes, params: dict, seed: i
     return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
 
 
-def new_site_stations(new: pd.DataFrame, codes, params: dict) -> pd.DataFrame:
+def new_site_stations(new: pd.DataFrame, codes: Iterable[str], params: dict) -> pd.DataFrame:
     """A new site for each new commune that no old station stands in (its old stations all lie in
     neighbouring communes): code 'N' + new code, at the commune's point, no staff yet."""
     rows = []
