@@ -195,11 +195,13 @@ def _safe_name(name: str, what: str) -> str:
     return name
 
 
-def _comparison(folders: list[Path], out_dir: Path, tmp: Path, final: Path) -> Path:
-    """The comparison report over the run folders; paths to the hidden temporary folder it may
-    have written are pointed at the final folder (which the temporary one becomes)."""
+def _comparison(folders: list[Path], out_dir: Path, tmp: Path) -> Path:
+    """The comparison report over the run folders (`tmp/runs/<name>`, `out_dir` = `tmp/comparison`).
+    The run folders it names are written relative to the comparison (`../runs/<name>`): right
+    once the temporary folder `tmp` is renamed, wherever the sweep folder is, and the same bytes
+    whatever the output root."""
     path = importlib.import_module("reorg.compare").compare_runs(folders, out_dir)
-    swaps = [(str(tmp.resolve()), str(final.resolve())), (str(tmp), str(final))]
+    swaps = [(str(tmp.resolve()) + "/", "../"), (str(tmp) + "/", "../")]
     for f in Path(out_dir).rglob("*"):
         if f.is_file() and f.suffix.lower() in {".html", ".md", ".json", ".csv", ".txt", ".svg"}:
             text = f.read_text(encoding="utf-8", errors="surrogateescape")
@@ -257,7 +259,7 @@ def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outpu
                 raise ReorgError(f"every combination failed; {first.name}:\n{first.traceback or first.error}")
             comparison = None  # a comparison needs two runs
             if len(done) >= 2:
-                _comparison([runs / c.name for c in done], tmp / "comparison", tmp, final)
+                _comparison([runs / c.name for c in done], tmp / "comparison", tmp)
                 comparison = "comparison"
             doc = {
                 "reorg_version": __version__,
