@@ -58,10 +58,10 @@ from pathlib import Path
 
 from . import __version__, runinfo
 from ._errors import InputError, Problem, ProblemLog, ReorgError
-from .runner import make_executor, place_files, progress_bar, run_all, scenario_task
 from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
 from .national_report import error_line, report_html, report_markdown
+from .runner import make_executor, place_files, progress_bar, run_all, scenario_task
 
 DEFAULT_WORKERS = 2
 
@@ -279,7 +279,7 @@ def aggregate_indicators(rows: list[dict]) -> dict:
 
 def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indicator: str, period: str) -> dict:
     """The national summary.json (no measurement: seconds, memory and workers are in run.json)."""
-    from . import params as P
+    from . import params
 
     provinces, failed, summaries = [], [], []
     for r in ordered:
@@ -315,7 +315,7 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indica
     return {
         "reorg_version": __version__,
         "scenario": {"name": base.name, "title": base.title, "source": base.source, "seed": base.seed, "policy": base.policy,
-                     "params_overridden": {k: v for k, v in base.params.items() if v != P.BY_NAME[k].default}, "sets": list(sets)},
+                     "params_overridden": {k: v for k, v in base.params.items() if v != params.BY_NAME[k].default}, "sets": list(sets)},
         "synthetic_roster": any(s.get("synthetic_roster") for s in summaries),
         "synthetic_pack": any(s.get("synthetic_pack") for s in summaries),
         "synthetic_centres": any(s.get("synthetic_centres") for s in summaries),

@@ -164,7 +164,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
     runs' temporary folders alone (parallel runs writing into the same folder)."""
-    from . import report as REP
+    from . import report
     from .outputs import atomic_dir, clean_stale
     from .render import render_map
 
@@ -181,7 +181,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            REP.write_summary(REP.write_all(result, tmp), tmp)
+            report.write_summary(report.write_all(result, tmp), tmp)
         # the run's stages and this write's (the same dicts when `progress` ran the run)
         runinfo.write(tmp, runinfo.province_record(
             started=progress.started, geodata=result.pack.directory, roster=result.scenario.roster,

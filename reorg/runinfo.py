@@ -17,13 +17,14 @@ and, by kind of run, the measurements (seconds, MB): see `province_record`, and 
 reorg.sweep for theirs. The pack's digest is computed once per process and pack state (a national
 run or a sweep hashes the pack once, not once per province).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -33,8 +34,24 @@ from . import __version__
 from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
 
 #: the packages whose versions can change a result or a measurement
-DEPENDENCIES = ("numpy", "pandas", "geopandas", "shapely", "pyogrio", "pyproj", "networkx", "scipy", "ortools",
-                "jinja2", "folium", "matplotlib", "reportlab", "tqdm", "dask", "distributed")
+DEPENDENCIES = (
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyogrio",
+    "pyproj",
+    "networkx",
+    "scipy",
+    "ortools",
+    "jinja2",
+    "folium",
+    "matplotlib",
+    "reportlab",
+    "tqdm",
+    "dask",
+    "distributed",
+)
 #: pack files read by a province run (reorg.load.load_pack) and by a national run (plus the provinces)
 PROVINCE_FILES = tuple(layer.file for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER))
 NATIONAL_FILES = PROVINCE_FILES + (PROVINCES_AFTER.file,)
@@ -44,7 +61,7 @@ _CHUNK = 1 << 20
 
 def now() -> str:
     """The current time, UTC, ISO 8601 to the second: a run's `started`."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def file_sha256(path: Path) -> str:
@@ -67,7 +84,7 @@ def pack_checksum(folder: str | Path, files: tuple[str, ...] = PROVINCE_FILES) -
     """sha256 of the pack files `files` of `folder` (those present), once per process and file state."""
     folder = str(Path(folder).resolve())
     names = tuple(sorted(set(files)))
-    state = []
+    state: list[tuple[str, int | None, int | None]] = []
     for name in names:
         try:
             st = (Path(folder) / name).stat()
@@ -87,8 +104,9 @@ def dependencies() -> dict[str, str | None]:
     return out
 
 
-def environment(started: str, geodata: str | Path | None, files: tuple[str, ...] = PROVINCE_FILES,
-                roster: str | Path | None = None) -> dict[str, Any]:
+def environment(
+    started: str, geodata: str | Path | None, files: tuple[str, ...] = PROVINCE_FILES, roster: str | Path | None = None
+) -> dict[str, Any]:
     """The keys every run.json shares: start time, command line, versions, the inputs' checksums."""
     return {
         "started": started,
@@ -111,8 +129,16 @@ def solver_seconds(records: list[dict]) -> dict[str, float]:
     return out
 
 
-def province_record(*, started: str, geodata: str | Path, roster: str | Path | None, timings: dict[str, float],
-                    peak_memory_mb: dict[str, float], peak_per_stage: bool, solver: list[dict]) -> dict[str, Any]:
+def province_record(
+    *,
+    started: str,
+    geodata: str | Path,
+    roster: str | Path | None,
+    timings: dict[str, float],
+    peak_memory_mb: dict[str, float],
+    peak_per_stage: bool,
+    solver: list[dict],
+) -> dict[str, Any]:
     """run.json of one scenario folder: the environment, and `timings` (seconds per stage, with
     `optimise:<model>` for each model), `peak_memory_mb` (per stage), `peak_memory_per_stage`
     (false where the kernel's peak counter could not be reset: then the process peak so far),

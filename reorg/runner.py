@@ -16,12 +16,14 @@ Every task gives a record, never an exception: `key`, `status` ("done"/"failed")
 worker), and the measurements `timings`, `peak_memory_mb` (per stage), `solver_seconds` and
 `seconds` (the task's wall time). `failure(exc)` is the one way an exception becomes a record: exit
 code 2 for bad input (`InputError`, its problems as the message, no traceback), 1 for anything
-else (`Type: message` and the traceback); a worker that died (killed, out of memory) or a task
-the cluster lost is `failure(exc, lost=True)`. When the caller is interrupted (Ctrl-C) or
+else (`Type: message` and the traceback); a task the cluster lost, or one whose local worker
+died (killed, out of memory: that breaks the local pool, so the tasks not yet finished are lost
+with it), is `failure(exc, lost=True)`. When the caller is interrupted (Ctrl-C) or
 `on_result` raises, the tasks still waiting are cancelled and the exception goes on.
 
 `progress_bar` is the one progress bar (tqdm on stderr) of both commands.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,9 +32,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from . import __version__
 from ._errors import InputError, Problem
@@ -46,6 +49,7 @@ Record = dict[str, Any]
 
 
 # ---------------------------------------------------------------- failures and the worker's side
+
 
 def failure(exc: BaseException, *, lost: bool = False) -> Record:
     """The record of a task that raised `exc` (or whose worker was lost): status, exit code
@@ -78,13 +82,29 @@ def scenario_task(key: str, scenario: Scenario, geodata: str | None, out: str | 
 
     pack = str(find_pack(geodata or scenario.geodata).resolve())
     roster = str(Path(scenario.roster).resolve()) if scenario.roster else None
-    return {"key": key, "scenario": replace(scenario, roster=roster, geodata=pack), "geodata": pack,
-            "out": str(out) if out is not None else None}
+    return {
+        "key": key,
+        "scenario": replace(scenario, roster=roster, geodata=pack),
+        "geodata": pack,
+        "out": str(out) if out is not None else None,
+    }
 
 
 def _blank(key: str) -> Record:
-    return {"key": key, "status": "done", "exit_code": 0, "error": None, "traceback": None, "folder": None, "files": {},
-            "worker": {}, "timings": {}, "peak_memory_mb": {}, "solver_seconds": {}, "seconds": None}
+    return {
+        "key": key,
+        "status": "done",
+        "exit_code": 0,
+        "error": None,
+        "traceback": None,
+        "folder": None,
+        "files": {},
+        "worker": {},
+        "timings": {},
+        "peak_memory_mb": {},
+        "solver_seconds": {},
+        "seconds": None,
+    }
 
 
 def read_folder(folder: Path) -> dict[str, bytes]:
@@ -133,6 +153,7 @@ def lost(task: Task, exc: BaseException) -> Record:
 
 # ---------------------------------------------------------------- executors
 
+
 class LocalExecutor:
     """Worker processes on this machine (`concurrent.futures.ProcessPoolExecutor`, spawn); with
     `workers <= 0`, every task in this process, in order (debugging, tests)."""
@@ -155,8 +176,9 @@ class LocalExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=max(1, min(self.workers, len(tasks))),
-                                 mp_context=multiprocessing.get_context(START_METHOD)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=max(1, min(self.workers, len(tasks))), mp_context=multiprocessing.get_context(START_METHOD)
+        ) as pool:
             futures = {pool.submit(fn, task): task for task in tasks}
             try:
                 for fut in as_completed(futures):
@@ -166,7 +188,7 @@ class LocalExecutor:
                         res = lost(futures[fut], exc)
                     yield res
             except BaseException:  # interrupted: do not start the tasks still waiting
-                pool.shutdown(wait=False, cancel_futures=True)
+                pool.shutdown(wait=True, cancel_futures=True)  # wait for the running ones: no write after we return
                 raise
 
     def close(self) -> None:
@@ -183,13 +205,16 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise InputError(Problem(file="--scheduler", field=address,
-                                     message="needs Dask: pip install 'dask[distributed]' (or reorg[dask])")) from None
+            raise InputError(
+                Problem(file="--scheduler", field=address, message="needs Dask: pip install 'dask[distributed]' (or reorg[dask])")
+            ) from None
         self.address = address
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(Problem(file="--scheduler", field=address, message=f"cannot reach the Dask scheduler: {exc}")) from None
+            raise InputError(
+                Problem(file="--scheduler", field=address, message=f"cannot reach the Dask scheduler: {exc}")
+            ) from None
 
     def describe(self, n_tasks: int) -> dict[str, Any]:
         return {"kind": "dask", "scheduler": self.address}
@@ -230,14 +255,26 @@ def progress_bar(total: int, desc: str, unit: str, *, enabled: bool = True, stre
     return tqdm(total=total, desc=desc, unit=unit, file=stream or sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 
-def run_all(executor: Executor, tasks: list[Task], on_result: Callable[[Record], None], *,
-            bar=None, label: Callable[[Record], str] | None = None, fn: Callable[[Task], Record] = run_scenario) -> None:
+def run_all(
+    executor: Executor,
+    tasks: list[Task],
+    on_result: Callable[[Record], None],
+    *,
+    bar=None,
+    label: Callable[[Record], str] | None = None,
+    fn: Callable[[Task], Record] = run_scenario,
+) -> None:
     """`on_result(record)` for every task, in completion order; `bar` advances by one with
     `label(record)` as its note. Files sent back by remote workers are not written here (the
-    caller knows where they go: `place_files`)."""
-    for res in executor.results(fn, tasks):
-        on_result(res)
-        if bar is not None:
-            if label is not None:
-                bar.set_postfix_str(label(res), refresh=False)
-            bar.update(1)
+    caller knows where they go: `place_files`). When `on_result` raises (or on Ctrl-C), the
+    tasks still waiting are cancelled before the exception goes on."""
+    results = executor.results(fn, tasks)
+    try:
+        for res in results:
+            on_result(res)
+            if bar is not None:
+                if label is not None:
+                    bar.set_postfix_str(label(res), refresh=False)
+                bar.update(1)
+    finally:
+        results.close()  # now, not when the traceback is released: cancels what is still waiting

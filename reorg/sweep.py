@@ -155,7 +155,7 @@ class Combination:
     name: str
     overrides: dict[str, Any]  # key -> parsed value
     sets: list[str]  # the --set items that make this combination
-    scenario: Scenario | None = None
+    scenario: Scenario
     status: str = "pending"
     error: str | None = None
     exit_code: int | None = None

@@ -1,6 +1,7 @@
 """Deterministic results, measurements apart: two runs of the same scenario and seed, in separate
 processes (different hash seeds) and into different output roots, write the same bytes in every
 file but run.json; run.json holds what was measured and what the run ran with."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
@@ -19,12 +20,40 @@ from conftest import ROOT
 SCENARIO = "nghe_an_official"
 STAGES = {"load", "validate", "reform", "network", "optimise", "measure", "render", "report"}
 # the files a run writes (README "Outputs"), every one of which must be byte-identical
-RESULTS = {"summary.json", "report.md", "report.html", "report.pdf", "map.html", "decisions.gpkg", "stations.csv",
-           "communes_after.csv", "centres.csv", "indicators.csv", "staff_moves.csv", "travel_minutes.csv"}
-RUN_KEYS = {"started", "command", "reorg_version", "python", "platform", "dependencies", "geodata", "roster",
-            "timings", "peak_memory_mb", "peak_memory_per_stage", "solver_seconds"}
-PACK_FILES = {"vn_communes_before_2025-07.gpkg", "vn_communes_after_2025-07.gpkg", "vn_districts_before_2025-07.gpkg",
-              "vn_commune_merger_2025.csv"}
+RESULTS = {
+    "summary.json",
+    "report.md",
+    "report.html",
+    "report.pdf",
+    "map.html",
+    "decisions.gpkg",
+    "stations.csv",
+    "communes_after.csv",
+    "centres.csv",
+    "indicators.csv",
+    "staff_moves.csv",
+    "travel_minutes.csv",
+}
+RUN_KEYS = {
+    "started",
+    "command",
+    "reorg_version",
+    "python",
+    "platform",
+    "dependencies",
+    "geodata",
+    "roster",
+    "timings",
+    "peak_memory_mb",
+    "peak_memory_per_stage",
+    "solver_seconds",
+}
+PACK_FILES = {
+    "vn_communes_before_2025-07.gpkg",
+    "vn_communes_after_2025-07.gpkg",
+    "vn_districts_before_2025-07.gpkg",
+    "vn_commune_merger_2025.csv",
+}
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -37,11 +66,17 @@ def two_runs(tmp_path_factory, geodata):
     for k, hashseed in enumerate(("1", "4242")):
         out = tmp_path_factory.mktemp(f"determinism_root{k}")
         argv = ["run", str(ROOT / "scenarios" / f"{SCENARIO}.toml"), "--geodata", str(geodata), "--out", str(out), "--quiet"]
-        before = datetime.now(timezone.utc)
-        proc = subprocess.run([sys.executable, "-m", "reorg", *argv], cwd=ROOT, env=dict(os.environ, PYTHONHASHSEED=hashseed),
-                              capture_output=True, text=True, timeout=600)
+        before = datetime.now(UTC)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reorg", *argv],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONHASHSEED=hashseed),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr
-        runs.append((out / SCENARIO, argv, before, datetime.now(timezone.utc)))
+        runs.append((out / SCENARIO, argv, before, datetime.now(UTC)))
     return runs
 
 
@@ -69,10 +104,26 @@ def test_run_json_records_the_measurements_and_the_environment(two_runs, geodata
         assert run["command"][1:] == argv
         assert run["reorg_version"] == json.loads((folder / "summary.json").read_text(encoding="utf-8"))["reorg_version"]
         assert run["python"] == ".".join(map(str, sys.version_info[:3]))
-        for package in ("numpy", "pandas", "geopandas", "shapely", "pyogrio", "networkx", "scipy", "ortools", "jinja2", "folium", "reportlab"):
+        for package in (
+            "numpy",
+            "pandas",
+            "geopandas",
+            "shapely",
+            "pyogrio",
+            "networkx",
+            "scipy",
+            "ortools",
+            "jinja2",
+            "folium",
+            "reportlab",
+        ):
             assert run["dependencies"][package] == metadata.version(package), package
         # the pack's checksum: each file read, as the pack's own SHA256SUMS says, and the digest over them
-        sums = dict(reversed(line.split(None, 1)) for line in (geodata / "SHA256SUMS").read_text(encoding="utf-8").splitlines() if line.strip())
+        sums = dict(
+            reversed(line.split(None, 1))
+            for line in (geodata / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        )
         pack = run["geodata"]
         assert pack["path"] == str(geodata.resolve())
         assert set(pack["files"]) == PACK_FILES
