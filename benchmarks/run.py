@@ -9,7 +9,7 @@ them in benchmarks/RESULTS.md.
    whole run (resident memory of the process and any children, summed, sampled every 20 ms);
    and per stage (load, validate, reform, network, optimise, measure, render, report) and per
    optimisation model the seconds and the peak resident memory that the run itself records in
-   summary.json (`timings`, `peak_memory_mb`: the kernel's peak counter, reset when a stage starts).
+   run.json (`timings`, `peak_memory_mb`: the kernel's peak counter, reset when a stage starts).
 2. The national official run (`scenarios/national_official.toml`: 34 provinces in worker
    processes): wall time, peak memory of all its processes together (sampled), its counts against
    the official totals, and per stage the seconds summed over the provinces and the largest peak
@@ -105,11 +105,16 @@ def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
     return wall, peak[0] / 1024, subprocess.CompletedProcess(cmd, p.returncode, out, err)
 
 
-def reorg_run(scenario: str, province: str | None, geodata: str, out: Path, name: str) -> tuple[float, float, dict]:
+def _json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def reorg_run(scenario: str, province: str | None, geodata: str, out: Path, name: str) -> tuple[float, float, dict, dict]:
+    """(wall seconds, peak MB, summary.json, run.json) of one run in a fresh process."""
     cmd = [sys.executable, "-m", "reorg", "run", str(ROOT / "scenarios" / scenario), "--set", f'name="{name}"',
            "--geodata", geodata, "--out", str(out), "--quiet"] + (["--province", province] if province else [])
     wall, mb, _ = timed(cmd)
-    return wall, mb, json.loads((out / name / "summary.json").read_text(encoding="utf-8"))
+    return wall, mb, _json(out / name / "summary.json"), _json(out / name / "run.json")
 
 
 def _med(values) -> float:
@@ -127,7 +132,7 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
     lines += ["### 1. End to end, per stage", "",
               f"Each run is a fresh process (`python -m reorg run SCENARIO --quiet`, imports included); median of {repeat} runs. "
               "*Peak MB*: resident memory of the whole run, sampled every 20 ms. Per stage: seconds, and the peak resident memory of "
-              "the process during the stage (summary.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
+              "the process during the stage (run.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
               "when a stage starts). Thanh Hóa (38) is the largest province by old communes (547).", "",
               "| run | wall s | target | peak MB | " + " | ".join(STAGES) + " |", "|---|---:|---|---:|" + "---:|" * len(STAGES)]
     solver_rows, model_rows = [], []
@@ -135,20 +140,20 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
         res = [reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench") for k in range(repeat)]
         wall = _med(r[0] for r in res)
         mb = max(r[1] for r in res)
-        secs = {k: _med(r[2]["timings"].get(k) for r in res) for k in STAGES}
-        peaks = {k: max(r[2]["peak_memory_mb"].get(k, 0.0) for r in res) for k in STAGES}
+        secs = {k: _med(r[3]["timings"].get(k) for r in res) for k in STAGES}
+        peaks = {k: max(r[3]["peak_memory_mb"].get(k, 0.0) for r in res) for k in STAGES}
         lines.append(f"| {label} | {wall:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
                      + " | ".join(f"{secs[k]:.2f} s · {peaks[k]:.0f} MB" for k in STAGES) + " |")
         print(lines[-1], flush=True)
-        for key in res[-1][2]["timings"]:
+        for key in res[-1][3]["timings"]:
             if key.startswith("optimise:"):
-                model_rows.append(f"| {label} | {key.split(':', 1)[1]} | {_med(r[2]['timings'].get(key) for r in res):.2f} | "
-                                  f"{max(r[2]['peak_memory_mb'].get(key, 0.0) for r in res):.0f} |")
+                model_rows.append(f"| {label} | {key.split(':', 1)[1]} | {_med(r[3]['timings'].get(key) for r in res):.2f} | "
+                                  f"{max(r[3]['peak_memory_mb'].get(key, 0.0) for r in res):.0f} |")
         for rec in res[-1][2]["solver"]:
-            s = _med(next(x for x in r[2]["solver"] if x["model"] == rec["model"])["seconds"] for r in res)
+            s = _med(r[3]["solver_seconds"].get(rec["model"]) for r in res)
             solver_rows.append(f"| {label} | {rec['model']} | {rec['solver']} | {rec['status']} | {rec['objective']:,.1f} | "
                                f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {rec['variables']:,} |")
-    lines += ["", "Each optimisation model within the optimise stage (summary.json `timings` and `peak_memory_mb` under "
+    lines += ["", "Each optimisation model within the optimise stage (run.json `timings` and `peak_memory_mb` under "
               "`optimise:<model>`: building the model and solving it; median seconds, largest peak):", "",
               "| run | model | seconds | peak MB |", "|---|---|---:|---:|"] + model_rows
     print("\n".join(lines[-len(model_rows) - 2:]), flush=True)
@@ -162,15 +167,15 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
         cmd = [sys.executable, "-m", "reorg", "run", str(ROOT / "scenarios" / NATIONAL), "--geodata", geodata, "--out", str(out), "--quiet"]
         wall, mb, _ = timed(cmd)
         name = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
-        res.append((wall, mb, json.loads((name / "summary.json").read_text(encoding="utf-8"))))
-    wall, mb, s = _med(r[0] for r in res), max(r[1] for r in res), res[-1][2]
+        res.append((wall, mb, _json(name / "summary.json"), _json(name / "run.json")))
+    wall, mb, s, measured = _med(r[0] for r in res), max(r[1] for r in res), res[-1][2], res[-1][3]
     n = s["national"]
     new = n["counts"]["new_communes"]
-    stages_sum = {k: _med(r[2]["timings"]["stages_sum"].get(k) for r in res) for k in STAGES}
-    stages_max = {k: max(r[2]["peak_memory_mb"]["stages_max"].get(k, 0.0) for r in res) for k in STAGES}
+    stages_sum = {k: _med(r[3]["timings"]["stages_sum"].get(k) for r in res) for k in STAGES}
+    stages_max = {k: max(r[3]["peak_memory_mb"]["stages_max"].get(k, 0.0) for r in res) for k in STAGES}
     lines += ["", "### 2. National official run", "",
               f"`python -m reorg run scenarios/{NATIONAL} --quiet`: {n['provinces']} provinces, {n['done']} done, {n['failed']} failed, "
-              f"{s['execution']['workers']} worker processes ({s['execution']['start_method']}); "
+              f"{measured['execution']['workers']} worker processes ({measured['execution']['start_method']}); "
               f"{n['counts']['old_communes']:,} old communes, {new:,} new communes "
               f"({'= the official 3,321 ✓' if new == OFFICIAL_NEW_COMMUNES else f'official 3,321 ✗'}); "
               f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'}. *Peak MB*: every process of the run together "
@@ -180,10 +185,10 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
               "|---|---:|---|---:|---|" + "---:|" * len(STAGES),
               f"| national official | {wall:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
               + " | ".join(f"{stages_sum[k]:.1f} s · {stages_max[k]:.0f} MB" for k in STAGES) + " |"]
-    slow = sorted(s["timings"]["provinces"].items(), key=lambda kv: -(kv[1] or 0))[:3]
+    slow = sorted(measured["timings"]["provinces"].items(), key=lambda kv: -(kv[1] or 0))[:3]
     names = {p["code"]: p["name"] for p in s["provinces"]}
     lines += ["", "Slowest provinces (seconds in their worker): " + ", ".join(f"{names.get(c, c)} {v:.1f} s" for c, v in slow)
-              + f"; national files (report, index map) {s['timings']['national_outputs']:.1f} s."]
+              + f"; national files (report, index map) {measured['timings']['national_outputs']:.1f} s."]
     print("\n".join(lines[-6:]), flush=True)
 
 

@@ -25,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
     r.add_argument("--export-models", action="store_true", help="write each solved model (MPS, with its variable names) and its data into <output>/models/")
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--workers", type=int, default=2, help="--province all: local worker processes (default: 2; 0: in this process)")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="--province all: run the provinces on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
     v.add_argument("--province", help="new province code; default: every province")
@@ -48,7 +50,11 @@ def cmd_run(args) -> int:
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
 
-        return finish(run_national(args.scenario, sets, args.geodata, Path(args.out), progress=not args.quiet))
+        return finish(run_national(args.scenario, sets, args.geodata, Path(args.out), progress=not args.quiet,
+                                   workers=args.workers, scheduler=args.scheduler))
+    if args.scheduler:
+        raise InputError("--scheduler runs the provinces of a national run (--province all) on a Dask cluster; "
+                         "a single province runs in this process", file="--scheduler")
     scenario = load_scenario(args.scenario, sets, args.province)
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)

@@ -3,42 +3,42 @@
     run_national(scenario_path, sets, geodata, out_root, workers=2) -> out_root/<scenario name>/
 
 Every new province (codes of `vn_provinces_after_2025-07.gpkg`) is an independent unit of work:
-a worker process loads the scenario with `province=<code>` and `name="<code>_<slug>"`, runs the
-ordinary pipeline and writes the ordinary scenario folder. The workers are local processes
-(`concurrent.futures.ProcessPoolExecutor`, "spawn" start method, which is safe with OR-Tools);
-the largest provinces are submitted first so the pool ends evenly. The parent process shows one
-progress bar (tqdm, stderr) and writes the national files. `workers=0` runs every province in
-this process (debugging, tests).
+the scenario with `province=<code>` and `name="<code>_<slug>"`, checked here, run by a worker
+of `reorg.runner` (the ordinary pipeline, the ordinary scenario folder). The workers are local
+processes ("spawn" start method, which is safe with OR-Tools; `workers=0` runs every province in
+this process: debugging, tests) or, with `scheduler`, tasks on a Dask cluster (`reorg run
+--province all --scheduler ADDRESS`); the largest provinces are submitted first so the pool ends
+evenly. The parent process shows one progress bar (tqdm, stderr) and writes the national files.
 
 Layout, written atomically (`reorg.outputs.atomic_dir`: a hidden temporary folder renamed into
 place when complete; the provinces are written inside it):
 
     <out>/<name>/summary.json                 national summary (keys below)
+    <out>/<name>/run.json                     measurements: seconds, memory, workers, versions (`run_record`)
     <out>/<name>/report.html, report.md       table of the provinces, national totals, chart
     <out>/<name>/index.html                   offline country map; a province's popup links its map
     <out>/<name>/provinces/<code>_<slug>/     one ordinary scenario folder per province
 
-Each worker writes into its own staging folder and renames the finished province folder into
-`provinces/`: `pipeline.write` tidies stale temporary folders of its output root, so two workers
-sharing `provinces/` as their root could remove each other's folder in progress.
+Local workers write their province's folder atomically into `provinces/` without tidying the
+folder (`pipeline.write(clean=False)`), so two workers never remove each other's folder in
+progress; Dask workers send the files back and this process writes them.
 
 Failures: a province that fails (bad input, `InputError`; or any other exception, or a worker
-process that died) is recorded with its code and message in `summary.json` `failed` and in the
-report; the other provinces are kept and `run_national` returns the folder without raising. The
-national totals then cover the provinces that succeeded (`national.complete` is false). Only when
-every province fails is nothing written: `InputError` if the first failure was bad input, else
-`ReorgError`. `exit_code(folder)` gives the command's exit code: 0 when every province succeeded,
-1 when some failed (as `reorg sweep`); `finish(folder)` prints the outcome and returns that code.
+process that died) is recorded with its code, message and traceback in `summary.json` `failed`
+and in the report (`reorg.runner.failure`); the other provinces are kept and `run_national`
+returns the folder without raising. The national totals then cover the provinces that succeeded
+(`national.complete` is false). Only when every province fails is nothing written: `InputError`
+if the first failure was bad input, else `ReorgError`. `exit_code(folder)` gives the command's
+exit code: 0 when every province succeeded, 1 when some failed (as `reorg sweep`); `finish(folder)`
+prints the outcome and returns that code.
 
-summary.json keys: `reorg_version`, `scenario` (name, title, source, seed, policy,
-params_overridden, sets), `synthetic_roster`, `synthetic_pack`, `synthetic_centres`, `geodata`,
-`map` (indicator, period), `provinces` (one record per province: code, name, status, folder,
-error, counts, population, indicators before/after (the key ones), staff before/after by cadre,
-seconds), `national` (provinces, done, failed, complete, counts summed, population, indicators
-before/after, staff before/after), `failed` (code, name, exit_code, error), `timings` (total,
-national_outputs, provinces {code: seconds}, stages summed over provinces), `peak_memory_mb`
-(`stages_max`: the largest peak resident memory of any province's process during each stage;
-`provinces`: each province's peak over its stages), `execution` (workers, start_method).
+summary.json keys (the same bytes for the same inputs: nothing measured): `reorg_version`,
+`scenario` (name, title, source, seed, policy, params_overridden, sets), `synthetic_roster`,
+`synthetic_pack`, `synthetic_centres`, `geodata`, `map` (indicator, period), `provinces` (one
+record per province: code, name, status, folder, error, exit_code, counts, population,
+indicators before/after (the key ones), staff before/after by cadre), `national` (provinces,
+done, failed, complete, counts summed, population, indicators before/after, staff before/after),
+`failed` (code, name, exit_code, error, traceback).
 
 National indicators: mean minutes and population shares are weighted by each province's
 population (exact: each province figure is itself a population-weighted mean); the doctor share of
@@ -51,21 +51,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 import sys
 import time
-import traceback
 from pathlib import Path
 
 
-from . import __version__
+from . import __version__, runinfo
 from ._errors import InputError, Problem, ReorgError
-from ._pool import START_METHOD, run_in_processes
 from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
 from .national_report import error_line, report_html, report_markdown
+from .runner import make_executor, place_files, progress_bar, run_all, scenario_task
 
 DEFAULT_WORKERS = 2
 
@@ -95,79 +92,24 @@ def _normalise_code(code) -> str:
     return code.zfill(2) if code.isdigit() and len(code) < 2 else code
 
 
-# ---------------------------------------------------------------- one province (in a worker process)
-
-def run_province(task: dict) -> dict:
-    """Run one province and write its folder into `task["provinces_dir"]`; never raises.
-
-    `task`: code, name, folder (folder name, `<code>_<slug>`), scenario_path (absolute or None),
-    sets, geodata (absolute pack path), staging (a folder of this province alone), provinces_dir.
-    """
-    from .pipeline import Progress, run, write
-    from .scenario import load_scenario
-
-    t0 = time.perf_counter()
-    res = {"code": task["code"], "name": task["name"], "folder": None, "status": "done", "error": None, "exit_code": 0,
-           "timings": {}, "peak_memory_mb": {}, "pid": os.getpid()}
-    staging = Path(task["staging"])
-    try:
-        sc = load_scenario(task["scenario_path"], list(task["sets"]) + [f'name="{task["folder"]}"'], province=task["code"])
-        progress = Progress(enabled=False)
-        result = run(sc, geodata=task["geodata"], progress=progress)
-        written = write(result, staging, progress=progress)
-        os.rename(written, Path(task["provinces_dir"]) / task["folder"])
-        res["folder"] = f"provinces/{task['folder']}"
-        res["timings"] = {k: round(v, 3) for k, v in progress.timings.items()}
-        res["peak_memory_mb"] = {k: round(v, 1) for k, v in progress.peak_memory_mb.items()}
-    except InputError as exc:
-        res.update(status="failed", error=exc.describe(limit=20), exit_code=2)
-    except ReorgError as exc:
-        res.update(status="failed", error=str(exc), exit_code=exc.exit_code)
-    except Exception:  # noqa: BLE001 - reported in summary.json with its traceback
-        res.update(status="failed", error=traceback.format_exc(), exit_code=1)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    res["seconds"] = round(time.perf_counter() - t0, 3)
-    return res
-
-
-def _lost(task: dict, exc: BaseException) -> dict:
-    return {"code": task["code"], "name": task["name"], "folder": None, "status": "failed", "exit_code": 1,
-            "error": f"worker process lost: {type(exc).__name__}: {exc}", "timings": {}, "peak_memory_mb": {},
-            "seconds": None}
-
-
-def _progress_bar(total: int, desc: str, enabled: bool):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is installed with reorg's environment
-        enabled = False
-        tqdm = None
-    if not enabled:
-        class _Off:
-            def update(self, n=1): pass
-            def set_postfix_str(self, s, refresh=True): pass
-            def close(self): pass
-        return _Off()
-    return tqdm(total=total, desc=desc, unit="province", file=sys.stderr, dynamic_ncols=True)
-
-
 # ---------------------------------------------------------------- the national run
 
 def run_national(scenario_path: str | None, sets: list[str], geodata: str | None, out_root: Path, *,
                  workers: int = DEFAULT_WORKERS, progress: bool = True, provinces: list[str] | None = None,
-                 indicator: str = DEFAULT_MAP_INDICATOR, period: str = "after") -> Path:
+                 indicator: str = DEFAULT_MAP_INDICATOR, period: str = "after", scheduler: str | None = None) -> Path:
     """Run every new province (or `provinces`) and write `<out_root>/<scenario name>/`; returns it.
 
-    Bad scenario keys, a missing pack or a bad map indicator raise `InputError` before anything is
-    written. A province that fails is listed in the summary (`failed`) and the others are kept;
-    see `exit_code`. `indicator`/`period` colour the index map (`MAP_INDICATORS`, after/before).
+    Bad scenario keys, a missing pack, a bad map indicator or an unreachable `scheduler` raise
+    `InputError` before anything is written. A province that fails is listed in the summary
+    (`failed`) and the others are kept; see `exit_code`. `indicator`/`period` colour the index map
+    (`MAP_INDICATORS`, after/before). The provinces run in `workers` local processes, or on the
+    Dask cluster at `scheduler` (reorg.runner).
     """
     from .load import find_pack, province_table
     from .outputs import atomic_dir, clean_stale
     from .scenario import load_scenario
 
-    t0 = time.perf_counter()
+    started, t0 = runinfo.now(), time.perf_counter()
     sets = list(sets or [])
     if indicator not in MAP_INDICATORS:
         raise InputError(Problem(file="national map", field="indicator", message=f"'{indicator}' is not one of {', '.join(MAP_INDICATORS)}"))
@@ -179,56 +121,87 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
     codes = list(table.index) if provinces is None else list(dict.fromkeys(_normalise_code(c) for c in provinces))
     if not codes:
         raise InputError(Problem(file="provinces", message="no province to run"))
-    scenario_abs = str(Path(scenario_path).resolve()) if scenario_path else None
     size = {c: int(table.at[c, "n_communes"]) if c in table.index else 0 for c in codes}
+    names = {c: str(table.at[c, "province_name"]) if c in table.index else "" for c in codes}
+    folders = {c: f"{c}_{province_slug(names[c])}" if names[c] else re.sub(r"[^A-Za-z0-9_-]+", "_", c) or "province" for c in codes}
+    scenarios = {c: load_scenario(scenario_path, sets + [f'name="{folders[c]}"'], province=c) for c in codes}
+    executor = make_executor(workers=workers, scheduler=scheduler)  # a scheduler is reached before anything is written
 
     out_root = Path(out_root)
     final = out_root / base.name
-    out_root.mkdir(parents=True, exist_ok=True)
-    clean_stale(out_root)
-    with atomic_dir(final) as tmp:
-        provinces_dir = tmp / "provinces"
-        provinces_dir.mkdir()
-        staging_root = tmp / ".staging"
-        staging_root.mkdir()
-        tasks = []
-        for code in sorted(codes, key=lambda c: (-size[c], c)):  # largest first: the pool ends evenly
-            name = str(table.at[code, "province_name"]) if code in table.index else ""
-            folder = f"{code}_{province_slug(name)}" if name else re.sub(r"[^A-Za-z0-9_-]+", "_", code) or "province"
-            tasks.append({"code": code, "name": name, "folder": folder, "scenario_path": scenario_abs, "sets": sets,
-                          "geodata": str(pack), "staging": str(staging_root / folder), "provinces_dir": str(provinces_dir)})
-        results: dict[str, dict] = {}
-        bar = _progress_bar(len(tasks), f"national {base.name}", progress)
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        clean_stale(out_root)
+        with atomic_dir(final) as tmp:
+            provinces_dir = tmp / "provinces"
+            provinces_dir.mkdir()
+            out = provinces_dir if executor.shared_filesystem else None
+            # largest first: the pool ends evenly
+            tasks = [scenario_task(c, scenarios[c], str(pack), out) for c in sorted(codes, key=lambda c: (-size[c], c))]
+            results: dict[str, dict] = {}
 
-        def on_result(res: dict) -> None:
-            results[res["code"]] = res
-            bar.set_postfix_str(f"{res['code']} {short_name(res['name'])}: {res['status']}", refresh=False)
-            bar.update(1)
+            def on_result(res: dict) -> None:
+                if res["files"]:
+                    place_files(res.pop("files"), provinces_dir / res["folder"])
+                results[res["key"]] = res
 
-        try:
-            run_in_processes(run_province, tasks, workers, on_result, _lost)
-        finally:
-            bar.close()
-        shutil.rmtree(staging_root, ignore_errors=True)
+            bar = progress_bar(len(tasks), f"national {base.name}", "province", enabled=progress)
+            try:
+                run_all(executor, tasks, on_result, bar=bar,
+                        label=lambda r: f"{r['key']} {short_name(names[r['key']])}: {r['status']}")
+            finally:
+                bar.close()
+            clean_stale(provinces_dir)  # what a worker that died left behind
 
-        ordered = [results[c] for c in sorted(results)]
-        done = [r for r in ordered if r["status"] == "done"]
-        if not done:
-            first = ordered[0]
-            msg = f"every province failed; {first['code']} {first['name']}: {first['error']}".rstrip()
-            if first["exit_code"] == 2:
-                raise InputError(Problem(file=str(scenario_path or "scenario"), message=msg))
-            raise ReorgError(msg)
-        t1 = time.perf_counter()
-        summary = build_summary(base, sets, pack, ordered, tmp, workers, indicator, period)
-        summary["timings"]["provinces_wall"] = round(t1 - t0, 3)
-        (tmp / "report.md").write_text(report_markdown(summary), encoding="utf-8")
-        (tmp / "report.html").write_text(report_html(summary), encoding="utf-8")
-        (tmp / "index.html").write_text(render_index(summary, table, indicator, period), encoding="utf-8")
-        summary["timings"]["national_outputs"] = round(time.perf_counter() - t1, 3)
-        summary["timings"]["total"] = round(time.perf_counter() - t0, 3)
-        (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            ordered = [results[c] for c in sorted(results)]
+            for r in ordered:
+                r["code"], r["name"] = r["key"], names[r["key"]]
+                r["folder"] = f"provinces/{r['folder']}" if r["status"] == "done" else None
+            done = [r for r in ordered if r["status"] == "done"]
+            if not done:
+                first = ordered[0]
+                msg = f"every province failed; {first['code']} {first['name']}: {first['error']}".rstrip()
+                if first["exit_code"] == 2:
+                    raise InputError(Problem(file=str(scenario_path or "scenario"), message=msg))
+                raise ReorgError(msg)
+            t1 = time.perf_counter()
+            summary = build_summary(base, sets, pack, ordered, tmp, indicator, period)
+            (tmp / "report.md").write_text(report_markdown(summary), encoding="utf-8")
+            (tmp / "report.html").write_text(report_html(summary), encoding="utf-8")
+            (tmp / "index.html").write_text(render_index(summary, table, indicator, period), encoding="utf-8")
+            (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            t2 = time.perf_counter()
+            runinfo.write(tmp, run_record(started, pack, ordered, executor.describe(len(tasks)),
+                                          {"provinces_wall": t1 - t0, "national_outputs": t2 - t1, "total": time.perf_counter() - t0}))
+    finally:
+        executor.close()
     return final
+
+
+def run_record(started: str, pack: Path, ordered: list[dict], execution: dict, wall: dict[str, float]) -> dict:
+    """The national run.json: the environment, `timings` (`total`, `provinces_wall`,
+    `national_outputs`, `provinces` {code: seconds}, `provinces_sum`, `stages_sum`: each stage's
+    seconds summed over the provinces), `peak_memory_mb` (`stages_max`: the largest peak of any
+    province's process during each stage; `provinces`: each province's peak over its stages),
+    `solver_seconds` ({code: {model: seconds}}), `execution` (kind, workers, start_method or
+    scheduler) and `workers` ({code: host, pid, Dask worker})."""
+    stages: dict[str, float] = {}
+    stage_peaks: dict[str, float] = {}
+    for r in ordered:
+        for k, v in (r.get("timings") or {}).items():
+            stages[k] = round(stages.get(k, 0.0) + v, 3)
+        for k, v in (r.get("peak_memory_mb") or {}).items():
+            stage_peaks[k] = max(stage_peaks.get(k, 0.0), v)
+    return runinfo.environment(started, pack, runinfo.NATIONAL_FILES) | {
+        "timings": {k: round(v, 3) for k, v in wall.items()} | {
+            "provinces": {r["code"]: r["seconds"] for r in ordered},
+            "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3), "stages_sum": stages},
+        "peak_memory_mb": {"stages_max": stage_peaks,
+                           "provinces": {r["code"]: max((r.get("peak_memory_mb") or {}).values(), default=None) for r in ordered}},
+        "solver_seconds": {r["code"]: r["solver_seconds"] for r in ordered if r.get("solver_seconds")},
+        "execution": execution,
+        "workers": {r["code"]: r["worker"] for r in ordered},
+    }
 
 
 def exit_code(folder: Path) -> int:
@@ -285,13 +258,14 @@ def aggregate_indicators(rows: list[dict]) -> dict:
     return _round({k: out.get(k) for k in KEY_INDICATORS})
 
 
-def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, workers: int, indicator: str, period: str) -> dict:
-    from . import params as P
+def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indicator: str, period: str) -> dict:
+    """The national summary.json (no measurement: seconds, memory and workers are in run.json)."""
+    from . import params
 
     provinces, failed, summaries = [], [], []
     for r in ordered:
         rec = {"code": r["code"], "name": r["name"], "status": r["status"], "folder": r["folder"], "error": r["error"],
-               "exit_code": r["exit_code"], "seconds": r["seconds"]}
+               "exit_code": r["exit_code"]}
         if r["status"] == "done":
             s = json.loads((tmp / r["folder"] / "summary.json").read_text(encoding="utf-8"))
             summaries.append(s)
@@ -303,7 +277,7 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
                             "hired": s["staff"].get("hired", 0), "lost": s["staff"].get("lost", 0)}
             rec["synthetic_roster"] = s.get("synthetic_roster")
         else:
-            failed.append({"code": r["code"], "name": r["name"], "exit_code": r["exit_code"], "error": r["error"]})
+            failed.append({"code": r["code"], "name": r["name"], "exit_code": r["exit_code"], "error": r["error"], "traceback": r["traceback"]})
         provinces.append(rec)
     done = [p for p in provinces if p["status"] == "done"]
 
@@ -319,17 +293,10 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
         "staff": {per: {c: total(lambda p, c=c, per=per: p["staff"][per].get(c, 0)) for c in cadres} for per in ("before", "after")}
                  | {k: total(lambda p, k=k: p["staff"].get(k) or 0) for k in ("moved", "hired", "lost")},
     }
-    stages: dict[str, float] = {}
-    stage_peaks: dict[str, float] = {}
-    for r in ordered:
-        for k, v in (r.get("timings") or {}).items():
-            stages[k] = round(stages.get(k, 0.0) + v, 3)
-        for k, v in (r.get("peak_memory_mb") or {}).items():
-            stage_peaks[k] = max(stage_peaks.get(k, 0.0), v)
     return {
         "reorg_version": __version__,
         "scenario": {"name": base.name, "title": base.title, "source": base.source, "seed": base.seed, "policy": base.policy,
-                     "params_overridden": {k: v for k, v in base.params.items() if v != P.BY_NAME[k].default}, "sets": list(sets)},
+                     "params_overridden": {k: v for k, v in base.params.items() if v != params.BY_NAME[k].default}, "sets": list(sets)},
         "synthetic_roster": any(s.get("synthetic_roster") for s in summaries),
         "synthetic_pack": any(s.get("synthetic_pack") for s in summaries),
         "synthetic_centres": any(s.get("synthetic_centres") for s in summaries),
@@ -338,9 +305,4 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, worker
         "provinces": provinces,
         "national": national,
         "failed": failed,
-        "timings": {"total": None, "provinces_wall": None, "national_outputs": None, "provinces": {r["code"]: r["seconds"] for r in ordered},
-                    "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3), "stages_sum": stages},
-        "peak_memory_mb": {"stages_max": stage_peaks,
-                           "provinces": {r["code"]: max((r.get("peak_memory_mb") or {}).values(), default=None) for r in ordered}},
-        "execution": {"workers": workers if workers > 0 else 0, "start_method": START_METHOD if workers > 0 else "in-process"},
     }

@@ -140,15 +140,11 @@ def _md_tail(summary: dict) -> list[str]:
         lines += ["## Failed provinces", "", "The full messages are in `summary.json` `failed`.", ""]
         lines += [f"- **{f['code']} {f['name'] or '?'}** (exit code {f['exit_code']}): {error_line(f)}" for f in summary["failed"]]
         lines.append("")
-    t, ex = summary["timings"], summary["execution"]
     lines += ["## Method", "",
               "Mean minutes and population shares are weighted by each province's population; the doctor share of main "
               "stations by main stations, the share of sites meeting the norm by open sites; staff and shortfalls are summed. "
               "Gini coefficients and minutes by terrain are in each province's own report.", "",
-              "## Timings", "",
-              f"Every province done {_fmt(t.get('provinces_wall'), 'min')} s after the start, with {ex['workers']} worker processes "
-              f"({ex['start_method']}); the provinces' own runs add up to {t['provinces_sum']:.1f} s. "
-              "Total wall time, with these national files, is in `summary.json` `timings.total`.", ""]
+              "Seconds, memory and the worker processes of this run are in `run.json`.", ""]
     return lines
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, network, reform, roster
+from . import __version__, network, reform, roster, runinfo
 from ._errors import Problem
 from .load import Pack, load_pack
 from .measure import Measures, measure
@@ -67,7 +67,9 @@ class Progress:
     memory of the process while the stage ran: the kernel's peak counter is reset when a stage
     starts and read when it ends; where it cannot be reset, the process peak so far). Stages may
     nest (the optimise stage measures each model as `optimise:<model>`): an inner stage's peak
-    counts towards the outer one's, and only the eight top-level stages are printed."""
+    counts towards the outer one's, and only the eight top-level stages are printed. `started`:
+    when the Progress was made (UTC, ISO 8601), the run's start in run.json (pass the same
+    Progress to `run` and `write`). The measurements go to run.json, never to summary.json."""
 
     STAGES = tuple(STAGES)  # the keys, in order
 
@@ -76,6 +78,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.timings: dict[str, float] = {}
         self.peak_memory_mb: dict[str, float] = {}
+        self.started = runinfo.now()
         self.peak_per_stage = True  # False where the peak could not be reset (then: process peak so far)
         self._open: list = []  # the stages running, outermost first
 
@@ -163,7 +166,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
     runs' temporary folders alone (parallel runs writing into the same folder)."""
-    from . import report as REP
+    from . import report
     from .outputs import atomic_dir, clean_stale
     from .render import render_map
 
@@ -176,18 +179,18 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         progress.timings.pop(stage, None)
         progress.peak_memory_mb.pop(stage, None)
 
-    def measured() -> dict:  # the run's stages and this write's (the same dicts when `progress` ran the run)
-        return {"timings": {**result.timings, **progress.timings},
-                "peak_memory_mb": {**result.peak_memory_mb, **progress.peak_memory_mb}}
-
     with atomic_dir(final) as tmp:
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            summary = REP.write_all(result, tmp, **measured())
-        REP.write_summary(summary, tmp, **measured())  # once the report stage has ended
+            report.write_summary(report.write_all(result, tmp), tmp)
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()
             for name, text in sorted(result.plan.models.items()):
                 (tmp / "models" / name).write_text(text, encoding="utf-8")
+        # the run's stages and this write's (the same dicts when `progress` ran the run)
+        runinfo.write(tmp, runinfo.province_record(
+            started=progress.started, geodata=result.pack.directory, roster=result.scenario.roster,
+            timings={**result.timings, **progress.timings}, peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb},
+            peak_per_stage=progress.peak_per_stage, solver=result.plan.solver))
     return final

@@ -119,8 +119,6 @@ def build_summary(result) -> dict:
         "warnings": [p.format() for p in r.warnings],
         "solver": r.plan.solver_summary(),
         "diagnoses": r.plan.diagnoses,
-        "timings": {k: round(v, 3) for k, v in r.timings.items()},
-        "peak_memory_mb": {k: round(v, 1) for k, v in r.peak_memory_mb.items()},
     })
 
 
@@ -219,27 +217,15 @@ def write_gpkg(result, path: Path) -> None:
         gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
 
 
-def _with_measures(summary: dict, timings: dict | None, peak_memory_mb: dict | None) -> dict:
-    """The summary with the stage measurements given (seconds, MB) in place of its own."""
-    if timings is not None:
-        summary["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    if peak_memory_mb is not None:
-        summary["peak_memory_mb"] = {k: round(v, 1) for k, v in peak_memory_mb.items()}
-    return summary
-
-
-def write_summary(summary: dict, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> None:
-    """`summary.json`, with the stage measurements given (seconds, MB) in place of the summary's."""
-    _with_measures(summary, timings, peak_memory_mb)
+def write_summary(summary: dict, folder: Path) -> None:
+    """`summary.json` (no measurement: seconds and memory are in run.json)."""
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
-def write_all(result, folder: Path, *, timings: dict | None = None, peak_memory_mb: dict | None = None) -> dict:
+def write_all(result, folder: Path) -> dict:
     """Every output file except the map and summary.json, into `folder` (a temporary folder renamed
-    by the caller); returns the summary, which the caller writes with `write_summary` once the
-    report stage itself is measured. `timings`/`peak_memory_mb`: the stage measurements so far
-    (default: the result's)."""
-    summary = _with_measures(build_summary(result), timings, peak_memory_mb)
+    by the caller); returns the summary, which the caller writes with `write_summary`."""
+    summary = build_summary(result)
     _write_csv(station_table(result), folder / "stations.csv")
     _write_csv(commune_table(result), folder / "communes_after.csv")
     _write_csv(centre_table(result), folder / "centres.csv")
@@ -365,10 +351,6 @@ def report_markdown(result, summary: dict) -> str:
         lines.append(f"| `{p['name']}`: {p['description']} | {p['value']} | {p['unit']} | {p['source']} | {p['confidence']} |")
     lines += _explanations(r)
     lines += _solver_section(r)
-    lines += ["## Timings", "", " · ".join(f"{k} {v:.2f} s" for k, v in summary["timings"].items()), ""]
-    if summary.get("peak_memory_mb"):
-        lines += ["Peak resident memory of the process during each stage: "
-                  + " · ".join(f"{k} {v:,.0f} MB" for k, v in summary["peak_memory_mb"].items()), ""]
     return "\n".join(lines)
 
 

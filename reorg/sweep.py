@@ -10,20 +10,23 @@ name is the scenario's name plus a short suffix built from the keys and values, 
 becomes `m`: `doctor_presence_share-0p9`, `centres_kept-m1`).
 
 Every combination's scenario is checked before anything runs: a misspelt key or a bad value exits
-with code 2 and writes nothing. The runs go to worker processes: by default two local processes
-(`concurrent.futures.ProcessPoolExecutor`, spawn start method; `--workers N`), or, with
-`--scheduler ADDRESS`, tasks on an existing Dask distributed cluster (`dask.distributed.Client`;
-the workers need `reorg` installed and the geodata pack at the same path, but no shared output
-folder: each worker writes its run into a local temporary folder and sends the files back).
+with code 2 and writes nothing. The runs go to the workers of `reorg.runner`: by default two local
+processes (`concurrent.futures.ProcessPoolExecutor`, spawn start method; `--workers N`), which
+write their run straight into `runs/`, or, with `--scheduler ADDRESS`, tasks on an existing Dask
+distributed cluster (`dask.distributed.Client`; the workers need `reorg` installed and the geodata
+pack at the same path, but no shared output folder: each worker writes its run into a local
+temporary folder and sends the files back).
 
 Layout, written atomically (a hidden temporary folder renamed into place when complete):
 
-    <out>/<sweep name>/sweep.json              combinations, their folders, status and worker
+    <out>/<sweep name>/sweep.json              combinations, their overrides, folders and status (the
+                                               same bytes for the same inputs, whatever ran them)
+    <out>/<sweep name>/run.json                seconds, workers (host, pid), executor, versions (`run_record`)
     <out>/<sweep name>/runs/<scenario name>/   one ordinary scenario folder per combination
     <out>/<sweep name>/comparison/             reorg.compare.compare_runs over the finished runs (two or more)
 
-A combination that fails is recorded as `failed` with its error in sweep.json and the others are
-kept (exit code 1); when every combination fails nothing is written.
+A combination that fails is recorded as `failed` with its error (and traceback) in sweep.json and
+the others are kept (exit code 1); when every combination fails nothing is written.
 """
 from __future__ import annotations
 
@@ -31,25 +34,21 @@ import hashlib
 import importlib
 import itertools
 import json
-import os
 import re
-import socket
 import sys
-import tempfile
 import time
-import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, runinfo
 from ._errors import InputError, Problem, ReorgError
-from ._pool import run_in_processes
+from .load import find_pack
+from .runner import make_executor, place_files, progress_bar, run_all, scenario_task
 from .scenario import Scenario, load_scenario, parse_value
 
 MAX_NAME = 120  # longest scenario name built from a grid; longer ones end in a hash instead
 LOCAL_WORKERS = 2
-CONNECT_TIMEOUT = "20s"  # how long to try reaching a Dask scheduler
 
 
 # ---------------------------------------------------------------- grid and combinations
@@ -156,12 +155,11 @@ class Combination:
     name: str
     overrides: dict[str, Any]  # key -> parsed value
     sets: list[str]  # the --set items that make this combination
-    scenario: Scenario | None = None
+    scenario: Scenario
     status: str = "pending"
     error: str | None = None
     exit_code: int | None = None
-    worker: dict = field(default_factory=dict)
-    seconds: float | None = None
+    traceback: str | None = None
 
 
 def plan_sweep(scenario_path: str, grid_items: list[str], fixed_sets: list[str] | None = None) -> tuple[Scenario, list[Combination]]:
@@ -189,88 +187,6 @@ def plan_sweep(scenario_path: str, grid_items: list[str], fixed_sets: list[str] 
     return base, out
 
 
-# ---------------------------------------------------------------- one run (in a worker process)
-
-def _worker_identity() -> dict:
-    ident = {"host": socket.gethostname(), "pid": os.getpid(), "reorg_version": __version__}
-    if "distributed" in sys.modules:  # imported in a Dask worker; not worth importing elsewhere
-        try:
-            ident["dask_worker"] = sys.modules["distributed"].get_worker().address
-        except Exception:  # noqa: BLE001 - not inside a Dask worker
-            pass
-    return ident
-
-
-def run_one(task: dict) -> dict:
-    """Run one combination in this process and return its folder's files (bytes), never raising.
-
-    `task`: {"name", "scenario" (Scenario), "geodata" (absolute path)}. The files travel back to
-    the sweep's process, so workers need no shared output folder.
-    """
-    from .pipeline import run, write
-
-    t0 = time.perf_counter()
-    result = {"name": task["name"], "worker": _worker_identity(), "status": "done", "error": None, "exit_code": 0, "files": {}}
-    try:
-        with tempfile.TemporaryDirectory(prefix="reorg-sweep-") as tmp:
-            res = run(task["scenario"], geodata=task["geodata"])
-            folder = write(res, tmp)
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    result["files"][path.relative_to(folder).as_posix()] = path.read_bytes()
-    except InputError as exc:
-        result.update(status="failed", error=exc.describe(limit=20), exit_code=2, files={})
-    except ReorgError as exc:
-        result.update(status="failed", error=str(exc), exit_code=exc.exit_code, files={})
-    except Exception:  # noqa: BLE001 - reported in sweep.json with its traceback
-        result.update(status="failed", error=traceback.format_exc(), exit_code=1, files={})
-    result["seconds"] = round(time.perf_counter() - t0, 3)
-    return result
-
-
-# ---------------------------------------------------------------- executors
-
-def _tasks(combos: list[Combination], geodata: str | None) -> list[dict]:
-    """What a worker needs: the checked scenario, with absolute paths (workers may run elsewhere)."""
-    from .load import find_pack
-
-    tasks = []
-    for c in combos:
-        roster = str(Path(c.scenario.roster).resolve()) if c.scenario.roster else None
-        pack = str(find_pack(geodata or c.scenario.geodata).resolve())
-        tasks.append({"name": c.name, "scenario": replace(c.scenario, roster=roster, geodata=pack), "geodata": pack})
-    return tasks
-
-
-def _connect(address: str):
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError(Problem(file="--scheduler", field=address, message="needs Dask: pip install 'dask[distributed]' (or reorg[dask])")) from None
-    try:
-        return Client(address, timeout=CONNECT_TIMEOUT)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(Problem(file="--scheduler", field=address, message=f"cannot reach the Dask scheduler: {exc}")) from None
-
-
-def _run_dask(client, tasks: list[dict], on_result) -> None:
-    from distributed import as_completed
-
-    futures = client.map(run_one, tasks, pure=False)
-    names = {f.key: t["name"] for f, t in zip(futures, tasks)}
-    for fut in as_completed(futures):
-        try:
-            res = fut.result()
-        except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker, or reorg missing on a worker
-            res = _lost(names[fut.key], exc)
-        fut.release()
-        on_result(res)
-
-
-def _lost(name: str, exc: BaseException) -> dict:
-    return {"name": name, "worker": {}, "status": "failed", "error": f"{type(exc).__name__}: {exc}", "exit_code": 1, "files": {}, "seconds": None}
-
-
 # ---------------------------------------------------------------- the sweep
 
 def _safe_name(name: str, what: str) -> str:
@@ -279,11 +195,13 @@ def _safe_name(name: str, what: str) -> str:
     return name
 
 
-def _comparison(folders: list[Path], out_dir: Path, tmp: Path, final: Path) -> Path:
-    """The comparison report over the run folders; paths to the hidden temporary folder it may
-    have written are pointed at the final folder (which the temporary one becomes)."""
+def _comparison(folders: list[Path], out_dir: Path, tmp: Path) -> Path:
+    """The comparison report over the run folders (`tmp/runs/<name>`, `out_dir` = `tmp/comparison`).
+    The run folders it names are written relative to the comparison (`../runs/<name>`): right
+    once the temporary folder `tmp` is renamed, wherever the sweep folder is, and the same bytes
+    whatever the output root."""
     path = importlib.import_module("reorg.compare").compare_runs(folders, out_dir)
-    swaps = [(str(tmp.resolve()), str(final.resolve())), (str(tmp), str(final))]
+    swaps = [(str(tmp.resolve()) + "/", "../"), (str(tmp) + "/", "../")]
     for f in Path(out_dir).rglob("*"):
         if f.is_file() and f.suffix.lower() in {".html", ".md", ".json", ".csv", ".txt", ".svg"}:
             text = f.read_text(encoding="utf-8", errors="surrogateescape")
@@ -299,74 +217,81 @@ def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outpu
           name: str | None = None, scheduler: str | None = None, sets: list[str] | None = None,
           workers: int = LOCAL_WORKERS, quiet: bool = False, stream=None) -> tuple[Path, dict]:
     """Run the sweep and write `<out>/<name>/`; returns (folder, sweep.json content)."""
-    from tqdm import tqdm
-
     from .outputs import atomic_dir, clean_stale
 
-    t0 = time.perf_counter()
+    started, t0 = runinfo.now(), time.perf_counter()
     base, combos = plan_sweep(scenario_path, grid_items, sets)
     sweep_name = _safe_name(name or f"{base.name}_sweep", "--name")
-    tasks = _tasks(combos, geodata)  # checks the geodata folders exist
-    client = _connect(scheduler) if scheduler else None  # an unreachable scheduler is found before anything is written
+    packs = {c.name: str(find_pack(geodata or c.scenario.geodata).resolve()) for c in combos}  # checks the geodata folders exist
+    executor = make_executor(workers=workers, scheduler=scheduler)  # an unreachable scheduler is found before anything is written
 
     out_root = Path(out)
     final = out_root / sweep_name
     by_name = {c.name: c for c in combos}
-    executor = {"kind": "dask", "scheduler": scheduler} if scheduler else {"kind": "local", "workers": max(1, min(workers, len(combos))), "start_method": "spawn"}
+    records: dict[str, dict] = {}
     try:
         out_root.mkdir(parents=True, exist_ok=True)
         clean_stale(out_root)
         with atomic_dir(final) as tmp:
-            (tmp / "runs").mkdir()
-            bar = tqdm(total=len(combos), desc=f"sweep {sweep_name}", unit="run", file=stream or sys.stderr, disable=quiet, dynamic_ncols=True)
+            runs = tmp / "runs"
+            runs.mkdir()
+            target = runs if executor.shared_filesystem else None
+            tasks = [scenario_task(c.name, c.scenario, packs[c.name], target) for c in combos]
 
             def on_result(res: dict) -> None:
-                c = by_name[res["name"]]
-                c.status, c.error, c.exit_code, c.worker, c.seconds = res["status"], res["error"], res["exit_code"], res["worker"], res["seconds"]
-                if res["status"] == "done":
-                    folder = tmp / "runs" / c.name
-                    for rel, data in res["files"].items():
-                        path = folder / rel
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        path.write_bytes(data)
-                bar.set_postfix_str(f"{c.name}: {c.status}", refresh=False)
-                bar.update(1)
+                c = by_name[res["key"]]
+                c.status, c.error, c.exit_code, c.traceback = res["status"], res["error"], res["exit_code"], res["traceback"]
+                if res["files"]:
+                    place_files(res.pop("files"), runs / c.name)
+                records[c.name] = res
 
+            bar = progress_bar(len(combos), f"sweep {sweep_name}", "run", enabled=not quiet, stream=stream)
             try:
-                if client is not None:
-                    _run_dask(client, tasks, on_result)
-                else:
-                    run_in_processes(run_one, tasks, workers, on_result, lambda t, exc: _lost(t["name"], exc))
+                run_all(executor, tasks, on_result, bar=bar, label=lambda r: f"{r['key']}: {r['status']}")
             finally:
                 bar.close()
+            clean_stale(runs)  # what a worker that died left behind
             done = [c for c in combos if c.status == "done"]
             if not done:
                 first = combos[0]
                 if first.exit_code == 2:
                     raise InputError(Problem(file=str(scenario_path), message=f"every combination failed; {first.name}: {first.error}"))
-                raise ReorgError(f"every combination failed; {first.name}:\n{first.error}")
+                raise ReorgError(f"every combination failed; {first.name}:\n{first.traceback or first.error}")
             comparison = None  # a comparison needs two runs
             if len(done) >= 2:
-                _comparison([tmp / "runs" / c.name for c in done], tmp / "comparison", tmp, final)
+                _comparison([runs / c.name for c in done], tmp / "comparison", tmp)
                 comparison = "comparison"
             doc = {
                 "reorg_version": __version__,
                 "sweep": sweep_name,
                 "scenario": {"source": str(scenario_path), "name": base.name, "province": base.province, "sets": list(sets or [])},
                 "grid": [{"key": k, "values": [v for _, v in vals]} for k, vals in parse_grid(grid_items)],
-                "executor": executor,
-                "geodata": sorted({t["geodata"] for t in tasks}),
+                "geodata": sorted(set(packs.values())),
                 "combinations": [{"name": c.name, "overrides": c.overrides, "sets": c.sets, "folder": f"runs/{c.name}" if c.status == "done" else None,
-                                  "status": c.status, "error": c.error, "seconds": c.seconds, "worker": c.worker} for c in combos],
+                                  "status": c.status, "error": c.error, "traceback": c.traceback} for c in combos],
                 "counts": {"combinations": len(combos), "done": len(done), "failed": len(combos) - len(done)},
                 "comparison": comparison,
-                "seconds": round(time.perf_counter() - t0, 3),
             }
             (tmp / "sweep.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+            runinfo.write(tmp, run_record(started, packs, [records[c.name] for c in combos], executor.describe(len(combos)),
+                                          time.perf_counter() - t0))
     finally:
-        if client is not None:
-            client.close()
+        executor.close()
     return final, doc
+
+
+def run_record(started: str, packs: dict[str, str], records: list[dict], execution: dict, seconds: float) -> dict:
+    """The sweep's run.json: the environment (with the checksum of the first pack; `packs` lists
+    every pack's), `seconds` (the whole sweep), `execution` (kind, workers, start_method or
+    scheduler), `combinations` ({name: seconds, worker (host, pid, Dask worker), timings,
+    peak_memory_mb, solver_seconds})."""
+    paths = sorted(set(packs.values()))
+    return runinfo.environment(started, paths[0]) | {
+        "packs": [runinfo.pack_checksum(p) for p in paths],
+        "seconds": round(seconds, 3),
+        "execution": execution,
+        "combinations": {r["key"]: {k: r[k] for k in ("seconds", "worker", "timings", "peak_memory_mb", "solver_seconds")} for r in records},
+    }
 
 
 def add_parser(subparsers) -> None:

@@ -4,6 +4,7 @@ that fails is reported with its code and message and the others are kept."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -56,8 +57,20 @@ def test_every_province_succeeded(national):
     assert s["national"]["done"] == s["national"]["provinces"] == 34 and s["national"]["complete"]
     assert NA.exit_code(folder) == 0
     assert s["synthetic_roster"] is True
-    assert s["execution"] == {"workers": 2, "start_method": "spawn"}
-    assert set(s["timings"]["provinces"]) == set(APPENDIX_A_NEW) and s["timings"]["total"] > 0
+    assert not {"timings", "peak_memory_mb", "execution"} & set(s), "measurements are in run.json"
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert run["execution"] == {"kind": "local", "workers": 2, "start_method": "spawn"}
+    assert set(run["timings"]["provinces"]) == set(APPENDIX_A_NEW) and run["timings"]["total"] > 0
+    assert run["timings"]["total"] >= run["timings"]["provinces_wall"] > 0
+    assert set(run["peak_memory_mb"]["provinces"]) == set(APPENDIX_A_NEW)
+    assert set(run["geodata"]["files"]) == {"vn_communes_before_2025-07.gpkg", "vn_communes_after_2025-07.gpkg",
+                                           "vn_districts_before_2025-07.gpkg", "vn_commune_merger_2025.csv",
+                                           "vn_provinces_after_2025-07.gpkg"}
+    pids = {w["pid"] for w in run["workers"].values()}
+    assert len(pids) == 2 and os.getpid() not in pids, "the provinces ran in two worker processes"
+    for p in s["provinces"]:  # each province's folder has its own run.json, with its own measurements
+        own = json.loads((folder / p["folder"] / "run.json").read_text(encoding="utf-8"))
+        assert own["geodata"]["sha256"] and own["timings"]["load"] > 0
 
 
 def test_new_communes_match_appendix_a(national):
@@ -141,12 +154,20 @@ def test_national_report(national):
     assert md.count("| done |") == 34
 
 
-def test_failing_province_is_reported_and_the_others_kept(tmp_path, geodata):
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory, geodata):
+    """A bogus code and Lai Châu (12), in two local worker processes."""
+    out = tmp_path_factory.mktemp("partial")
+    return NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), out, workers=2, progress=False, provinces=["00", "12"])
+
+
+def test_failing_province_is_reported_and_the_others_kept(partial):
     """A bogus code fails in its worker process with bad input; Lai Châu (12) is kept."""
-    folder = NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, workers=2, progress=False, provinces=["00", "12"])
+    folder = partial
     s = _summary(folder)
     assert [f["code"] for f in s["failed"]] == ["00"]
     assert s["failed"][0]["exit_code"] == 2 and "unknown province code '00'" in s["failed"][0]["error"]
+    assert s["failed"][0]["traceback"] is None, "bad input is not a bug: no traceback"
     by = {p["code"]: p for p in s["provinces"]}
     assert by["12"]["status"] == "done" and (folder / by["12"]["folder"] / "map.html").is_file()
     assert by["12"]["counts"]["new_communes"] == APPENDIX_A_NEW["12"]
@@ -154,6 +175,35 @@ def test_failing_province_is_reported_and_the_others_kept(tmp_path, geodata):
     assert NA.exit_code(folder) == 1
     assert "00" in (folder / "report.md").read_text(encoding="utf-8").split("## Failed provinces")[1]
     assert len(set(MAP_HREF.findall((folder / "index.html").read_text(encoding="utf-8")))) == 1
+
+
+def test_national_run_on_a_real_local_dask_cluster_gives_the_local_files(partial, tmp_path, geodata):
+    """--scheduler: the provinces run on a Dask cluster's workers and send their files back; every
+    file but run.json is the local run's, byte for byte; the failure is captured the same way."""
+    import distributed  # a test dependency: the run must really happen on a cluster
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster.scheduler_address) as client:
+            worker_pids = client.run(os.getpid)  # {worker address: pid}
+        folder = NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, progress=False, provinces=["00", "12"],
+                                 scheduler=cluster.scheduler_address)
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*") if p.is_file())
+    assert "provinces/12_lai_chau/map.html" in files and "run.json" in files
+    differ = [f for f in files if Path(f).name != "run.json" and (folder / f).read_bytes() != (partial / f).read_bytes()]
+    assert differ == []
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    assert run["execution"] == {"kind": "dask", "scheduler": cluster.scheduler_address}
+    w = run["workers"]["12"]
+    assert w["dask_worker"] in worker_pids and worker_pids[w["dask_worker"]] == w["pid"] != os.getpid()
+
+
+def test_scheduler_is_refused_for_a_single_province(tmp_path, geodata, capsys):
+    from reorg.cli import main
+
+    rc = main(["run", str(SCENARIO), "--geodata", str(geodata), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    assert rc == 2 and "--province all" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkeypatch):
@@ -173,6 +223,8 @@ def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkey
     assert [f["code"] for f in s["failed"]] == ["11"]
     assert s["failed"][0]["exit_code"] == 1 and "RuntimeError: simulated crash" in s["failed"][0]["error"]
     assert NA.error_line(s["failed"][0]) == "RuntimeError: simulated crash in Điện Biên"
+    trace = s["failed"][0]["traceback"]
+    assert trace.startswith("Traceback") and "in flaky" in trace and trace.rstrip().endswith("RuntimeError: simulated crash in Điện Biên")
     assert [p["code"] for p in s["provinces"] if p["status"] == "done"] == ["12"]
     assert (folder / "provinces" / "12_lai_chau" / "map.html").is_file()
     assert not (folder / "provinces" / "11_dien_bien").exists()

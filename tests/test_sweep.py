@@ -1,6 +1,7 @@
 """`reorg sweep`: grid combinations run locally (spawned processes) and on a real local Dask cluster."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,6 @@ from reorg.sweep import combination_names, parse_grid, split_values
 SCENARIO = str(ROOT / "scenarios" / "lao_cai_official.toml")
 GRID = "params.doctor_presence_share=0.5,0.9"
 NAMES = ["lao_cai_official__doctor_presence_share-0p5", "lao_cai_official__doctor_presence_share-0p9"]
-TABLES = ["stations.csv", "communes_after.csv", "centres.csv", "indicators.csv", "travel_minutes.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +24,17 @@ def cli():
     return reorg.cli.main
 
 
-def _canonical(summary_file: Path) -> dict:
-    """summary.json without what is measured rather than computed: stage timings and memory, solve seconds."""
-    s = json.loads(summary_file.read_text(encoding="utf-8"))
-    s.pop("timings")
-    s.pop("peak_memory_mb")
-    for rec in s["solver"]:
-        assert "seconds" not in rec  # solve seconds are measured: kept out of summary.json
-    return s
+def _summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+
+
+def _run_json(folder: Path) -> dict:
+    return json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+
+def _results(folder: Path) -> dict[str, bytes]:
+    """Every file of a folder but run.json (the measurements), by relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "run.json"}
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +48,24 @@ def local_sweep(cli, geodata, tmp_path_factory):
 
 def test_local_sweep_runs_every_combination_and_compares_them(local_sweep, cli, geodata, tmp_path):
     folder, doc = local_sweep
-    assert sorted(p.name for p in folder.iterdir()) == ["comparison", "runs", "sweep.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["comparison", "run.json", "runs", "sweep.json"]
     assert sorted(p.name for p in (folder / "runs").iterdir()) == NAMES
-    assert any((folder / "comparison").iterdir()), "the comparison report is written"
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
-    for f in (folder / "comparison").rglob("*"):
-        if f.is_file() and f.suffix in (".html", ".md", ".json", ".csv"):
-            assert ".dps.tmp-" not in f.read_text(encoding="utf-8"), f"{f.name} points into the temporary folder"
-    assert doc["executor"] == {"kind": "local", "workers": 2, "start_method": "spawn"}
+    assert not [p for p in folder.rglob(".*")], "no worker's temporary folder is left"
     assert doc["counts"] == {"combinations": 2, "done": 2, "failed": 0}
     assert doc["grid"] == [{"key": "params.doctor_presence_share", "values": [0.5, 0.9]}]
     assert doc["comparison"] == "comparison"
+    assert not {"seconds", "executor"} & set(doc), "measurements are in run.json"
+    run = _run_json(folder)
+    assert run["execution"] == {"kind": "local", "workers": 2, "start_method": "spawn"}
+    assert run["seconds"] > 0 and run["geodata"]["sha256"] and run["packs"] == [run["geodata"]]
     for c, name, share in zip(doc["combinations"], NAMES, (0.5, 0.9)):
         assert (c["name"], c["status"], c["folder"], c["overrides"]) == (name, "done", f"runs/{name}", {"params.doctor_presence_share": share})
-        assert c["worker"]["pid"] != os.getpid(), "runs happen in worker processes"
-    s5, s9 = (_canonical(folder / "runs" / n / "summary.json") for n in NAMES)
+        assert not {"seconds", "worker"} & set(c)
+        measured = run["combinations"][name]
+        assert measured["worker"]["pid"] != os.getpid(), "runs happen in worker processes"
+        assert measured["seconds"] >= sum(v for k, v in measured["timings"].items() if ":" not in k) > 0
+    s5, s9 = (_summary(folder / "runs" / n) for n in NAMES)
     assert s5["scenario"]["params_overridden"]["doctor_presence_share"] == 0.5
     assert s9["scenario"]["params_overridden"]["doctor_presence_share"] == 0.9
     assert (s5["scenario"]["name"], s9["scenario"]["name"]) == tuple(NAMES)
@@ -68,12 +74,41 @@ def test_local_sweep_runs_every_combination_and_compares_them(local_sweep, cli, 
     d5, d9 = s5["indicators"]["after"]["main_stations_with_doctor_share"], s9["indicators"]["after"]["main_stations_with_doctor_share"]
     assert 0.35 < d5 < 0.65 and 0.8 < d9 <= 1.0, (d5, d9)
     assert s9["indicators"]["after"]["doctors_total"] > s5["indicators"]["after"]["doctors_total"]
-    # a combination is exactly the scenario with the --set override: same summary as `reorg run --set`
+    # a combination is exactly the scenario with the --set override: the same files as `reorg run --set`
     rc = cli(["run", SCENARIO, "--set", GRID.replace("0.5,0.9", "0.9"), "--set", f"name={NAMES[1]}", "--geodata", str(geodata), "--out", str(tmp_path), "--quiet"])
     assert rc == 0
-    assert _canonical(tmp_path / NAMES[1] / "summary.json") == s9
-    for table in TABLES:
-        assert (tmp_path / NAMES[1] / table).read_bytes() == (folder / "runs" / NAMES[1] / table).read_bytes(), table
+    alone, swept = _results(tmp_path / NAMES[1]), _results(folder / "runs" / NAMES[1])
+    assert sorted(alone) == sorted(swept) and "summary.json" in alone and "report.pdf" in alone
+    assert [f for f in alone if alone[f] != swept[f]] == []
+
+
+def test_sweep_comparison_lists_the_runs_with_their_summary_values(local_sweep):
+    """comparison.csv has one column per finished run, in the sweep's order, holding exactly the
+    indicators of that run's summary.json; the md and html name both runs."""
+    folder, _ = local_sweep
+    comp = folder / "comparison"
+    assert sorted(p.name for p in comp.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md"]
+    with (comp / "comparison.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["indicator", "label", "unit", "before", *NAMES, "best"]
+    summaries = {n: _summary(folder / "runs" / n) for n in NAMES}
+    assert [r["indicator"] for r in rows] == list(summaries[NAMES[0]]["indicators"]["after"])
+
+    def same(cell: str, value) -> bool:
+        return cell == "" if value is None else float(cell) == pytest.approx(value, rel=1e-9, abs=1e-12)
+
+    for r in rows:
+        for n in NAMES:
+            assert same(r[n], summaries[n]["indicators"]["after"][r["indicator"]]), (r["indicator"], n, r[n])
+        assert same(r["before"], summaries[NAMES[0]]["indicators"]["before"][r["indicator"]]), r["indicator"]
+    by = {r["indicator"]: r for r in rows}
+    # more doctors is better: the 0.9 run is the best for the doctor share, the 0.5 run is not
+    assert by["main_stations_with_doctor_share"]["best"] == NAMES[1]
+    for name in ("comparison.md", "comparison.html"):
+        text = (comp / name).read_text(encoding="utf-8")
+        assert all(n in text for n in NAMES), name
+        assert all(f"../runs/{n}" in text for n in NAMES), f"{name} names the run folders relative to itself"
+        assert ".dps.tmp-" not in text, f"{name} points into the temporary folder"
 
 
 def test_sweep_on_a_real_local_dask_cluster_gives_the_local_results(local_sweep, cli, geodata, tmp_path):
@@ -86,18 +121,17 @@ def test_sweep_on_a_real_local_dask_cluster_gives_the_local_results(local_sweep,
                   "--scheduler", cluster.scheduler_address, "--quiet"])
         assert rc == 0
     folder = tmp_path / "dps"
-    doc = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
-    assert doc["executor"] == {"kind": "dask", "scheduler": cluster.scheduler_address}
+    run = _run_json(folder)
+    assert run["execution"] == {"kind": "dask", "scheduler": cluster.scheduler_address}
     assert sorted(p.name for p in (folder / "runs").iterdir()) == NAMES
-    assert any((folder / "comparison").iterdir())
-    for c in doc["combinations"]:
-        assert c["status"] == "done"
-        w = c["worker"]
+    for name in NAMES:
+        w = run["combinations"][name]["worker"]
         assert w["pid"] != os.getpid()
         assert w["dask_worker"] in worker_pids and worker_pids[w["dask_worker"]] == w["pid"], "ran on one of the cluster's workers"
-        assert _canonical(folder / c["folder"] / "summary.json") == _canonical(local_folder / c["folder"] / "summary.json")
-        for table in TABLES:
-            assert (folder / c["folder"] / table).read_bytes() == (local_folder / c["folder"] / table).read_bytes(), table
+    # whatever ran it, the sweep's results are the same bytes: sweep.json, every run's files, the comparison
+    here, there = _results(folder), _results(local_folder)
+    assert sorted(here) == sorted(there)
+    assert [f for f in here if here[f] != there[f]] == []
 
 
 @pytest.mark.parametrize("grid, hint", [
@@ -122,7 +156,7 @@ def test_bad_grid_exits_2_with_a_message_and_writes_nothing(cli, geodata, tmp_pa
 
 
 def test_unreachable_scheduler_exits_2_and_writes_nothing(cli, geodata, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("reorg.sweep.CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("reorg.runner.CONNECT_TIMEOUT", "2s")
     out = tmp_path / "out"
     rc = cli(["sweep", SCENARIO, "--grid", GRID, "--geodata", str(geodata), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"])
     assert rc == 2
