@@ -177,7 +177,7 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
               f"`python -m reorg run scenarios/{NATIONAL} --quiet`: {n['provinces']} provinces, {n['done']} done, {n['failed']} failed, "
               f"{measured['execution']['workers']} worker processes ({measured['execution']['start_method']}); "
               f"{n['counts']['old_communes']:,} old communes, {new:,} new communes "
-              f"({'= the official 3,321 ✓' if new == OFFICIAL_NEW_COMMUNES else f'official 3,321 ✗'}); "
+              f"({'= the official 3,321 ✓' if new == OFFICIAL_NEW_COMMUNES else 'official 3,321 ✗'}); "
               f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'}. *Peak MB*: every process of the run together "
               "(the main process and its workers), sampled every 20 ms. Per stage: seconds summed over the 34 provinces (they run "
               "in parallel, so the sum exceeds the wall time), and the largest peak memory of any province's process during that stage.", "",

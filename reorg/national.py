@@ -56,7 +56,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from . import __version__, runinfo
 from ._errors import InputError, Problem, ReorgError
 from .names import province_slug, short_name

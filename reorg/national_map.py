@@ -114,10 +114,20 @@ def render_index(summary: dict, table, indicator: str = DEFAULT_MAP_INDICATOR, p
     import folium
     from folium.utilities import JsCode
 
-    from .render import (_HELPERS_JS, _STYLE_CSS, NO_DATA, OfflineMap, _assign_ids, _esc, _leaflet_css, _leaflet_js, _Raw,
-                         _Script, check_offline)
-
     from . import render as RN
+    from .render import (
+        _HELPERS_JS,
+        _STYLE_CSS,
+        NO_DATA,
+        OfflineMap,
+        _assign_ids,
+        _esc,
+        _leaflet_css,
+        _leaflet_js,
+        _Raw,
+        _Script,
+        check_offline,
+    )
 
     spec = dict(MAP_INDICATORS[indicator])
     spec["colours"] = getattr(RN, spec["colours"])
