@@ -163,6 +163,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
     runs' temporary folders alone (parallel runs writing into the same folder)."""
     from . import report as REP
     from .outputs import atomic_dir, clean_stale
+    from .pdf import write_pdf
     from .render import render_map
 
     progress = progress or Progress(enabled=False)
@@ -183,5 +184,6 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
             summary = REP.write_all(result, tmp, **measured())
+            write_pdf(result, summary, tmp / "report.pdf")
         REP.write_summary(summary, tmp, **measured())  # once the report stage has ended
     return final
