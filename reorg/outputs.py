@@ -78,7 +78,3 @@ def fixed_gpkg_timestamp(date: str = GPKG_DATE):
         yield
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
-
-
-def write_text(path: Path, text: str) -> None:
-    path.write_text(text, encoding="utf-8")
