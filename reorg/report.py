@@ -98,14 +98,15 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g")
 
 
-def write_gpkg(result: Any, path: Path) -> None:
-    """decisions.gpkg: stations, new communes, centre catchments and staff moves (fixed timestamp)."""
+def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None, communes: pd.DataFrame | None = None) -> None:
+    """decisions.gpkg: stations, new communes, centre catchments and staff moves (fixed timestamp).
+    `stations`/`communes`: the run's `tables.station_table`/`commune_table` when already built."""
     from .outputs import fixed_gpkg_timestamp
 
     r = result
-    st = tables.station_table(r)
+    st = tables.station_table(r) if stations is None else stations
     gst = gpd.GeoDataFrame(st, geometry=gpd.points_from_xy(st["lon"], st["lat"]), crs="EPSG:4326")
-    com = tables.commune_table(r)
+    com = tables.commune_table(r) if communes is None else communes
     gcom = gpd.GeoDataFrame(com, geometry=r.reformed.new.geometry.reindex(com["new_commune_code"]).to_numpy(), crs="EPSG:4326")
     cat = gcom.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"}).rename(columns={"new_commune_code": "n_communes"}).reset_index()
     cat["centre_name"] = cat["centre_code"].map(r.centres["name"])
@@ -121,7 +122,7 @@ def write_gpkg(result: Any, path: Path) -> None:
         mv = pd.DataFrame({"from_station": pd.Series(dtype=str), "to_station": pd.Series(dtype=str), "cadre": pd.Series(dtype=str),
                            "persons": pd.Series(dtype=int), "minutes": pd.Series(dtype=float), "reason": pd.Series(dtype=str)})
     gmv = gpd.GeoDataFrame(mv, geometry=gpd.GeoSeries(geom, crs="EPSG:4326"), crs="EPSG:4326")
-    with fixed_gpkg_timestamp():
+    with fixed_gpkg_timestamp(sync=False):  # written in the run's temporary folder
         gst.to_file(path, layer="stations", driver="GPKG")
         gcom.to_file(path, layer="communes_after", driver="GPKG")
         cat.to_file(path, layer="catchments", driver="GPKG")
@@ -150,15 +151,16 @@ def write_all(result: Any, folder: Path, *, timings: dict | None = None, peak_me
     once the report stage itself is measured, and gives to `reorg.pdf.write_pdf`.
     `timings`/`peak_memory_mb`: the stage measurements so far (default: the result's)."""
     summary = _with_measures(build_summary(result), timings, peak_memory_mb)
-    _write_csv(tables.station_table(result), folder / "stations.csv")
-    _write_csv(tables.commune_table(result), folder / "communes_after.csv")
+    stations, communes = tables.station_table(result), tables.commune_table(result)
+    _write_csv(stations, folder / "stations.csv")
+    _write_csv(communes, folder / "communes_after.csv")
     _write_csv(tables.centre_table(result), folder / "centres.csv")
     _write_csv(tables.indicator_table(result), folder / "indicators.csv")
     _write_csv(result.plan.moves, folder / "staff_moves.csv")
     _write_csv(tables.travel_table(result), folder / "travel_minutes.csv")
     for name, frame in result.plan.explain.items():
         _write_csv(frame, folder / f"explain_{name}.csv")
-    write_gpkg(result, folder / "decisions.gpkg")
+    write_gpkg(result, folder / "decisions.gpkg", stations=stations, communes=communes)
     blocks = report_blocks(result, summary, lang)
     (folder / "report.md").write_text(doc.markdown(blocks), encoding="utf-8")
     (folder / "report.html").write_text(_page(result, blocks, lang), encoding="utf-8")
@@ -222,13 +224,14 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
 
 def _main_stations(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
-    st = tables.station_table(r).set_index("station_code")
+    names = tables.station_names(r)
+    score = r.stations["facility_score"]
     rows = []
     for _, row in tables.commune_table(r).iterrows():
         ms = row["main_station_code"]
-        known = ms in st.index
-        rows.append([row["new_commune_name"], f"{st.at[ms, 'station_name']} ({ms})" if known else str(ms),
-                     fmt.number(st.at[ms, "facility_score"], 2, lang) if known else fmt.DASH,
+        known = ms in names
+        rows.append([row["new_commune_name"], f"{names[ms]} ({ms})" if known else str(ms),
+                     fmt.number(score.get(ms), 2, lang) if known else fmt.DASH,
                      fmt.number(row["minutes_main_after"], 1, lang), fmt.count(row["stations_open"], lang)])
     return [doc.Heading(t("report.h_main_stations")),
             doc.Table([t("report.col_new_commune"), t("report.col_main_station"), t("report.col_facility_score"),

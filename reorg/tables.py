@@ -33,11 +33,11 @@ def staff_frame(result: Any) -> pd.DataFrame:
 def station_names(result: Any) -> dict[str, str]:
     """The name of every station by its code: its old commune's, or its new commune's for a station
     with no old commune (special-zone stations, new sites)."""
-    old_names = result.reformed.old["commune_name"]
-    new_names = result.reformed.new["commune_name"]
     st = result.measures.stations
-    return {code: (old_names.get(o, "") if o else new_names.get(n, ""))
-            for code, o, n in zip(st.index, st["old_code"], st["new_code"])}
+    by_old = st["old_code"].map(result.reformed.old["commune_name"]).fillna("")
+    by_new = st["new_code"].map(result.reformed.new["commune_name"]).fillna("")
+    has_old = st["old_code"].fillna("").astype(bool)
+    return dict(zip(st.index, np.where(has_old, by_old, by_new).tolist()))
 
 
 def station_table(result: Any) -> pd.DataFrame:
