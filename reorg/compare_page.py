@@ -185,7 +185,7 @@ def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: 
         maps.append({"name": r.name, "title": r.summary["scenario"].get("title", ""), "folder": str(r.folder),
                      "srcdoc": mp.read_text(encoding="utf-8", errors="replace") if mp.is_file() else None})
     title = doc.plain(page_blocks[0].text) if isinstance(page_blocks[0], doc.Heading) else ""
-    return pages.render("comparison.html", lang, title=title, blocks=filled, maps=maps)
+    return pages.render("comparison.html", lang, title=title, blocks=filled, maps=maps, rich=doc.html)
 
 
 # ---------------------------------------------------------------- charts (matplotlib, inline SVG)

@@ -13,6 +13,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from markupsafe import Markup, escape
+
 Span = tuple[str, ...]
 Rich = Union[str, tuple[Span, ...]]
 
@@ -98,6 +100,11 @@ class Table:
         extra = self.classes[i][j] if self.classes else ""
         return " ".join(c for c in ("num" if self.right(j) else "", extra) if c)
 
+    def html_rows(self) -> list[tuple[str, list[tuple[str, Markup]]]]:
+        """Each row's class and its cells as (class, escaped HTML), for the templates."""
+        return [((self.row_classes[i] if self.row_classes else ""), [(self.cell_class(i, j), html(c)) for j, c in enumerate(row)])
+                for i, row in enumerate(self.rows)]
+
 
 @dataclass(frozen=True)
 class Figures:
@@ -108,6 +115,24 @@ class Figures:
 
 
 Block = Union[Heading, Para, Items, Table, Figures]
+
+
+def html(text: Rich) -> Markup:
+    """`text` as HTML: plain text escaped; spans as <strong>, <code>, <a href>."""
+    if isinstance(text, str):
+        return escape(text)
+    out = []
+    for span in text:
+        kind, words = span[0], escape(span[1])
+        if kind == "b":
+            out.append(f"<strong>{words}</strong>")
+        elif kind == "code":
+            out.append(f"<code>{words}</code>")
+        elif kind == "a":
+            out.append(f'<a href="{escape(span[2])}">{words}</a>')
+        else:
+            out.append(str(words))
+    return Markup("".join(out))
 
 
 def _md(text: Rich, cell: bool = False) -> str:

@@ -154,4 +154,4 @@ def report_html(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
     """report.html of a national run: totals, the provinces with links to their map and report, the chart."""
     blocks = (_head(summary, lang) + _provinces_html(summary, lang) + [doc.Figures(i18n.text("national.h_chart", lang), [chart(summary, lang)])]
               + _tail(summary, lang))
-    return pages.render("national.html", lang, title=summary["scenario"]["title"], blocks=blocks)
+    return pages.render("national.html", lang, title=summary["scenario"]["title"], blocks=blocks, rich=doc.html)

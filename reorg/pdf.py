@@ -212,7 +212,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
     story.append(P(w("pdf.h_indicators"), "h1"))
     story.append(P(w("pdf.indicators_note"), "small"))
     rows = []
-    for _, row in tables.indicator_table(r, lang).iterrows():
+    for row in tables.indicator_table(r, lang).to_dict("records"):
         k = row["indicator"]
         rows.append([_esc(row["label"]), _esc(row["unit"]), fmt.indicator(k, row["before"], lang), fmt.indicator(k, row["after"], lang),
                      fmt.indicator_change(k, row["before"], row["after"], lang)])
@@ -236,7 +236,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
     story.append(P(w("pdf.losers_note"), "small"))
     rows = [[f"{_esc(row['old_name'])} ({_esc(row['old_code'])})", _esc(row["new_name"]), n(row["population"]),
              one(row["minutes_main_before"]), one(row["minutes_main_after"]), fmt.signed(row["minutes_main_change"], 1, lang)]
-            for _, row in r.measures.losers.iterrows()]
+            for row in r.measures.losers.to_dict("records")]
     story.append(_table(S, [i18n.text(k, lang) for k in ("report.col_old_commune", "report.col_new_commune", "report.col_population",
                                                           "pdf.col_min_before", "pdf.col_min_after", "report.col_change")], rows,
                         [width * 0.27, width * 0.25, width * 0.13, width * 0.11, width * 0.11, width * 0.13], right={2, 3, 4, 5}))
@@ -266,7 +266,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
     names = tables.station_names(r)
     scores = r.stations["facility_score"]
     rows = []
-    for _, row in tables.commune_table(r).iterrows():
+    for row in tables.commune_table(r).to_dict("records"):
         ms = row["main_station_code"]
         score = scores.get(ms) if ms in names else None
         rows.append([_esc(row["new_commune_name"]), f"{_esc(names.get(ms, ''))} ({_esc(ms)})", fmt.number(score if _isnum(score) else None, 2, lang),
@@ -284,7 +284,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
         story.append(P(w("pdf.points_note", closed=n(len(closed)), kept=n(len(kept))), "small"))
         rows = [[f"{_esc(name_of(row['station_code']))} ({_esc(row['station_code'])})", _esc(r.reformed.new["commune_name"].get(row["new_code"], "")),
                  n(row["users"]), n(row["saves_person_minutes"]), fmt.number(row["saves_minutes_per_user"], 1, lang)]
-                for _, row in closed.iterrows()]
+                for row in closed.to_dict("records")]
         if rows:
             story.append(_table(S, head("report.col_station", "report.col_new_commune", "report.col_users", "report.col_saves",
                                         "report.col_saves_per_user"),
@@ -304,7 +304,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
         story.append(P(w("pdf.moves_note", persons=n(mv["persons"].sum()), moves=n(len(mv))), "small"))
         rows = [[_esc(name_of(row["from_station"])), f"{_esc(name_of(row['to_station']))} ({_esc(row['to_station'])})",
                  _esc(i18n.text(f"cadre.{row['cadre']}", lang)), n(row["persons"]), fmt.number(row["minutes"], 0, lang), _esc(row["reason"])]
-                for _, row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True]).head(40).iterrows()]
+                for row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True]).head(40).to_dict("records")]
         story.append(_table(S, head("report.col_from", "report.col_to", "report.col_cadre", "report.col_persons", "report.col_minutes",
                                     "report.col_why"), rows,
                             [width * 0.17, width * 0.21, width * 0.19, width * 0.08, width * 0.08, width * 0.27], right={3, 4}))
@@ -322,7 +322,7 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
     head = lambda *keys: [i18n.text(k, lang) for k in keys]  # noqa: E731
     story = [CondPageBreak(200), P(w("report.h_centres"), "h2")]
     rows = [[_esc(row["name"]), _esc(row["host_name"]), n(row["beds"]), n(row["capacity"]), n(row["served_pop_before"]),
-             n(row["served_pop_after"]), fmt.share(row["load_after"], 0, lang)] for _, row in tables.centre_table(r).iterrows()]
+             n(row["served_pop_after"]), fmt.share(row["load_after"], 0, lang)] for row in tables.centre_table(r).to_dict("records")]
     story.append(_table(S, head("report.col_centre", "report.col_seat", "report.col_beds", "report.col_capacity", "report.col_served_before",
                                 "report.col_served_after", "report.col_load"), rows,
                         [width * 0.24, width * 0.18, width * 0.08, width * 0.12, width * 0.13, width * 0.13, width * 0.12],
@@ -359,7 +359,7 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
     P = (lambda text, style="base": Paragraph(text, S[style]))  # noqa: E731
     story = [PageBreak(), P(w("report.h_assumptions"), "h1"), P(w("pdf.assumptions_note"), "small")]
     rows = []
-    for _, p in tables.parameter_table(r).iterrows():
+    for p in tables.parameter_table(r).to_dict("records"):
         v = p["value"]
         vs = f"{v:g}" if isinstance(v, float) else _esc(v)
         if p["value"] != p["default"]:
