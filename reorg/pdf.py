@@ -25,7 +25,6 @@ bytes. It holds no timings (they are in run.json).
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
