@@ -127,9 +127,11 @@ def _tail(summary: dict, lang: str) -> list[doc.Block]:
         B += [doc.Heading(t("national.h_failed")), doc.Para(doc.rich(t("national.failed_note"), file=doc.code("summary.json"), key=doc.code("failed"))),
               doc.Items([doc.join(doc.bold(f"{f['code']} {f['name'] or '?'}"), " " + t("national.exit_code", code=f["exit_code"]) + ": " + error_line(f))
                          for f in summary["failed"]])]
-    ex = summary.get("execution") or {}
-    B += [doc.Heading(t("national.h_method")), doc.Para(t("national.method")),
-          doc.Para(doc.rich(t("national.measurements"), workers=ex.get("workers", "?"), method=ex.get("start_method", "?"), file=doc.code("run.json")))]
+    ex = summary.get("execution")
+    B += [doc.Heading(t("national.h_method")), doc.Para(t("national.method"))]
+    if ex:
+        B.append(doc.Para(t("national.workers", workers=ex["workers"], method=ex["start_method"])))
+    B.append(doc.Para(doc.rich(t("national.measurements"), file=doc.code("run.json"))))
     return B
 
 
