@@ -96,3 +96,12 @@ def indicator_change(key: str, before: Any, after: Any, lang: str = "en") -> str
     if ind.format == "share":
         return signed(100 * (a - b), ind.digits, lang) + " pp"
     return signed(a - b, 0 if ind.format == "count" else ind.digits, lang)
+
+
+def amount(v: Any, lang: str = "en") -> str:
+    """A free-form number (a solver's objective or bound): whole with thousands separators when it is
+    whole or at least 1,000, else with 2 decimals."""
+    x = _value(v)
+    if x is None:
+        return DASH
+    return number(x, 0 if x.is_integer() or abs(x) >= 1000 else 2, lang)

@@ -2,13 +2,28 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
 import shapely
 
 from . import __version__
-from .national_report import _ROW_INDICATORS, _finite, _fmt, error_line
+from . import fmt, indicators
+from .national_report import ROW_KEYS, error_line
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _fmt(v, kind: str = "int") -> str:
+    """A number of the popups: a share (pct), minutes (min) or a count (int), by reorg.fmt."""
+    return fmt.share(v) if kind == "pct" else fmt.number(v, 1) if kind == "min" else fmt.count(v)
+
+
+_KIND = {"share": "pct", "minutes": "min"}
+_ROW_INDICATORS = tuple((k, indicators.get(k).label("en"), _KIND.get(indicators.get(k).format, "int")) for k in ROW_KEYS)
 
 #: indicators the index map can be coloured by (a value v falls in class bisect_right(breaks, v)); the
 #: same classes before and after, so the two maps compare; colours are reorg.render's ColorBrewer ones

@@ -1,103 +1,25 @@
-"""National report: report.md and report.html of a national run, from its summary.json."""
+"""National report: report.md and report.html of a national run, from its summary.json.
+
+One list of blocks (`reorg.document`) written as Markdown and through ``templates/national.html``;
+words from the message files' [national] section, indicator labels from the indicator table,
+numbers from `reorg.fmt`. No timings (they change from run to run: run.json holds them).
+"""
 from __future__ import annotations
 
 import math
+from typing import Callable
 
+from . import charts, fmt, i18n, indicators, pages
+from . import document as doc
 from .names import short_name
 
-
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-
-_ROW_INDICATORS = (  # national table: key, label, format
-    ("pop_minutes_main_station", "Mean minutes to one's main station", "min"),
-    ("pop_minutes_nearest_facility", "Mean minutes to the nearest station or point", "min"),
-    ("pop_minutes_regional_centre", "Mean minutes to one's regional centre", "min"),
-    ("pop_share_main_station_within_30min", "Residents within 30 min of their main station", "pct"),
-    ("pop_share_main_station_within_60min", "Residents within 60 min of their main station", "pct"),
-    ("pop_share_within_30min", "Residents within 30 min of a station or point", "pct"),
-    ("pop_share_centre_within_60min", "Residents within 60 min of their centre", "pct"),
-    ("open_stations", "Open stations and points", "int"),
-    ("main_stations", "Main stations", "int"),
-    ("main_stations_with_doctor_share", "Main stations with at least one doctor", "pct"),
-    ("stations_meeting_norm_share", "Open sites meeting the Circular 03/2023 norm", "pct"),
-    ("staff_total", "Station staff", "int"),
-    ("staff_norm_total", "Staff required by the norm", "int"),
-    ("staff_shortfall_total", "Staff shortfall against the norm", "int"),
-    ("doctor_shortfall_main_stations", "Doctors missing at main stations (vs minimum)", "int"),
-    ("doctors_per_10k", "Station doctors per 10,000 residents", "2"),
-    ("population_per_health_worker", "Residents per station health worker", "int"),
-    ("centres_over_capacity", "Regional centres over capacity", "int"),
+ROW_KEYS = (  # the national table's indicators, in this order
+    "pop_minutes_main_station", "pop_minutes_nearest_facility", "pop_minutes_regional_centre", "pop_share_main_station_within_30min",
+    "pop_share_main_station_within_60min", "pop_share_within_30min", "pop_share_centre_within_60min", "open_stations", "main_stations",
+    "main_stations_with_doctor_share", "stations_meeting_norm_share", "staff_total", "staff_norm_total", "staff_shortfall_total",
+    "doctor_shortfall_main_stations", "doctors_per_10k", "population_per_health_worker", "centres_over_capacity",
 )
-_COUNT_LABELS = (("old_communes", "Old communes (before 1 July 2025)"), ("new_communes", "New communes"),
-                 ("stations", "Stations (incl. special-zone and new sites)"), ("main_stations", "Main stations"),
-                 ("point_stations", "Station points"), ("closed_stations", "Closed stations"),
-                 ("regional_centres", "Regional centres"))
-
-
-def _fmt(v, kind: str = "int") -> str:
-    if not _finite(v):
-        return "–"
-    if kind == "pct":
-        return f"{100 * v:.1f} %"
-    if kind == "min":
-        return f"{v:.1f}"
-    if kind == "2":
-        return f"{v:.2f}"
-    return f"{round(v):,}"
-
-
-def _notices(summary: dict) -> list[str]:
-    from .report import SYNTHETIC_CENTRES_NOTICE, SYNTHETIC_PACK_NOTICE, SYNTHETIC_ROSTER_NOTICE
-
-    out = []
-    if summary["synthetic_pack"]:
-        out.append(SYNTHETIC_PACK_NOTICE)
-    if summary["synthetic_roster"]:
-        out.append(SYNTHETIC_ROSTER_NOTICE)
-    if summary["synthetic_centres"]:
-        out.append(SYNTHETIC_CENTRES_NOTICE)
-    return out
-
-
-def _status_line(summary: dict) -> str:
-    nat = summary["national"]
-    line = f"{nat['done']} of {nat['provinces']} provinces done"
-    if summary["failed"]:
-        line += " (failed: " + ", ".join(f"{f['code']} {f['name'] or '?'}" for f in summary["failed"]) + \
-                "); national totals cover the provinces done only"
-    return line + "."
-
-
-def _province_columns():
-    """(header, function of a province record -> text)."""
-    def ind(per, key, kind):
-        return lambda p: _fmt(p["indicators"][per].get(key), kind) if p["status"] == "done" else "–"
-
-    def cnt(key):
-        return lambda p: _fmt(p["counts"].get(key)) if p["status"] == "done" else "–"
-
-    return [
-        ("code", lambda p: p["code"]),
-        ("province", lambda p: p["name"] or "?"),
-        ("status", lambda p: p["status"]),
-        ("old communes", cnt("old_communes")),
-        ("new communes", cnt("new_communes")),
-        ("main stations", cnt("main_stations")),
-        ("points", cnt("point_stations")),
-        ("closed", cnt("closed_stations")),
-        ("centres", cnt("regional_centres")),
-        ("population", lambda p: _fmt(p.get("population")) if p["status"] == "done" else "–"),
-        ("min. to main station, before", ind("before", "pop_minutes_main_station", "min")),
-        ("min. to main station, after", ind("after", "pop_minutes_main_station", "min")),
-        ("min. to nearest site, after", ind("after", "pop_minutes_nearest_facility", "min")),
-        ("≤ 30 min of main station, before", ind("before", "pop_share_main_station_within_30min", "pct")),
-        ("≤ 30 min of main station, after", ind("after", "pop_share_main_station_within_30min", "pct")),
-        ("staff", lambda p: _fmt(p["staff"]["after"]["total"]) if p["status"] == "done" else "–"),
-        ("staff shortfall, after", ind("after", "staff_shortfall_total", "int")),
-    ]
+COUNT_KEYS = ("old_communes", "new_communes", "stations", "main_stations", "point_stations", "closed_stations", "regional_centres")
 
 
 def error_line(failure: dict) -> str:
@@ -108,107 +30,130 @@ def error_line(failure: dict) -> str:
     return lines[0] if failure.get("exit_code") == 2 else lines[-1]
 
 
-def _md_head(summary: dict) -> list[str]:
-    sc, nat = summary["scenario"], summary["national"]
-    lines = [f"# {sc['title']}", ""]
-    lines += [f"> **{n}**" for n in _notices(summary)]
-    lines += ["", f"National run of scenario `{sc['name']}` ({sc['source']}), reorg {summary['reorg_version']}: {_status_line(summary)}",
-              "Each province is an ordinary scenario folder under `provinces/`; `index.html` is the country map.", "",
-              "## National totals", "", "| | count |", "|---|---:|"]
-    lines += [f"| {label} | {_fmt(nat['counts'].get(k))} |" for k, label in _COUNT_LABELS]
-    lines += [f"| Population | {_fmt(nat['population'])} |", "", "| indicator | before | after |", "|---|---:|---:|"]
-    for k, label, kind in _ROW_INDICATORS:
-        lines.append(f"| {label} | {_fmt(nat['indicators']['before'].get(k), kind)} | {_fmt(nat['indicators']['after'].get(k), kind)} |")
-    lines += ["", "| staff by cadre | before | after |", "|---|---:|---:|"]
-    for c in nat["staff"]["before"]:
-        lines.append(f"| {c} | {_fmt(nat['staff']['before'][c])} | {_fmt(nat['staff']['after'][c])} |")
-    return lines + [""]
+def _notices(summary: dict, lang: str) -> list[doc.Block]:
+    flags = {k: bool(summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
+    return [doc.Para(n, "notice") for n in i18n.notices(flags, lang)]
 
 
-def _md_provinces(summary: dict) -> list[str]:
-    cols = _province_columns()
-    lines = ["## Provinces", "", "| " + " | ".join(h for h, _ in cols) + " | folder |",
-             "|" + "---|" * 3 + "---:|" * (len(cols) - 3) + "---|"]
-    for p in summary["provinces"]:
-        lines.append("| " + " | ".join(f(p) for _, f in cols) + f" | {p['folder'] or '–'} |")
-    return lines + [""]
-
-
-def _md_tail(summary: dict) -> list[str]:
-    lines = []
+def _status_line(summary: dict, lang: str) -> str:
+    nat = summary["national"]
+    line = i18n.text("national.status", lang, done=nat["done"], provinces=nat["provinces"])
     if summary["failed"]:
-        lines += ["## Failed provinces", "", "The full messages are in `summary.json` `failed`.", ""]
-        lines += [f"- **{f['code']} {f['name'] or '?'}** (exit code {f['exit_code']}): {error_line(f)}" for f in summary["failed"]]
-        lines.append("")
-    lines += ["## Method", "",
-              "Mean minutes and population shares are weighted by each province's population; the doctor share of main "
-              "stations by main stations, the share of sites meeting the norm by open sites; staff and shortfalls are summed. "
-              "Gini coefficients and minutes by terrain are in each province's own report.", "",
-              "Seconds, memory and the worker processes of this run are in `run.json`.", ""]
-    return lines
+        line += " " + i18n.text("national.status_failed", lang,
+                                failed=", ".join(f"{f['code']} {f['name'] or '?'}" for f in summary["failed"]))
+    return line + "."
 
 
-def report_markdown(summary: dict) -> str:
-    return "\n".join(_md_head(summary) + _md_provinces(summary) + _md_tail(summary))
+def province_columns(lang: str = i18n.DEFAULT_LANG) -> list[tuple[str, Callable[[dict], str]]]:
+    """The columns of the provinces' table: (header, function of a province record -> text)."""
+    t = i18n.translator(lang)
+
+    def done(f: Callable[[dict], str]) -> Callable[[dict], str]:
+        return lambda p: f(p) if p["status"] == "done" else fmt.DASH
+
+    def ind(per: str, key: str) -> Callable[[dict], str]:
+        return done(lambda p: fmt.indicator(key, p["indicators"][per].get(key), lang))
+
+    def cnt(key: str) -> Callable[[dict], str]:
+        return done(lambda p: fmt.count(p["counts"].get(key), lang))
+
+    return [
+        (t("national.col_code"), lambda p: p["code"]),
+        (t("national.col_province"), lambda p: p["name"] or "?"),
+        (t("national.col_status"), lambda p: p["status"]),
+        (t("national.col_old_communes"), cnt("old_communes")),
+        (t("national.col_new_communes"), cnt("new_communes")),
+        (t("national.col_main_stations"), cnt("main_stations")),
+        (t("national.col_points"), cnt("point_stations")),
+        (t("national.col_closed"), cnt("closed_stations")),
+        (t("national.col_centres"), cnt("regional_centres")),
+        (t("national.col_population"), done(lambda p: fmt.count(p.get("population"), lang))),
+        (t("national.col_main_before"), ind("before", "pop_minutes_main_station")),
+        (t("national.col_main_after"), ind("after", "pop_minutes_main_station")),
+        (t("national.col_nearest_after"), ind("after", "pop_minutes_nearest_facility")),
+        (t("national.col_within_30_before"), ind("before", "pop_share_main_station_within_30min")),
+        (t("national.col_within_30_after"), ind("after", "pop_share_main_station_within_30min")),
+        (t("national.col_staff"), done(lambda p: fmt.count(p["staff"]["after"]["total"], lang))),
+        (t("national.col_shortfall_after"), ind("after", "staff_shortfall_total")),
+    ]
 
 
-def _paired_hbars(rows: list[tuple[str, float, float]], *, title: str, xlabel: str, width: int = 760) -> str:
-    """Horizontal bars of two values per label (before, after), as inline SVG (reorg.charts style)."""
-    import html as H
-
-    from . import charts as CH
-
-    row = 22
-    height = 70 + row * len(rows)
-    vals = [v for _, a, b in rows for v in (a, b) if _finite(v)]
-    xmax = CH._nice_max(max(vals) if vals else 1.0)
-    x0, w = 170, width - 210
-    body = ""
-    for k in range(6):
-        x = x0 + w * k / 5
-        body += (f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{height - 40}" stroke="#e5e5e5"/>'
-                 f'<text x="{x:.1f}" y="{height - 28}" text-anchor="middle" font-size="10">{CH._fmt(xmax * k / 5)}</text>')
-    for i, (label, before, after) in enumerate(rows):
-        y = 28 + i * row
-        body += f'<text x="{x0 - 5}" y="{y + 13}" text-anchor="end" font-size="10.5">{H.escape(label)}</text>'
-        for j, (v, colour) in enumerate(((before, CH.PALETTE[0]), (after, CH.PALETTE[1]))):
-            if _finite(v):
-                bw = w * max(v, 0) / xmax
-                body += (f'<rect x="{x0}" y="{y + 2 + 9 * j}" width="{bw:.1f}" height="8" fill="{colour}"/>'
-                         f'<text x="{x0 + bw + 3:.1f}" y="{y + 9 + 9 * j}" font-size="8.5">{v:.1f}</text>')
-    body += f'<text x="{x0 + w / 2}" y="{height - 14}" text-anchor="middle" font-size="11">{H.escape(xlabel)}</text>'
-    return CH._frame(width, height, title, body, [("before", CH.PALETTE[0]), ("after", CH.PALETTE[1])])
+def _head(summary: dict, lang: str) -> list[doc.Block]:
+    t = i18n.translator(lang)
+    sc, nat = summary["scenario"], summary["national"]
+    B: list[doc.Block] = [doc.Heading(sc["title"], 1)]
+    B += _notices(summary, lang)
+    B += [doc.Para(doc.rich(t("national.byline"), scenario=doc.code(sc["name"]), source=sc["source"], version=summary["reorg_version"],
+                            status=_status_line(summary, lang))),
+          doc.Para(doc.rich(t("national.folders"), provinces=doc.code("provinces/"), index=doc.code("index.html"))),
+          doc.Heading(t("national.h_totals")),
+          doc.Table(["", t("national.col_count")],
+                    [[t(f"national.count_{k}"), fmt.count(nat["counts"].get(k), lang)] for k in COUNT_KEYS]
+                    + [[t("national.count_population"), fmt.count(nat["population"], lang)]], "lr"),
+          doc.Table([t("national.col_indicator"), t("national.col_before"), t("national.col_after")],
+                    [[indicators.get(k).label(lang), fmt.indicator(k, nat["indicators"]["before"].get(k), lang),
+                      fmt.indicator(k, nat["indicators"]["after"].get(k), lang)] for k in ROW_KEYS], "lrr"),
+          doc.Table([t("national.col_cadre"), t("national.col_before"), t("national.col_after")],
+                    [[t(f"cadre.{c}") if f"cadre.{c}" in i18n.messages(lang) else t("report.total") if c == "total" else c,
+                      fmt.count(nat["staff"]["before"][c], lang), fmt.count(nat["staff"]["after"][c], lang)] for c in nat["staff"]["before"]],
+                    "lrr")]
+    return B
 
 
-def report_html(summary: dict) -> str:
-    import html as H
+def _provinces_md(summary: dict, lang: str) -> list[doc.Block]:
+    cols = province_columns(lang)
+    rows: list[list[doc.Rich]] = [[f(p) for _, f in cols] + [p["folder"] or fmt.DASH] for p in summary["provinces"]]
+    return [doc.Heading(i18n.text("national.h_provinces", lang)),
+            doc.Table([h for h, _ in cols] + [i18n.text("national.col_folder", lang)], rows, "lll" + "r" * (len(cols) - 3) + "l")]
 
-    from .report import _md_to_html
 
-    sc = summary["scenario"]
-    cols = _province_columns()
-    table = ["<table><thead><tr>" + "".join(f"<th>{H.escape(h)}</th>" for h, _ in cols) + "<th>map</th><th>report</th></tr></thead><tbody>"]
+def _provinces_html(summary: dict, lang: str) -> list[doc.Block]:
+    t = i18n.translator(lang)
+    cols = province_columns(lang)
+    rows: list[list[doc.Rich]] = []
     for p in summary["provinces"]:
-        cells = "".join(f"<td>{H.escape(f(p))}</td>" for _, f in cols)
-        if p["folder"]:
-            links = f'<td><a href="{H.escape(p["folder"])}/map.html">map</a></td><td><a href="{H.escape(p["folder"])}/report.html">report</a></td>'
-        else:
-            links = "<td>–</td><td>–</td>"
-        cls = "" if p["status"] == "done" else " class='failed'"
-        table.append(f"<tr{cls}>{cells}{links}</tr>")
-    table.append("</tbody></table>")
+        links: list[doc.Rich] = ([(doc.link(t("national.map"), f"{p['folder']}/map.html"),), (doc.link(t("national.report"), f"{p['folder']}/report.html"),)]
+                                 if p["folder"] else [fmt.DASH, fmt.DASH])
+        rows.append([f(p) for _, f in cols] + links)
+    return [doc.Para((doc.link(t("national.country_map"), "index.html"),)), doc.Heading(t("national.h_provinces")),
+            doc.Table([h for h, _ in cols] + [t("national.map"), t("national.report")], rows, "lll" + "r" * (len(cols) - 3) + "ll",
+                      row_classes=["" if p["status"] == "done" else "failed" for p in summary["provinces"]])]
+
+
+def _tail(summary: dict, lang: str) -> list[doc.Block]:
+    t = i18n.translator(lang)
+    B: list[doc.Block] = []
+    if summary["failed"]:
+        B += [doc.Heading(t("national.h_failed")), doc.Para(doc.rich(t("national.failed_note"), file=doc.code("summary.json"), key=doc.code("failed"))),
+              doc.Items([doc.join(doc.bold(f"{f['code']} {f['name'] or '?'}"), " " + t("national.exit_code", code=f["exit_code"]) + ": " + error_line(f))
+                         for f in summary["failed"]])]
+    ex = summary.get("execution")
+    B += [doc.Heading(t("national.h_method")), doc.Para(t("national.method"))]
+    if ex:
+        B.append(doc.Para(t("national.workers", workers=ex["workers"], method=ex["start_method"])))
+    B.append(doc.Para(doc.rich(t("national.measurements"), file=doc.code("run.json"))))
+    return B
+
+
+def report_markdown(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
+    """report.md of a national run."""
+    return doc.markdown(_head(summary, lang) + _provinces_md(summary, lang) + _tail(summary, lang))
+
+
+def chart(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
+    """Mean minutes to one's main station by province, before and after (inline SVG)."""
+    t = i18n.translator(lang)
     done = [p for p in summary["provinces"] if p["status"] == "done"]
+    finite = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)  # noqa: E731
     rows = sorted(((f"{p['code']} {short_name(p['name'])}", p["indicators"]["before"].get("pop_minutes_main_station"),
                     p["indicators"]["after"].get("pop_minutes_main_station")) for p in done),
-                  key=lambda r: (-(r[2] if _finite(r[2]) else -1), r[0]))
-    chart = _paired_hbars(rows, title="Mean minutes to one's main station, by province", xlabel="population-weighted mean minutes")
-    body = (_md_to_html("\n".join(_md_head(summary))) + '\n<p><a href="index.html">Country map</a></p>\n<h2>Provinces</h2>\n'
-            + "\n".join(table) + "\n<h2>Chart</h2><figure>" + chart + "</figure>\n" + _md_to_html("\n".join(_md_tail(summary))))
-    css = ("body{font-family:'DejaVu Sans',Arial,sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}"
-           "table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px}"
-           "th{background:#f0f0f0}td:not(:nth-child(2)):not(:first-child){text-align:right}tr.failed td{background:#fde0dd}"
-           ".notice{background:#fff3cd;border:1px solid #e0c36c;padding:0.6em 1em;font-weight:bold}figure{margin:1em 0}"
-           "svg{max-width:100%;height:auto}h2{border-bottom:2px solid #3182bd;padding-bottom:2px}")
-    doc = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{H.escape(sc['title'])}</title>"
-           f"<style>{css}</style></head><body>\n{body}\n</body></html>\n")
-    return doc
+                  key=lambda r: (-(r[2] if finite(r[2]) else -1), r[0]))
+    return charts.paired_hbars(rows, title=t("national.chart_title"), xlabel=t("national.chart_x"),
+                               legend=(t("national.chart_before"), t("national.chart_after")), lang=lang)
+
+
+def report_html(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
+    """report.html of a national run: totals, the provinces with links to their map and report, the chart."""
+    blocks = (_head(summary, lang) + _provinces_html(summary, lang) + [doc.Figures(i18n.text("national.h_chart", lang), [chart(summary, lang)])]
+              + _tail(summary, lang))
+    return pages.render("national.html", lang, title=summary["scenario"]["title"], blocks=blocks, rich=doc.html)

@@ -166,7 +166,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
     runs' temporary folders alone (parallel runs writing into the same folder)."""
-    from . import report
+    from . import pdf, report
     from .outputs import atomic_dir, clean_stale
     from .render import render_map
 
@@ -183,7 +183,9 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            report.write_summary(report.write_all(result, tmp), tmp)
+            summary = report.write_all(result, tmp)
+            pdf.write_pdf(result, summary, tmp / "report.pdf")
+            report.write_summary(summary, tmp)
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()
             for name, text in sorted(result.plan.models.items()):

@@ -132,6 +132,7 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     one, the most populous phường; otherwise the most populous commune (flagged `seat_rule`).
     Beds are interpolated between `centre_beds_min` and `centre_beds_max` by district population;
     staff = beds x `centre_staff_per_bed`; capacity = district population x (1 + slack).
+    Every centre's `origin` is "synthetic" (its beds, staff and capacity are made by these rules).
     """
     pop = old.groupby("district_code")["pop_2019"].sum()
     lo, hi = pop.min(), pop.max()
@@ -157,5 +158,6 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
                      "host_old_code": seat["commune_code"], "host_name": seat["commune_name"], "seat_rule": rule,
                      "lon": float(seat["pt_lon"]), "lat": float(seat["pt_lat"]), "beds": beds, "staff": staff, "doctors": doctors,
                      "district_population": int(pop[dcode]),
-                     "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"])))})
+                     "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"]))),
+                     "origin": "synthetic"})
     return pd.DataFrame(rows).set_index("centre_code", drop=False).rename_axis(None)

@@ -7,6 +7,7 @@ and nothing written."""
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import shutil
@@ -230,7 +231,7 @@ def test_maps_side_by_side_and_self_contained(runs, comparison, page):
     assert page.srcdocs == [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
     html_text = (comparison / "comparison.html").read_text(encoding="utf-8")
     outside = re.sub(r'srcdoc="[^"]*"', "", html_text)
-    assert "runs' own maps" in outside
+    assert "runs' own maps" in html.unescape(outside)  # the page's text is escaped by its template
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", outside), "nothing is fetched from the network"
     assert "<script" not in outside and "<link" not in outside
     assert outside.count("<svg") == 2, "two charts, inline SVG"
@@ -306,3 +307,21 @@ def test_other_inputs_are_refused(cli, runs, tmp_path, capsys):
     (empty / "notes.txt").write_text("mine", encoding="utf-8")
     assert "not an earlier comparison" in _refused(cli, capsys, runs["official"], runs["optimise"], "--out", empty)
     assert (empty / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_comparison_in_vietnamese(runs, comparison, tmp_path):
+    """The pages take a language: in Vietnamese every indicator label and heading is the vi one;
+    comparison.csv (a data file) stays the same."""
+    from reorg import i18n, indicators
+
+    out = compare_runs([runs["official"], runs["optimise"]], tmp_path / "vi", lang="vi")
+    md = (out / "comparison.md").read_text(encoding="utf-8")
+    page = html.unescape((out / "comparison.html").read_text(encoding="utf-8"))
+    assert (out / "comparison.csv").read_bytes() == (comparison / "comparison.csv").read_bytes()
+    for key in _summary(runs["official"])["indicators"]["after"]:
+        vi, en = indicators.get(key).label("vi"), indicators.get(key).label("en")
+        assert f"| {vi} |" in md and f">{vi}<" in page, key
+        assert f"| {en} |" not in md, key
+    for key in ("compare.h_runs", "compare.h_indicators", "compare.h_counts", "compare.h_solver", "compare.h_maps"):
+        assert f"## {i18n.text(key, 'vi')}" in md and f"<h2>{i18n.text(key, 'vi')}</h2>" in page, key
+    assert '<html lang="vi">' in page and i18n.notices({"synthetic_roster": True}, "vi")[0] in md

@@ -426,7 +426,7 @@ def test_map_in_vietnamese(result, map_files, browser):
 def test_report_in_browser(result, browser, tmp_path_factory):
     """report.html opens offline with no console error; its charts are drawn, its tables hold the
     indicators and Vietnamese names with their diacritics; a full-page screenshot is kept."""
-    from reorg import report as REP
+    from reorg import fmt, tables
     from reorg.pipeline import write
 
     folder = write(result, tmp_path_factory.mktemp("report"))
@@ -449,7 +449,7 @@ def test_report_in_browser(result, browser, tmp_path_factory):
     name = str(losers.iloc[0]["old_name"])
     assert any(ord(ch) > 127 for ch in name) and name in body, name
     assert "Trung tâm Y tế" in body  # a centre's name in the centre-load chart and table
-    value = REP._fmt(REP.indicator_table(result).set_index("indicator").at["pop_minutes_main_station", "after"], "min")
+    value = fmt.indicator("pop_minutes_main_station", tables.indicator_table(result).set_index("indicator").at["pop_minutes_main_station", "after"])
     assert value in body
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report_nghe_an.png"), full_page=True)

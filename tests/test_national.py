@@ -259,3 +259,43 @@ def test_slugs_and_aggregation():
     assert nat["main_stations_with_doctor_share"] == pytest.approx(0.25)
     assert nat["doctors_per_10k"] == pytest.approx(100.0)
     assert nat["population_per_health_worker"] == pytest.approx(10.0)
+
+
+def _fake_national_summary() -> dict:
+    """A national summary of two provinces (one failed), built here, not from a run."""
+    ind = {"population": 1000, "pop_minutes_main_station": 12.34, "pop_minutes_nearest_facility": 5.0,
+           "pop_share_main_station_within_30min": 0.9, "staff_shortfall_total": 7}
+    counts = {"old_communes": 1234, "new_communes": 321, "stations": 1234, "main_stations": 321, "point_stations": 913,
+              "closed_stations": 0, "regional_centres": 20}
+    staff = {"before": {"doctor": 5, "total": 50}, "after": {"doctor": 6, "total": 50}}
+    done = {"code": "40", "name": "Tỉnh <b>Nghệ</b> An", "status": "done", "folder": "provinces/40_nghe_an", "counts": counts,
+            "indicators": {"before": ind, "after": ind}, "population": 1000, "staff": staff}
+    failed = {"code": "00", "name": None, "status": "failed", "folder": None, "exit_code": 2, "error": "bad input\nmore"}
+    return {"scenario": {"title": "Cả nước & <test>", "name": "national", "source": "national.toml"}, "reorg_version": "0.1.0",
+            "synthetic_pack": False, "synthetic_roster": True, "synthetic_centres": True,
+            "national": {"done": 1, "provinces": 2, "counts": counts, "population": 1000, "indicators": {"before": ind, "after": ind},
+                         "staff": staff},
+            "provinces": [done, failed], "failed": [failed]}
+
+
+def test_national_report_words_and_escaping():
+    """The national report in English and Vietnamese: indicator labels from the indicator table,
+    headings from the message files, names from input escaped in HTML, no timings."""
+    import html as H
+
+    from reorg import i18n, indicators, national_report
+
+    s = _fake_national_summary()
+    for lang in i18n.LANGS:
+        md, page = national_report.report_markdown(s, lang), national_report.report_html(s, lang)
+        other = "vi" if lang == "en" else "en"
+        label = indicators.get("pop_minutes_main_station").label(lang)
+        assert f"| {label} | 12.3 |" in md.replace("12,3", "12.3"), label
+        assert f"| {indicators.get('pop_minutes_main_station').label(other)} |" not in md
+        for key in ("national.h_totals", "national.h_provinces", "national.h_method", "national.h_failed"):
+            assert f"## {i18n.text(key, lang)}" in md and f"<h2>{H.escape(i18n.text(key, lang), quote=False)}</h2>" in page, key
+            assert f"## {i18n.text(key, other)}\n" not in md
+        assert i18n.notices({"synthetic_roster": True}, lang)[0] in md
+        assert "<b>Nghệ</b>" not in page and "&lt;b&gt;Nghệ&lt;/b&gt;" in page and "&lt;test&gt;" in page
+        assert f'<html lang="{lang}">' in page and "run.json" in md and "Timings" not in md
+        assert page.count('/map.html">') == 1 and "bad input" in md

@@ -19,8 +19,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from reorg import fmt, i18n, tables
 from reorg import report as REP
-from reorg.pdf import CADRE_NAMES, _chart_centres, _register_fonts, write_pdf
+from reorg.pdf import write_pdf
+from reorg.pdf_charts import chart_centres, register_fonts
 from reorg.pipeline import run, write
 from reorg.scenario import load_scenario
 
@@ -80,11 +82,11 @@ def test_pdf_text(official, pages):
     assert name in text, name
     assert f"{losers.iloc[0]['minutes_main_change']:+.1f}" in text
     # the indicators table: the value of an indicator after the reform
-    ind = REP.indicator_table(result).set_index("indicator")
-    value = REP._fmt(ind.at["pop_minutes_main_station", "after"], "min")
+    ind = tables.indicator_table(result).set_index("indicator")
+    value = fmt.indicator("pop_minutes_main_station", ind.at["pop_minutes_main_station", "after"])
     assert "Mean minutes to one's main station" in text
     assert re.search(r"Mean minutes to one.s main station\s+min\s+[\d.,]+\s+" + re.escape(value), text), value
-    share = REP._fmt(ind.at["pop_share_main_station_within_30min", "after"], "share")
+    share = fmt.indicator("pop_share_main_station_within_30min", ind.at["pop_share_main_station_within_30min", "after"])
     assert share in text
     # decisions, solver quality and the assumptions page
     assert "Main station of each new commune" in text
@@ -130,10 +132,10 @@ def test_pdf_charts_are_vector_drawings(official, pages):
     assert re.search(r"^\s*before\s*$", text, re.M) and re.search(r"^\s*after\s*$", text, re.M)
     assert "persons" in text
     for cadre in ("doctor", "nurse", "midwife", "pharmacist"):
-        name = CADRE_NAMES[cadre]
+        name = i18n.text(f"cadre.{cadre}")
         assert name.split(" (")[0] in text and name.split(" (")[1].rstrip(")") in text, name
     assert "(điều dưỡng)" in text
-    staff = REP.build_staff_frame(result)
+    staff = tables.staff_frame(result)
     assert f"{int(staff.at['nurse', 'after']):,}" in text
     # regional centre loads: title, legend, axis label, every centre with its load
     assert "Regional centre loads after the reform" in text
@@ -151,14 +153,14 @@ def test_many_centres_stay_legible():
     import numpy as np
     import pandas as pd
 
-    _register_fonts()
+    register_fonts()
     names = [f"Trung tâm Y tế Huyện Quỳ Châu {k}" + (" và Trung tâm Y tế liên huyện có tên rất dài" if k == 5 else "")
              for k in range(70)]
     loads = np.linspace(0.3, 1.6, 70)
     loads[7] = np.nan
     fake = SimpleNamespace(measures=SimpleNamespace(centres=pd.DataFrame({"name": names, "load_after": loads})))
     width = A4[0] - 2 * 18 * 72 / 25.4
-    drawings = _chart_centres(fake, width)
+    drawings = chart_centres(fake, width)
     assert len(drawings) == 2
     frame_height = A4[1] - (18 + 17) * 72 / 25.4
     strings = []
@@ -203,3 +205,87 @@ print(json.dumps({{"before": before, "after": after}}))
     assert "matplotlib.pyplot" not in seen["after"], "write_pdf imported matplotlib.pyplot"
     assert set(seen["after"]) == set(seen["before"]), f"write_pdf imported {set(seen['after']) - set(seen['before'])}"
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_reports_do_not_depend_on_measurements(official):
+    """report.md and report.html hold no seconds nor memory: rendered again from a summary whose
+    timings differ, they are byte-identical to the files the run wrote; where run.json is, is said."""
+    result, folder = official
+    summary = REP.build_summary(result)
+    summary["timings"] = {k: 1000.0 + v for k, v in summary["timings"].items()}
+    summary["peak_memory_mb"] = {k: 9999.0 for k in summary["peak_memory_mb"]}
+    md = REP.report_markdown(result, summary)
+    assert md == (folder / "report.md").read_text(encoding="utf-8")
+    assert REP.report_html(result, summary) == (folder / "report.html").read_text(encoding="utf-8")
+    assert REP.report_markdown(result, summary) == md
+    assert "run.json" in md and " MB" not in md and not re.search(r"\d s\b", md)
+
+
+def _vi_and_en(key: str) -> tuple[str, str]:
+    return i18n.text(key, "vi"), i18n.text(key, "en")
+
+
+def test_report_in_vietnamese_has_no_english_label(official):
+    """Rendered in Vietnamese, report.md and report.html show every indicator label and section
+    heading in Vietnamese and none of the English ones (where the two differ)."""
+    import html as H
+
+    from reorg import indicators
+
+    result, _ = official
+    summary = REP.build_summary(result)
+    md = REP.report_markdown(result, summary, "vi")
+    page = REP.report_html(result, summary, "vi")
+    text = H.unescape(re.sub(r"<[^>]+>", "\n", page))
+    assert '<html lang="vi">' in page
+    checked = 0
+    for key in result.measures.before:
+        ind = indicators.get(key)
+        vi, en = ind.label("vi"), ind.label("en")
+        assert f"| {vi} |" in md, vi
+        assert vi in text, vi
+        if vi != en:
+            assert f"| {en} |" not in md and f"\n{en}\n" not in text, en
+            checked += 1
+    headings = [k for k in i18n.messages("en") if k.startswith("report.h_")]
+    for key in headings:
+        vi, en = _vi_and_en(key)
+        if key in ("report.h_warnings",) and not summary["warnings"]:
+            continue
+        if key in ("report.h_points", "report.h_moves", "report.h_catchments"):  # optimised runs only
+            continue
+        assert f"## {vi}" in md or key == "report.h_charts", key
+        assert f"<h2>{H.escape(vi, quote=False)}</h2>" in page, key
+        assert f"## {en}\n" not in md and f"<h2>{H.escape(en, quote=False)}</h2>" not in page, key
+        checked += 1
+    assert checked >= 30
+    for notice in i18n.notices({"synthetic_roster": True, "synthetic_centres": True}, "en"):
+        assert notice not in md
+    assert "Số phút trung bình tới trạm y tế chính của mình" in md
+
+
+def test_pdf_prints_the_density_parameter(official, tmp_path):
+    """The assumptions page prints the scenario's mountain density threshold, not a fixed number."""
+    from dataclasses import replace
+
+    from pypdf import PdfReader
+
+    result, folder = official
+    default = " ".join(PdfReader(str(folder / "report.pdf")).pages[-1].extract_text().split())
+    assert f"density below {result.scenario.params['mountain_density_max_per_km2']:g} /km²" in default
+    params = {**result.scenario.params, "mountain_density_max_per_km2": 175.0}
+    other = replace(result, scenario=replace(result.scenario, params=params))
+    write_pdf(other, REP.build_summary(other), tmp_path / "r.pdf")
+    last = " ".join(PdfReader(str(tmp_path / "r.pdf")).pages[-1].extract_text().split())
+    assert "density below 175 /km²" in last and "150 /km²" not in last
+
+
+def test_synthetic_centres_follows_the_centres(official):
+    result, folder = official
+    assert json.loads((folder / "summary.json").read_text(encoding="utf-8"))["synthetic_centres"] is True
+    centres = result.centres.copy()
+    centres["origin"] = "input"
+    real = SimpleNamespace(pack=result.pack, synthetic_roster=False, centres=centres)
+    assert tables.synthetic_flags(real)["synthetic_centres"] is False
+    centres.iloc[0, centres.columns.get_loc("origin")] = "synthetic"
+    assert tables.synthetic_flags(real)["synthetic_centres"] is True

@@ -1,0 +1,137 @@
+"""The tables of a run, as data frames: stations, new communes, regional centres, indicators,
+parameters, travel minutes and staff by cadre.
+
+The CSV files, report.md/html and report.pdf are all built from these tables (the report and the
+PDF never import each other). Columns are stable: they are the CSV files' columns.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import i18n, indicators
+from . import params as parameters
+from .schema import CADRES
+
+
+def staff_totals(frame: pd.DataFrame) -> dict[str, int]:
+    """Staff of every cadre in `frame` (one column per cadre) and their `total`."""
+    out = {c: int(frame[c].sum()) for c in CADRES}
+    out["total"] = int(sum(out.values()))
+    return out
+
+
+def staff_frame(result: Any) -> pd.DataFrame:
+    """Station staff by cadre (rows) before and after the reform (columns)."""
+    b = staff_totals(result.stations)
+    a = staff_totals(result.plan.staff_after)
+    return pd.DataFrame({"before": [b[c] for c in CADRES], "after": [a[c] for c in CADRES]}, index=list(CADRES))
+
+
+def station_names(result: Any) -> dict[str, str]:
+    """The name of every station by its code: its old commune's, or its new commune's for a station
+    with no old commune (special-zone stations, new sites)."""
+    st = result.measures.stations
+    by_old = st["old_code"].map(result.reformed.old["commune_name"]).fillna("")
+    by_new = st["new_code"].map(result.reformed.new["commune_name"]).fillna("")
+    has_old = st["old_code"].fillna("").astype(bool)
+    return dict(zip(st.index, np.where(has_old, by_old, by_new).tolist()))
+
+
+def station_table(result: Any) -> pd.DataFrame:
+    """One row per station: names, codes, role, score, place, staff before/after, served residents and norm."""
+    r = result
+    st = r.measures.stations
+    names = station_names(r)
+    t = pd.DataFrame({
+        "station_code": st.index,
+        "station_name": [names[c] for c in st.index],
+        "old_commune_code": st["old_code"].to_numpy(),
+        "new_commune_code": st["new_code"].to_numpy(),
+        "new_commune_name": st["new_code"].map(r.reformed.new["commune_name"]).to_numpy(),
+        "role": st["role"].to_numpy(),
+        "facility_score": r.stations["facility_score"].reindex(st.index).to_numpy(),
+        "region": r.stations["region"].reindex(st.index).to_numpy(),
+        "origin": r.stations["origin"].reindex(st.index).to_numpy(),
+        "lon": r.stations["lon"].reindex(st.index).round(6).to_numpy(),
+        "lat": r.stations["lat"].reindex(st.index).round(6).to_numpy(),
+    })
+    for c in CADRES:
+        t[f"{c}_before"] = st[f"{c}_before"].to_numpy()
+    for c in CADRES:
+        t[f"{c}_after"] = st[f"{c}_after"].to_numpy()
+    for c in ("staff_before", "staff_after", "served_pop_before", "served_pop_after", "norm_before", "norm_after", "gap_before", "gap_after"):
+        t[c] = st[c].to_numpy()
+    t["served_pop_before"] = t["served_pop_before"].round(0).astype(int)
+    t["served_pop_after"] = t["served_pop_after"].round(0).astype(int)
+    return t.reset_index(drop=True)
+
+
+def commune_table(result: Any) -> pd.DataFrame:
+    """One row per new commune: its measures after the reform and its regional centre."""
+    c = result.measures.communes.copy()
+    c.insert(0, "new_commune_code", c.index)
+    c = c.rename(columns={"commune_name": "new_commune_name"})
+    c["centre_name"] = c["centre_code"].map(result.centres["name"])
+    c["population"] = c["population"].round(0).astype(int)
+    return c.reset_index(drop=True)
+
+
+def centre_table(result: Any) -> pd.DataFrame:
+    """One row per regional centre: its data and the residents it serves before and after."""
+    cen = result.centres.join(result.measures.centres[["served_pop_before", "served_pop_after", "communes_after", "load_after", "excess_after"]])
+    return cen.reset_index(drop=True)
+
+
+def indicator_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+    """One row per indicator of the run (summary.json order): key, label and unit words in `lang`
+    (from the indicator table), value before, after and the change."""
+    b, a = result.measures.before, result.measures.after
+    rows = []
+    for k in b:
+        ind = indicators.get(k)
+        bv, av = b[k], a.get(k)
+        change = None if bv is None or av is None else av - bv
+        rows.append({"indicator": k, "label": ind.label(lang), "unit": i18n.text(f"unit.{ind.unit}", lang),
+                     "before": bv, "after": av, "change": change})
+    return pd.DataFrame(rows)
+
+
+def parameter_table(result: Any) -> pd.DataFrame:
+    """Every parameter: its value in this run, default, unit, description, source and confidence."""
+    return pd.DataFrame([{"name": p.name, "value": result.scenario.params[p.name], "default": p.default, "unit": p.unit,
+                          "description": p.description, "source": p.source, "confidence": p.confidence} for p in parameters.PARAMETERS])
+
+
+def travel_table(result: Any) -> pd.DataFrame:
+    """Every (demand part, facility) pair the decisions use: stations of the part's new commune and
+    every regional centre, with door-to-door minutes."""
+    r = result
+    d = r.reformed.demand
+    station_min, centre_min = r.network.station_minutes, r.network.centre_minutes
+    st_new = r.stations["new_code"].reindex(r.network.station_codes).to_numpy()
+    di, sj = np.nonzero(d["new_code"].to_numpy()[:, None] == st_new[None, :])
+    nc = len(r.network.centre_codes)
+    ci = np.repeat(np.arange(len(d)), nc)
+    cj = np.tile(np.arange(nc), len(d))
+    scodes = np.asarray(r.network.station_codes, dtype=object)
+    ccodes = np.asarray(r.network.centre_codes, dtype=object)
+    t = pd.DataFrame({
+        "demand_code": np.r_[d["old_code"].to_numpy()[di], d["old_code"].to_numpy()[ci]],
+        "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
+        "facility_code": np.r_[scodes[sj], ccodes[cj]],
+        "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],
+        "population": np.r_[d["population"].to_numpy()[di], d["population"].to_numpy()[ci]].round(1),
+        "minutes": np.r_[station_min[di, sj], centre_min[ci, cj]].round(2),
+        "_order": np.r_[di, ci],
+    })
+    return t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
+
+
+def synthetic_flags(result: Any) -> dict[str, bool]:
+    """Which data of the run are synthetic: the pack, the station roster, the regional centres
+    (a centre is synthetic when its `origin` says so, i.e. it was built by seeded rules)."""
+    return {"synthetic_pack": bool(result.pack.synthetic), "synthetic_roster": bool(result.synthetic_roster),
+            "synthetic_centres": bool((result.centres["origin"] == "synthetic").any())}
