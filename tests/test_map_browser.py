@@ -171,14 +171,14 @@ def test_map_deterministic_and_offline(result, map_html, result_vi, map_html_vi)
         assert "Leaflet 1.9.4" in doc
         # Vietnamese text kept with its diacritics
         assert "Tỉnh Nghệ An" in doc
-        # no random ids left from branca/folium
+        # no random ids (uuid-like) in the page
         assert not re.search(r"_[0-9a-f]{32}\b", doc)
         size_mb = len(doc.encode("utf-8")) / 1e6
         assert size_mb < 8, f"map is {size_mb:.1f} MB"
     assert "Synthetic roster: station staff and locations are simulated, not real data" in map_html
     assert '<html lang="en">' in map_html and '<html lang="vi">' in map_html_vi
     assert "Danh sách trạm mô phỏng" in map_html_vi
-    # legend and popups written as UTF-8 text (layer names are checked in the browser: folium escapes them)
+    # legend and popups written as UTF-8 text (layer names are checked in the browser)
     for text in ("Xã/phường mới", "Trạm y tế chính", "Điểm trạm", "Trạm đóng cửa", "Trung tâm y tế khu vực", "Thiếu nhân lực"):
         assert text in map_html_vi, text
 
@@ -462,11 +462,11 @@ def test_display_geometry_keeps_neighbours_together(result):
     import shapely
     from shapely.strtree import STRtree
 
-    from reorg.render import _display_polygons, _round_coords
+    from reorg.map_geometry import display_polygons, round_coords
 
     new = result.reformed.new
     src = new.geometry.to_numpy()
-    disp = _round_coords(_display_polygons(src))
+    disp = round_coords(display_polygons(src))
     # (the pack's polygons are already generalised, so simplification removes few vertices here)
     assert sum(shapely.get_num_coordinates(disp)) <= sum(shapely.get_num_coordinates(src))
     tree = STRtree(src)
