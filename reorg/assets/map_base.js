@@ -1,6 +1,6 @@
 /* reorg's offline Leaflet pages (map.html, the national index.html): what every page shares.
  * Inlined by reorg/leaflet.py after Leaflet and before the page's own script. The page's data is
- * the JSON of <script type="application/json" id="reorg-data">: text from input files arrives as
+ * the JSON of the element #reorg-data (type application/json): text from input files arrives as
  * data and is only ever shown as text (tooltips, search results) or inside popups that reorg built
  * with every such text escaped. */
 /* global L */
