@@ -10,6 +10,7 @@ data). The map's data (GeoJSON, popups, words for the script) is embedded as JSO
 ``<script type="application/json">`` element, with ``<`` escaped where it could end that element.
 Same arguments, same bytes: no ids, dates or timings are written.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,6 +38,7 @@ def leaflet_js() -> str:
 @cache
 def leaflet_css() -> str:
     """Leaflet's stylesheet with its images inlined as data: URIs."""
+
     def inline(m: re.Match) -> str:
         data = base64.b64encode((pages.ASSETS / m.group(1)).read_bytes()).decode("ascii")
         return f'url("data:image/png;base64,{data}")'
@@ -124,16 +126,27 @@ def offline_page(template: str, *, lang: str, title: str, data: Any, script: str
     ``map_base.js`` inlined, `data` embedded as JSON (read by the page's scripts with ``reorgData()``)
     and the asset `script` run last. Raises when the result would load anything from elsewhere."""
     doc = pages.render(
-        template, lang, title=title, data_json=json_script(data),
-        leaflet_css=_inline(leaflet_css(), "leaflet.css"), leaflet_js=_inline(leaflet_js(), "leaflet.js"),
-        page_css=_inline(pages.asset(PAGE_CSS), PAGE_CSS), base_js=_inline(pages.asset(BASE_JS), BASE_JS),
-        page_js=_inline(pages.asset(script), script), **context)
+        template,
+        lang,
+        title=title,
+        data_json=json_script(data),
+        leaflet_css=_inline(leaflet_css(), "leaflet.css"),
+        leaflet_js=_inline(leaflet_js(), "leaflet.js"),
+        page_css=_inline(pages.asset(PAGE_CSS), PAGE_CSS),
+        base_js=_inline(pages.asset(BASE_JS), BASE_JS),
+        page_js=_inline(pages.asset(script), script),
+        **context,
+    )
     check_offline(doc)
     return doc
 
 
-_CHECKS = (re.compile(r"<script\b[^>]*\bsrc\s*="), re.compile(r"<link\b[^>]*>"), re.compile(r"@import"),
-           re.compile(r"url\(\s*[\"']?(?:https?:)?//"))
+_CHECKS = (
+    re.compile(r"<script\b[^>]*\bsrc\s*="),
+    re.compile(r"<link\b[^>]*>"),
+    re.compile(r"@import"),
+    re.compile(r"url\(\s*[\"']?(?:https?:)?//"),
+)
 #: attributes that load from elsewhere when they sit in a <script>, <link>, <img> or <iframe> tag
 #: (a backslash may precede the quote: popups are written inside the JSON data)
 _LOADS = (re.compile(r"""src\s*=\s*\\?["']?\s*(?:https?:)?//"""), re.compile(r"""href\s*=\s*\\?["']?\s*(?:https?:)?//"""))
@@ -144,10 +157,10 @@ def check_offline(doc: str) -> None:
     low = doc.lower()  # searched without re.I: patterns with a literal prefix are searched fast
     problems = []
     for pattern in _CHECKS:
-        problems += [low[m.start():m.start() + 120] for m in pattern.finditer(low)]
+        problems += [low[m.start() : m.start() + 120] for m in pattern.finditer(low)]
     for pattern in _LOADS:
         for m in pattern.finditer(low):
-            ctx = low[max(0, m.start() - 40):m.start() + 120]
+            ctx = low[max(0, m.start() - 40) : m.start() + 120]
             if re.search(r"<(script|link|img|iframe)\b", ctx):
                 problems.append(ctx)
     if problems:

@@ -4,6 +4,7 @@ Polygons are simplified as a coverage (`shapely.coverage_simplify`), so neighbou
 and no gaps open between them, then rounded to `DECIMALS` (about 1 m). GeoJSON geometry is written
 by GEOS (`shapely.to_geojson`) and embedded as text, so the same geometry always gives the same bytes.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,7 @@ DECIMALS = 5
 
 def round_coords(geoms: Any, decimals: int = DECIMALS) -> Any:
     """`geoms` (a geometry or an array of them) with coordinates rounded to `decimals`."""
-    scale = 10 ** decimals
+    scale = 10**decimals
     return shapely.transform(geoms, lambda c: np.rint(c * scale) / scale)
 
 
@@ -41,8 +42,11 @@ def drop_small_holes(g: Any, min_area: float = 2e-5) -> Any:
     if g is None or g.is_empty:
         return g
     parts = g.geoms if g.geom_type == "MultiPolygon" else [g]
-    polys = [shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= min_area])
-             for p in parts if p.geom_type == "Polygon"]
+    polys = [
+        shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= min_area])
+        for p in parts
+        if p.geom_type == "Polygon"
+    ]
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 

@@ -5,6 +5,7 @@ plain string joins rather than a template (a Jinja macro call per popup would co
 rest of the render stage). Every text from input files (names, codes) goes through `escape`; the
 words come from the ``[map]`` section of the message files, the numbers from `fmt`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -91,13 +92,16 @@ def station(code: str, name: str, st: Row, new_name: str, lang: str) -> str:
     cadres = words("cadre", lang)
     roles = words("role", lang)
     role = st.get("role", "")
-    rows: list[tuple[str, ...]] = [(cadres[c], _num(st.get(f"{c}_before"), 0, lang), _num(st.get(f"{c}_after"), 0, lang))
-                                   for c in CADRES]
-    rows.append((t["total_staff"], f"<b>{_num(st.get('staff_before'), 0, lang)}</b>", f"<b>{_num(st.get('staff_after'), 0, lang)}</b>"))
+    rows: list[tuple[str, ...]] = [
+        (cadres[c], _num(st.get(f"{c}_before"), 0, lang), _num(st.get(f"{c}_after"), 0, lang)) for c in CADRES
+    ]
+    rows.append(
+        (t["total_staff"], f"<b>{_num(st.get('staff_before'), 0, lang)}</b>", f"<b>{_num(st.get('staff_after'), 0, lang)}</b>")
+    )
     rows.append((t["norm"], _num(st.get("norm_before"), 0, lang), _num(st.get("norm_after"), 0, lang)))
     rows.append((t["gap"], _signed(st.get("gap_before"), lang), _signed(st.get("gap_after"), lang)))
     rows.append((t["pop_served"], _num(st.get("served_pop_before"), 0, lang), _num(st.get("served_pop_after"), 0, lang)))
-    sub = f'{escape(t["station_sub"].format(code=code, role=roles.get(role, role)))}<br>{escape(t["new_commune"])}: {escape(new_name)}'
+    sub = f"{escape(t['station_sub'].format(code=code, role=roles.get(role, role)))}<br>{escape(t['new_commune'])}: {escape(new_name)}"
     return popup(name, sub, table(rows, head=(t["staff_by_cadre"], t["before"], t["after"])))
 
 

@@ -20,6 +20,7 @@ search box finds new and old communes by name, accent-insensitive ("dien chau" f
 Châu"). When every layer is drawn the page sets `window.reorgDrawn` (ms since navigation) and
 `data-reorg-drawn` on <body> (used by the browser test and `benchmarks/map_load.py`).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-
 from markupsafe import Markup, escape
 
 from . import __version__, fmt, i18n, indicators, leaflet, pages
@@ -45,8 +45,17 @@ BEFORE_LAYER_KEYS = ("communes", "stations", "centres")
 LAYERS_OFF = ("lines", "gaps")
 
 #: colours of the map's symbols (legend and layers)
-COLOURS = {"main": "#08306b", "point": "#2171b5", "closed": "#636363", "centre": "#7a0177", "catch": "#54278f",
-           "old": "#525252", "new": "#252525", "line": "#7a0177", "before_station": "#01665e"}
+COLOURS = {
+    "main": "#08306b",
+    "point": "#2171b5",
+    "closed": "#636363",
+    "centre": "#7a0177",
+    "catch": "#54278f",
+    "old": "#525252",
+    "new": "#252525",
+    "line": "#7a0177",
+    "before_station": "#01665e",
+}
 #: Staff gaps layer: one hue per sign, the marker's area grows with the persons missing or in surplus
 GAP_COLOURS = {"short": "#d7301f", "meets": "#bdbdbd", "surplus": "#2171b5"}
 #: panes keep the stacking order when layers are toggled
@@ -98,8 +107,15 @@ def gap_style(gap: Any) -> dict:
     g = 0 if x is None else int(round(x))
     kind = "short" if g < 0 else "surplus" if g > 0 else "meets"
     radius = 4.0 if g == 0 else min(4.5 + 3.0 * math.sqrt(abs(g)), 20.0)
-    return {"pane": "reorgGaps", "radius": round(radius, 2), "color": "#333333", "weight": 0.8, "opacity": 1,
-            "fillColor": GAP_COLOURS[kind], "fillOpacity": 0.8}
+    return {
+        "pane": "reorgGaps",
+        "radius": round(radius, 2),
+        "color": "#333333",
+        "weight": 0.8,
+        "opacity": 1,
+        "fillColor": GAP_COLOURS[kind],
+        "fillOpacity": 0.8,
+    }
 
 
 class _Classes:
@@ -121,9 +137,12 @@ class _Classes:
         return self.colours[k]
 
     def legend(self) -> dict:
-        return {"label": self.ind.label(self.lang), "unit": i18n.text(f"unit.{self.ind.unit}", self.lang),
-                "classes": list(zip(self.colours, leaflet.class_labels(self.ind, self.lang), self.counts)),
-                "nodata": self.nodata}
+        return {
+            "label": self.ind.label(self.lang),
+            "unit": i18n.text(f"unit.{self.ind.unit}", self.lang),
+            "classes": list(zip(self.colours, leaflet.class_labels(self.ind, self.lang), self.counts)),
+            "nodata": self.nodata,
+        }
 
 
 def _fc(features: list[dict]) -> dict:
@@ -191,11 +210,26 @@ def render_map(result: Any) -> str:
         if new_geo[code] is None:
             continue
         row = communes[code]
-        features["new"].append({"type": "Feature", "id": code, "geometry": new_geo[code], "properties": {
-            "code": code, "name": new_names[code], "lab": new_lab[code],
-            "style": {"fillColor": after_classes.fill(row.get(after_classes.ind.key)), "fillOpacity": 0.78,
-                      "color": COLOURS["new"], "weight": 1.0, "opacity": 0.9},
-            "popup": popups.commune(code, row, station_names, centre_names, lang)}})
+        features["new"].append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": new_geo[code],
+                "properties": {
+                    "code": code,
+                    "name": new_names[code],
+                    "lab": new_lab[code],
+                    "style": {
+                        "fillColor": after_classes.fill(row.get(after_classes.ind.key)),
+                        "fillOpacity": 0.78,
+                        "color": COLOURS["new"],
+                        "weight": 1.0,
+                        "opacity": 0.9,
+                    },
+                    "popup": popups.commune(code, row, station_names, centre_names, lang),
+                },
+            }
+        )
 
     # --- Old communes (outlines here; filled by minutes before the reform on the before map) ---
     agg = meas.old_communes.to_dict("index")
@@ -209,15 +243,36 @@ def render_map(result: Any) -> str:
         a = agg.get(code)
         name = old_names[code]
         went_to = _text(a["new_names"]) if a is not None else ""
-        features["old"].append({"type": "Feature", "id": code, "geometry": old_geo[code], "properties": {
-            "code": code, "name": name, "newName": went_to, "lab": old_lab[code],
-            "fillBefore": before_classes.fill(a["minutes_main_before"] if a is not None else None),
-            "popupBefore": popups.old_commune(code, name, _text(districts.get(code)), went_to, a, st_by_old.get(code), lang),
-            "style": {"fill": False, "color": COLOURS["old"], "weight": 0.8, "opacity": 0.85, "dashArray": "3,2"}}})
+        features["old"].append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": old_geo[code],
+                "properties": {
+                    "code": code,
+                    "name": name,
+                    "newName": went_to,
+                    "lab": old_lab[code],
+                    "fillBefore": before_classes.fill(a["minutes_main_before"] if a is not None else None),
+                    "popupBefore": popups.old_commune(
+                        code, name, _text(districts.get(code)), went_to, a, st_by_old.get(code), lang
+                    ),
+                    "style": {"fill": False, "color": COLOURS["old"], "weight": 0.8, "opacity": 0.85, "dashArray": "3,2"},
+                },
+            }
+        )
 
     # --- Stations by role, and their staff gaps ---
-    counts = {"main": 0, "point": 0, "closed": 0, "centre": len(centres), "before_stations": 0,
-              "gap_short": 0, "gap_meets": 0, "gap_surplus": 0}
+    counts = {
+        "main": 0,
+        "point": 0,
+        "closed": 0,
+        "centre": len(centres),
+        "before_stations": 0,
+        "gap_short": 0,
+        "gap_meets": 0,
+        "gap_surplus": 0,
+    }
     cross = pages.asset("closed.svg")
     gaps = []
     for code in sorted(st_rows):
@@ -227,18 +282,38 @@ def render_map(result: Any) -> str:
             continue
         counts[role] += 1
         geometry = point(st_lon[code], st_lat[code])
-        props: dict[str, Any] = {"code": code, "name": station_names[code], "role": role,
-                                 "popup": popups.station(code, station_names[code], st, new_names.get(st.get("new_code"), ""), lang)}
+        props: dict[str, Any] = {
+            "code": code,
+            "name": station_names[code],
+            "role": role,
+            "popup": popups.station(code, station_names[code], st, new_names.get(st.get("new_code"), ""), lang),
+        }
         if st_origin[code] == "new_site_needed":
             props["newSite"] = True  # not there before the reform
         else:
             counts["before_stations"] += 1
         if role == "main":
-            props["style"] = {"pane": "reorgStations", "radius": 7, "color": "#ffffff", "weight": 1.5, "opacity": 1,
-                              "fillColor": COLOURS["main"], "fillOpacity": 1, "className": f"reorg-main reorg-st-{code}"}
+            props["style"] = {
+                "pane": "reorgStations",
+                "radius": 7,
+                "color": "#ffffff",
+                "weight": 1.5,
+                "opacity": 1,
+                "fillColor": COLOURS["main"],
+                "fillOpacity": 1,
+                "className": f"reorg-main reorg-st-{code}",
+            }
         elif role == "point":
-            props["style"] = {"pane": "reorgStations", "radius": 4, "color": COLOURS["point"], "weight": 2, "opacity": 1,
-                              "fillColor": "#ffffff", "fillOpacity": 1, "className": f"reorg-point reorg-st-{code}"}
+            props["style"] = {
+                "pane": "reorgStations",
+                "radius": 4,
+                "color": COLOURS["point"],
+                "weight": 2,
+                "opacity": 1,
+                "fillColor": "#ffffff",
+                "fillOpacity": 1,
+                "className": f"reorg-point reorg-st-{code}",
+            }
         else:
             props["icon"] = {"className": f"reorg-closed reorg-st-{code}", "html": cross, "size": [12, 12]}
         features[role].append({"type": "Feature", "id": code, "geometry": geometry, "properties": props})
@@ -249,9 +324,23 @@ def render_map(result: Any) -> str:
             counts["gap_short" if g0 < 0 else "gap_surplus" if g0 > 0 else "gap_meets"] += 1
             style = gap_style(gap)
             style["className"] = f"reorg-gap reorg-gap-st-{code}"
-            gaps.append((-abs(g0), code, {"type": "Feature", "id": code, "geometry": geometry, "properties": {
-                "code": code, "name": f"{station_names[code]}: {fmt.signed(gap, 0, lang)}", "popupOf": code,
-                "style": style}}))
+            gaps.append(
+                (
+                    -abs(g0),
+                    code,
+                    {
+                        "type": "Feature",
+                        "id": code,
+                        "geometry": geometry,
+                        "properties": {
+                            "code": code,
+                            "name": f"{station_names[code]}: {fmt.signed(gap, 0, lang)}",
+                            "popupOf": code,
+                            "style": style,
+                        },
+                    },
+                )
+            )
     # largest gaps drawn first, small ones stay clickable on top
     features["gaps"] = [f for _, _, f in sorted(gaps, key=lambda x: (x[0], x[1]))]
 
@@ -259,13 +348,29 @@ def render_map(result: Any) -> str:
     centre_meas = meas.centres.to_dict("index")
     for code in sorted(centres):
         c, mc = centres[code], centre_meas.get(code)
-        features["centres"].append({"type": "Feature", "id": code, "geometry": point(c["lon"], c["lat"]), "properties": {
-            "code": code, "name": centre_names[code],
-            "icon": {"className": f"reorg-centre reorg-c-{code}", "html": "<div></div>", "size": [19, 19]},
-            "popup": popups.centre(code, c, mc, lang), "popupBefore": popups.centre(code, c, mc, lang, before=True)}})
+        features["centres"].append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": point(c["lon"], c["lat"]),
+                "properties": {
+                    "code": code,
+                    "name": centre_names[code],
+                    "icon": {"className": f"reorg-centre reorg-c-{code}", "html": "<div></div>", "size": [19, 19]},
+                    "popup": popups.centre(code, c, mc, lang),
+                    "popupBefore": popups.centre(code, c, mc, lang, before=True),
+                },
+            }
+        )
     for (ccode, _), geo in zip(catchments, catch_geo):
-        features["catchments"].append({"type": "Feature", "id": ccode, "geometry": geo, "properties": {
-            "style": {"fill": False, "color": COLOURS["catch"], "weight": 3, "opacity": 0.9}}})
+        features["catchments"].append(
+            {
+                "type": "Feature",
+                "id": ccode,
+                "geometry": geo,
+                "properties": {"style": {"fill": False, "color": COLOURS["catch"], "weight": 3, "opacity": 0.9}},
+            }
+        )
     admin_lon, admin_lat = new["admin_lon"].to_dict(), new["admin_lat"].to_dict()
     for code in new.index:
         ccode = centre_of.get(code)
@@ -277,36 +382,86 @@ def render_map(result: Any) -> str:
             lon, lat = p.x, p.y
         c = centres[ccode]
         line = {"type": "LineString", "coordinates": [point(lon, lat)["coordinates"], point(c["lon"], c["lat"])["coordinates"]]}
-        features["lines"].append({"type": "Feature", "id": code, "geometry": line, "properties": {
-            "style": {"color": COLOURS["line"], "weight": 1.5, "opacity": 0.8, "dashArray": "5,4"}}})
+        features["lines"].append(
+            {
+                "type": "Feature",
+                "id": code,
+                "geometry": line,
+                "properties": {"style": {"color": COLOURS["line"], "weight": 1.5, "opacity": 0.8, "dashArray": "5,4"}},
+            }
+        )
 
     # --- the page ---
-    layer_options = {"new": {"pane": "reorgCommunes", "popups": True},
-                     "old": {"pane": "reorgOutlines", "interactive": False},
-                     "main": {"points": True, "popups": True}, "point": {"points": True, "popups": True},
-                     "closed": {"points": True, "popups": True}, "centres": {"points": True, "popups": True},
-                     "catchments": {"pane": "reorgOutlines", "interactive": False},
-                     "lines": {"pane": "reorgLines", "interactive": False},
-                     "gaps": {"points": True, "popups": True}}
-    layers = [{"key": k, "name": str(escape(names[k])), "data": _fc(features[k]), "show": k not in LAYERS_OFF,
-               **layer_options[k]} for k in LAYER_KEYS]
+    layer_options: dict[str, dict[str, Any]] = {
+        "new": {"pane": "reorgCommunes", "popups": True},
+        "old": {"pane": "reorgOutlines", "interactive": False},
+        "main": {"points": True, "popups": True},
+        "point": {"points": True, "popups": True},
+        "closed": {"points": True, "popups": True},
+        "centres": {"points": True, "popups": True},
+        "catchments": {"pane": "reorgOutlines", "interactive": False},
+        "lines": {"pane": "reorgLines", "interactive": False},
+        "gaps": {"points": True, "popups": True},
+    }
+    layers = [
+        {"key": k, "name": str(escape(names[k])), "data": _fc(features[k]), "show": k not in LAYERS_OFF, **layer_options[k]}
+        for k in LAYER_KEYS
+    ]
     minx, miny, maxx, maxy = shapely.total_bounds(new.geometry.to_numpy())
     dec = DECIMALS
     attribution = leaflet.attribution(t["attribution"])
     data = {
-        "map": {"center": [round((miny + maxy) / 2, dec), round((minx + maxx) / 2, dec)], "zoom": 9,
-                "bounds": [[round(miny, dec), round(minx, dec)], [round(maxy, dec), round(maxx, dec)]],
-                "attribution": attribution, "panes": [list(p) for p in PANES], "layers": layers},
-        "app": {"text": {k: t[k] for k in ("label_after", "label_before", "search_placeholder", "search_label",
-                                           "search_none", "search_new", "search_old")},
-                "attribution": attribution, "beforeLayerNames": [str(escape(n)) for n in before_layer_names(lang)],
-                "beforeStationColour": COLOURS["before_station"]},
+        "map": {
+            "center": [round((miny + maxy) / 2, dec), round((minx + maxx) / 2, dec)],
+            "zoom": 9,
+            "bounds": [[round(miny, dec), round(minx, dec)], [round(maxy, dec), round(maxx, dec)]],
+            "attribution": attribution,
+            "panes": [list(p) for p in PANES],
+            "layers": layers,
+        },
+        "app": {
+            "text": {
+                k: t[k]
+                for k in (
+                    "label_after",
+                    "label_before",
+                    "search_placeholder",
+                    "search_label",
+                    "search_none",
+                    "search_new",
+                    "search_old",
+                )
+            },
+            "attribution": attribution,
+            "beforeLayerNames": [str(escape(n)) for n in before_layer_names(lang)],
+            "beforeStationColour": COLOURS["before_station"],
+        },
     }
     pack = result.pack
-    warns = ([t["warn_pack"]] if getattr(pack, "synthetic", False) else []) + ([t["warn_roster"]] if result.synthetic_roster else [])
-    banner = {"title": sc.title or sc.name, "province": pack.province_name, "code": pack.province_code,
-              "scenario": sc.name, "label": after_classes.ind.label(lang), "warns": warns}
+    warns = ([t["warn_pack"]] if getattr(pack, "synthetic", False) else []) + (
+        [t["warn_roster"]] if result.synthetic_roster else []
+    )
+    banner = {
+        "title": sc.title or sc.name,
+        "province": pack.province_name,
+        "code": pack.province_code,
+        "scenario": sc.name,
+        "label": after_classes.ind.label(lang),
+        "warns": warns,
+    }
     return leaflet.offline_page(
-        "map.html", lang=lang, title=f"{sc.title or sc.name} · {pack.province_name}", data=data, script="map.js",
-        banner=banner, after=after_classes.legend(), before=before_classes.legend(), counts=counts, colours=COLOURS,
-        gap_colours=GAP_COLOURS, cross_svg=Markup(cross), no_data=indicators.no_data_colour(), version=__version__)
+        "map.html",
+        lang=lang,
+        title=f"{sc.title or sc.name} · {pack.province_name}",
+        data=data,
+        script="map.js",
+        banner=banner,
+        after=after_classes.legend(),
+        before=before_classes.legend(),
+        counts=counts,
+        colours=COLOURS,
+        gap_colours=GAP_COLOURS,
+        cross_svg=Markup(cross),
+        no_data=indicators.no_data_colour(),
+        version=__version__,
+    )

@@ -2,6 +2,7 @@
 `node --check` parses every script; ESLint (installed by `npm ci` from package-lock.json, config in
 eslint.config.mjs) lints them; no Python module of the maps holds JavaScript or CSS; the JSON
 embedding cannot be closed by text from input files."""
+
 from __future__ import annotations
 
 import json
@@ -59,13 +60,18 @@ def test_json_script_cannot_be_closed_by_data():
     assert "</" not in text and "<!" not in text
     assert json.loads(text) == evil
     assert json.loads(str(leaflet.json_script({"geometry": leaflet.RawJSON('{"type":"Point","coordinates":[1,2]}')}))) == {
-        "geometry": {"type": "Point", "coordinates": [1, 2]}}
+        "geometry": {"type": "Point", "coordinates": [1, 2]}
+    }
 
 
 def test_check_offline_refuses_external_loads():
-    for doc in ('<script src="https://cdn.example/x.js"></script>', '<link rel="stylesheet" href="x.css">',
-                "<style>@import 'x.css';</style>", '<img SRC="//example.org/a.png">',
-                '{"popup":"<img src=\\"http://example.org/a.png\\">"}'):
+    for doc in (
+        '<script src="https://cdn.example/x.js"></script>',
+        '<link rel="stylesheet" href="x.css">',
+        "<style>@import 'x.css';</style>",
+        '<img SRC="//example.org/a.png">',
+        '{"popup":"<img src=\\"http://example.org/a.png\\">"}',
+    ):
         with pytest.raises(RuntimeError):
             leaflet.check_offline(doc)
     leaflet.check_offline('<a href="provinces/40/map.html">map</a><script>var a = 1;</script>')
