@@ -50,15 +50,23 @@ def drop_small_holes(g: Any, min_area: float = 2e-5) -> Any:
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
-def union_of(geoms: list[Any]) -> Any:
-    """The union of polygons that form a coverage (fast), or of any polygons (overlay) when they do not."""
-    try:
-        u = shapely.coverage_union_all(geoms)
-        if u.is_valid:
-            return u
-    except shapely.errors.GEOSException:
-        pass
-    return shapely.union_all(geoms)
+def unions(groups: list[list[Any]]) -> list[Any]:
+    """The union of each group of polygons: as a coverage (fast) while the groups are clean
+    coverages, by overlay (slower, any polygons) from the first group that is not."""
+    out = []
+    coverage = True
+    for geoms in groups:
+        u = None
+        if coverage:
+            try:
+                u = shapely.coverage_union_all(geoms)
+                if not u.is_valid:
+                    u = None
+            except shapely.errors.GEOSException:
+                u = None
+            coverage = u is not None
+        out.append(u if u is not None else shapely.union_all(geoms))
+    return out
 
 
 def label_points(geoms: np.ndarray) -> list[list[float] | None]:

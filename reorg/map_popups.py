@@ -42,13 +42,19 @@ def _finite(v: Any) -> float | None:
     return x if x == x and x not in (float("inf"), float("-inf")) else None
 
 
+@cache
+def _label(text: str) -> str:
+    """A row or column label, escaped (labels are the message files' words: a few, repeated)."""
+    return str(escape(text))
+
+
 def table(rows: Sequence[Sequence[str]], head: Sequence[str] | None = None) -> str:
-    """An HTML table: each row a label (escaped here) and cells (HTML, escaped by the caller)."""
+    """An HTML table: each row a label (text, escaped here) and cells (HTML, escaped by the caller)."""
     out = ['<table class="reorg-t">']
     if head:
-        out.append('<tr class="h">' + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>")
+        out.append('<tr class="h">' + "".join(f"<th>{_label(h)}</th>" for h in head) + "</tr>")
     for r in rows:
-        out.append(f"<tr><th>{escape(r[0])}</th>" + "".join(f"<td>{c}</td>" for c in r[1:]) + "</tr>")
+        out.append(f"<tr><th>{_label(r[0])}</th><td>" + "</td><td>".join(r[1:]) + "</td></tr>")
     out.append("</table>")
     return "".join(out)
 

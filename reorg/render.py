@@ -32,7 +32,7 @@ from markupsafe import Markup, escape
 
 from . import __version__, fmt, i18n, indicators, leaflet, pages
 from . import map_popups as popups
-from .map_geometry import DECIMALS, display_polygons, drop_small_holes, geojson, label_points, point, round_coords, union_of
+from .map_geometry import DECIMALS, display_polygons, drop_small_holes, geojson, label_points, point, round_coords, unions
 
 LANGS = i18n.LANGS
 DEFAULT_INDICATOR = "minutes_main_after"
@@ -172,11 +172,12 @@ def render_map(result: Any) -> str:
     new_disp = display_polygons(new.geometry.to_numpy())
     old_disp = display_polygons(old.geometry.to_numpy())
     centre_of = result.plan.centre_of.reindex(new.index)
-    catchments = []
+    groups = {}
     for ccode in sorted(set(centre_of.dropna())):
         geoms = [g for g in new_disp[(centre_of == ccode).to_numpy()] if g is not None]
         if geoms:
-            catchments.append((ccode, drop_small_holes(union_of(geoms))))
+            groups[ccode] = geoms
+    catchments = [(ccode, drop_small_holes(u)) for ccode, u in zip(groups, unions(list(groups.values())))]
     new_lab = dict(zip(new.index, label_points(new_disp)))
     old_lab = dict(zip(old.index, label_points(old_disp)))
     new_geo = dict(zip(new.index, geojson(round_coords(new_disp))))
