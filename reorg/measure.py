@@ -36,6 +36,7 @@ class Measures:
     stations: pd.DataFrame   # per station: role, served population, norm, staff, gap, before and after
     centres: pd.DataFrame    # per centre: population served vs capacity, before and after
     communes: pd.DataFrame   # per new commune
+    old_communes: pd.DataFrame  # per old commune: population, minutes before/after, the new communes it went to
     losers: pd.DataFrame     # the old communes (parts) that lose most minutes to their main station
     extremes: dict
 
@@ -47,6 +48,28 @@ def _wmean(values, weights) -> float:
     if weights[ok].sum() <= 0:
         return float("nan")
     return float(np.average(values[ok], weights=weights[ok]))
+
+
+def old_commune_table(d: pd.DataFrame) -> pd.DataFrame:
+    """Per old commune (sorted by code): population, the population-weighted minutes to its own station
+    before, to the main station after and to the district centre before over its demand parts (a
+    commune without residents takes the plain mean of its parts), and `new_names`, the names of the
+    new communes its parts went to (sorted, comma-separated)."""
+    cols = ["minutes_main_before", "minutes_main_after", "minutes_centre_before"]
+    w = d["population"].astype(float).clip(lower=0)
+    parts = pd.DataFrame({"old_code": d["old_code"].to_numpy(), "population": w.to_numpy()})
+    for c in cols:
+        v = d[c].astype(float)
+        parts[c + "_w"] = (v * w).to_numpy()
+        parts[c + "_s"] = v.to_numpy()
+    g = parts.groupby("old_code", sort=True)
+    out = pd.DataFrame({"population": g["population"].sum()})
+    n = g.size()
+    for c in cols:
+        weighted = g[c + "_w"].sum() / out["population"].where(out["population"] > 0)
+        out[c] = weighted.fillna(g[c + "_s"].sum() / n)
+    out["new_names"] = d.groupby("old_code", sort=True)["new_name"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    return out
 
 
 def _served(demand: pd.DataFrame, cols: np.ndarray, minutes: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -204,4 +227,5 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     extremes = {"worst_commune_main_station_after": {"code": worst.name, "name": worst["commune_name"], "minutes": float(worst["minutes_main_after"])}}
     extremes["islands"] = [{"code": c, "name": r["commune_name"], "population": round(float(r["population"])), "minutes_main_after": float(r["minutes_main_after"]),
                             "minutes_centre_after": float(r["minutes_centre_after"])} for c, r in communes[communes["island"]].iterrows()]
-    return Measures(before=before, after=after, demand=d, stations=st, centres=cen, communes=communes, losers=losers, extremes=extremes)
+    return Measures(before=before, after=after, demand=d, stations=st, centres=cen, communes=communes,
+                    old_communes=old_commune_table(d), losers=losers, extremes=extremes)

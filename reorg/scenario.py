@@ -20,8 +20,9 @@ Keys (all optional except `province` unless given on the command line):
     doctor_presence_share = 0.9
 
     [map]
-    indicator = "minutes_main_after"    # colour of new communes: minutes_main_after,
-                                        # minutes_nearest_after, minutes_centre_after, staff_per_1000, gap_after
+    indicator = "minutes_main_after"    # colour of new communes: minutes_main_after, minutes_nearest_after,
+                                        # minutes_centre_after, minutes_main_before, staff_per_1000, gap_after
+                                        # (the commune rows of indicators.toml with map breaks)
     lang = "en"                         # labels of the map: en | vi
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import indicators
 from . import params as P
 from ._errors import InputError, Problem
 
@@ -42,7 +44,8 @@ POLICIES = {  # first value = default
     "staff": ("stay", "optimise"),
 }
 MAP_LANGS = ("en", "vi")
-MAP_INDICATORS = ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after", "staff_per_1000", "gap_after")
+#: indicators that can colour the province map: the commune-scope rows of the indicator table with map classes
+MAP_INDICATORS = indicators.map_keys("commune")
 TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "export_models": bool, "policy": dict, "params": dict, "map": dict}
 
 

@@ -11,6 +11,7 @@ They fail (never skip) when Chromium or Playwright is missing.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import time
@@ -171,14 +172,14 @@ def test_map_deterministic_and_offline(result, map_html, result_vi, map_html_vi)
         assert "Leaflet 1.9.4" in doc
         # Vietnamese text kept with its diacritics
         assert "Tỉnh Nghệ An" in doc
-        # no random ids left from branca/folium
+        # no random ids (uuid-like) in the page
         assert not re.search(r"_[0-9a-f]{32}\b", doc)
         size_mb = len(doc.encode("utf-8")) / 1e6
         assert size_mb < 8, f"map is {size_mb:.1f} MB"
     assert "Synthetic roster: station staff and locations are simulated, not real data" in map_html
     assert '<html lang="en">' in map_html and '<html lang="vi">' in map_html_vi
     assert "Danh sách trạm mô phỏng" in map_html_vi
-    # legend and popups written as UTF-8 text (layer names are checked in the browser: folium escapes them)
+    # legend and popups written as UTF-8 text (layer names are checked in the browser)
     for text in ("Xã/phường mới", "Trạm y tế chính", "Điểm trạm", "Trạm đóng cửa", "Trung tâm y tế khu vực", "Thiếu nhân lực"):
         assert text in map_html_vi, text
 
@@ -462,11 +463,11 @@ def test_display_geometry_keeps_neighbours_together(result):
     import shapely
     from shapely.strtree import STRtree
 
-    from reorg.render import _display_polygons, _round_coords
+    from reorg.map_geometry import display_polygons, round_coords
 
     new = result.reformed.new
     src = new.geometry.to_numpy()
-    disp = _round_coords(_display_polygons(src))
+    disp = round_coords(display_polygons(src))
     # (the pack's polygons are already generalised, so simplification removes few vertices here)
     assert sum(shapely.get_num_coordinates(disp)) <= sum(shapely.get_num_coordinates(src))
     tree = STRtree(src)
@@ -489,3 +490,83 @@ def test_display_geometry_keeps_neighbours_together(result):
     def hole_area(u):
         return sum(shapely.area(shapely.Polygon(ring)) for p in shapely.get_parts(u) for ring in p.interiors)
     assert hole_area(shapely.union_all(disp)) <= hole_area(shapely.union_all(src)) * 1.01
+
+
+EVIL_NEW = "<script>alert(1)</script>"
+EVIL_OLD = '<img src=x onerror="alert(2)">'
+EVIL_TITLE = "<b>bold</b> & <script>alert(3)</script>"
+
+
+@pytest.fixture(scope="module")
+def evil(result, tmp_path_factory):
+    """The run with a new commune named <script>alert(1)</script>, an old commune named
+    <img src=x onerror=...>, and a scenario title holding markup: text from input is data."""
+    new_code = sorted(result.reformed.new.index)[0]
+    old_code = sorted(result.reformed.old.index)[0]
+    new = result.reformed.new.copy()
+    old = result.reformed.old.copy()
+    new.loc[new_code, "commune_name"] = EVIL_NEW
+    old.loc[old_code, "commune_name"] = EVIL_OLD
+    communes = result.measures.communes.copy()
+    communes.loc[new_code, "commune_name"] = EVIL_NEW
+    old_communes = result.measures.old_communes.copy()
+    old_communes.loc[old_code, "new_names"] = EVIL_NEW
+    bad = dataclasses.replace(
+        result, scenario=dataclasses.replace(result.scenario, title=EVIL_TITLE),
+        reformed=dataclasses.replace(result.reformed, new=new, old=old),
+        measures=dataclasses.replace(result.measures, communes=communes, old_communes=old_communes))
+    doc = render_map(bad)
+    path = tmp_path_factory.mktemp("evil") / "map.html"
+    path.write_text(doc, encoding="utf-8")
+    return doc, path, new_code, old_code
+
+
+def test_names_are_escaped_in_the_document(evil):
+    doc, _, _, _ = evil
+    head, rest = doc.split('<script type="application/json" id="reorg-data">', 1)
+    data, tail = rest.split("</script>", 1)
+    # the names are JSON text inside the data element, which nothing in it can close or comment out
+    assert "</" not in data and "<!" not in data
+    assert json.loads(data)["map"]["layers"][0]["data"]["features"][0]["properties"]["name"] == EVIL_NEW
+    # outside it: the page's own four scripts (Leaflet, shared, data, page) and no other
+    assert (head + tail).lower().count("<script") == 3
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;alert(3)&lt;/script&gt;" in head
+
+
+@pytest.mark.browser
+def test_names_show_as_text_in_the_browser(evil, browser):
+    _, path, new_code, old_code = evil
+    dialogs: list[str] = []
+    pg = Page(browser, path)
+    page = pg.page
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    assert page.locator("#reorg-banner .t").inner_text() == EVIL_TITLE
+    # tooltip of the new commune
+    page.evaluate("""(code) => {
+        window.reorgApp.after.eachLayer(l => { if (l.reorgCode === code && l instanceof L.Polygon && l.getTooltip()) {
+            l.openTooltip(l.getBounds().getCenter()); } });
+    }""", new_code)
+    tip = page.locator(".leaflet-tooltip").last
+    assert tip.inner_text() == EVIL_NEW
+    # search results, popups
+    box = page.locator(".reorg-search-input")
+    box.fill("alert")
+    items = page.locator(".reorg-search-item b")
+    items.first.wait_for(state="visible")
+    assert EVIL_NEW in items.all_inner_texts() and EVIL_OLD in items.all_inner_texts()
+    page.locator(f".reorg-search-item[data-code='{new_code}']").dispatch_event("mousedown")
+    popup = page.locator(".leaflet-popup-content").last
+    popup.wait_for(state="visible")
+    assert popup.locator("h3").inner_text() == EVIL_NEW
+    box.fill("onerror")
+    page.locator(f".reorg-search-item[data-code='{old_code}']").first.wait_for(state="visible")
+    page.locator(f".reorg-search-item[data-code='{old_code}']").dispatch_event("mousedown")
+    page.wait_for_function("[...document.querySelectorAll('.leaflet-popup-content h3')].some(e => e.textContent.includes('onerror'))")
+    texts = page.locator(".leaflet-popup-content h3").all_inner_texts()
+    assert EVIL_OLD in texts
+    assert EVIL_NEW in page.locator(".leaflet-popup-content").last.inner_text()  # "Now part of ..."
+    # the legend, the popups and the tooltips hold no element made from a name
+    assert page.locator(".leaflet-popup-content img, .leaflet-tooltip img, .reorg-search img, #reorg-legend img").count() == 0
+    assert page.evaluate("document.querySelectorAll('script').length") == 4
+    assert not dialogs, dialogs
+    pg.close()
