@@ -7,10 +7,11 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test lint install system-deps bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package-lock.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	npm ci --no-audit --no-fund --loglevel=error  # ESLint for reorg/assets/*.js (tests/test_assets.py)
 	@touch $(STAMP)
 
 install: $(STAMP)
