@@ -63,7 +63,7 @@ def measure(path: Path, repeat: int) -> list[dict]:
                 blocked: list[str] = []
                 errors: list[str] = []
 
-                def route(r):
+                def route(r, blocked=blocked):
                     if r.request.url.startswith(("file:", "data:")):
                         r.continue_()
                     else:
@@ -72,8 +72,8 @@ def measure(path: Path, repeat: int) -> list[dict]:
 
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = context.new_page()
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
                 page.route("**/*", route)
                 page.goto(path.as_uri(), wait_until="load")
                 page.wait_for_function("window.reorgDrawn !== undefined", timeout=60_000)

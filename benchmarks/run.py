@@ -230,24 +230,24 @@ def shortest_paths(geodata: str, province: str, repeat: int) -> dict:
 
 
 def map_load(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
-    import map_load as ML
+    import map_load as map_load_bench
 
-    doc, _, t_render = ML.build_map(geodata, ROOT / "scenarios" / "nghe_an_official.toml")
+    doc, _, t_render = map_load_bench.build_map(geodata, ROOT / "scenarios" / "nghe_an_official.toml")
     data = doc.encode("utf-8")
     path = tmp / "map.html"
     path.write_bytes(data)
-    rows = ML.measure(path, repeat)
+    rows = map_load_bench.measure(path, repeat)
     med = {k: statistics.median(r[k] for r in rows) for k in ("dcl", "load", "drawn", "compare")}
     mb = len(data) / 1e6
     lines += ["", "### 5. The Nghệ An map in headless Chromium", "",
               f"`scenarios/nghe_an_official.toml`, map built by `render_map` in {t_render:.2f} s, opened {repeat} times in "
-              f"`{ML.CHROMIUM}` (headless, viewport 1400×900, a fresh context each time, every request other than file:/data: "
+              f"`{map_load_bench.CHROMIUM}` (headless, viewport 1400×900, a fresh context each time, every request other than file:/data: "
               f"blocked: none attempted, no console error); times from the start of navigation, median of {repeat}. "
               "*Drawn*: two animation frames after the last layer was added (`window.reorgDrawn`).", "",
               "| map | size MB | target | DOMContentLoaded ms | load event ms | all layers drawn ms | target | side-by-side view drawn ms | SVG paths |",
               "|---|---:|---|---:|---:|---:|---|---:|---:|",
-              f"| Nghệ An official | {mb:.2f} | {_ok(mb, ML.TARGET_MB, 'MB')} | {med['dcl']:.0f} | {med['load']:.0f} | {med['drawn']:.0f} | "
-              f"{_ok(med['drawn'] / 1000, ML.TARGET_S, 's')} | {med['compare']:.0f} | {rows[0]['paths']:,} |"]
+              f"| Nghệ An official | {mb:.2f} | {_ok(mb, map_load_bench.TARGET_MB, 'MB')} | {med['dcl']:.0f} | {med['load']:.0f} | {med['drawn']:.0f} | "
+              f"{_ok(med['drawn'] / 1000, map_load_bench.TARGET_S, 's')} | {med['compare']:.0f} | {rows[0]['paths']:,} |"]
     print("\n".join(lines[-3:]), flush=True)
 
 

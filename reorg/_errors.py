@@ -5,8 +5,8 @@ field at fault. Anything else that escapes the pipeline is an internal error (ex
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def _frame(width, height, title, body, legend=None) -> str:
     leg = ""
     if legend:
         x = 60
-        for k, (name, colour) in enumerate(legend):
+        for _k, (name, colour) in enumerate(legend):
             leg += f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{colour}"/><text x="{x + 14}" y="{height - 5}" font-size="11">{html.escape(name)}</text>'
             x += 24 + 7 * len(name)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="{FONT}" role="img">'
@@ -67,7 +67,7 @@ def histogram(series: dict[str, np.ndarray], weights: np.ndarray, *, bins: int =
     body = _axes(x0, y0, w, h, ymax, lang, ylabel=ylabel)
     bw = w / bins
     n = len(series)
-    for s, (k, c) in enumerate(counts.items()):
+    for s, (_k, c) in enumerate(counts.items()):
         for b in range(bins):
             bh = h * c[b] / ymax
             body += f'<rect x="{x0 + b * bw + s * bw / n + 0.5:.1f}" y="{y0 - bh:.1f}" width="{bw / n - 1:.1f}" height="{bh:.1f}" fill="{PALETTE[s % len(PALETTE)]}"/>'
@@ -85,7 +85,7 @@ def grouped_bars(categories: list[str], series: dict[str, list[float]], *, title
     body = _axes(x0, y0, w, h, ymax, lang, ylabel=ylabel)
     gw = w / max(1, len(categories))
     n = len(series)
-    for s, (k, vals) in enumerate(series.items()):
+    for s, (_k, vals) in enumerate(series.items()):
         for i, v in enumerate(vals):
             bh = h * v / ymax
             x = x0 + i * gw + 0.1 * gw + s * 0.8 * gw / n

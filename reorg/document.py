@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from markupsafe import Markup, escape
 
 Span = tuple[str, ...]
-Rich = Union[str, tuple[Span, ...]]
+Rich = str | tuple[Span, ...]
 
 
 def bold(text: Any) -> Span:
@@ -114,7 +114,7 @@ class Figures:
     tag = "figures"
 
 
-Block = Union[Heading, Para, Items, Table, Figures]
+Block = Heading | Para | Items | Table | Figures
 
 
 def html(text: Rich) -> Markup:

@@ -7,7 +7,7 @@ numbers from `reorg.fmt`. No timings (they change from run to run: run.json hold
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from . import charts, fmt, i18n, indicators, pages
 from . import document as doc

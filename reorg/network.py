@@ -169,7 +169,9 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     index = {n: k for k, n in enumerate(nodes)}
     u, v, w = [], [], []
     for a, b, data in G.edges(data=True):
-        u.append(index[a]); v.append(index[b]); w.append(max(data["minutes"], 1e-9))
+        u.append(index[a])
+        v.append(index[b])
+        w.append(max(data["minutes"], 1e-9))
     n = len(nodes)
     mat = csr_matrix((np.array(w + w), (np.array(u + v), np.array(v + u))), shape=(n, n))
     station_codes = list(stations.index)
@@ -204,7 +206,7 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
     waiting = [(comp, places(comp)) for comp in comps[1:]]
     while waiting:
         best = None
-        for w, (comp, (nodes, lon, lat)) in enumerate(waiting):
+        for w, (_comp, (nodes, lon, lat)) in enumerate(waiting):
             for jn, jlon, jlat in joined:
                 for i, n in enumerate(nodes):
                     d = haversine_km(lon[i], lat[i], jlon, jlat)

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import charts, fmt, i18n, pages
+from . import charts, fmt, i18n, pages, tables
 from . import document as doc
 from . import params as parameters
-from . import tables
 from .schema import CADRES
 
 
@@ -97,7 +96,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     columns are formatted here, which is several times faster than pandas' `float_format`."""
     out = frame.copy(deep=False)
     for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
-        out[name] = ["" if v != v else "%.6g" % v for v in out[name].tolist()]
+        out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
     out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from . import indicators
-from . import params as P
+from . import params as param_defs
 from ._errors import InputError, Problem
 
 POLICIES = {  # first value = default
@@ -144,7 +144,7 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
             mp[key] = value
     if problems:
         raise InputError(problems)
-    values = P.resolve(data.get("params") or {}, file=file)
+    values = param_defs.resolve(data.get("params") or {}, file=file)
     if policy["staff"] != "optimise":
         hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
         if hires:

@@ -275,34 +275,34 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
             bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
-            _limited(log, layer, col.name, bad, lambda i: _not_a_code(df.at[i, col.name], col.width), key=None)
+            _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
-                _limited(log, layer, col.name, df.index[blank], lambda i: "empty code", key=key)
+                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "empty code", key=key)
             out[col.name] = stripped
         elif col.kind in ("int", "float"):
             num = pd.to_numeric(s, errors="coerce")
             bad = df.index[~blank & num.isna()]
-            _limited(log, layer, col.name, bad, lambda i: _not_a_number(df.at[i, col.name], col), key=key)
+            _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_number(df.at[i, col.name], col), key=key)
             if not col.nullable:
-                _limited(log, layer, col.name, df.index[blank], lambda i: "missing value" + (f" ({col.unit})" if col.unit else ""), key=key)
+                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "missing value" + (f" ({col.unit})" if col.unit else ""), key=key)
             if col.minimum is not None:
-                _limited(log, layer, col.name, df.index[num < col.minimum], lambda i: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(), key=key)
+                _limited(log, layer, col.name, df.index[num < col.minimum], lambda i, col=col, num=num: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(), key=key)
             if col.maximum is not None:
-                _limited(log, layer, col.name, df.index[num > col.maximum], lambda i: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(), key=key)
+                _limited(log, layer, col.name, df.index[num > col.maximum], lambda i, col=col, num=num: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(), key=key)
             if col.kind == "int":
                 frac = df.index[num.notna() & (num != np.floor(num.fillna(0)))]
-                _limited(log, layer, col.name, frac, lambda i: f"{num.at[i]:g} is not a whole number", key=key)
+                _limited(log, layer, col.name, frac, lambda i, col=col, num=num: f"{num.at[i]:g} is not a whole number", key=key)
             out[col.name] = num
         elif col.kind == "bool":
             if pd.api.types.is_bool_dtype(s):
                 continue
             low = stripped.str.lower()
             ok = low.isin(["true", "false", "1", "0"])
-            _limited(log, layer, col.name, df.index[~ok.fillna(False)], lambda i: f"'{df.at[i, col.name]}' is not True/False", key=key)
+            _limited(log, layer, col.name, df.index[~ok.fillna(False)], lambda i, col=col: f"'{df.at[i, col.name]}' is not True/False", key=key)
             out[col.name] = low.isin(["true", "1"])
         else:
             if not col.nullable and col.required:
-                _limited(log, layer, col.name, df.index[blank], lambda i: "empty value", key=key)
+                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "empty value", key=key)
     for lon_col, lat_col in LONLAT_PAIRS:
         if lon_col in present and lat_col in present:
             _check_lonlat(out, layer, log, lon_col, lat_col, key)

@@ -112,7 +112,7 @@ def test_polygons_valid_and_nested(pack, pack_dir):
     assert area(prov.geometry.iloc[0]) == pytest.approx(area(union_old), rel=0.01)
     assert int(prov["n_communes"].iloc[0]) == len(a)
     # every old commune lies in its district; its point lies in its polygon
-    for code, row in b.iterrows():
+    for _code, row in b.iterrows():
         assert d.geometry[row["district_code"]].buffer(1e-9).covers(row.geometry)
         assert row.geometry.contains(shapely.Point(row["lon"], row["lat"]))
     # the area column is the EPSG:6933 area

@@ -13,10 +13,10 @@ import pytest
 from ortools.linear_solver.python import model_builder
 
 from conftest import ROOT
-from reorg import params as P
+from reorg import params as param_defs
 from reorg.optimise import _mip
-from reorg.optimise import catchments as CM
-from reorg.optimise import roles as RM
+from reorg.optimise import catchments as catchment_model
+from reorg.optimise import roles as roles_model
 from reorg.optimise.records import LagrangianRecord, MipRecord
 from reorg.pipeline import run, write
 from reorg.scenario import load_scenario
@@ -103,7 +103,7 @@ def test_staff_baseline_includes_the_staff_of_closed_stations(exported):
     doctors, total = sites["doctors"].astype(float).copy(), (sites["doctors"] + sites["other_staff"]).astype(float)
     closed = sites.index[sites["role"] == "closed"]
     assert len(closed) > 0 and total[closed].sum() > 0
-    w = s["scenario"]["params_overridden"].get("doctor_shortfall_weight", P.BY_NAME["doctor_shortfall_weight"].default)
+    w = s["scenario"]["params_overridden"].get("doctor_shortfall_weight", param_defs.BY_NAME["doctor_shortfall_weight"].default)
 
     def shortfall(doc, tot):
         is_open = sites["role"] != "closed"
@@ -151,9 +151,9 @@ def test_exported_models_are_the_same_bytes_on_a_second_run(exported, geodata, t
 
 def test_lagrangian_record_has_no_mip_fields_and_its_exported_mip_agrees(exported):
     result, _, _ = exported
-    A, Pp = CM.instance(result.reformed.demand, result.network.centre_minutes, result.network.centre_codes, result.reformed.new.index)
-    params = {**P.defaults(), "centres_kept": A.shape[1] // 2}
-    res = CM.solve_catchments(A, Pp, np.full(A.shape[1], 1e12), params=params, seed=1, export=True,
+    A, Pp = catchment_model.instance(result.reformed.demand, result.network.centre_minutes, result.network.centre_codes, result.reformed.new.index)
+    params = {**param_defs.defaults(), "centres_kept": A.shape[1] // 2}
+    res = catchment_model.solve_catchments(A, Pp, np.full(A.shape[1], 1e12), params=params, seed=1, export=True,
                               names=(result.reformed.new.index, result.network.centre_codes))
     rec = res.record
     assert isinstance(rec, LagrangianRecord) and rec.status == "optimal" and rec.iterations > 0
@@ -161,7 +161,7 @@ def test_lagrangian_record_has_no_mip_fields_and_its_exported_mip_agrees(exporte
     for mip_only in ("variables", "constraints", "time_limit_s", "time_limit_reached", "seed", "backend"):
         assert mip_only not in names and mip_only not in rec.summary()
     assert "seconds" not in rec.summary() and rec.measured() == {"seconds": rec.seconds}
-    assert rec.best_bound <= rec.objective and rec.relative_gap <= CM.LAGRANGIAN_GAP
+    assert rec.best_bound <= rec.objective and rec.relative_gap <= catchment_model.LAGRANGIAN_GAP
     # the equivalent MIP, built and exported but not solved by reorg, solved by SCIP
     model = model_builder.Model()
     assert model.import_from_mps_string(res.export.mps["catchments"])
@@ -175,8 +175,8 @@ def test_seed_is_claimed_only_where_the_backend_takes_it():
     stations = pd.DataFrame({"new_code": ["X", "X"], "facility_score": [0.5, 0.5]}, index=["sa", "sb"])
     minutes = np.array([[2.0, 30.0], [30.0, 2.0]])
     for backend, claimed in (("CBC", None), ("SCIP", 20250701), ("HIGHS", None)):
-        params = {**P.defaults(), "mip_solver": backend}
-        rec = RM.solve_roles(demand, stations, minutes, params, policy="optimise", main_rule="optimise", fixed_main=None, seed=20250701).record
+        params = {**param_defs.defaults(), "mip_solver": backend}
+        rec = roles_model.solve_roles(demand, stations, minutes, params, policy="optimise", main_rule="optimise", fixed_main=None, seed=20250701).record
         assert isinstance(rec, MipRecord) and rec.backend == backend and rec.seed == claimed
         assert ("seed" in rec.summary()) == (claimed is not None) and "seconds" not in rec.summary()
         assert backend.lower() in rec.solver.lower()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reorg import names
-from reorg import national as NA
+from reorg import national as reorg_national
 from reorg._errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def _summary(folder: Path) -> dict:
 def national(tmp_path_factory, geodata):
     """The whole country, official merger, baseline decisions: run once (a few minutes on 2 cores)."""
     out = tmp_path_factory.mktemp("national")
-    folder = NA.run_national(str(SCENARIO), ["name=national"], str(geodata), out, workers=2, progress=False)
+    folder = reorg_national.run_national(str(SCENARIO), ["name=national"], str(geodata), out, workers=2, progress=False)
     assert folder == out / "national"
     return folder, _summary(folder)
 
@@ -55,7 +55,7 @@ def test_every_province_succeeded(national):
     assert all(p["status"] == "done" for p in s["provinces"]), [(p["code"], p["error"]) for p in s["provinces"] if p["status"] != "done"]
     assert s["failed"] == []
     assert s["national"]["done"] == s["national"]["provinces"] == 34 and s["national"]["complete"]
-    assert NA.exit_code(folder) == 0
+    assert reorg_national.exit_code(folder) == 0
     assert s["synthetic_roster"] is True
     assert not {"timings", "peak_memory_mb", "execution"} & set(s), "measurements are in run.json"
     run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
@@ -94,7 +94,7 @@ def test_one_main_station_per_new_commune(national):
 def test_national_totals_are_the_provinces_summed(national):
     _, s = national
     nat, provs = s["national"], s["provinces"]
-    for k in NA.COUNT_KEYS:
+    for k in reorg_national.COUNT_KEYS:
         assert nat["counts"][k] == sum(p["counts"][k] for p in provs), k
     assert nat["population"] == sum(p["population"] for p in provs)
     for per in ("before", "after"):
@@ -158,7 +158,7 @@ def test_national_report(national):
 def partial(tmp_path_factory, geodata):
     """A bogus code and Lai Châu (12), in two local worker processes."""
     out = tmp_path_factory.mktemp("partial")
-    return NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), out, workers=2, progress=False, provinces=["00", "12"])
+    return reorg_national.run_national(str(SCENARIO), ["name=partial"], str(geodata), out, workers=2, progress=False, provinces=["00", "12"])
 
 
 def test_failing_province_is_reported_and_the_others_kept(partial):
@@ -172,7 +172,7 @@ def test_failing_province_is_reported_and_the_others_kept(partial):
     assert by["12"]["status"] == "done" and (folder / by["12"]["folder"] / "map.html").is_file()
     assert by["12"]["counts"]["new_communes"] == APPENDIX_A_NEW["12"]
     assert s["national"]["complete"] is False and s["national"]["counts"]["new_communes"] == APPENDIX_A_NEW["12"]
-    assert NA.exit_code(folder) == 1
+    assert reorg_national.exit_code(folder) == 1
     assert "00" in (folder / "report.md").read_text(encoding="utf-8").split("## Failed provinces")[1]
     assert len(set(MAP_HREF.findall((folder / "index.html").read_text(encoding="utf-8")))) == 1
 
@@ -185,7 +185,7 @@ def test_national_run_on_a_real_local_dask_cluster_gives_the_local_files(partial
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
             worker_pids = client.run(os.getpid)  # {worker address: pid}
-        folder = NA.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, progress=False, provinces=["00", "12"],
+        folder = reorg_national.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, progress=False, provinces=["00", "12"],
                                  scheduler=cluster.scheduler_address)
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*") if p.is_file())
@@ -208,21 +208,21 @@ def test_scheduler_is_refused_for_a_single_province(tmp_path, geodata, capsys):
 
 def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkeypatch):
     """Any exception (not only bad input) is caught per province, with its traceback (in-process run)."""
-    import reorg.pipeline as PL
+    import reorg.pipeline as reorg_pipeline
 
-    real = PL.run
+    real = reorg_pipeline.run
 
     def flaky(scenario, **kw):
         if scenario.province == "11":
             raise RuntimeError("simulated crash in Điện Biên")
         return real(scenario, **kw)
 
-    monkeypatch.setattr(PL, "run", flaky)
-    folder = NA.run_national(str(SCENARIO), ["name=crash"], str(geodata), tmp_path, workers=0, progress=False, provinces=["11", "12"])
+    monkeypatch.setattr(reorg_pipeline, "run", flaky)
+    folder = reorg_national.run_national(str(SCENARIO), ["name=crash"], str(geodata), tmp_path, workers=0, progress=False, provinces=["11", "12"])
     s = _summary(folder)
     assert [f["code"] for f in s["failed"]] == ["11"]
     assert s["failed"][0]["exit_code"] == 1 and "RuntimeError: simulated crash" in s["failed"][0]["error"]
-    assert NA.error_line(s["failed"][0]) == "RuntimeError: simulated crash in Điện Biên"
+    assert reorg_national.error_line(s["failed"][0]) == "RuntimeError: simulated crash in Điện Biên"
     trace = s["failed"][0]["traceback"]
     assert trace.startswith("Traceback") and "in flaky" in trace and trace.rstrip().endswith("RuntimeError: simulated crash in Điện Biên")
     assert [p["code"] for p in s["provinces"] if p["status"] == "done"] == ["12"]
@@ -232,15 +232,15 @@ def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkey
 
 def test_nothing_written_when_every_province_fails(tmp_path, geodata):
     with pytest.raises(InputError, match="every province failed"):
-        NA.run_national(str(SCENARIO), ["name=none"], str(geodata), tmp_path, workers=0, progress=False, provinces=["00"])
+        reorg_national.run_national(str(SCENARIO), ["name=none"], str(geodata), tmp_path, workers=0, progress=False, provinces=["00"])
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_scenario_refused_before_anything_runs(tmp_path, geodata):
     with pytest.raises(InputError, match="unknown key"):
-        NA.run_national(str(SCENARIO), ["name=bad", "nonsense=1"], str(geodata), tmp_path, progress=False)
+        reorg_national.run_national(str(SCENARIO), ["name=bad", "nonsense=1"], str(geodata), tmp_path, progress=False)
     with pytest.raises(InputError, match="indicator"):
-        NA.run_national(str(SCENARIO), ["name=bad"], str(geodata), tmp_path, progress=False, indicator="nope")
+        reorg_national.run_national(str(SCENARIO), ["name=bad"], str(geodata), tmp_path, progress=False, indicator="nope")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -253,7 +253,7 @@ def test_slugs_and_aggregation():
          "staff_total": 10, "doctors_total": 2}
     b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,
          "staff_total": 30, "doctors_total": 2}
-    nat = NA.aggregate_indicators([a, b])
+    nat = reorg_national.aggregate_indicators([a, b])
     assert nat["population"] == 400 and nat["staff_total"] == 40
     assert nat["pop_minutes_main_station"] == pytest.approx(17.5)
     assert nat["main_stations_with_doctor_share"] == pytest.approx(0.25)
@@ -281,7 +281,7 @@ def _fake_national_summary() -> dict:
 def test_national_report_words_and_escaping():
     """The national report in English and Vietnamese: indicator labels from the indicator table,
     headings from the message files, names from input escaped in HTML, no timings."""
-    import html as H
+    import html as htmllib
 
     from reorg import i18n, indicators, national_report
 
@@ -293,7 +293,7 @@ def test_national_report_words_and_escaping():
         assert f"| {label} | 12.3 |" in md.replace("12,3", "12.3"), label
         assert f"| {indicators.get('pop_minutes_main_station').label(other)} |" not in md
         for key in ("national.h_totals", "national.h_provinces", "national.h_method", "national.h_failed"):
-            assert f"## {i18n.text(key, lang)}" in md and f"<h2>{H.escape(i18n.text(key, lang), quote=False)}</h2>" in page, key
+            assert f"## {i18n.text(key, lang)}" in md and f"<h2>{htmllib.escape(i18n.text(key, lang), quote=False)}</h2>" in page, key
             assert f"## {i18n.text(key, other)}\n" not in md
         assert i18n.notices({"synthetic_roster": True}, lang)[0] in md
         assert "<b>Nghệ</b>" not in page and "&lt;b&gt;Nghệ&lt;/b&gt;" in page and "&lt;test&gt;" in page

@@ -11,10 +11,10 @@ import pytest
 from ortools.sat.python import cp_model
 
 from conftest import ROOT, run_cli
-from reorg import params as P
-from reorg.optimise import catchments as CM
-from reorg.optimise import roles as RM
-from reorg.optimise import staff as SM
+from reorg import params as param_defs
+from reorg.optimise import catchments as catchment_model
+from reorg.optimise import roles as roles_model
+from reorg.optimise import staff as staff_model
 from reorg.pipeline import run
 from reorg.scenario import load_scenario
 
@@ -74,7 +74,7 @@ def test_invariants_on_the_real_pack(optimised, name):
         assert st[f"{cadre}_after"].sum() == a[cadre]
     assert (st.loc[st["role"] == "closed", [c for c in st.columns if c.endswith("_after") and c[:-6] in b]].to_numpy() == 0).all()
     moves = pd.read_csv(folder / "staff_moves.csv", dtype=str)
-    limit = s["scenario"]["params_overridden"].get("max_move_minutes", P.BY_NAME["max_move_minutes"].default)
+    limit = s["scenario"]["params_overridden"].get("max_move_minutes", param_defs.BY_NAME["max_move_minutes"].default)
     assert (moves["minutes"].astype(float) <= limit + 1e-9).all(), "no move longer than the limit"
     com = pd.read_csv(folder / "communes_after.csv", dtype=str)
     assert com["centre_code"].notna().all() and com["new_commune_code"].is_unique, "one centre per commune"
@@ -97,7 +97,7 @@ def test_report_explains_decisions(optimised):
 # ------------------------------------------------------------------ tiny instances, answers by hand
 
 def _params(**kw):
-    p = P.defaults()
+    p = param_defs.defaults()
     p.update(kw)
     return p
 
@@ -111,12 +111,12 @@ def test_roles_tiny_instance():
     stations = pd.DataFrame({"new_code": ["X", "X"], "facility_score": [0.5, 0.5]}, index=["sa", "sb"])
     minutes = np.array([[2.0, 30.0], [30.0, 2.0]])
     for cost, expected in ((1000.0, "closed"), (100.0, "point")):
-        res = RM.solve_roles(demand, stations, minutes, _params(point_keep_cost_person_minutes=cost),
+        res = roles_model.solve_roles(demand, stations, minutes, _params(point_keep_cost_person_minutes=cost),
                              policy="optimise", main_rule="optimise", fixed_main=None, seed=1)
         assert res.main["X"] == "sa" and res.roles["sb"] == expected and res.record.status == "optimal"
     # the facility bonus can move the main site: 1010 residents x w x (1.0 - 0.0) > 27,720 extra minutes when w = 30
     stations2 = pd.DataFrame({"new_code": ["X", "X"], "facility_score": [0.0, 1.0]}, index=["sa", "sb"])
-    res = RM.solve_roles(demand, stations2, minutes, _params(main_facility_weight_minutes=30.0), policy="keep_all",
+    res = roles_model.solve_roles(demand, stations2, minutes, _params(main_facility_weight_minutes=30.0), policy="keep_all",
                          main_rule="optimise", fixed_main=None, seed=1)
     assert res.main["X"] == "sb"
 
@@ -133,17 +133,17 @@ def test_staff_tiny_instance_moves_the_nearest_doctor():
     roles = pd.Series({"m": "main", "p": "point", "q": "point"})
     norms = pd.Series({"m": 5, "p": 4, "q": 5})
     net = _tiny_net([[0, 10, 40], [10, 0, 45], [40, 45, 0]])
-    res = SM.solve_staff(stations, roles, norms, None, net, _params(), seed=1)
+    res = staff_model.solve_staff(stations, roles, norms, None, net, _params(), seed=1)
     after, moves = res.staff_after, res.moves
     assert after.loc["m", "doctor"] == 1 and after.loc["p", "doctor"] == 0 and after.loc["q", "doctor"] == 1
     assert len(moves) == 1 and moves.iloc[0][["from_station", "to_station", "cadre", "persons"]].tolist() == ["p", "m", "doctor", 1]
     # after the move m has 6 staff (norm 5), p has 4 (norm 4), q 5 (norm 5): no shortfall left
     assert res.records[-1].terms["weighted_shortfall"] == pytest.approx(0.0)
     # each stage's record carries the terms of its own plan: the last stage moves one doctor 10 minutes
-    assert [rec.stage for rec in res.records] == list(SM.STAGES)
+    assert [rec.stage for rec in res.records] == list(staff_model.STAGES)
     assert res.records[-1].terms["persons_moved"] == 1 and res.records[-1].terms["person_minutes_moved"] == 10.0
     # a move beyond the limit is not allowed: with max 5 minutes nothing moves and the doctor shortfall stays
-    res = SM.solve_staff(stations, roles, norms, None, net, _params(max_move_minutes=5.0), seed=1)
+    res = staff_model.solve_staff(stations, roles, norms, None, net, _params(max_move_minutes=5.0), seed=1)
     assert len(res.moves) == 0 and res.records[-1].terms["doctor_shortfall"] == pytest.approx(1.0)
 
 
@@ -153,13 +153,13 @@ def test_catchments_tiny_instance_with_capacity():
     per person above it, c1 goes to k1: 100x(10+30+10) = 5,000 < 4,000 + 100x50."""
     A = 100 * np.array([[10.0, 50.0], [20.0, 30.0], [60.0, 10.0]])
     Pp = np.array([100.0, 100.0, 100.0])
-    res = CM.solve_catchments(A, Pp, np.array([1e9, 1e9]), params=_params(), seed=1)
+    res = catchment_model.solve_catchments(A, Pp, np.array([1e9, 1e9]), params=_params(), seed=1)
     assert res.assign.tolist() == [0, 0, 1] and res.record.objective == pytest.approx(4000)
-    res = CM.solve_catchments(A, Pp, np.array([100.0, 1e9]), params=_params(capacity_penalty_per_person=50.0), seed=1)
+    res = catchment_model.solve_catchments(A, Pp, np.array([100.0, 1e9]), params=_params(capacity_penalty_per_person=50.0), seed=1)
     assert res.assign.tolist() == [0, 1, 1] and res.record.objective == pytest.approx(5000)
     assert res.record.terms["capacity_penalty"] == 0
     # keep one centre: everyone to k0 costs 100x(10+20+60)=9,000 < to k1 100x(50+30+10)=9,000? tie broken by the solver; both 9,000
-    res = CM.solve_catchments(A, Pp, np.array([1e9, 1e9]), params=_params(centres_kept=1), seed=1)
+    res = catchment_model.solve_catchments(A, Pp, np.array([1e9, 1e9]), params=_params(centres_kept=1), seed=1)
     assert res.record.objective == pytest.approx(9000) and len(set(res.assign.tolist())) == 1
 
 
@@ -191,15 +191,15 @@ def test_real_catchment_instance_resolved_independently(geodata):
     """Lào Cai (99 communes, 18 centres), capacities tightened so the penalty matters: the MIP (SCIP)
     and CP-SAT reach the same objective."""
     r = run(load_scenario(None, province="15"), geodata=str(geodata))
-    A, Pp = CM.instance(r.reformed.demand, r.network.centre_minutes, r.network.centre_codes, r.reformed.new.index)
+    A, Pp = catchment_model.instance(r.reformed.demand, r.network.centre_minutes, r.network.centre_codes, r.reformed.new.index)
     cap = r.centres["capacity"].reindex(r.network.centre_codes).to_numpy(dtype=float) * 0.8
     rho = 120.0
     Pr = np.rint(Pp)
-    res = CM.solve_catchments(A, Pr, np.floor(cap), params=_params(capacity_penalty_per_person=rho), seed=1)
+    res = catchment_model.solve_catchments(A, Pr, np.floor(cap), params=_params(capacity_penalty_per_person=rho), seed=1)
     assign, rec = res.assign, res.record
     other = cp_sat_catchments(A, Pr, cap, rho)
-    obj_mip = CM.objective_terms(A, Pr, np.floor(cap), assign, rho)["total"]
-    obj_cp = CM.objective_terms(A, Pr, np.floor(cap), other, rho)["total"]
+    obj_mip = catchment_model.objective_terms(A, Pr, np.floor(cap), assign, rho)["total"]
+    obj_cp = catchment_model.objective_terms(A, Pr, np.floor(cap), other, rho)["total"]
     assert rec["status"] == "optimal" and rec["terms"]["capacity_penalty"] > 0
     assert obj_cp == pytest.approx(obj_mip, rel=1e-5)
 
@@ -244,19 +244,19 @@ def test_impossible_points_budget_gives_diagnosis(tmp_path, geodata):
 def test_lagrangian_p_median_equals_the_mip(geodata, province):
     """The exact uncapacitated fast path and the MIP reach the same objective, for several p."""
     r = run(load_scenario(None, province=province), geodata=str(geodata))
-    A, Pp = CM.instance(r.reformed.demand, r.network.centre_minutes, r.network.centre_codes, r.reformed.new.index)
+    A, Pp = catchment_model.instance(r.reformed.demand, r.network.centre_minutes, r.network.centre_codes, r.reformed.new.index)
     cap = np.full(A.shape[1], 1e12)
     used_fast = 0
     for p in (A.shape[1] // 2, A.shape[1] // 3, -1):
         params = _params(centres_kept=p)
-        res_fast = CM.solve_catchments(A, Pp, cap, params=params, seed=1)
+        res_fast = catchment_model.solve_catchments(A, Pp, cap, params=params, seed=1)
         fast, rec_fast = res_fast.assign, res_fast.record
-        rec_mip = CM.solve_catchments(A, Pp, cap, params=params, seed=1, solver_name="CBC").record
+        rec_mip = catchment_model.solve_catchments(A, Pp, cap, params=params, seed=1, solver_name="CBC").record
         assert rec_fast["objective"] == pytest.approx(rec_mip["objective"], rel=1e-9)
         assert len(set(fast.tolist())) <= (A.shape[1] if p < 0 else p)
         if rec_fast["solver"].startswith("reorg Lagrangian"):
             used_fast += 1
-            assert rec_fast["relative_gap"] <= CM.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
+            assert rec_fast["relative_gap"] <= catchment_model.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
         else:  # the gap stayed open: the MIP took over
             assert rec_fast["relative_gap"] <= 1e-3
     assert used_fast >= 2

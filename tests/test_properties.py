@@ -30,7 +30,7 @@ DEFECT_EXAMPLES = 40
 _CACHE = Path(tempfile.mkdtemp(prefix="reorg-packs-"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pack(seed: int) -> Path:
     return make_demo_pack(_CACHE / f"pack{seed}", seed=seed)
 

@@ -19,8 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reorg import fmt, i18n, tables
-from reorg import report as REP
+from reorg import fmt, i18n, report, tables
 from reorg.pdf import write_pdf
 from reorg.pdf_charts import chart_centres, register_fonts
 from reorg.pipeline import run, write
@@ -109,7 +108,7 @@ def test_pdf_page_numbers_and_repeated_headers(pages):
 
 def test_pdf_deterministic(official, tmp_path):
     result, folder = official
-    summary = REP.build_summary(result)
+    summary = report.build_summary(result)
     write_pdf(result, summary, tmp_path / "a.pdf")
     write_pdf(result, summary, tmp_path / "b.pdf")
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
@@ -188,11 +187,11 @@ def test_pdf_does_not_import_pyplot(tmp_path):
     code = f"""
 import json, sys
 from pathlib import Path
-from reorg import report as REP
+from reorg import report
 from reorg.pipeline import run
 from reorg.scenario import load_scenario
 result = run(load_scenario(Path({str(ROOT / "scenarios" / "nghe_an_official.toml")!r})), geodata={os.environ["REORG_GEODATA"]!r})
-summary = REP.build_summary(result)
+summary = report.build_summary(result)
 before = sorted(m for m in ("matplotlib", "matplotlib.pyplot") if m in sys.modules)
 from reorg.pdf import write_pdf
 write_pdf(result, summary, Path({str(tmp_path / "report.pdf")!r}))
@@ -211,13 +210,14 @@ def test_reports_do_not_depend_on_measurements(official):
     """report.md and report.html hold no seconds nor memory: rendered again from a summary whose
     timings differ, they are byte-identical to the files the run wrote; where run.json is, is said."""
     result, folder = official
-    summary = REP.build_summary(result)
-    summary["timings"] = {k: 1000.0 + v for k, v in summary["timings"].items()}
-    summary["peak_memory_mb"] = {k: 9999.0 for k in summary["peak_memory_mb"]}
-    md = REP.report_markdown(result, summary)
+    summary = report.build_summary(result)
+    assert not {"timings", "peak_memory_mb"} & set(summary), "measurements are in run.json, not summary.json"
+    summary["timings"] = {"report": 1000.0}  # a summary that carried measurements would not change the reports
+    summary["peak_memory_mb"] = {"report": 9999.0}
+    md = report.report_markdown(result, summary)
     assert md == (folder / "report.md").read_text(encoding="utf-8")
-    assert REP.report_html(result, summary) == (folder / "report.html").read_text(encoding="utf-8")
-    assert REP.report_markdown(result, summary) == md
+    assert report.report_html(result, summary) == (folder / "report.html").read_text(encoding="utf-8")
+    assert report.report_markdown(result, summary) == md
     assert "run.json" in md and " MB" not in md and not re.search(r"\d s\b", md)
 
 
@@ -228,15 +228,15 @@ def _vi_and_en(key: str) -> tuple[str, str]:
 def test_report_in_vietnamese_has_no_english_label(official):
     """Rendered in Vietnamese, report.md and report.html show every indicator label and section
     heading in Vietnamese and none of the English ones (where the two differ)."""
-    import html as H
+    import html as htmllib
 
     from reorg import indicators
 
     result, _ = official
-    summary = REP.build_summary(result)
-    md = REP.report_markdown(result, summary, "vi")
-    page = REP.report_html(result, summary, "vi")
-    text = H.unescape(re.sub(r"<[^>]+>", "\n", page))
+    summary = report.build_summary(result)
+    md = report.report_markdown(result, summary, "vi")
+    page = report.report_html(result, summary, "vi")
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "\n", page))
     assert '<html lang="vi">' in page
     checked = 0
     for key in result.measures.before:
@@ -255,8 +255,8 @@ def test_report_in_vietnamese_has_no_english_label(official):
         if key in ("report.h_points", "report.h_moves", "report.h_catchments"):  # optimised runs only
             continue
         assert f"## {vi}" in md or key == "report.h_charts", key
-        assert f"<h2>{H.escape(vi, quote=False)}</h2>" in page, key
-        assert f"## {en}\n" not in md and f"<h2>{H.escape(en, quote=False)}</h2>" not in page, key
+        assert f"<h2>{htmllib.escape(vi, quote=False)}</h2>" in page, key
+        assert f"## {en}\n" not in md and f"<h2>{htmllib.escape(en, quote=False)}</h2>" not in page, key
         checked += 1
     assert checked >= 30
     for notice in i18n.notices({"synthetic_roster": True, "synthetic_centres": True}, "en"):
@@ -275,7 +275,7 @@ def test_pdf_prints_the_density_parameter(official, tmp_path):
     assert f"density below {result.scenario.params['mountain_density_max_per_km2']:g} /km²" in default
     params = {**result.scenario.params, "mountain_density_max_per_km2": 175.0}
     other = replace(result, scenario=replace(result.scenario, params=params))
-    write_pdf(other, REP.build_summary(other), tmp_path / "r.pdf")
+    write_pdf(other, report.build_summary(other), tmp_path / "r.pdf")
     last = " ".join(PdfReader(str(tmp_path / "r.pdf")).pages[-1].extract_text().split())
     assert "density below 175 /km²" in last and "150 /km²" not in last
 

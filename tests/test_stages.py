@@ -150,7 +150,7 @@ def test_progress_says_what_each_stage_does():
                     pass
     lines = stream.getvalue().splitlines()
     assert len(lines) == len(STAGES) == 8
-    for k, (line, (key, label)) in enumerate(zip(lines, STAGES.items()), start=1):
+    for k, (line, (_key, label)) in enumerate(zip(lines, STAGES.items()), start=1):
         assert re.fullmatch(rf"\[{k}/8\] {re.escape(label)} +done in \d+\.\d\d s", line), line
     assert list(p.timings) == ["load", "validate", "reform", "network", "optimise:catchments", "optimise", "measure", "render", "report"]
     assert len({line.index(" done in") for line in lines}) == 1  # aligned

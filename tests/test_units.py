@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reorg import params as P
+from reorg import params as param_defs
 from reorg._errors import InputError
 from reorg.optimise.baseline import choose_main_stations, largest_district_centre
 from reorg.outputs import atomic_dir
@@ -26,7 +26,7 @@ from reorg.scenario import load_scenario
     (12000, "III", 16), # (5 + 7) x 1.3 = 15.6 -> 16
 ])
 def test_circular_03_norm(pop, region, expected):
-    assert staff_norm(pop, region, P.defaults()) == expected
+    assert staff_norm(pop, region, param_defs.defaults()) == expected
 
 
 def test_gini_known_values():
@@ -71,16 +71,16 @@ def test_atomic_dir_keeps_previous_run_on_failure(tmp_path):
 
 def test_params_reject_unknown_and_out_of_range():
     with pytest.raises(InputError, match="did you mean 'staff_base'"):
-        P.resolve({"staff_bse": 5})
+        param_defs.resolve({"staff_bse": 5})
     with pytest.raises(InputError, match="out of range"):
-        P.resolve({"doctor_presence_share": 2})
+        param_defs.resolve({"doctor_presence_share": 2})
     with pytest.raises(InputError, match="expected a number"):
-        P.resolve({"circuity_factor": "high"})
-    assert P.resolve({"staff_base": 6})["staff_base"] == 6
+        param_defs.resolve({"circuity_factor": "high"})
+    assert param_defs.resolve({"staff_base": 6})["staff_base"] == 6
 
 
 def test_every_parameter_is_documented():
-    for p in P.PARAMETERS:
+    for p in param_defs.PARAMETERS:
         assert p.unit and p.description and p.source and p.confidence in {"H", "M", "L", "H/L", "M/L", "-"}, p.name
 
 

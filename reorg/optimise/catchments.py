@@ -110,7 +110,7 @@ def p_median_lagrangian(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: flo
     lam = np.sort(A, axis=1)[:, min(1, nK - 1)].astype(float)
     lb, step, stall = -np.inf, 2.0, 0
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
         red = np.minimum(0.0, A - lam[:, None])
         r = red.sum(axis=0)
         ks = np.sort(np.argpartition(r, p - 1)[:p]) if p < nK else np.arange(nK)

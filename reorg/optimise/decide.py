@@ -12,9 +12,9 @@ import pandas as pd
 
 from ..rules import staff_norms
 from ..schema import CADRES
-from . import catchments as CM
-from . import roles as RM
-from . import staff as SM
+from . import catchments as catchment_model
+from . import roles as roles_model
+from . import staff as staff_model
 from .baseline import baseline_plan
 from .plan import Plan
 
@@ -54,7 +54,7 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     # --- station roles
     if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
         with stage("station_roles"):
-            res = RM.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
+            res = roles_model.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
                                     baseline_roles=base_roles, baseline_main=base_main, seed=seed, export=export)
         plan.roles, plan.main_station = res.roles.reindex(st.index), res.main.reindex(reformed.new.index)
         plan.solver += res.records
@@ -64,15 +64,15 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
             plan.models.update(res.export.files())
         plan.rules["station_roles"] = (f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
                                        "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept")
-        plan.explain["points"] = RM.point_savings(demand, st, S, plan.roles)
+        plan.explain["points"] = roles_model.point_savings(demand, st, S, plan.roles)
     # --- staff
     norms = site_norms(demand, st, S, plan.roles, plan.main_station, params)
-    stay, lost = SM.stay_staff(st, plan.roles, plan.main_station, params, seed)
+    stay, lost = staff_model.stay_staff(st, plan.roles, plan.main_station, params, seed)
     if policy["staff"] == "optimise":
         with stage("staff_placement"):
-            res = SM.solve_staff(st, plan.roles, norms, centres, net, params, seed, export=export)
+            res = staff_model.solve_staff(st, plan.roles, norms, centres, net, params, seed, export=export)
         # the baseline of stage 1: the `stay` rule under the same roles (closed stations' staff join the main station)
-        res.records[0].baseline_objective = SM.shortfall_terms(stay, plan.roles, norms, params)["weighted_shortfall"]
+        res.records[0].baseline_objective = staff_model.shortfall_terms(stay, plan.roles, norms, params)["weighted_shortfall"]
         plan.solver += res.records
         if res.export:
             plan.models.update(res.export.files())
@@ -82,7 +82,7 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
         plan.rules["staff"] = ("staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
                                f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
                                f"moves of at most {params['max_move_minutes']:g} min")
-        short = SM.shortfall_terms(staff_after, plan.roles, norms, params)
+        short = staff_model.shortfall_terms(staff_after, plan.roles, norms, params)
         if short["doctor_shortfall"] > 0:
             r = np.where(plan.roles.reindex(staff_after.index) == "main", params["doctors_min_main_station"], 0)
             lacking = staff_after.index[(staff_after["doctor"].to_numpy() < r)]
@@ -100,21 +100,21 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     else:
         plan.staff_after, plan.lost = stay, lost
     # --- catchments
-    A, P = CM.instance(demand, net.centre_minutes, net.centre_codes, reformed.new.index)
+    A, P = catchment_model.instance(demand, net.centre_minutes, net.centre_codes, reformed.new.index)
     cap = centres["capacity"].reindex(net.centre_codes).to_numpy(dtype=float)
     cidx = {c: k for k, c in enumerate(net.centre_codes)}
     base_assign = plan.centre_of.reindex(reformed.new.index).map(cidx).to_numpy()
     if policy["catchments"] == "optimise":
         host = _centre_hosts(reformed, centres, net, st)
-        neigh = CM.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
+        neigh = catchment_model.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
         with stage("catchments"):
-            res = CM.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh, export=export,
+            res = catchment_model.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh, export=export,
                                       names=(reformed.new.index, net.centre_codes))
         rec, assign = res.record, res.assign
-        rec.baseline_objective = CM.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
+        rec.baseline_objective = catchment_model.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
         plan.solver.append(rec)
         if res.export:
-            res.export.tables["catchments_minutes"] = CM.minutes_table(demand, net.centre_minutes, net.centre_codes, cap)
+            res.export.tables["catchments_minutes"] = catchment_model.minutes_table(demand, net.centre_minutes, net.centre_codes, cap)
             plan.models.update(res.export.files())
         if assign is None:
             assign = base_assign

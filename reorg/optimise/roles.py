@@ -121,7 +121,7 @@ def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarra
             wmin = float(pop.loc[rows].to_numpy() @ minutes[rows, col[s]])
             obj_main.append(wmin * m[s])
             obj_bonus.append(params["main_facility_weight_minutes"] * pc * float(stations.at[s, "facility_score"]) * m[s])
-    for i, new_code, allowed in parts:
+    for i, _new_code, allowed in parts:
         xs = {s: solver.NumVar(0, 1, f"x_{i}_{s}") for s in allowed}
         solver.Add(sum(xs.values()) == 1)
         for s, v in xs.items():
@@ -131,7 +131,7 @@ def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarra
         for s in codes:
             solver.Add(y[s] == 1)
     if main_rule == "moh_rule" and fixed_main is not None:
-        for c, s in fixed_main.items():
+        for _c, s in fixed_main.items():
             if s in m:
                 solver.Add(m[s] == 1)
     points = sum(y[s] - m[s] for s in codes)

@@ -165,7 +165,7 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
         in_.setdefault((j, k), []).append(v)
     for (j, k), v in g.items():
         in_.setdefault((j, k), []).append(v)
-    for (ci, j), v in rot.items():
+    for (_ci, j), v in rot.items():
         in_.setdefault((j, 0), []).append(v)
     staff = {}
     for j in range(len(codes)):
@@ -205,7 +205,7 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
             after[j, k] += val(x)
         for (j, k), x in g.items():
             after[j, k] += val(x)
-        for (ci, j), x in rot.items():
+        for (_ci, j), x in rot.items():
             after[j, 0] += val(x)
         is_open = role != "closed"
         dshort = float(np.maximum(0, r - after[:, 0])[is_open].sum())
