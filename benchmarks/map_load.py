@@ -12,6 +12,7 @@ then the time to switch to the side-by-side before/after view and draw it. Print
 table with the median of the runs, the file size and the target (< 3 s to all layers drawn,
 < 8 MB).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 TARGET_S = 3.0
 TARGET_MB = 8.0
 
@@ -117,18 +125,24 @@ def main(argv: list[str] | None = None) -> int:
     cpus = os.cpu_count()
     print(f"## Map load time: Nghệ An, `{Path(args.scenario).name}`\n")
     print(f"Command: `python benchmarks/map_load.py --repeat {args.repeat}`\n")
-    print(f"Machine: {cpus} cores, Python {platform.python_version()}, Chromium headless (`{CHROMIUM}`), "
-          "viewport 1400×900, every request other than file:/data: blocked (none attempted).\n")
-    print(f"Map: {size_mb:.2f} MB ({len(data):,} bytes), {rows[0]['paths']} SVG paths drawn at opening; "
-          f"pipeline run {t_run:.2f} s, render_map {t_render:.2f} s.\n")
+    print(
+        f"Machine: {cpus} cores, Python {platform.python_version()}, Chromium headless (`{CHROMIUM}`), "
+        "viewport 1400×900, every request other than file:/data: blocked (none attempted).\n"
+    )
+    print(
+        f"Map: {size_mb:.2f} MB ({len(data):,} bytes), {rows[0]['paths']} SVG paths drawn at opening; "
+        f"pipeline run {t_run:.2f} s, render_map {t_render:.2f} s.\n"
+    )
     print("| run | DOMContentLoaded (ms) | `load` event (ms) | all layers drawn (ms) | switch to side by side, drawn (ms) |")
     print("|---|---:|---:|---:|---:|")
     for k, r in enumerate(rows, 1):
         print(f"| {k} | {r['dcl']:.0f} | {r['load']:.0f} | {r['drawn']:.0f} | {r['compare']:.0f} |")
     print(f"| **median** | **{med['dcl']:.0f}** | **{med['load']:.0f}** | **{med['drawn']:.0f}** | **{med['compare']:.0f}** |")
     ok = med["drawn"] / 1000 < TARGET_S and size_mb < TARGET_MB
-    print(f"\nTarget: all layers drawn < {TARGET_S:g} s and file < {TARGET_MB:g} MB: "
-          f"**{'met' if ok else 'NOT met'}** (median {med['drawn'] / 1000:.2f} s, {size_mb:.2f} MB).")
+    print(
+        f"\nTarget: all layers drawn < {TARGET_S:g} s and file < {TARGET_MB:g} MB: "
+        f"**{'met' if ok else 'NOT met'}** (median {med['drawn'] / 1000:.2f} s, {size_mb:.2f} MB)."
+    )
     return 0 if ok else 1
 
 

@@ -25,6 +25,7 @@ Each end-to-end timing is the median of `--repeat` runs (the national run: `--na
 default 1). Targets: Nghệ An official <= 5 s, optimise <= 10 s; national <= 120 s and <= 4 GB;
 map < 8 MB and drawn < 3 s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,12 @@ RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 STAGES = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
 # label, scenario file, --province or None, target seconds or None
-RUNS = [("Nghệ An official", "nghe_an_official.toml", None, 5.0), ("Nghệ An optimise", "nghe_an_optimise.toml", None, 10.0),
-        ("Thanh Hóa official", "nghe_an_official.toml", "38", None), ("Thanh Hóa optimise", "nghe_an_optimise.toml", "38", None)]
+RUNS = [
+    ("Nghệ An official", "nghe_an_official.toml", None, 5.0),
+    ("Nghệ An optimise", "nghe_an_optimise.toml", None, 10.0),
+    ("Thanh Hóa official", "nghe_an_official.toml", "38", None),
+    ("Thanh Hóa optimise", "nghe_an_optimise.toml", "38", None),
+]
 NATIONAL = "national_official.toml"
 NATIONAL_TARGET_S, NATIONAL_TARGET_MB = 120.0, 4096.0
 OFFICIAL_NEW_COMMUNES = 3321  # DOMAIN.md: 3,321 new communes (Resolution 202/2025/QH15 and the NA resolutions)
@@ -66,7 +71,7 @@ def _tree_rss_kb(root_pid: int) -> int:
         try:
             with open(f"/proc/{entry}/stat") as f:
                 stat = f.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             with open(f"/proc/{entry}/statm") as f:
                 pages = int(f.read().split()[1])
         except (OSError, ValueError, IndexError):
@@ -111,8 +116,20 @@ def _json(path: Path) -> dict:
 
 def reorg_run(scenario: str, province: str | None, geodata: str, out: Path, name: str) -> tuple[float, float, dict, dict]:
     """(wall seconds, peak MB, summary.json, run.json) of one run in a fresh process."""
-    cmd = [sys.executable, "-m", "reorg", "run", str(ROOT / "scenarios" / scenario), "--set", f'name="{name}"',
-           "--geodata", geodata, "--out", str(out), "--quiet"] + (["--province", province] if province else [])
+    cmd = [
+        sys.executable,
+        "-m",
+        "reorg",
+        "run",
+        str(ROOT / "scenarios" / scenario),
+        "--set",
+        f'name="{name}"',
+        "--geodata",
+        geodata,
+        "--out",
+        str(out),
+        "--quiet",
+    ] + (["--province", province] if province else [])
     wall, mb, _ = timed(cmd)
     return wall, mb, _json(out / name / "summary.json"), _json(out / name / "run.json")
 
@@ -129,12 +146,17 @@ def _ok(value: float, target: float | None, unit: str) -> str:
 
 
 def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[str]:
-    lines += ["### 1. End to end, per stage", "",
-              f"Each run is a fresh process (`python -m reorg run SCENARIO --quiet`, imports included); median of {repeat} runs. "
-              "*Peak MB*: resident memory of the whole run, sampled every 20 ms. Per stage: seconds, and the peak resident memory of "
-              "the process during the stage (run.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
-              "when a stage starts). Thanh Hóa (38) is the largest province by old communes (547).", "",
-              "| run | wall s | target | peak MB | " + " | ".join(STAGES) + " |", "|---|---:|---|---:|" + "---:|" * len(STAGES)]
+    lines += [
+        "### 1. End to end, per stage",
+        "",
+        f"Each run is a fresh process (`python -m reorg run SCENARIO --quiet`, imports included); median of {repeat} runs. "
+        "*Peak MB*: resident memory of the whole run, sampled every 20 ms. Per stage: seconds, and the peak resident memory of "
+        "the process during the stage (run.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
+        "when a stage starts). Thanh Hóa (38) is the largest province by old communes (547).",
+        "",
+        "| run | wall s | target | peak MB | " + " | ".join(STAGES) + " |",
+        "|---|---:|---|---:|" + "---:|" * len(STAGES),
+    ]
     solver_rows, model_rows = [], []
     for label, scenario, province, target in RUNS:
         res = [reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench") for k in range(repeat)]
@@ -142,21 +164,33 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
         mb = max(r[1] for r in res)
         secs = {k: _med(r[3]["timings"].get(k) for r in res) for k in STAGES}
         peaks = {k: max(r[3]["peak_memory_mb"].get(k, 0.0) for r in res) for k in STAGES}
-        lines.append(f"| {label} | {wall:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
-                     + " | ".join(f"{secs[k]:.2f} s · {peaks[k]:.0f} MB" for k in STAGES) + " |")
+        lines.append(
+            f"| {label} | {wall:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
+            + " | ".join(f"{secs[k]:.2f} s · {peaks[k]:.0f} MB" for k in STAGES)
+            + " |"
+        )
         print(lines[-1], flush=True)
         for key in res[-1][3]["timings"]:
             if key.startswith("optimise:"):
-                model_rows.append(f"| {label} | {key.split(':', 1)[1]} | {_med(r[3]['timings'].get(key) for r in res):.2f} | "
-                                  f"{max(r[3]['peak_memory_mb'].get(key, 0.0) for r in res):.0f} |")
+                model_rows.append(
+                    f"| {label} | {key.split(':', 1)[1]} | {_med(r[3]['timings'].get(key) for r in res):.2f} | "
+                    f"{max(r[3]['peak_memory_mb'].get(key, 0.0) for r in res):.0f} |"
+                )
         for rec in res[-1][2]["solver"]:
             s = _med(r[3]["solver_seconds"].get(rec["model"]) for r in res)
-            solver_rows.append(f"| {label} | {rec['model']} | {rec['solver']} | {rec['status']} | {rec['objective']:,.1f} | "
-                               f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {rec['variables']:,} |")
-    lines += ["", "Each optimisation model within the optimise stage (run.json `timings` and `peak_memory_mb` under "
-              "`optimise:<model>`: building the model and solving it; median seconds, largest peak):", "",
-              "| run | model | seconds | peak MB |", "|---|---|---:|---:|"] + model_rows
-    print("\n".join(lines[-len(model_rows) - 2:]), flush=True)
+            solver_rows.append(
+                f"| {label} | {rec['model']} | {rec['solver']} | {rec['status']} | {rec['objective']:,.1f} | "
+                f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {rec['variables']:,} |"
+            )
+    lines += [
+        "",
+        "Each optimisation model within the optimise stage (run.json `timings` and `peak_memory_mb` under "
+        "`optimise:<model>`: building the model and solving it; median seconds, largest peak):",
+        "",
+        "| run | model | seconds | peak MB |",
+        "|---|---|---:|---:|",
+    ] + model_rows
+    print("\n".join(lines[-len(model_rows) - 2 :]), flush=True)
     return solver_rows
 
 
@@ -164,7 +198,18 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
     res = []
     for k in range(repeat):
         out = tmp / f"national_{k}"
-        cmd = [sys.executable, "-m", "reorg", "run", str(ROOT / "scenarios" / NATIONAL), "--geodata", geodata, "--out", str(out), "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "reorg",
+            "run",
+            str(ROOT / "scenarios" / NATIONAL),
+            "--geodata",
+            geodata,
+            "--out",
+            str(out),
+            "--quiet",
+        ]
         wall, mb, _ = timed(cmd)
         name = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
         res.append((wall, mb, _json(name / "summary.json"), _json(name / "run.json")))
@@ -173,22 +218,32 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
     new = n["counts"]["new_communes"]
     stages_sum = {k: _med(r[3]["timings"]["stages_sum"].get(k) for r in res) for k in STAGES}
     stages_max = {k: max(r[3]["peak_memory_mb"]["stages_max"].get(k, 0.0) for r in res) for k in STAGES}
-    lines += ["", "### 2. National official run", "",
-              f"`python -m reorg run scenarios/{NATIONAL} --quiet`: {n['provinces']} provinces, {n['done']} done, {n['failed']} failed, "
-              f"{measured['execution']['workers']} worker processes ({measured['execution']['start_method']}); "
-              f"{n['counts']['old_communes']:,} old communes, {new:,} new communes "
-              f"({'= the official 3,321 ✓' if new == OFFICIAL_NEW_COMMUNES else 'official 3,321 ✗'}); "
-              f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'}. *Peak MB*: every process of the run together "
-              "(the main process and its workers), sampled every 20 ms. Per stage: seconds summed over the 34 provinces (they run "
-              "in parallel, so the sum exceeds the wall time), and the largest peak memory of any province's process during that stage.", "",
-              "| run | wall s | target | peak MB (all processes) | target | " + " | ".join(STAGES) + " |",
-              "|---|---:|---|---:|---|" + "---:|" * len(STAGES),
-              f"| national official | {wall:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
-              + " | ".join(f"{stages_sum[k]:.1f} s · {stages_max[k]:.0f} MB" for k in STAGES) + " |"]
+    lines += [
+        "",
+        "### 2. National official run",
+        "",
+        f"`python -m reorg run scenarios/{NATIONAL} --quiet`: {n['provinces']} provinces, {n['done']} done, {n['failed']} failed, "
+        f"{measured['execution']['workers']} worker processes ({measured['execution']['start_method']}); "
+        f"{n['counts']['old_communes']:,} old communes, {new:,} new communes "
+        f"({'= the official 3,321 ✓' if new == OFFICIAL_NEW_COMMUNES else 'official 3,321 ✗'}); "
+        f"{'median of ' + str(repeat) + ' runs' if repeat > 1 else 'one run'}. *Peak MB*: every process of the run together "
+        "(the main process and its workers), sampled every 20 ms. Per stage: seconds summed over the 34 provinces (they run "
+        "in parallel, so the sum exceeds the wall time), and the largest peak memory of any province's process during that stage.",
+        "",
+        "| run | wall s | target | peak MB (all processes) | target | " + " | ".join(STAGES) + " |",
+        "|---|---:|---|---:|---|" + "---:|" * len(STAGES),
+        f"| national official | {wall:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
+        + " | ".join(f"{stages_sum[k]:.1f} s · {stages_max[k]:.0f} MB" for k in STAGES)
+        + " |",
+    ]
     slow = sorted(measured["timings"]["provinces"].items(), key=lambda kv: -(kv[1] or 0))[:3]
     names = {p["code"]: p["name"] for p in s["provinces"]}
-    lines += ["", "Slowest provinces (seconds in their worker): " + ", ".join(f"{names.get(c, c)} {v:.1f} s" for c, v in slow)
-              + f"; national files (report, index map) {measured['timings']['national_outputs']:.1f} s."]
+    lines += [
+        "",
+        "Slowest provinces (seconds in their worker): "
+        + ", ".join(f"{names.get(c, c)} {v:.1f} s" for c, v in slow)
+        + f"; national files (report, index map) {measured['timings']['national_outputs']:.1f} s.",
+    ]
     print("\n".join(lines[-6:]), flush=True)
 
 
@@ -216,17 +271,28 @@ def shortest_paths(geodata: str, province: str, repeat: int) -> dict:
         return {s: nx.single_source_dijkstra_path_length(G, s, weight="minutes") for s in sources}
 
     times = {}
-    for name, fn in (("scipy.sparse.csgraph.dijkstra (all sources at once)", with_scipy), ("networkx single_source_dijkstra (each source)", with_networkx)):
+    for name, fn in (
+        ("scipy.sparse.csgraph.dijkstra (all sources at once)", with_scipy),
+        ("networkx single_source_dijkstra (each source)", with_networkx),
+    ):
         runs = []
         for _ in range(repeat):
             t = time.perf_counter()
             res = fn()
             runs.append(time.perf_counter() - t)
         times[name] = (statistics.median(runs), res)
-    (sp, index), nxd = times["scipy.sparse.csgraph.dijkstra (all sources at once)"][1], times["networkx single_source_dijkstra (each source)"][1]
+    (sp, index), nxd = (
+        times["scipy.sparse.csgraph.dijkstra (all sources at once)"][1],
+        times["networkx single_source_dijkstra (each source)"][1],
+    )
     diff = max(abs(sp[i, index[n]] - d) for i, s in enumerate(sources) for n, d in nxd[s].items())
-    return {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(), "sources": len(sources), "max_abs_diff": diff,
-            "seconds": {k: v[0] for k, v in times.items()}}
+    return {
+        "nodes": G.number_of_nodes(),
+        "edges": G.number_of_edges(),
+        "sources": len(sources),
+        "max_abs_diff": diff,
+        "seconds": {k: v[0] for k, v in times.items()},
+    }
 
 
 def map_load(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
@@ -239,15 +305,20 @@ def map_load(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
     rows = map_load_bench.measure(path, repeat)
     med = {k: statistics.median(r[k] for r in rows) for k in ("dcl", "load", "drawn", "compare")}
     mb = len(data) / 1e6
-    lines += ["", "### 5. The Nghệ An map in headless Chromium", "",
-              f"`scenarios/nghe_an_official.toml`, map built by `render_map` in {t_render:.2f} s, opened {repeat} times in "
-              f"`{map_load_bench.CHROMIUM}` (headless, viewport 1400×900, a fresh context each time, every request other than file:/data: "
-              f"blocked: none attempted, no console error); times from the start of navigation, median of {repeat}. "
-              "*Drawn*: two animation frames after the last layer was added (`window.reorgDrawn`).", "",
-              "| map | size MB | target | DOMContentLoaded ms | load event ms | all layers drawn ms | target | side-by-side view drawn ms | SVG paths |",
-              "|---|---:|---|---:|---:|---:|---|---:|---:|",
-              f"| Nghệ An official | {mb:.2f} | {_ok(mb, map_load_bench.TARGET_MB, 'MB')} | {med['dcl']:.0f} | {med['load']:.0f} | {med['drawn']:.0f} | "
-              f"{_ok(med['drawn'] / 1000, map_load_bench.TARGET_S, 's')} | {med['compare']:.0f} | {rows[0]['paths']:,} |"]
+    lines += [
+        "",
+        "### 5. The Nghệ An map in headless Chromium",
+        "",
+        f"`scenarios/nghe_an_official.toml`, map built by `render_map` in {t_render:.2f} s, opened {repeat} times in "
+        f"`{map_load_bench.CHROMIUM}` (headless, viewport 1400×900, a fresh context each time, every request other than file:/data: "
+        f"blocked: none attempted, no console error); times from the start of navigation, median of {repeat}. "
+        "*Drawn*: two animation frames after the last layer was added (`window.reorgDrawn`).",
+        "",
+        "| map | size MB | target | DOMContentLoaded ms | load event ms | all layers drawn ms | target | side-by-side view drawn ms | SVG paths |",
+        "|---|---:|---|---:|---:|---:|---|---:|---:|",
+        f"| Nghệ An official | {mb:.2f} | {_ok(mb, map_load_bench.TARGET_MB, 'MB')} | {med['dcl']:.0f} | {med['load']:.0f} | {med['drawn']:.0f} | "
+        f"{_ok(med['drawn'] / 1000, map_load_bench.TARGET_S, 's')} | {med['compare']:.0f} | {rows[0]['paths']:,} |",
+    ]
     print("\n".join(lines[-3:]), flush=True)
 
 
@@ -263,30 +334,52 @@ def main() -> int:
     ap.add_argument("--no-write", action="store_true", help="print only, do not update RESULTS.md")
     args = ap.parse_args()
     geodata = str(Path(args.geodata).resolve())
-    cmdline = "python benchmarks/run.py" + "".join(f" {a}" for a in sys.argv[1:] if not a.startswith("--geodata") and a != geodata)
+    cmdline = "python benchmarks/run.py" + "".join(
+        f" {a}" for a in sys.argv[1:] if not a.startswith("--geodata") and a != geodata
+    )
     load = os.getloadavg()
-    lines = [START, "## End to end, per stage, national run, models, map (benchmarks/run.py)", "",
-             f"Command: `{cmdline}` · {dt.date.today()} · {os.cpu_count()} cores, "
-             f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB · Python {platform.python_version()} · "
-             f"load average at the start {load[0]:.2f}.", ""]
+    lines = [
+        START,
+        "## End to end, per stage, national run, models, map (benchmarks/run.py)",
+        "",
+        f"Command: `{cmdline}` · {dt.date.today()} · {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB · Python {platform.python_version()} · "
+        f"load average at the start {load[0]:.2f}.",
+        "",
+    ]
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         solver_rows = end_to_end(geodata, args.repeat, tmp, lines)
         if not args.skip_national:
             national(geodata, args.national_repeat, tmp, lines)
-        lines += ["", "### 3. Each model (optimise runs, solve seconds: median)", "",
-                  "| run | model | solver | status | objective | gap | seconds | variables |", "|---|---|---|---|---:|---:|---:|---:|"] + solver_rows
-        lines += ["", "### 4. Shortest-path method of the network stage", "",
-                  "| province | nodes | edges | sources | method | seconds | max difference (min) |", "|---|---:|---:|---:|---|---:|---:|"]
+        lines += [
+            "",
+            "### 3. Each model (optimise runs, solve seconds: median)",
+            "",
+            "| run | model | solver | status | objective | gap | seconds | variables |",
+            "|---|---|---|---|---:|---:|---:|---:|",
+        ] + solver_rows
+        lines += [
+            "",
+            "### 4. Shortest-path method of the network stage",
+            "",
+            "| province | nodes | edges | sources | method | seconds | max difference (min) |",
+            "|---|---:|---:|---:|---|---:|---:|",
+        ]
         ratios = []
         for code, name in (("40", "Nghệ An"), ("38", "Thanh Hóa")):
             sp = shortest_paths(geodata, code, args.repeat)
             for method, secs in sp["seconds"].items():
-                lines.append(f"| {name} | {sp['nodes']} | {sp['edges']} | {sp['sources']} | {method} | {secs:.3f} | {sp['max_abs_diff']:.1e} |")
+                lines.append(
+                    f"| {name} | {sp['nodes']} | {sp['edges']} | {sp['sources']} | {method} | {secs:.3f} | {sp['max_abs_diff']:.1e} |"
+                )
             sec = list(sp["seconds"].values())
             ratios.append(sec[1] / sec[0])
-        lines += ["", f"scipy's Dijkstra from every facility at once is the network stage's method: the same minutes as networkx, "
-                      f"{min(ratios):.0f} to {max(ratios):.0f} times faster here."]
+        lines += [
+            "",
+            f"scipy's Dijkstra from every facility at once is the network stage's method: the same minutes as networkx, "
+            f"{min(ratios):.0f} to {max(ratios):.0f} times faster here.",
+        ]
         if not args.skip_map:
             map_load(geodata, args.map_repeat, tmp, lines)
     lines += ["", "The peer comparison (catchments against spopt) is the block above, from `python benchmarks/peers.py`.", END]
@@ -295,12 +388,14 @@ def main() -> int:
     if not args.no_write:
         text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
         if START in text:
-            text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
+            text = text[: text.index(START)] + block + text[text.index(END) + len(END) :]
         else:
             text = text.rstrip("\n") + "\n\n" + block + "\n"
         RESULTS.write_text(text, encoding="utf-8")
     if not args.skip_peers:
-        peers = [sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--geodata", geodata, "--repeat", "9"] + (["--no-write"] if args.no_write else [])
+        peers = [sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--geodata", geodata, "--repeat", "9"] + (
+            ["--no-write"] if args.no_write else []
+        )
         rc = subprocess.call(peers, cwd=ROOT)
         if rc:
             print(f"peers.py failed with exit code {rc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 `InputError` (exit code 2) carries one or more `Problem`s, each naming the file, layer, row and
 field at fault. Anything else that escapes the pipeline is an internal error (exit code 1).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -2,6 +2,7 @@
 text kept as text (Vietnamese names stay selectable and render with the page's font).
 Titles and labels are given by the caller (from the message files); numbers are written by
 `reorg.fmt` in the chart's language."""
+
 from __future__ import annotations
 
 import html
@@ -37,9 +38,11 @@ def _frame(width, height, title, body, legend=None) -> str:
         for _k, (name, colour) in enumerate(legend):
             leg += f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{colour}"/><text x="{x + 14}" y="{height - 5}" font-size="11">{html.escape(name)}</text>'
             x += 24 + 7 * len(name)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="{FONT}" role="img">'
-            f'<title>{html.escape(title)}</title><text x="{width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">{html.escape(title)}</text>'
-            f"{body}{leg}</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" style="{FONT}" role="img">'
+        f'<title>{html.escape(title)}</title><text x="{width / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">{html.escape(title)}</text>'
+        f"{body}{leg}</svg>"
+    )
 
 
 def _axes(x0, y0, w, h, ymax, lang: str, yticks=5, ylabel="") -> str:
@@ -53,8 +56,18 @@ def _axes(x0, y0, w, h, ymax, lang: str, yticks=5, ylabel="") -> str:
     return out
 
 
-def histogram(series: dict[str, np.ndarray], weights: np.ndarray, *, bins: int = 20, title: str, xlabel: str, ylabel: str,
-              width: int = 720, height: int = 300, lang: str = i18n.DEFAULT_LANG) -> str:
+def histogram(
+    series: dict[str, np.ndarray],
+    weights: np.ndarray,
+    *,
+    bins: int = 20,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    width: int = 720,
+    height: int = 300,
+    lang: str = i18n.DEFAULT_LANG,
+) -> str:
     """Weighted histograms of several series on the same bins (side by side bars)."""
     allv = np.concatenate([np.asarray(v, dtype=float) for v in series.values()])
     allv = allv[np.isfinite(allv)]
@@ -77,8 +90,16 @@ def histogram(series: dict[str, np.ndarray], weights: np.ndarray, *, bins: int =
     return _frame(width, height, title, body, [(k, PALETTE[i % len(PALETTE)]) for i, k in enumerate(series)])
 
 
-def grouped_bars(categories: list[str], series: dict[str, list[float]], *, title: str, ylabel: str = "", width: int = 720, height: int = 280,
-                 lang: str = i18n.DEFAULT_LANG) -> str:
+def grouped_bars(
+    categories: list[str],
+    series: dict[str, list[float]],
+    *,
+    title: str,
+    ylabel: str = "",
+    width: int = 720,
+    height: int = 280,
+    lang: str = i18n.DEFAULT_LANG,
+) -> str:
     """Bars of several series per category, each with its value."""
     ymax = _nice_max(max((max(v) for v in series.values()), default=1.0))
     x0, y0, w, h = 70, height - 50, width - 90, height - 85
@@ -89,8 +110,10 @@ def grouped_bars(categories: list[str], series: dict[str, list[float]], *, title
         for i, v in enumerate(vals):
             bh = h * v / ymax
             x = x0 + i * gw + 0.1 * gw + s * 0.8 * gw / n
-            body += (f'<rect x="{x:.1f}" y="{y0 - bh:.1f}" width="{0.8 * gw / n - 1:.1f}" height="{bh:.1f}" fill="{PALETTE[(s + 2) % len(PALETTE)] if n == 1 else PALETTE[[0, 2][s % 2]]}"/>'
-                     f'<text x="{x + 0.4 * gw / n:.1f}" y="{y0 - bh - 3:.1f}" text-anchor="middle" font-size="9">{_fmt(v, lang)}</text>')
+            body += (
+                f'<rect x="{x:.1f}" y="{y0 - bh:.1f}" width="{0.8 * gw / n - 1:.1f}" height="{bh:.1f}" fill="{PALETTE[(s + 2) % len(PALETTE)] if n == 1 else PALETTE[[0, 2][s % 2]]}"/>'
+                f'<text x="{x + 0.4 * gw / n:.1f}" y="{y0 - bh - 3:.1f}" text-anchor="middle" font-size="9">{_fmt(v, lang)}</text>'
+            )
     for i, c in enumerate(categories):  # "Nurse (điều dưỡng)": the part in brackets on a second line
         first, _, rest = c.partition(" (")
         for j, line in enumerate([first] + ([f"({rest}"] if rest else [])):
@@ -98,8 +121,16 @@ def grouped_bars(categories: list[str], series: dict[str, list[float]], *, title
     return _frame(width, height, title, body, [(k, PALETTE[[0, 2][s % 2]]) for s, k in enumerate(series)])
 
 
-def hbars(labels: list[str], values: list[float], *, title: str, xlabel: str, threshold: float | None = None, width: int = 720,
-          lang: str = i18n.DEFAULT_LANG) -> str:
+def hbars(
+    labels: list[str],
+    values: list[float],
+    *,
+    title: str,
+    xlabel: str,
+    threshold: float | None = None,
+    width: int = 720,
+    lang: str = i18n.DEFAULT_LANG,
+) -> str:
     """Horizontal bars, red above `threshold` (e.g. 100 % of capacity), green below."""
     row = 18
     height = 60 + row * len(labels)
@@ -109,9 +140,11 @@ def hbars(labels: list[str], values: list[float], *, title: str, xlabel: str, th
     for i, (lab, v) in enumerate(zip(labels, values)):
         y = 28 + i * row
         colour = "#de2d26" if threshold is not None and v > threshold else "#31a354"
-        body += (f'<text x="{x0 - 5}" y="{y + 12}" text-anchor="end" font-size="10">{html.escape(lab)}</text>'
-                 f'<rect x="{x0}" y="{y + 2}" width="{w * max(v, 0) / xmax:.1f}" height="{row - 5}" fill="{colour}"/>'
-                 f'<text x="{x0 + w * max(v, 0) / xmax + 3:.1f}" y="{y + 12}" font-size="9">{_fmt(v, lang)}</text>')
+        body += (
+            f'<text x="{x0 - 5}" y="{y + 12}" text-anchor="end" font-size="10">{html.escape(lab)}</text>'
+            f'<rect x="{x0}" y="{y + 2}" width="{w * max(v, 0) / xmax:.1f}" height="{row - 5}" fill="{colour}"/>'
+            f'<text x="{x0 + w * max(v, 0) / xmax + 3:.1f}" y="{y + 12}" font-size="9">{_fmt(v, lang)}</text>'
+        )
     if threshold is not None:
         tx = x0 + w * threshold / xmax
         body += f'<line x1="{tx:.1f}" y1="24" x2="{tx:.1f}" y2="{height - 26}" stroke="#000" stroke-dasharray="3,2"/>'
@@ -119,8 +152,15 @@ def hbars(labels: list[str], values: list[float], *, title: str, xlabel: str, th
     return _frame(width, height, title, body)
 
 
-def paired_hbars(rows: list[tuple[str, float | None, float | None]], *, title: str, xlabel: str, legend: tuple[str, str],
-                 width: int = 760, lang: str = i18n.DEFAULT_LANG) -> str:
+def paired_hbars(
+    rows: list[tuple[str, float | None, float | None]],
+    *,
+    title: str,
+    xlabel: str,
+    legend: tuple[str, str],
+    width: int = 760,
+    lang: str = i18n.DEFAULT_LANG,
+) -> str:
     """Horizontal bars of two values per label (before, after; legend: their names), with their values."""
     finite = lambda v: isinstance(v, (int, float)) and math.isfinite(v)  # noqa: E731
     row = 22
@@ -131,15 +171,19 @@ def paired_hbars(rows: list[tuple[str, float | None, float | None]], *, title: s
     body = ""
     for k in range(6):
         x = x0 + w * k / 5
-        body += (f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{height - 40}" stroke="#e5e5e5"/>'
-                 f'<text x="{x:.1f}" y="{height - 28}" text-anchor="middle" font-size="10">{_fmt(xmax * k / 5, lang)}</text>')
+        body += (
+            f'<line x1="{x:.1f}" y1="24" x2="{x:.1f}" y2="{height - 40}" stroke="#e5e5e5"/>'
+            f'<text x="{x:.1f}" y="{height - 28}" text-anchor="middle" font-size="10">{_fmt(xmax * k / 5, lang)}</text>'
+        )
     for i, (label, before, after) in enumerate(rows):
         y = 28 + i * row
         body += f'<text x="{x0 - 5}" y="{y + 13}" text-anchor="end" font-size="10.5">{html.escape(label)}</text>'
         for j, (v, colour) in enumerate(((before, PALETTE[0]), (after, PALETTE[1]))):
             if finite(v):
                 bw = w * max(v, 0) / xmax
-                body += (f'<rect x="{x0}" y="{y + 2 + 9 * j}" width="{bw:.1f}" height="8" fill="{colour}"/>'
-                         f'<text x="{x0 + bw + 3:.1f}" y="{y + 9 + 9 * j}" font-size="8.5">{fmt.number(v, 1, lang)}</text>')
+                body += (
+                    f'<rect x="{x0}" y="{y + 2 + 9 * j}" width="{bw:.1f}" height="8" fill="{colour}"/>'
+                    f'<text x="{x0 + bw + 3:.1f}" y="{y + 9 + 9 * j}" font-size="8.5">{fmt.number(v, 1, lang)}</text>'
+                )
     body += f'<text x="{x0 + w / 2}" y="{height - 14}" text-anchor="middle" font-size="11">{html.escape(xlabel)}</text>'
     return _frame(width, height, title, body, [(legend[0], PALETTE[0]), (legend[1], PALETTE[1])])

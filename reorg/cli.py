@@ -3,6 +3,7 @@
 The one place that turns errors into messages and exit codes: 0 done, 2 bad input (a readable
 message naming file, row and field; nothing written), 1 internal error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,19 +15,38 @@ from ._errors import InputError, ReorgError
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="reorg", description="Simulate the reorganisation of Vietnam's grassroots health network after the 2025 reform.")
+    p = argparse.ArgumentParser(
+        prog="reorg", description="Simulate the reorganisation of Vietnam's grassroots health network after the 2025 reform."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario and write outputs/<name>/")
     r.add_argument("scenario", help="scenario TOML file")
     r.add_argument("--geodata", help="geodata pack directory (default: the scenario's, else $REORG_GEODATA)")
     r.add_argument("--out", default="outputs", help="output root (default: outputs)")
     r.add_argument("--province", help="new province code, overrides the scenario's")
-    r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key, e.g. params.doctor_presence_share=0.9")
+    r.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. params.doctor_presence_share=0.9",
+    )
     r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
-    r.add_argument("--export-models", action="store_true", help="write each solved model (MPS, with its variable names) and its data into <output>/models/")
+    r.add_argument(
+        "--export-models",
+        action="store_true",
+        help="write each solved model (MPS, with its variable names) and its data into <output>/models/",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress display")
-    r.add_argument("--workers", type=int, default=2, help="--province all: local worker processes (default: 2; 0: in this process)")
-    r.add_argument("--scheduler", metavar="ADDRESS", help="--province all: run the provinces on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786")
+    r.add_argument(
+        "--workers", type=int, default=2, help="--province all: local worker processes (default: 2; 0: in this process)"
+    )
+    r.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="--province all: run the provinces on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786",
+    )
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
     v.add_argument("--province", help="new province code; default: every province")
@@ -46,15 +66,31 @@ def cmd_run(args) -> int:
     from .pipeline import Progress, run, write
     from .scenario import load_scenario
 
-    sets = list(args.sets) + ([f"map.lang='{args.lang}'"] if args.lang else []) + (["export_models=true"] if args.export_models else [])
+    sets = (
+        list(args.sets)
+        + ([f"map.lang='{args.lang}'"] if args.lang else [])
+        + (["export_models=true"] if args.export_models else [])
+    )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
 
-        return finish(run_national(args.scenario, sets, args.geodata, Path(args.out), progress=not args.quiet,
-                                   workers=args.workers, scheduler=args.scheduler))
+        return finish(
+            run_national(
+                args.scenario,
+                sets,
+                args.geodata,
+                Path(args.out),
+                progress=not args.quiet,
+                workers=args.workers,
+                scheduler=args.scheduler,
+            )
+        )
     if args.scheduler:
-        raise InputError("--scheduler runs the provinces of a national run (--province all) on a Dask cluster; "
-                         "a single province runs in this process", file="--scheduler")
+        raise InputError(
+            "--scheduler runs the provinces of a national run (--province all) on a Dask cluster; "
+            "a single province runs in this process",
+            file="--scheduler",
+        )
     scenario = load_scenario(args.scenario, sets, args.province)
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)
@@ -83,7 +119,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 given = read_roster(args.roster, reform.classify_old_communes(pack, defaults()).frame)
                 for w in given.warnings:
                     print(w.format())
-            print(f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok")
+            print(
+                f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok"
+            )
         except InputError as exc:
             errors.extend(exc.problems)
             if len(provinces) == 1 or any(p.file and p.row is None and "not found" in p.message for p in exc.problems):
@@ -121,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception:  # noqa: BLE001 - the last resort: an internal error, with its traceback for a bug report
         traceback.print_exc()
-        print(f"reorg {args.command}: internal error (a bug in reorg, not in your input); please report the traceback above", file=sys.stderr)
+        print(
+            f"reorg {args.command}: internal error (a bug in reorg, not in your input); please report the traceback above",
+            file=sys.stderr,
+        )
         return 1
 
 

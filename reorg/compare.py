@@ -21,6 +21,7 @@ twice, a folder that is not a run (no summary.json), runs of different provinces
 reorg versions whose major.minor differ, an output folder that is (or holds, or lies inside) one
 of the runs, or an existing folder that is not an earlier comparison.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,6 +61,7 @@ def best_runs(values: dict[str, float | int | None], how: str | None) -> list[st
 
 # ---------------------------------------------------------------- reading the runs
 
+
 @dataclass
 class Run:
     folder: Path
@@ -93,11 +95,22 @@ def _read_summary(folder: Path) -> dict:
         raise InputError(Problem(file=str(f), message=f"cannot be read as JSON: {exc}")) from None
     if not isinstance(s, dict):
         raise InputError(Problem(file=str(f), message="not a summary.json written by reorg (not a JSON object)"))
-    for key, sub in (("reorg_version", None), ("scenario", "name"), ("province", "code"), ("indicators", "after"), ("indicators", "before")):
+    for key, sub in (
+        ("reorg_version", None),
+        ("scenario", "name"),
+        ("province", "code"),
+        ("indicators", "after"),
+        ("indicators", "before"),
+    ):
         ok = key in s and (sub is None or (isinstance(s[key], dict) and sub in s[key]))
         if not ok:
-            raise InputError(Problem(file=str(f), field=key if sub is None else f"{key}.{sub}",
-                                     message="missing: not a summary.json written by reorg"))
+            raise InputError(
+                Problem(
+                    file=str(f),
+                    field=key if sub is None else f"{key}.{sub}",
+                    message="missing: not a summary.json written by reorg",
+                )
+            )
     return s
 
 
@@ -105,14 +118,21 @@ def _version(run: Run) -> tuple[str, ...]:
     v = str(run.summary["reorg_version"])
     m = re.match(r"^(\d+)\.(\d+)", v)
     if not m:
-        raise InputError(Problem(file=str(run.folder / "summary.json"), field="reorg_version", message=f"'{v}' is not a version number"))
+        raise InputError(
+            Problem(file=str(run.folder / "summary.json"), field="reorg_version", message=f"'{v}' is not a version number")
+        )
     return m.groups()
 
 
 def _load_runs(folders: list[Path]) -> list[Run]:
     if len(folders) < 2:
-        raise InputError(Problem(file="reorg compare", message=f"give at least two run folders to compare (got {len(folders)}: "
-                                 f"{', '.join(map(str, folders)) or 'none'})"))
+        raise InputError(
+            Problem(
+                file="reorg compare",
+                message=f"give at least two run folders to compare (got {len(folders)}: "
+                f"{', '.join(map(str, folders)) or 'none'})",
+            )
+        )
     problems = []
     for f in folders:
         if not f.is_dir():
@@ -133,17 +153,29 @@ def _load_runs(folders: list[Path]) -> list[Run]:
 
     first = runs[0]
     p0 = first.summary["province"]
-    problems = [Problem(file=str(r.folder / "summary.json"), field="province.code",
-                        message=f"{r.folder} is province {r.summary['province']['code']} ({r.summary['province'].get('name', '?')}) but "
-                                f"{first.folder} is province {p0['code']} ({p0.get('name', '?')}): runs of different provinces cannot be compared")
-                for r in runs[1:] if str(r.summary["province"]["code"]) != str(p0["code"])]
+    problems = [
+        Problem(
+            file=str(r.folder / "summary.json"),
+            field="province.code",
+            message=f"{r.folder} is province {r.summary['province']['code']} ({r.summary['province'].get('name', '?')}) but "
+            f"{first.folder} is province {p0['code']} ({p0.get('name', '?')}): runs of different provinces cannot be compared",
+        )
+        for r in runs[1:]
+        if str(r.summary["province"]["code"]) != str(p0["code"])
+    ]
     if problems:
         raise InputError(problems)
     v0 = _version(first)
-    problems = [Problem(file=str(r.folder / "summary.json"), field="reorg_version",
-                        message=f"{r.folder} was written by reorg {r.summary['reorg_version']} but {first.folder} by reorg "
-                                f"{first.summary['reorg_version']}: incompatible reorg versions (major.minor differ), run both again with one version")
-                for r in runs[1:] if _version(r) != v0]
+    problems = [
+        Problem(
+            file=str(r.folder / "summary.json"),
+            field="reorg_version",
+            message=f"{r.folder} was written by reorg {r.summary['reorg_version']} but {first.folder} by reorg "
+            f"{first.summary['reorg_version']}: incompatible reorg versions (major.minor differ), run both again with one version",
+        )
+        for r in runs[1:]
+        if _version(r) != v0
+    ]
     if problems:
         raise InputError(problems)
 
@@ -159,7 +191,9 @@ def _load_runs(folders: list[Path]) -> list[Run]:
 
 
 def _read_tables(run: Run) -> None:
-    run.stations = _read_csv(run.folder / "stations.csv", ("station_code", "station_name", "new_commune_code", "new_commune_name", "role"))
+    run.stations = _read_csv(
+        run.folder / "stations.csv", ("station_code", "station_name", "new_commune_code", "new_commune_name", "role")
+    )
     run.communes = _read_csv(run.folder / "communes_after.csv", ("new_commune_code", "new_commune_name", "centre_code"))
 
 
@@ -168,16 +202,27 @@ def _check_out(out_dir: Path, runs: list[Run]) -> None:
     for r in runs:
         f = r.folder.resolve()
         if out == f or out in f.parents or f in out.parents:
-            raise InputError(Problem(file=str(out_dir), field="--out", message=f"would replace or write into the run folder {r.folder}: "
-                                                                               "choose a folder outside the runs"))
+            raise InputError(
+                Problem(
+                    file=str(out_dir),
+                    field="--out",
+                    message=f"would replace or write into the run folder {r.folder}: choose a folder outside the runs",
+                )
+            )
     if out.exists() and not out.is_dir():
         raise InputError(Problem(file=str(out_dir), field="--out", message="exists and is not a folder"))
     if out.is_dir() and any(out.iterdir()) and not (out / "comparison.csv").is_file():
-        raise InputError(Problem(file=str(out_dir), field="--out", message="exists and is not an earlier comparison: "
-                                                                           "it would be replaced, choose a new or empty folder"))
+        raise InputError(
+            Problem(
+                file=str(out_dir),
+                field="--out",
+                message="exists and is not an earlier comparison: it would be replaced, choose a new or empty folder",
+            )
+        )
 
 
 # ---------------------------------------------------------------- tables
+
 
 def _label_unit(key: str, lang: str) -> tuple[str, str]:
     if key not in indicators.table():
@@ -195,8 +240,17 @@ def indicator_rows(runs: list[Run], lang: str = i18n.DEFAULT_LANG) -> list[dict]
     for k in keys:
         label, unit = _label_unit(k, lang)
         vals = {r.name: _number(r.summary["indicators"]["after"].get(k)) for r in runs}
-        rows.append({"indicator": k, "label": label, "unit": unit, "before": _number(runs[0].summary["indicators"]["before"].get(k)),
-                     "values": vals, "direction": direction(k), "best": best_runs(vals, direction(k))})
+        rows.append(
+            {
+                "indicator": k,
+                "label": label,
+                "unit": unit,
+                "before": _number(runs[0].summary["indicators"]["before"].get(k)),
+                "values": vals,
+                "direction": direction(k),
+                "best": best_runs(vals, direction(k)),
+            }
+        )
     return rows
 
 
@@ -225,8 +279,15 @@ def role_differences(runs: list[Run]) -> list[dict]:
         roles = [t[c]["role"] if c in t else None for t in by_run]
         if len(set(roles)) > 1:
             info = next(t[c] for t in by_run if c in t)
-            out.append({"station_code": c, "station_name": info["station_name"], "new_commune_code": info["new_commune_code"],
-                        "new_commune_name": info["new_commune_name"], "roles": dict(zip((r.name for r in runs), roles))})
+            out.append(
+                {
+                    "station_code": c,
+                    "station_name": info["station_name"],
+                    "new_commune_code": info["new_commune_code"],
+                    "new_commune_name": info["new_commune_name"],
+                    "roles": dict(zip((r.name for r in runs), roles)),
+                }
+            )
     return sorted(out, key=lambda d: (d["new_commune_code"], d["station_code"]))
 
 
@@ -242,9 +303,19 @@ def centre_differences(runs: list[Run]) -> list[dict]:
             shown = {}
             for r, t in zip(runs, by_run):
                 row = t.get(c)
-                shown[r.name] = None if row is None else (f"{row['centre_name']} ({row['centre_code']})" if row.get("centre_name") else row["centre_code"])
-            out.append({"new_commune_code": c, "new_commune_name": info["new_commune_name"], "population": info.get("population", ""),
-                        "centres": shown})
+                shown[r.name] = (
+                    None
+                    if row is None
+                    else (f"{row['centre_name']} ({row['centre_code']})" if row.get("centre_name") else row["centre_code"])
+                )
+            out.append(
+                {
+                    "new_commune_code": c,
+                    "new_commune_name": info["new_commune_name"],
+                    "population": info.get("population", ""),
+                    "centres": shown,
+                }
+            )
     return out
 
 
@@ -263,6 +334,7 @@ def role_transitions(runs: list[Run], diffs: list[dict]) -> list[tuple[str, str,
 
 # ---------------------------------------------------------------- formatting
 
+
 def _csv_cell(v: Any) -> str:
     if v is None:
         return ""
@@ -278,12 +350,21 @@ def comparison_csv(rows: list[dict], runs: list[Run]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["indicator", "label", "unit", "before", *(r.name for r in runs), "best"])
     for row in rows:
-        w.writerow([row["indicator"], row["label"], row["unit"], _csv_cell(row["before"]),
-                    *(_csv_cell(row["values"][r.name]) for r in runs), ";".join(row["best"])])
+        w.writerow(
+            [
+                row["indicator"],
+                row["label"],
+                row["unit"],
+                _csv_cell(row["before"]),
+                *(_csv_cell(row["values"][r.name]) for r in runs),
+                ";".join(row["best"]),
+            ]
+        )
     return buf.getvalue()
 
 
 # ---------------------------------------------------------------- entry points
+
 
 def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LANG) -> Path:
     """Compare the run folders (two or more, one province) and write comparison.csv, .md and .html
@@ -320,9 +401,14 @@ def cmd_compare(args: Any) -> int:
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("compare", help="compare scenario runs of one province side by side",
-                              description="Compare two or more run folders (outputs/<scenario>) of one province: indicators, "
-                                          "counts, solver records, station roles and centre catchments that differ, maps side by side.")
+    p = subparsers.add_parser(
+        "compare",
+        help="compare scenario runs of one province side by side",
+        description="Compare two or more run folders (outputs/<scenario>) of one province: indicators, "
+        "counts, solver records, station roles and centre catchments that differ, maps side by side.",
+    )
     p.add_argument("runs", nargs="+", help="run folders (outputs/<scenario>), two or more")
-    p.add_argument("--out", required=True, help="folder for comparison.csv, comparison.md and comparison.html (replaced atomically)")
+    p.add_argument(
+        "--out", required=True, help="folder for comparison.csv, comparison.md and comparison.html (replaced atomically)"
+    )
     p.set_defaults(handler=cmd_compare)

@@ -7,6 +7,7 @@ section, indicator labels from the indicator table, numbers from `reorg.fmt` (on
 than the reports, to tell close runs apart). A run is any object with `name`, `folder` and
 `summary` (see `reorg.compare.Run`).
 """
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,11 @@ def notices(runs: list[Any], lang: str) -> list[str]:
         which = [r.name for r in runs if r.summary.get(key)]
         if which:
             text = i18n.notices({key: True}, lang)[0]
-            scope = (i18n.text("compare.scope_every_run", lang) if len(which) == len(runs)
-                     else i18n.text("compare.scope_runs", lang, runs=", ".join(which)))
+            scope = (
+                i18n.text("compare.scope_every_run", lang)
+                if len(which) == len(runs)
+                else i18n.text("compare.scope_runs", lang, runs=", ".join(which))
+            )
             out.append(f"{text} ({scope})")
     return out
 
@@ -57,13 +61,18 @@ def _count_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
     keys: list[str] = []
     for r in runs:
         keys += [k for k in (r.summary.get("counts") or {}) if k not in keys]
-    rows: list[list[doc.Rich]] = [[_count_label(k, lang)] + [fmt.count(number((r.summary.get("counts") or {}).get(k)), lang) for r in runs]
-                                  for k in keys]
+    rows: list[list[doc.Rich]] = [
+        [_count_label(k, lang)] + [fmt.count(number((r.summary.get("counts") or {}).get(k)), lang) for r in runs] for k in keys
+    ]
     staff0 = runs[0].summary.get("staff") or {}
-    for cadre in (staff0.get("after") or {}):
-        name = t(f"cadre.{cadre}") if f"cadre.{cadre}" in i18n.messages(lang) else t("report.total") if cadre == "total" else cadre
-        rows.append([t("compare.staff_after", cadre=name)]
-                    + [fmt.count(number(((r.summary.get("staff") or {}).get("after") or {}).get(cadre)), lang) for r in runs])
+    for cadre in staff0.get("after") or {}:
+        name = (
+            t(f"cadre.{cadre}") if f"cadre.{cadre}" in i18n.messages(lang) else t("report.total") if cadre == "total" else cadre
+        )
+        rows.append(
+            [t("compare.staff_after", cadre=name)]
+            + [fmt.count(number(((r.summary.get("staff") or {}).get("after") or {}).get(cadre)), lang) for r in runs]
+        )
     for k in STAFF_KEYS:
         rows.append([t(f"compare.staff_{k}")] + [fmt.count(number((r.summary.get("staff") or {}).get(k)), lang) for r in runs])
     return rows
@@ -78,10 +87,17 @@ def _solver_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
             rows.append([r.name, t("compare.no_model"), "", "", "", "", ""])
         for rec in recs:
             gap = number(rec.get("relative_gap"))
-            rows.append([r.name, str(rec.get("model", "")), str(rec.get("solver", "")),
-                         str(rec.get("status", "")) + (" " + t("compare.time_limit_reached") if rec.get("time_limit_reached") else ""),
-                         fmt.amount(number(rec.get("objective")), lang), fmt.amount(number(rec.get("best_bound")), lang),
-                         fmt.DASH if gap is None else fmt.share(gap, 4, lang)])
+            rows.append(
+                [
+                    r.name,
+                    str(rec.get("model", "")),
+                    str(rec.get("solver", "")),
+                    str(rec.get("status", "")) + (" " + t("compare.time_limit_reached") if rec.get("time_limit_reached") else ""),
+                    fmt.amount(number(rec.get("objective")), lang),
+                    fmt.amount(number(rec.get("best_bound")), lang),
+                    fmt.DASH if gap is None else fmt.share(gap, 4, lang),
+                ]
+            )
     return rows
 
 
@@ -91,7 +107,9 @@ def _runs_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
         sc = r.summary["scenario"]
         pol = ", ".join(f"{k} {v}" for k, v in (sc.get("policy") or {}).items())
         par = ", ".join(f"{k} = {v}" for k, v in (sc.get("params_overridden") or {}).items()) or i18n.text("compare.none", lang)
-        rows.append([r.name, str(sc.get("title", "")), pol, str(sc.get("seed", "")), par, str(r.summary["reorg_version"]), str(r.folder)])
+        rows.append(
+            [r.name, str(sc.get("title", "")), pol, str(sc.get("seed", "")), par, str(r.summary["reorg_version"]), str(r.folder)]
+        )
     return rows
 
 
@@ -105,8 +123,15 @@ def _int(v: Any) -> float | int | None:
             return None
 
 
-def blocks(runs: list[Any], rows: list[dict], roles: list[dict], transitions: list[tuple], centres: list[dict],
-           before_diff: list[str], lang: str = i18n.DEFAULT_LANG) -> list[doc.Block]:
+def blocks(
+    runs: list[Any],
+    rows: list[dict],
+    roles: list[dict],
+    transitions: list[tuple],
+    centres: list[dict],
+    before_diff: list[str],
+    lang: str = i18n.DEFAULT_LANG,
+) -> list[doc.Block]:
     """The comparison as blocks (the charts as an empty `Figures`, filled in the HTML page)."""
     t = i18n.translator(lang)
     prov = runs[0].summary["province"]
@@ -114,52 +139,130 @@ def blocks(runs: list[Any], rows: list[dict], roles: list[dict], transitions: li
     absent = t("compare.absent")
     B: list[doc.Block] = [doc.Heading(t("compare.title", n=len(runs), code=prov["code"], name=prov.get("name", "")), 1)]
     B += [doc.Para(n, "notice") for n in notices(runs, lang)]
-    B += [doc.Heading(t("compare.h_runs")),
-          doc.Table([t(f"compare.col_{k}") for k in ("run", "title", "policy", "seed", "params", "reorg", "folder")], _runs_rows(runs, lang), id="runs"),
-          doc.Heading(t("compare.h_indicators")),
-          doc.Para(doc.rich(t("compare.indicators_note"), before=doc.code(t("compare.col_before")), bold=doc.bold(t("compare.bold")),
-                            best=doc.code(t("compare.col_best"))), "muted")]
+    B += [
+        doc.Heading(t("compare.h_runs")),
+        doc.Table(
+            [t(f"compare.col_{k}") for k in ("run", "title", "policy", "seed", "params", "reorg", "folder")],
+            _runs_rows(runs, lang),
+            id="runs",
+        ),
+        doc.Heading(t("compare.h_indicators")),
+        doc.Para(
+            doc.rich(
+                t("compare.indicators_note"),
+                before=doc.code(t("compare.col_before")),
+                bold=doc.bold(t("compare.bold")),
+                best=doc.code(t("compare.col_best")),
+            ),
+            "muted",
+        ),
+    ]
     if before_diff:
-        B.append(doc.Para(doc.rich(t("compare.before_differs"), keys=", ".join(before_diff), before=doc.code(t("compare.col_before"))), "muted"))
+        B.append(
+            doc.Para(
+                doc.rich(t("compare.before_differs"), keys=", ".join(before_diff), before=doc.code(t("compare.col_before"))),
+                "muted",
+            )
+        )
     body: list[list[doc.Rich]] = []
     classes = []
     for row in rows:
         k = row["indicator"]
-        cells: list[doc.Rich] = [((("b", indicator_value(k, row["values"][n], lang)),) if n in row["best"] else indicator_value(k, row["values"][n], lang))
-                                 for n in names]
-        body.append([row["label"], row["unit"], indicator_value(k, row["before"], lang), *cells, ", ".join(row["best"]) or fmt.DASH])
+        cells: list[doc.Rich] = [
+            (
+                (("b", indicator_value(k, row["values"][n], lang)),)
+                if n in row["best"]
+                else indicator_value(k, row["values"][n], lang)
+            )
+            for n in names
+        ]
+        body.append(
+            [row["label"], row["unit"], indicator_value(k, row["before"], lang), *cells, ", ".join(row["best"]) or fmt.DASH]
+        )
         classes.append(["", "", "before", *("best" if n in row["best"] else "" for n in names), "bestnames"])
-    B += [doc.Table([t("compare.col_indicator"), t("compare.col_unit"), t("compare.col_before"), *names, t("compare.col_best")], body,
-                    "llr" + "r" * len(names) + "l", id="indicators", classes=classes),
-          doc.Figures(t("compare.h_charts")),
-          doc.Heading(t("compare.h_counts")),
-          doc.Table(["", *names], _count_rows(runs, lang), "l" + "r" * len(names), id="counts"),
-          doc.Heading(t("compare.h_solver")),
-          doc.Table([t(f"compare.col_{k}") for k in ("run", "model", "solver", "status", "objective", "best_bound", "gap")],
-                    _solver_rows(runs, lang), "llllrrr", id="solver")]
+    B += [
+        doc.Table(
+            [t("compare.col_indicator"), t("compare.col_unit"), t("compare.col_before"), *names, t("compare.col_best")],
+            body,
+            "llr" + "r" * len(names) + "l",
+            id="indicators",
+            classes=classes,
+        ),
+        doc.Figures(t("compare.h_charts")),
+        doc.Heading(t("compare.h_counts")),
+        doc.Table(["", *names], _count_rows(runs, lang), "l" + "r" * len(names), id="counts"),
+        doc.Heading(t("compare.h_solver")),
+        doc.Table(
+            [t(f"compare.col_{k}") for k in ("run", "model", "solver", "status", "objective", "best_bound", "gap")],
+            _solver_rows(runs, lang),
+            "llllrrr",
+            id="solver",
+        ),
+    ]
     diag = [(r.name, d) for r in runs for d in (r.summary.get("diagnoses") or [])]
     if diag:
-        B += [doc.Para(t("compare.diagnoses")),
-              doc.Items([doc.join(doc.code(n), f" {d.get('model', '')}: {d.get('message', d.get('rule', ''))}") for n, d in diag])]
+        B += [
+            doc.Para(t("compare.diagnoses")),
+            doc.Items([doc.join(doc.code(n), f" {d.get('model', '')}: {d.get('message', d.get('rule', ''))}") for n, d in diag]),
+        ]
     B.append(doc.Heading(t("compare.h_roles", n=len(roles))))
     if roles:
         if transitions:
-            B += [doc.Para(t("compare.transitions")),
-                  doc.Table([t("compare.col_run"), t("compare.col_role_in", run=names[0]), t("compare.col_role_in_run"), t("compare.col_stations")],
-                            [[a, b, c, fmt.count(n, lang)] for a, b, c, n in transitions], "lllr", id="role-transitions")]
-        rrows: list[list[doc.Rich]] = [[d["station_code"], d["station_name"], f"{d['new_commune_name']} ({d['new_commune_code']})",
-                                        *(d["roles"][n] or absent for n in names)] for d in roles]
-        B.append(doc.Table([t("compare.col_station"), t("compare.col_station_name"), t("compare.col_new_commune"), *names], rrows, id="role-differences",
-                           long=len(rrows) > 25, classes=[["diff" if j >= 3 and row[j] != row[3] else "" for j in range(len(row))] for row in rrows]))
+            B += [
+                doc.Para(t("compare.transitions")),
+                doc.Table(
+                    [
+                        t("compare.col_run"),
+                        t("compare.col_role_in", run=names[0]),
+                        t("compare.col_role_in_run"),
+                        t("compare.col_stations"),
+                    ],
+                    [[a, b, c, fmt.count(n, lang)] for a, b, c, n in transitions],
+                    "lllr",
+                    id="role-transitions",
+                ),
+            ]
+        rrows: list[list[doc.Rich]] = [
+            [
+                d["station_code"],
+                d["station_name"],
+                f"{d['new_commune_name']} ({d['new_commune_code']})",
+                *(d["roles"][n] or absent for n in names),
+            ]
+            for d in roles
+        ]
+        B.append(
+            doc.Table(
+                [t("compare.col_station"), t("compare.col_station_name"), t("compare.col_new_commune"), *names],
+                rrows,
+                id="role-differences",
+                long=len(rrows) > 25,
+                classes=[["diff" if j >= 3 and row[j] != row[3] else "" for j in range(len(row))] for row in rrows],
+            )
+        )
     else:
         B.append(doc.Para(t("compare.no_role_differences")))
     B.append(doc.Heading(t("compare.h_centres", n=len(centres))))
     if centres:
-        crows: list[list[doc.Rich]] = [[d["new_commune_code"], d["new_commune_name"], fmt.count(number(_int(d["population"])), lang),
-                                        *(d["centres"][n] or absent for n in names)] for d in centres]
-        B.append(doc.Table([t("compare.col_commune"), t("compare.col_commune_name"), t("compare.col_population"), *names], crows,
-                           "llr", id="centre-differences", long=len(crows) > 25,
-                           classes=[["diff" if j >= 4 and row[j] != row[3] else "" for j in range(len(row))] for row in crows]))
+        crows: list[list[doc.Rich]] = [
+            [
+                d["new_commune_code"],
+                d["new_commune_name"],
+                fmt.count(number(_int(d["population"])), lang),
+                *(d["centres"][n] or absent for n in names),
+            ]
+            for d in centres
+        ]
+        B.append(
+            doc.Table(
+                [t("compare.col_commune"), t("compare.col_commune_name"), t("compare.col_population"), *names],
+                crows,
+                "llr",
+                id="centre-differences",
+                long=len(crows) > 25,
+                classes=[["diff" if j >= 4 and row[j] != row[3] else "" for j in range(len(row))] for row in crows],
+            )
+        )
     else:
         B.append(doc.Para(t("compare.no_centre_differences")))
     B.append(doc.Heading(t("compare.h_maps")))
@@ -169,8 +272,10 @@ def blocks(runs: list[Any], rows: list[dict], roles: list[dict], transitions: li
 def markdown(runs: list[Any], page_blocks: list[doc.Block], lang: str = i18n.DEFAULT_LANG) -> str:
     """comparison.md: the blocks, and where each run's map is."""
     t = i18n.translator(lang)
-    maps = [doc.Para(doc.rich(t("compare.maps_md"), page=doc.code("comparison.html"))),
-            doc.Items([doc.join(doc.code(r.name), f": {r.folder / 'map.html'}") for r in runs])]
+    maps = [
+        doc.Para(doc.rich(t("compare.maps_md"), page=doc.code("comparison.html"))),
+        doc.Items([doc.join(doc.code(r.name), f": {r.folder / 'map.html'}") for r in runs]),
+    ]
     return doc.markdown(page_blocks + maps)
 
 
@@ -178,12 +283,20 @@ def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: 
     """comparison.html: the blocks with the charts, then each run's own map (its map.html in an
     iframe's srcdoc, escaped by the template)."""
     figures = charts(rows, runs, lang)
-    filled = [doc.Figures(b.title, [figures["access"], figures["staff"]]) if isinstance(b, doc.Figures) else b for b in page_blocks]
+    filled = [
+        doc.Figures(b.title, [figures["access"], figures["staff"]]) if isinstance(b, doc.Figures) else b for b in page_blocks
+    ]
     maps = []
     for r in runs:
         mp = r.folder / "map.html"
-        maps.append({"name": r.name, "title": r.summary["scenario"].get("title", ""), "folder": str(r.folder),
-                     "srcdoc": mp.read_text(encoding="utf-8", errors="replace") if mp.is_file() else None})
+        maps.append(
+            {
+                "name": r.name,
+                "title": r.summary["scenario"].get("title", ""),
+                "folder": str(r.folder),
+                "srcdoc": mp.read_text(encoding="utf-8", errors="replace") if mp.is_file() else None,
+            }
+        )
     title = doc.plain(page_blocks[0].text) if isinstance(page_blocks[0], doc.Heading) else ""
     return pages.render("comparison.html", lang, title=title, blocks=filled, maps=maps, rich=doc.html)
 
@@ -191,7 +304,12 @@ def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: 
 # ---------------------------------------------------------------- charts (matplotlib, inline SVG)
 
 ACCESS = ("pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre")
-ACCESS_SHARES = ("pop_share_within_30min", "pop_share_main_station_within_30min", "pop_share_main_station_within_60min", "pop_share_centre_within_60min")
+ACCESS_SHARES = (
+    "pop_share_within_30min",
+    "pop_share_main_station_within_30min",
+    "pop_share_main_station_within_60min",
+    "pop_share_centre_within_60min",
+)
 STAFF = ("staff_shortfall_total", "doctor_shortfall_main_stations")
 COLOURS = ("#9e9e9e", "#3182bd", "#e6550d", "#31a354", "#756bb1", "#d6616b", "#8c6d31", "#17becf", "#bcbd22", "#7f7f7f")
 
@@ -203,7 +321,7 @@ def _svg(fig: Any, salt: str) -> str:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _bars(ax: Any, keys: tuple, rows: dict, runs: list[Any], lang: str, *, scale: float = 1.0, digits: int = 1) -> None:
@@ -211,7 +329,9 @@ def _bars(ax: Any, keys: tuple, rows: dict, runs: list[Any], lang: str, *, scale
 
     t = i18n.translator(lang)
     keys = tuple(k for k in keys if k in rows)
-    series = [(t("compare.col_before"), [rows[k]["before"] for k in keys])] + [(r.name, [rows[k]["values"][r.name] for k in keys]) for r in runs]
+    series = [(t("compare.col_before"), [rows[k]["before"] for k in keys])] + [
+        (r.name, [rows[k]["values"][r.name] for k in keys]) for r in runs
+    ]
     n = len(series)
     width = 0.8 / n
     x = np.arange(len(keys))
@@ -241,12 +361,28 @@ def charts(rows: list[dict], runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> 
         a1.set_title(t("compare.chart_minutes_title"), fontsize=10)
         _bars(a2, ACCESS_SHARES, by_key, runs, lang, scale=100)
         a2.set_ylabel(t("compare.chart_shares_y"))
-        shares = [100 * v for k in ACCESS_SHARES if k in by_key for v in [by_key[k]["before"], *by_key[k]["values"].values()] if v is not None]
+        shares = [
+            100 * v
+            for k in ACCESS_SHARES
+            if k in by_key
+            for v in [by_key[k]["before"], *by_key[k]["values"].values()]
+            if v is not None
+        ]
         low = max(0, 10 * math.floor(min(shares, default=0) / 10) - 10)  # the differences are a few points near 100 %
         a2.set_ylim(low, 104)
-        a2.set_title(t("compare.chart_shares_title_from", low=fmt.share(low / 100, 0, lang)) if low else t("compare.chart_shares_title"), fontsize=10)
+        a2.set_title(
+            t("compare.chart_shares_title_from", low=fmt.share(low / 100, 0, lang)) if low else t("compare.chart_shares_title"),
+            fontsize=10,
+        )
         fig.suptitle(t("compare.chart_access"), fontsize=11, fontweight="bold", y=1.06)
-        fig.legend(*a1.get_legend_handles_labels(), loc="upper center", ncol=len(runs) + 1, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.03))
+        fig.legend(
+            *a1.get_legend_handles_labels(),
+            loc="upper center",
+            ncol=len(runs) + 1,
+            fontsize=8,
+            frameon=False,
+            bbox_to_anchor=(0.5, 1.03),
+        )
         out["access"] = _svg(fig, "reorg-compare-access")
 
         fig = Figure(figsize=(8, 3.4))
@@ -254,6 +390,13 @@ def charts(rows: list[dict], runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> 
         _bars(ax, STAFF, by_key, runs, lang, digits=0)
         ax.set_ylabel(t("compare.chart_persons"))
         fig.suptitle(t("compare.chart_staff"), fontsize=11, fontweight="bold", y=1.08)
-        fig.legend(*ax.get_legend_handles_labels(), loc="upper center", ncol=len(runs) + 1, fontsize=8, frameon=False, bbox_to_anchor=(0.5, 1.03))
+        fig.legend(
+            *ax.get_legend_handles_labels(),
+            loc="upper center",
+            ncol=len(runs) + 1,
+            fontsize=8,
+            frameon=False,
+            bbox_to_anchor=(0.5, 1.03),
+        )
         out["staff"] = _svg(fig, "reorg-compare-staff")
     return out

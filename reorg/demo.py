@@ -23,6 +23,7 @@ Construction (in a local kilometre plane, then mapped to longitude/latitude near
 The same seed gives the same geometries and a byte-identical merger CSV (and, as far as GDAL
 allows, identical GeoPackages: their timestamp is pinned with OGR_CURRENT_DATE).
 """
+
 from __future__ import annotations
 
 import math
@@ -66,23 +67,89 @@ N_PHUONG = 4  # wards of the thị xã
 TYPE_PREFIX = {"xa": "Xã", "phuong": "Phường", "thi_tran": "Thị trấn"}
 
 # syllables of made-up (Vietnamese-like) commune names
-FIRST = ("Hòa", "An", "Phú", "Tân", "Thanh", "Xuân", "Hưng", "Vĩnh", "Phúc", "Quảng", "Đức", "Minh",
-         "Nghĩa", "Thạch", "Kim", "Long", "Cẩm", "Hồng", "Lạc", "Diễn", "Trường", "Yên", "Mỹ", "Châu")
-SECOND = ("Bình", "Sơn", "Lâm", "Phong", "Thịnh", "Lộc", "Hà", "Tiến", "Thủy", "Khê", "Hải", "Trung",
-          "Tây", "Nam", "Bắc", "Lợi", "Thành", "Hợp", "Quang", "Xá", "Điền", "Liên", "Cường", "Mẫu")
+FIRST = (
+    "Hòa",
+    "An",
+    "Phú",
+    "Tân",
+    "Thanh",
+    "Xuân",
+    "Hưng",
+    "Vĩnh",
+    "Phúc",
+    "Quảng",
+    "Đức",
+    "Minh",
+    "Nghĩa",
+    "Thạch",
+    "Kim",
+    "Long",
+    "Cẩm",
+    "Hồng",
+    "Lạc",
+    "Diễn",
+    "Trường",
+    "Yên",
+    "Mỹ",
+    "Châu",
+)
+SECOND = (
+    "Bình",
+    "Sơn",
+    "Lâm",
+    "Phong",
+    "Thịnh",
+    "Lộc",
+    "Hà",
+    "Tiến",
+    "Thủy",
+    "Khê",
+    "Hải",
+    "Trung",
+    "Tây",
+    "Nam",
+    "Bắc",
+    "Lợi",
+    "Thành",
+    "Hợp",
+    "Quang",
+    "Xá",
+    "Điền",
+    "Liên",
+    "Cường",
+    "Mẫu",
+)
 
-MERGER_COLUMNS = ["old_commune_code", "old_commune_name", "old_district_code", "old_district_name", "old_province_code",
-                  "old_province_name", "new_commune_code", "new_commune_name", "new_province_code", "new_province_name",
-                  "partly_merged", "n_new_targets", "area_share", "pair_source", "old_predecessors_2025_01",
-                  "crosschecked_with_independent_mapping", "agrees_with_independent_mapping",
-                  "pair_in_independent_mapping", "independent_mapping_targets"]
+MERGER_COLUMNS = [
+    "old_commune_code",
+    "old_commune_name",
+    "old_district_code",
+    "old_district_name",
+    "old_province_code",
+    "old_province_name",
+    "new_commune_code",
+    "new_commune_name",
+    "new_province_code",
+    "new_province_name",
+    "partly_merged",
+    "n_new_targets",
+    "area_share",
+    "pair_source",
+    "old_predecessors_2025_01",
+    "crosschecked_with_independent_mapping",
+    "agrees_with_independent_mapping",
+    "pair_in_independent_mapping",
+    "independent_mapping_targets",
+]
 
 
 # --- geometry helpers (kilometre plane) -------------------------------------------------------
 
+
 def _to_lonlat(geom):
     def f(xy):
         return np.column_stack([LON0 + xy[:, 0] / KM_PER_DEG_LON, LAT0 + xy[:, 1] / KM_PER_DEG_LAT])
+
     return shapely.transform(geom, f)
 
 
@@ -124,7 +191,7 @@ def _sites(outline: Polygon, rng: np.random.Generator) -> np.ndarray:
                 continue
             fx = (x - x0) / (x1 - x0)
             spacing = scale * (11.0 - 6.5 * fx)  # km: ~11 in the west, ~4.5 in the east
-            if all((x - a) ** 2 + (y - b) ** 2 >= spacing ** 2 for a, b in pts):
+            if all((x - a) ** 2 + (y - b) ** 2 >= spacing**2 for a, b in pts):
                 pts.append((x, y))
                 if len(pts) == N_OLD:
                     return np.array(pts)
@@ -234,6 +301,7 @@ def _halfplane(p: np.ndarray, d: np.ndarray, size: float = 500.0) -> Polygon:
 
 # --- names ------------------------------------------------------------------------------------
 
+
 def _stems(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
     out: list[str] = []
     while len(out) < n:
@@ -251,6 +319,7 @@ def _district_stem(name: str) -> str:
 
 
 # --- the pack ---------------------------------------------------------------------------------
+
 
 def _build(seed: int):
     rng = np.random.default_rng(seed)
@@ -275,7 +344,9 @@ def _build(seed: int):
 
     # codes: by district, the seat / wards first, then north to south, west to east
     rank = {"thi_tran": 0, "phuong": 0, "xa": 1}
-    order = sorted(range(N_OLD), key=lambda i: (DISTRICTS[dist[i]][0], rank[ctype[i]], -round(sites[i, 1], 3), round(sites[i, 0], 3)))
+    order = sorted(
+        range(N_OLD), key=lambda i: (DISTRICTS[dist[i]][0], rank[ctype[i]], -round(sites[i, 1], 3), round(sites[i, 0], 3))
+    )
     perm = np.array(order)
     sites, centres, dist, ctype = sites[perm], centres[perm], dist[perm], ctype[perm]
     cells = [cells[i] for i in perm]
@@ -385,9 +456,22 @@ def _build(seed: int):
     new_codes = [f"{PROVINCE_CODE}{101 + g}" for g in range(N_NEW)]
 
     return {
-        "outline": outline, "sites": sites, "cells": cells, "dist": dist, "ctype": ctype, "codes": codes,
-        "names": names, "pop": pop, "rows": rows, "new_geoms": new_geoms, "new_pop": new_pop, "new_n": new_n,
-        "new_type": new_type, "new_name": new_name, "new_codes": new_codes, "split": si,
+        "outline": outline,
+        "sites": sites,
+        "cells": cells,
+        "dist": dist,
+        "ctype": ctype,
+        "codes": codes,
+        "names": names,
+        "pop": pop,
+        "rows": rows,
+        "new_geoms": new_geoms,
+        "new_pop": new_pop,
+        "new_n": new_n,
+        "new_type": new_type,
+        "new_name": new_name,
+        "new_codes": new_codes,
+        "split": si,
     }
 
 
@@ -409,18 +493,32 @@ def _frames(b: dict):
             lon[i], lat[i] = round(p.x, 6), round(p.y, 6)
     n = len(b["codes"])
     si = b["split"]
-    before = gpd.GeoDataFrame({
-        "commune_code": b["codes"], "commune_name": b["names"], "commune_type": list(b["ctype"]),
-        "district_code": dcode, "district_name": dname, "district_type": dtype,
-        "province_code": PROVINCE_CODE, "province_name": PROVINCE_NAME, "new_province_code": PROVINCE_CODE,
-        "predecessors_2025_01": b["codes"], "pop_2019": b["pop"].astype(np.int64),
-        "pop_2019_note": ["synthetic"] * n,
-        "area_km2": _areas_km2(cells_ll), "geometry_source": ["synthetic_voronoi"] * n,
-        "n_source_polygons_2009": np.zeros(n, dtype=np.int64), "lon": lon, "lat": lat,
-        "lonlat_source": ["synthetic_voronoi_site"] * n,
-        "qa_flags": ["synthetic;split_between_2_targets" if i == si else "synthetic" for i in range(n)],
-        "name_vietnamadminunits": [""] * n,
-    }, geometry=cells_ll, crs=CRS)
+    before = gpd.GeoDataFrame(
+        {
+            "commune_code": b["codes"],
+            "commune_name": b["names"],
+            "commune_type": list(b["ctype"]),
+            "district_code": dcode,
+            "district_name": dname,
+            "district_type": dtype,
+            "province_code": PROVINCE_CODE,
+            "province_name": PROVINCE_NAME,
+            "new_province_code": PROVINCE_CODE,
+            "predecessors_2025_01": b["codes"],
+            "pop_2019": b["pop"].astype(np.int64),
+            "pop_2019_note": ["synthetic"] * n,
+            "area_km2": _areas_km2(cells_ll),
+            "geometry_source": ["synthetic_voronoi"] * n,
+            "n_source_polygons_2009": np.zeros(n, dtype=np.int64),
+            "lon": lon,
+            "lat": lat,
+            "lonlat_source": ["synthetic_voronoi_site"] * n,
+            "qa_flags": ["synthetic;split_between_2_targets" if i == si else "synthetic" for i in range(n)],
+            "name_vietnamadminunits": [""] * n,
+        },
+        geometry=cells_ll,
+        crs=CRS,
+    )
 
     new_ll = gpd.GeoSeries([_multi(_to_lonlat(g)) for g in b["new_geoms"]], crs=CRS)
     proj = new_ll.to_crs(AREA_CRS)
@@ -429,59 +527,99 @@ def _frames(b: dict):
     pts = [p if ok else g.point_on_surface() for g, p, ok in zip(new_ll, cen, inside)]
     m = len(b["new_codes"])
     new_area = _areas_km2(new_ll)
-    after = gpd.GeoDataFrame({
-        "commune_code": b["new_codes"], "commune_name": b["new_name"], "commune_type": b["new_type"],
-        "province_code": PROVINCE_CODE, "province_name": PROVINCE_NAME,
-        "area_km2_official": np.round(new_area, 2), "area_km2": new_area,
-        "pop_dossier": np.rint(np.array(b["new_pop"]) * 1.18).astype(np.int64),
-        "pop_2019": np.array(b["new_pop"], dtype=np.int64), "n_old_communes": np.array(b["new_n"], dtype=np.int64),
-        "admin_lon": np.round([p.x for p in pts], 6), "admin_lat": np.round([p.y for p in pts], 6),
-        "admin_point_source": ["centroid" if ok else "point_on_surface" for ok in inside],
-        "admin_centre_address": [f"Trụ sở UBND {name} (demo)" for name in b["new_name"]],
-    }, geometry=new_ll, crs=CRS)
+    after = gpd.GeoDataFrame(
+        {
+            "commune_code": b["new_codes"],
+            "commune_name": b["new_name"],
+            "commune_type": b["new_type"],
+            "province_code": PROVINCE_CODE,
+            "province_name": PROVINCE_NAME,
+            "area_km2_official": np.round(new_area, 2),
+            "area_km2": new_area,
+            "pop_dossier": np.rint(np.array(b["new_pop"]) * 1.18).astype(np.int64),
+            "pop_2019": np.array(b["new_pop"], dtype=np.int64),
+            "n_old_communes": np.array(b["new_n"], dtype=np.int64),
+            "admin_lon": np.round([p.x for p in pts], 6),
+            "admin_lat": np.round([p.y for p in pts], 6),
+            "admin_point_source": ["centroid" if ok else "point_on_surface" for ok in inside],
+            "admin_centre_address": [f"Trụ sở UBND {name} (demo)" for name in b["new_name"]],
+        },
+        geometry=new_ll,
+        crs=CRS,
+    )
     assert m == N_NEW
 
     drows, dgeoms = [], []
     for di, d in enumerate(DISTRICTS):
         members = np.flatnonzero(b["dist"] == di)
         dgeoms.append(_multi(_to_lonlat(_polygon(shapely.union_all([b["cells"][i] for i in members], grid_size=1e-6)))))
-        drows.append({"province_code": PROVINCE_CODE, "province_name": PROVINCE_NAME, "district_code": d[0],
-                      "district_name": d[1], "district_type": d[2], "in_2025_01_list": True,
-                      "geometry_source": "synthetic_communes_dissolved", "source_district_codes": d[0],
-                      "n_communes_before": int(len(members)), "pop_2019": int(b["pop"][members].sum())})
+        drows.append(
+            {
+                "province_code": PROVINCE_CODE,
+                "province_name": PROVINCE_NAME,
+                "district_code": d[0],
+                "district_name": d[1],
+                "district_type": d[2],
+                "in_2025_01_list": True,
+                "geometry_source": "synthetic_communes_dissolved",
+                "source_district_codes": d[0],
+                "n_communes_before": int(len(members)),
+                "pop_2019": int(b["pop"][members].sum()),
+            }
+        )
     dgeo = gpd.GeoSeries(dgeoms, crs=CRS)
     districts = gpd.GeoDataFrame(pd.DataFrame(drows).assign(area_km2=_areas_km2(dgeo)), geometry=dgeo, crs=CRS)
     districts["n_communes_before"] = districts["n_communes_before"].astype(np.int64)
     districts["pop_2019"] = districts["pop_2019"].astype(np.int64)
 
     pgeo = gpd.GeoSeries([_multi(_to_lonlat(_polygon(shapely.union_all(b["new_geoms"], grid_size=1e-6))))], crs=CRS)
-    provinces = gpd.GeoDataFrame({
-        "province_code": [PROVINCE_CODE], "province_name": [PROVINCE_NAME],
-        "n_communes": np.array([m], dtype=np.int64),
-        "n_xa": np.array([sum(t == "xa" for t in b["new_type"])], dtype=np.int64),
-        "n_phuong": np.array([sum(t == "phuong" for t in b["new_type"])], dtype=np.int64),
-        "n_dac_khu": np.array([0], dtype=np.int64),
-        "n_old_communes": np.array([N_OLD], dtype=np.int64), "old_province_codes": [PROVINCE_CODE],
-        "pop_2019": np.array([int(after["pop_2019"].sum())], dtype=np.int64),
-        "pop_dossier": np.array([int(after["pop_dossier"].sum())], dtype=np.int64),
-        "area_km2_official": [round(float(after["area_km2_official"].sum()), 2)],
-        "area_km2": _areas_km2(pgeo),
-    }, geometry=pgeo, crs=CRS)
+    provinces = gpd.GeoDataFrame(
+        {
+            "province_code": [PROVINCE_CODE],
+            "province_name": [PROVINCE_NAME],
+            "n_communes": np.array([m], dtype=np.int64),
+            "n_xa": np.array([sum(t == "xa" for t in b["new_type"])], dtype=np.int64),
+            "n_phuong": np.array([sum(t == "phuong" for t in b["new_type"])], dtype=np.int64),
+            "n_dac_khu": np.array([0], dtype=np.int64),
+            "n_old_communes": np.array([N_OLD], dtype=np.int64),
+            "old_province_codes": [PROVINCE_CODE],
+            "pop_2019": np.array([int(after["pop_2019"].sum())], dtype=np.int64),
+            "pop_dossier": np.array([int(after["pop_dossier"].sum())], dtype=np.int64),
+            "area_km2_official": [round(float(after["area_km2_official"].sum()), 2)],
+            "area_km2": _areas_km2(pgeo),
+        },
+        geometry=pgeo,
+        crs=CRS,
+    )
 
     mrows = []
     for i, g, partly, ntar, share, _ in b["rows"]:
-        mrows.append({
-            "old_commune_code": b["codes"][i], "old_commune_name": b["names"][i],
-            "old_district_code": dcode[i], "old_district_name": dname[i],
-            "old_province_code": PROVINCE_CODE, "old_province_name": PROVINCE_NAME,
-            "new_commune_code": b["new_codes"][g], "new_commune_name": b["new_name"][g],
-            "new_province_code": PROVINCE_CODE, "new_province_name": PROVINCE_NAME,
-            "partly_merged": bool(partly), "n_new_targets": int(ntar), "area_share": float(share),
-            "pair_source": "synthetic_demo", "old_predecessors_2025_01": b["codes"][i],
-            "crosschecked_with_independent_mapping": False, "agrees_with_independent_mapping": None,
-            "pair_in_independent_mapping": None, "independent_mapping_targets": None,
-        })
-    merger = pd.DataFrame(mrows, columns=MERGER_COLUMNS).sort_values(["old_commune_code", "new_commune_code"]).reset_index(drop=True)
+        mrows.append(
+            {
+                "old_commune_code": b["codes"][i],
+                "old_commune_name": b["names"][i],
+                "old_district_code": dcode[i],
+                "old_district_name": dname[i],
+                "old_province_code": PROVINCE_CODE,
+                "old_province_name": PROVINCE_NAME,
+                "new_commune_code": b["new_codes"][g],
+                "new_commune_name": b["new_name"][g],
+                "new_province_code": PROVINCE_CODE,
+                "new_province_name": PROVINCE_NAME,
+                "partly_merged": bool(partly),
+                "n_new_targets": int(ntar),
+                "area_share": float(share),
+                "pair_source": "synthetic_demo",
+                "old_predecessors_2025_01": b["codes"][i],
+                "crosschecked_with_independent_mapping": False,
+                "agrees_with_independent_mapping": None,
+                "pair_in_independent_mapping": None,
+                "independent_mapping_targets": None,
+            }
+        )
+    merger = (
+        pd.DataFrame(mrows, columns=MERGER_COLUMNS).sort_values(["old_commune_code", "new_commune_code"]).reset_index(drop=True)
+    )
     return before, after, districts, provinces, merger
 
 
@@ -489,7 +627,7 @@ def _manifest(before, after, districts, merger, seed: int) -> str:
     split = merger[merger["n_new_targets"] > 1]
     total = int(before["pop_2019"].sum())
     lines = [
-        f"# SYNTHETIC demo pack generated by `reorg.demo` (made-up province \"{PROVINCE_NAME}\", code {PROVINCE_CODE}): not real data",
+        f'# SYNTHETIC demo pack generated by `reorg.demo` (made-up province "{PROVINCE_NAME}", code {PROVINCE_CODE}): not real data',
         "",
         f"Generated with seed {seed} by `reorg.demo.make_demo_pack` (`reorg demo-pack`). Every boundary, name, code and",
         "population figure in this folder is invented. The outline lies in central Vietnam (around",
@@ -536,11 +674,23 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         with fixed_gpkg_timestamp(GPKG_DATE):
-            for gdf, layer in ((before, COMMUNES_BEFORE), (after, COMMUNES_AFTER), (districts, DISTRICTS_BEFORE), (provinces, PROVINCES_AFTER)):
+            for gdf, layer in (
+                (before, COMMUNES_BEFORE),
+                (after, COMMUNES_AFTER),
+                (districts, DISTRICTS_BEFORE),
+                (provinces, PROVINCES_AFTER),
+            ):
                 pyogrio.write_dataframe(gdf, tmp / layer.file, layer=layer.layer, driver="GPKG", geometry_type="MultiPolygon")
         merger.to_csv(tmp / MERGER.file, index=False, encoding="utf-8", lineterminator="\n")
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
-        names = [COMMUNES_BEFORE.file, COMMUNES_AFTER.file, DISTRICTS_BEFORE.file, PROVINCES_AFTER.file, MERGER.file, "MANIFEST.md"]
+        names = [
+            COMMUNES_BEFORE.file,
+            COMMUNES_AFTER.file,
+            DISTRICTS_BEFORE.file,
+            PROVINCES_AFTER.file,
+            MERGER.file,
+            "MANIFEST.md",
+        ]
         marker = out_dir / MARKER
         if marker.exists():
             marker.unlink()

@@ -7,6 +7,7 @@ of spans ``(kind, text)``: ``t`` plain, ``b`` bold, ``code``, ``a`` a link ``(ki
 `rich(message, **fields)` turns a message with ``{slots}`` into rich text, a slot's value being a
 span (``bold(x)``, ``code(x)``) or plain text.
 """
+
 from __future__ import annotations
 
 import string
@@ -102,13 +103,16 @@ class Table:
 
     def html_rows(self) -> list[tuple[str, list[tuple[str, Markup]]]]:
         """Each row's class and its cells as (class, escaped HTML), for the templates."""
-        return [((self.row_classes[i] if self.row_classes else ""), [(self.cell_class(i, j), html(c)) for j, c in enumerate(row)])
-                for i, row in enumerate(self.rows)]
+        return [
+            ((self.row_classes[i] if self.row_classes else ""), [(self.cell_class(i, j), html(c)) for j, c in enumerate(row)])
+            for i, row in enumerate(self.rows)
+        ]
 
 
 @dataclass(frozen=True)
 class Figures:
     """Inline SVG figures (HTML only: Markdown has no charts)."""
+
     title: str
     svgs: list[str] = field(default_factory=list)
     tag = "figures"
@@ -163,8 +167,10 @@ def markdown(blocks: list[Block]) -> str:
         elif isinstance(b, Items):
             lines = ["- " + _md(i) for i in b.items]
         else:
-            lines = ["| " + " | ".join(_md(h, True) for h in b.header) + " |",
-                     "|" + "|".join("---:" if b.right(j) else "---" for j in range(len(b.header))) + "|"]
+            lines = [
+                "| " + " | ".join(_md(h, True) for h in b.header) + " |",
+                "|" + "|".join("---:" if b.right(j) else "---" for j in range(len(b.header))) + "|",
+            ]
             lines += ["| " + " | ".join(_md(c, True) for c in row) + " |" for row in b.rows]
         out += lines + [""]
     return "\n".join(out)

@@ -1,6 +1,7 @@
 """Numbers for reading, in English (1,234.5) or Vietnamese (1.234,5): counts, decimals, shares,
 minutes, money and indicator values (by the indicator table's format). Missing or not finite -> "–".
 """
+
 from __future__ import annotations
 
 import math

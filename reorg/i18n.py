@@ -5,6 +5,7 @@ Both files must hold the same keys (``missing_keys`` is empty; a test checks it)
 edition of any page is a matter of filling in ``vi.toml``. Values may hold ``{field}`` slots filled by
 ``text(key, lang, field=...)``.
 """
+
 from __future__ import annotations
 
 import tomllib
@@ -55,7 +56,7 @@ def text(key: str, lang: str = DEFAULT_LANG, /, **fields: Any) -> str:
 def section(name: str, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """The messages of one section (``map``, ``unit``...) by their short key."""
     prefix = name + "."
-    return {k[len(prefix):]: v for k, v in messages(lang).items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in messages(lang).items() if k.startswith(prefix)}
 
 
 def translator(lang: str = DEFAULT_LANG):

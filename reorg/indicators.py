@@ -5,6 +5,7 @@ Reports, the PDF, the comparison, the national run and the maps read this table;
 own list. Adding an indicator means one row in ``indicators.toml`` and its computation in
 ``measure.py``; ``check_table`` (run by the tests) keeps the table consistent.
 """
+
 from __future__ import annotations
 
 import bisect

@@ -5,6 +5,7 @@ official merger table sends into it, read from the national files, so any of the
 works. Every check is in validate.py (`validate.pack`): every problem is collected and raised
 together as `InputError`.
 """
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,9 @@ def find_pack(geodata: str | os.PathLike | None) -> Path:
     """The pack directory: the argument, else $REORG_GEODATA; a clear error when neither exists."""
     where = geodata or os.environ.get(ENV_VAR)
     if not where:
-        raise InputError(f"no geodata pack given: pass --geodata DIR, set 'geodata' in the scenario, or set {ENV_VAR}", file="geodata")
+        raise InputError(
+            f"no geodata pack given: pass --geodata DIR, set 'geodata' in the scenario, or set {ENV_VAR}", file="geodata"
+        )
     path = Path(where).expanduser()
     if not path.is_dir():
         raise InputError(f"geodata directory not found: {path}", file=str(path))

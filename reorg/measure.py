@@ -17,6 +17,7 @@ Definitions (population-weighted over demand parts; minutes are door to door, se
 - doctors_per_10k: station doctors per 10,000 residents;
 - gini_minutes_nearest_facility: Gini of minutes to the nearest facility across people.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,12 +33,12 @@ from .schema import CADRES
 class Measures:
     before: dict
     after: dict
-    demand: pd.DataFrame     # per demand part: minutes before/after
-    stations: pd.DataFrame   # per station: role, served population, norm, staff, gap, before and after
-    centres: pd.DataFrame    # per centre: population served vs capacity, before and after
-    communes: pd.DataFrame   # per new commune
+    demand: pd.DataFrame  # per demand part: minutes before/after
+    stations: pd.DataFrame  # per station: role, served population, norm, staff, gap, before and after
+    centres: pd.DataFrame  # per centre: population served vs capacity, before and after
+    communes: pd.DataFrame  # per new commune
     old_communes: pd.DataFrame  # per old commune: population, minutes before/after, the new communes it went to
-    losers: pd.DataFrame     # the old communes (parts) that lose most minutes to their main station
+    losers: pd.DataFrame  # the old communes (parts) that lose most minutes to their main station
     extremes: dict
 
 
@@ -113,7 +114,7 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     centre_idx = np.array([c_index[c] for c in plan.centre_of.reindex(demand["new_code"]).to_numpy()])
     after_centre = C[rows, centre_idx]
 
-    same_commune = (stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None])
+    same_commune = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
     served_after = _served(demand, scode, S, same_commune & open_mask[None, :])
     served_after = np.where(served_after >= 0, served_after, main_idx)
 
@@ -171,10 +172,26 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
             out[f"pop_minutes_nearest_facility_{t}"] = _wmean(nearest[sel], pop[sel]) if sel.any() else None
         return out
 
-    before = block(nearest_before, before_main, before_centre, existed, existed,
-                   st["norm_before"].to_numpy(), st["staff_before"].to_numpy(), "doctor_before")
-    after = block(nearest_after, after_main, after_centre, roles == "main", open_mask,
-                  st["norm_after"].to_numpy(), st["staff_after"].to_numpy(), "doctor_after")
+    before = block(
+        nearest_before,
+        before_main,
+        before_centre,
+        existed,
+        existed,
+        st["norm_before"].to_numpy(),
+        st["staff_before"].to_numpy(),
+        "doctor_before",
+    )
+    after = block(
+        nearest_after,
+        after_main,
+        after_centre,
+        roles == "main",
+        open_mask,
+        st["norm_after"].to_numpy(),
+        st["staff_after"].to_numpy(),
+        "doctor_after",
+    )
 
     d = demand[["old_code", "new_code", "district_code", "population"]].copy()
     d["old_name"] = d["old_code"].map(reformed.old["commune_name"]).fillna("")
@@ -199,33 +216,78 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     before["centres_over_capacity"] = int((cen["served_pop_before"] > cen["capacity"]).sum())
     before["centre_excess_population"] = float(np.maximum(0, cen["served_pop_before"] - cen["capacity"]).sum())
 
-    g = d.assign(w_main_b=d.minutes_main_before * d.population, w_main_a=d.minutes_main_after * d.population,
-                 w_near_a=d.minutes_nearest_after * d.population, w_cen_a=d.minutes_centre_after * d.population)
-    com = g.groupby("new_code").agg(population=("population", "sum"), w_main_b=("w_main_b", "sum"), w_main_a=("w_main_a", "sum"),
-                                    w_near_a=("w_near_a", "sum"), w_cen_a=("w_cen_a", "sum"))
+    g = d.assign(
+        w_main_b=d.minutes_main_before * d.population,
+        w_main_a=d.minutes_main_after * d.population,
+        w_near_a=d.minutes_nearest_after * d.population,
+        w_cen_a=d.minutes_centre_after * d.population,
+    )
+    com = g.groupby("new_code").agg(
+        population=("population", "sum"),
+        w_main_b=("w_main_b", "sum"),
+        w_main_a=("w_main_a", "sum"),
+        w_near_a=("w_near_a", "sum"),
+        w_cen_a=("w_cen_a", "sum"),
+    )
     p = com["population"].replace(0, np.nan)
     # communes without residents (Hoàng Sa) take the plain mean over their parts
-    plain = d.groupby("new_code")[["minutes_main_before", "minutes_main_after", "minutes_nearest_after", "minutes_centre_after"]].mean()
+    plain = d.groupby("new_code")[
+        ["minutes_main_before", "minutes_main_after", "minutes_nearest_after", "minutes_centre_after"]
+    ].mean()
     communes = pd.DataFrame(index=reformed.new.index)
     communes["commune_name"] = reformed.new["commune_name"]
     communes["population"] = com["population"].reindex(communes.index).fillna(0)
-    for col, w in (("minutes_main_before", "w_main_b"), ("minutes_main_after", "w_main_a"), ("minutes_nearest_after", "w_near_a"), ("minutes_centre_after", "w_cen_a")):
+    for col, w in (
+        ("minutes_main_before", "w_main_b"),
+        ("minutes_main_after", "w_main_a"),
+        ("minutes_nearest_after", "w_near_a"),
+        ("minutes_centre_after", "w_cen_a"),
+    ):
         communes[col] = (com[w] / p).fillna(plain[col]).reindex(communes.index)
     communes["main_station_code"] = plan.main_station.reindex(communes.index)
     communes["centre_code"] = plan.centre_of.reindex(communes.index)
     by_new = st.groupby("new_code")
-    communes["stations_open"] = by_new["role"].apply(lambda r: int((r != "closed").sum())).reindex(communes.index).fillna(0).astype(int)
+    communes["stations_open"] = (
+        by_new["role"].apply(lambda r: int((r != "closed").sum())).reindex(communes.index).fillna(0).astype(int)
+    )
     communes["staff_after"] = by_new["staff_after"].sum().reindex(communes.index).fillna(0).astype(int)
     communes["norm_after"] = by_new["norm_after"].sum().reindex(communes.index).fillna(0).astype(int)
     communes["gap_after"] = communes["staff_after"] - communes["norm_after"]
     communes["staff_per_1000"] = communes["staff_after"] / communes["population"].replace(0, np.nan) * 1000
-    island = pd.Series(net.part_island, index=demand.index).groupby(demand["new_code"]).any() if net.part_island is not None else pd.Series(dtype=bool)
+    island = (
+        pd.Series(net.part_island, index=demand.index).groupby(demand["new_code"]).any()
+        if net.part_island is not None
+        else pd.Series(dtype=bool)
+    )
     communes["island"] = island.reindex(communes.index).fillna(False).astype(bool)
 
     losers = d[d["population"] > 0].sort_values(["minutes_main_change", "old_code"], ascending=[False, True]).head(10)
     worst = communes.sort_values("minutes_main_after", ascending=False).iloc[0]
-    extremes = {"worst_commune_main_station_after": {"code": worst.name, "name": worst["commune_name"], "minutes": float(worst["minutes_main_after"])}}
-    extremes["islands"] = [{"code": c, "name": r["commune_name"], "population": round(float(r["population"])), "minutes_main_after": float(r["minutes_main_after"]),
-                            "minutes_centre_after": float(r["minutes_centre_after"])} for c, r in communes[communes["island"]].iterrows()]
-    return Measures(before=before, after=after, demand=d, stations=st, centres=cen, communes=communes,
-                    old_communes=old_commune_table(d), losers=losers, extremes=extremes)
+    extremes = {
+        "worst_commune_main_station_after": {
+            "code": worst.name,
+            "name": worst["commune_name"],
+            "minutes": float(worst["minutes_main_after"]),
+        }
+    }
+    extremes["islands"] = [
+        {
+            "code": c,
+            "name": r["commune_name"],
+            "population": round(float(r["population"])),
+            "minutes_main_after": float(r["minutes_main_after"]),
+            "minutes_centre_after": float(r["minutes_centre_after"]),
+        }
+        for c, r in communes[communes["island"]].iterrows()
+    ]
+    return Measures(
+        before=before,
+        after=after,
+        demand=d,
+        stations=st,
+        centres=cen,
+        communes=communes,
+        old_communes=old_commune_table(d),
+        losers=losers,
+        extremes=extremes,
+    )

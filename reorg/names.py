@@ -1,4 +1,5 @@
 """Province names: short names and ASCII folder slugs."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ def short_name(name: str) -> str:
     name = unicodedata.normalize("NFC", str(name)).strip()
     for prefix in PROVINCE_PREFIXES:
         if name.startswith(prefix):
-            return name[len(prefix):]
+            return name[len(prefix) :]
     return name
 
 

@@ -47,6 +47,7 @@ staff, shortfalls and centres are summed; doctors per 10,000 and residents per h
 recomputed from the sums. Gini coefficients and minutes by terrain are not aggregated (they need
 the commune-level distribution; see each province's summary).
 """
+
 from __future__ import annotations
 
 import json
@@ -67,24 +68,59 @@ DEFAULT_WORKERS = 2
 
 #: indicators kept per province in the national summary
 KEY_INDICATORS = (
-    "population", "open_stations", "main_stations",
-    "pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre",
-    "pop_share_within_30min", "pop_share_within_60min",
-    "pop_share_main_station_within_30min", "pop_share_main_station_within_60min", "pop_share_centre_within_60min",
-    "main_stations_with_doctor_share", "stations_meeting_norm_share",
-    "staff_norm_total", "staff_total", "staff_shortfall_total", "doctor_shortfall_main_stations", "doctors_total",
-    "doctors_per_10k", "population_per_health_worker", "centres_over_capacity", "centre_excess_population",
+    "population",
+    "open_stations",
+    "main_stations",
+    "pop_minutes_nearest_facility",
+    "pop_minutes_main_station",
+    "pop_minutes_regional_centre",
+    "pop_share_within_30min",
+    "pop_share_within_60min",
+    "pop_share_main_station_within_30min",
+    "pop_share_main_station_within_60min",
+    "pop_share_centre_within_60min",
+    "main_stations_with_doctor_share",
+    "stations_meeting_norm_share",
+    "staff_norm_total",
+    "staff_total",
+    "staff_shortfall_total",
+    "doctor_shortfall_main_stations",
+    "doctors_total",
+    "doctors_per_10k",
+    "population_per_health_worker",
+    "centres_over_capacity",
+    "centre_excess_population",
 )
-COUNT_KEYS = ("old_communes", "new_communes", "stations", "main_stations", "point_stations", "closed_stations",
-              "regional_centres", "split_old_communes", "special_zone_stations", "new_sites_needed")
+COUNT_KEYS = (
+    "old_communes",
+    "new_communes",
+    "stations",
+    "main_stations",
+    "point_stations",
+    "closed_stations",
+    "regional_centres",
+    "split_old_communes",
+    "special_zone_stations",
+    "new_sites_needed",
+)
 _POP_WEIGHTED = tuple(k for k in KEY_INDICATORS if k.startswith(("pop_minutes_", "pop_share_")))
-_SUMMED = ("population", "open_stations", "main_stations", "staff_norm_total", "staff_total", "staff_shortfall_total",
-           "doctor_shortfall_main_stations", "doctors_total", "centres_over_capacity", "centre_excess_population")
+_SUMMED = (
+    "population",
+    "open_stations",
+    "main_stations",
+    "staff_norm_total",
+    "staff_total",
+    "staff_shortfall_total",
+    "doctor_shortfall_main_stations",
+    "doctors_total",
+    "centres_over_capacity",
+    "centre_excess_population",
+)
 _COUNT_WEIGHTED = {"main_stations_with_doctor_share": "main_stations", "stations_meeting_norm_share": "open_stations"}
 
 
-
 # ---------------------------------------------------------------- provinces
+
 
 def _normalise_code(code) -> str:
     code = str(code).strip()
@@ -93,9 +129,20 @@ def _normalise_code(code) -> str:
 
 # ---------------------------------------------------------------- the national run
 
-def run_national(scenario_path: str | None, sets: list[str], geodata: str | None, out_root: Path, *,
-                 workers: int = DEFAULT_WORKERS, progress: bool = True, provinces: list[str] | None = None,
-                 indicator: str = DEFAULT_MAP_INDICATOR, period: str = "after", scheduler: str | None = None) -> Path:
+
+def run_national(
+    scenario_path: str | None,
+    sets: list[str],
+    geodata: str | None,
+    out_root: Path,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    progress: bool = True,
+    provinces: list[str] | None = None,
+    indicator: str = DEFAULT_MAP_INDICATOR,
+    period: str = "after",
+    scheduler: str | None = None,
+) -> Path:
     """Run every new province (or `provinces`) and write `<out_root>/<scenario name>/`; returns it.
 
     Bad scenario keys, a missing pack, a bad map indicator or an unreachable `scheduler` raise
@@ -111,9 +158,13 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
     started, t0 = runinfo.now(), time.perf_counter()
     sets = list(sets or [])
     if indicator not in MAP_INDICATORS:
-        raise InputError(Problem(file="national map", field="indicator", message=f"'{indicator}' is not one of {', '.join(MAP_INDICATORS)}"))
+        raise InputError(
+            Problem(file="national map", field="indicator", message=f"'{indicator}' is not one of {', '.join(MAP_INDICATORS)}")
+        )
     if period not in MAP_PERIODS:
-        raise InputError(Problem(file="national map", field="period", message=f"'{period}' is not one of {', '.join(MAP_PERIODS)}"))
+        raise InputError(
+            Problem(file="national map", field="period", message=f"'{period}' is not one of {', '.join(MAP_PERIODS)}")
+        )
     base = load_scenario(scenario_path, sets)  # every key checked before anything runs or is written
     pack = find_pack(geodata or base.geodata).resolve()
     table = province_table(pack)
@@ -122,7 +173,9 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
         raise InputError(Problem(file="provinces", message="no province to run"))
     size = {c: int(table.at[c, "n_communes"]) if c in table.index else 0 for c in codes}
     names = {c: str(table.at[c, "province_name"]) if c in table.index else "" for c in codes}
-    folders = {c: f"{c}_{province_slug(names[c])}" if names[c] else re.sub(r"[^A-Za-z0-9_-]+", "_", c) or "province" for c in codes}
+    folders = {
+        c: f"{c}_{province_slug(names[c])}" if names[c] else re.sub(r"[^A-Za-z0-9_-]+", "_", c) or "province" for c in codes
+    }
     scenarios = {c: load_scenario(scenario_path, sets + [f'name="{folders[c]}"'], province=c) for c in codes}
     executor = make_executor(workers=workers, scheduler=scheduler)  # a scheduler is reached before anything is written
 
@@ -146,8 +199,13 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
 
             bar = progress_bar(len(tasks), f"national {base.name}", "province", enabled=progress)
             try:
-                run_all(executor, tasks, on_result, bar=bar,
-                        label=lambda r: f"{r['key']} {short_name(names[r['key']])}: {r['status']}")
+                run_all(
+                    executor,
+                    tasks,
+                    on_result,
+                    bar=bar,
+                    label=lambda r: f"{r['key']} {short_name(names[r['key']])}: {r['status']}",
+                )
             finally:
                 bar.close()
             clean_stale(provinces_dir)  # what a worker that died left behind
@@ -170,8 +228,16 @@ def run_national(scenario_path: str | None, sets: list[str], geodata: str | None
             (tmp / "index.html").write_text(render_index(summary, table, indicator, period), encoding="utf-8")
             (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             t2 = time.perf_counter()
-            runinfo.write(tmp, run_record(started, pack, ordered, executor.describe(len(tasks)),
-                                          {"provinces_wall": t1 - t0, "national_outputs": t2 - t1, "total": time.perf_counter() - t0}))
+            runinfo.write(
+                tmp,
+                run_record(
+                    started,
+                    pack,
+                    ordered,
+                    executor.describe(len(tasks)),
+                    {"provinces_wall": t1 - t0, "national_outputs": t2 - t1, "total": time.perf_counter() - t0},
+                ),
+            )
     finally:
         executor.close()
     return final
@@ -192,11 +258,16 @@ def run_record(started: str, pack: Path, ordered: list[dict], execution: dict, w
         for k, v in (r.get("peak_memory_mb") or {}).items():
             stage_peaks[k] = max(stage_peaks.get(k, 0.0), v)
     return runinfo.environment(started, pack, runinfo.NATIONAL_FILES) | {
-        "timings": {k: round(v, 3) for k, v in wall.items()} | {
+        "timings": {k: round(v, 3) for k, v in wall.items()}
+        | {
             "provinces": {r["code"]: r["seconds"] for r in ordered},
-            "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3), "stages_sum": stages},
-        "peak_memory_mb": {"stages_max": stage_peaks,
-                           "provinces": {r["code"]: max((r.get("peak_memory_mb") or {}).values(), default=None) for r in ordered}},
+            "provinces_sum": round(sum(r["seconds"] or 0 for r in ordered), 3),
+            "stages_sum": stages,
+        },
+        "peak_memory_mb": {
+            "stages_max": stage_peaks,
+            "provinces": {r["code"]: max((r.get("peak_memory_mb") or {}).values(), default=None) for r in ordered},
+        },
         "solver_seconds": {r["code"]: r["solver_seconds"] for r in ordered if r.get("solver_seconds")},
         "execution": execution,
         "workers": {r["code"]: r["worker"] for r in ordered},
@@ -224,6 +295,7 @@ def finish(folder: Path, stream=None) -> int:
 
 
 # ---------------------------------------------------------------- summary
+
 
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
@@ -263,8 +335,14 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indica
 
     provinces, failed, summaries = [], [], []
     for r in ordered:
-        rec = {"code": r["code"], "name": r["name"], "status": r["status"], "folder": r["folder"], "error": r["error"],
-               "exit_code": r["exit_code"]}
+        rec = {
+            "code": r["code"],
+            "name": r["name"],
+            "status": r["status"],
+            "folder": r["folder"],
+            "error": r["error"],
+            "exit_code": r["exit_code"],
+        }
         if r["status"] == "done":
             s = json.loads((tmp / r["folder"] / "summary.json").read_text(encoding="utf-8"))
             summaries.append(s)
@@ -272,11 +350,24 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indica
             rec["counts"] = {k: s["counts"].get(k) for k in COUNT_KEYS}
             rec["population"] = s["indicators"]["after"].get("population")
             rec["indicators"] = {p: {k: s["indicators"][p].get(k) for k in KEY_INDICATORS} for p in ("before", "after")}
-            rec["staff"] = {"before": s["staff"]["before"], "after": s["staff"]["after"], "moved": s["staff"].get("moved", 0),
-                            "hired": s["staff"].get("hired", 0), "lost": s["staff"].get("lost", 0)}
+            rec["staff"] = {
+                "before": s["staff"]["before"],
+                "after": s["staff"]["after"],
+                "moved": s["staff"].get("moved", 0),
+                "hired": s["staff"].get("hired", 0),
+                "lost": s["staff"].get("lost", 0),
+            }
             rec["synthetic_roster"] = s.get("synthetic_roster")
         else:
-            failed.append({"code": r["code"], "name": r["name"], "exit_code": r["exit_code"], "error": r["error"], "traceback": r["traceback"]})
+            failed.append(
+                {
+                    "code": r["code"],
+                    "name": r["name"],
+                    "exit_code": r["exit_code"],
+                    "error": r["error"],
+                    "traceback": r["traceback"],
+                }
+            )
         provinces.append(rec)
     done = [p for p in provinces if p["status"] == "done"]
 
@@ -285,17 +376,29 @@ def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indica
 
     cadres = list(done[0]["staff"]["before"])
     national = {
-        "provinces": len(provinces), "done": len(done), "failed": len(failed), "complete": not failed,
+        "provinces": len(provinces),
+        "done": len(done),
+        "failed": len(failed),
+        "complete": not failed,
         "counts": {k: total(lambda p, k=k: p["counts"].get(k) or 0) for k in COUNT_KEYS},
         "population": total(lambda p: p["population"] or 0),
         "indicators": {per: aggregate_indicators([p["indicators"][per] for p in done]) for per in ("before", "after")},
-        "staff": {per: {c: total(lambda p, c=c, per=per: p["staff"][per].get(c, 0)) for c in cadres} for per in ("before", "after")}
-                 | {k: total(lambda p, k=k: p["staff"].get(k) or 0) for k in ("moved", "hired", "lost")},
+        "staff": {
+            per: {c: total(lambda p, c=c, per=per: p["staff"][per].get(c, 0)) for c in cadres} for per in ("before", "after")
+        }
+        | {k: total(lambda p, k=k: p["staff"].get(k) or 0) for k in ("moved", "hired", "lost")},
     }
     return {
         "reorg_version": __version__,
-        "scenario": {"name": base.name, "title": base.title, "source": base.source, "seed": base.seed, "policy": base.policy,
-                     "params_overridden": {k: v for k, v in base.params.items() if v != params.BY_NAME[k].default}, "sets": list(sets)},
+        "scenario": {
+            "name": base.name,
+            "title": base.title,
+            "source": base.source,
+            "seed": base.seed,
+            "policy": base.policy,
+            "params_overridden": {k: v for k, v in base.params.items() if v != params.BY_NAME[k].default},
+            "sets": list(sets),
+        },
         "synthetic_roster": any(s.get("synthetic_roster") for s in summaries),
         "synthetic_pack": any(s.get("synthetic_pack") for s in summaries),
         "synthetic_centres": any(s.get("synthetic_centres") for s in summaries),

@@ -13,6 +13,7 @@ Shortest paths: the graph is converted once to a scipy CSR matrix and solved wit
 `scipy.sparse.csgraph.dijkstra` from every facility at once (benchmarks/RESULTS.md compares it
 with networkx's Dijkstra: same minutes, several times faster).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,7 +36,11 @@ def haversine_km(lon1, lat1, lon2, lat2):
 
 
 def terrain_speed(terrain, params: dict) -> np.ndarray:
-    speeds = {"urban": params["speed_urban_kmh"], "lowland": params["speed_lowland_kmh"], "mountain": params["speed_mountain_kmh"]}
+    speeds = {
+        "urban": params["speed_urban_kmh"],
+        "lowland": params["speed_lowland_kmh"],
+        "mountain": params["speed_mountain_kmh"],
+    }
     return np.array([speeds[t] for t in terrain], dtype=float) * params["season_speed_factor"]
 
 
@@ -54,7 +59,7 @@ class Network:
     station_minutes: np.ndarray
     centre_minutes: np.ndarray
     station_station: np.ndarray | None = None  # minutes between stations (ns x ns), for staff moves
-    centre_station: np.ndarray | None = None   # minutes from centres to stations (nc x ns), for rotation
+    centre_station: np.ndarray | None = None  # minutes from centres to stations (nc x ns), for rotation
     ferry_links: list[dict] = field(default_factory=list)
     n_components_before_ferries: int = 1
     part_island: np.ndarray | None = None  # demand parts on a piece joined by a ferry link
@@ -79,7 +84,10 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     circuity = params["circuity_factor"]
     speed = pd.Series(terrain_speed(old["terrain"], params), index=old.index)
     G = nx.Graph()
-    G.add_nodes_from((("commune", code), {"lon": lo, "lat": la, "kind": "commune"}) for code, lo, la in zip(old.index, old["pt_lon"], old["pt_lat"]))
+    G.add_nodes_from(
+        (("commune", code), {"lon": lo, "lat": la, "kind": "commune"})
+        for code, lo, la in zip(old.index, old["pt_lon"], old["pt_lat"])
+    )
 
     def road_minutes(a_lon, a_lat, b_lon, b_lat, v_a, v_b):
         d = haversine_km(a_lon, a_lat, b_lon, b_lat) * circuity
@@ -92,8 +100,10 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
         lon, lat, v = old["pt_lon"].to_numpy(), old["pt_lat"].to_numpy(), speed.to_numpy()
         km = haversine_km(lon[ia], lat[ia], lon[ib], lat[ib]) * circuity
         mins = 60.0 * (km / 2 / v[ia] + km / 2 / v[ib])
-        G.add_edges_from((("commune", a), ("commune", b), {"minutes": float(m), "km": float(k), "mode": "road"})
-                         for (a, b), m, k in zip(pairs, mins, km))
+        G.add_edges_from(
+            (("commune", a), ("commune", b), {"minutes": float(m), "km": float(k), "mode": "road"})
+            for (a, b), m, k in zip(pairs, mins, km)
+        )
     # communes without polygon: joined by road to the (at most three) nearest communes within
     # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the ferry links
     nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]
@@ -105,7 +115,9 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
             near = [j for j in np.argsort(d)[:3] if d[j] <= params["nopolygon_link_km"]]
             for j in near:
                 other = old.index[j]
-                mins, km = road_minutes(r.pt_lon, r.pt_lat, old.at[other, "pt_lon"], old.at[other, "pt_lat"], speed[code], speed[other])
+                mins, km = road_minutes(
+                    r.pt_lon, r.pt_lat, old.at[other, "pt_lon"], old.at[other, "pt_lat"], speed[code], speed[other]
+                )
                 G.add_edge(("commune", code), ("commune", other), minutes=mins, km=km, mode="road_no_polygon")
 
     # demand parts: split parts and special zones get their own node
@@ -160,8 +172,11 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     if demand["split"].any():
         share = demand["population"] / demand["old_code"].map(old["pop_2019"]).replace(0, np.nan)
         part_area = np.where(demand["split"], part_area * share.fillna(1.0).to_numpy(), part_area)
-    part_speed = np.where(demand["old_code"] != "", demand["old_code"].map(speed).to_numpy(dtype=float),
-                          params["speed_mountain_kmh"] * params["season_speed_factor"])
+    part_speed = np.where(
+        demand["old_code"] != "",
+        demand["old_code"].map(speed).to_numpy(dtype=float),
+        params["speed_mountain_kmh"] * params["season_speed_factor"],
+    )
     radius = np.sqrt(np.maximum(part_area, 0) / np.pi)
     access = 60.0 * (2.0 / 3.0) * radius * circuity / part_speed
 
@@ -182,11 +197,19 @@ def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, param
     door = dist[:, dcols].T + access[:, None]
     ns = len(station_codes)
     fac = dist[:, np.array(sources, dtype=int)] if sources else np.zeros((0, 0))
-    return Network(graph=G, access_minutes=access, station_codes=station_codes, centre_codes=centre_codes,
-                   station_minutes=door[:, :ns], centre_minutes=door[:, ns:],
-                   station_station=fac[:ns, :ns], centre_station=fac[ns:, :ns], ferry_links=ferry_links,
-                   n_components_before_ferries=n_comp,
-                   part_island=np.array([bool(G.nodes[x].get("island", False)) for x in demand_node]))
+    return Network(
+        graph=G,
+        access_minutes=access,
+        station_codes=station_codes,
+        centre_codes=centre_codes,
+        station_minutes=door[:, :ns],
+        centre_minutes=door[:, ns:],
+        station_station=fac[:ns, :ns],
+        centre_station=fac[ns:, :ns],
+        ferry_links=ferry_links,
+        n_components_before_ferries=n_comp,
+        part_island=np.array([bool(G.nodes[x].get("island", False)) for x in demand_node]),
+    )
 
 
 def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:

@@ -4,6 +4,7 @@ A run writes into a hidden temporary folder beside the target and renames it int
 every file is written: an interrupted or failed run leaves no half-written scenario folder and
 never damages the previous run's folder.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,7 +21,7 @@ def clean_stale(parent: Path) -> None:
         for p in parent.glob(".*.tmp-*"):
             shutil.rmtree(p, ignore_errors=True)
         for p in sorted(parent.glob(".*.old-*")):
-            name = p.name[1:p.name.rindex(".old-")]
+            name = p.name[1 : p.name.rindex(".old-")]
             if not (parent / name).exists():
                 os.rename(p, parent / name)
             else:

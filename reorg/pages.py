@@ -4,6 +4,7 @@ One environment for every page: autoescaping on (text from input files is data, 
 the formatters of ``fmt`` and the words of ``i18n`` available to every template, and ``asset(name)``
 to inline an asset file (stylesheets, scripts) so a page works with no network.
 """
+
 from __future__ import annotations
 
 from functools import cache

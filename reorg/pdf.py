@@ -23,6 +23,7 @@ from `reorg.tables`. The document is built with reportlab's `invariant=1` (fixed
 and document id) and the charts are plain drawing operations, so the same result gives the same
 bytes. It holds no timings (they are in run.json).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,21 +45,46 @@ def _styles() -> dict:
     base = ParagraphStyle("base", fontName=FONT, fontSize=9.5, leading=12.5, spaceAfter=4)
     return {
         "base": base,
-        "title": ParagraphStyle("title", base, fontName=FONT_BOLD, fontSize=22, leading=27, spaceAfter=10, textColor=colors.HexColor("#08306b")),
-        "subtitle": ParagraphStyle("subtitle", base, fontSize=12, leading=16, spaceAfter=14, textColor=colors.HexColor("#333333")),
-        "h1": ParagraphStyle("h1", base, fontName=FONT_BOLD, fontSize=15, leading=19, spaceBefore=4, spaceAfter=8,
-                             textColor=colors.HexColor("#08306b")),
+        "title": ParagraphStyle(
+            "title", base, fontName=FONT_BOLD, fontSize=22, leading=27, spaceAfter=10, textColor=colors.HexColor("#08306b")
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", base, fontSize=12, leading=16, spaceAfter=14, textColor=colors.HexColor("#333333")
+        ),
+        "h1": ParagraphStyle(
+            "h1",
+            base,
+            fontName=FONT_BOLD,
+            fontSize=15,
+            leading=19,
+            spaceBefore=4,
+            spaceAfter=8,
+            textColor=colors.HexColor("#08306b"),
+        ),
         "h2": ParagraphStyle("h2", base, fontName=FONT_BOLD, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=5),
-        "notice": ParagraphStyle("notice", base, fontName=FONT_BOLD, fontSize=10, leading=13.5, textColor=colors.HexColor("#7a1c00"),
-                                 backColor=colors.HexColor("#fff3cd"), borderColor=colors.HexColor("#e0b04c"), borderWidth=0.8,
-                                 borderPadding=(5, 7, 5, 7), spaceBefore=6, spaceAfter=10),
+        "notice": ParagraphStyle(
+            "notice",
+            base,
+            fontName=FONT_BOLD,
+            fontSize=10,
+            leading=13.5,
+            textColor=colors.HexColor("#7a1c00"),
+            backColor=colors.HexColor("#fff3cd"),
+            borderColor=colors.HexColor("#e0b04c"),
+            borderWidth=0.8,
+            borderPadding=(5, 7, 5, 7),
+            spaceBefore=6,
+            spaceAfter=10,
+        ),
         "small": ParagraphStyle("small", base, fontSize=8, leading=10, textColor=colors.HexColor("#444444")),
         "cell": ParagraphStyle("cell", base, fontSize=8, leading=9.8, spaceAfter=0),
         "cellb": ParagraphStyle("cellb", base, fontName=FONT_BOLD, fontSize=8, leading=9.8, spaceAfter=0),
         "cellr": ParagraphStyle("cellr", base, fontSize=8, leading=9.8, spaceAfter=0, alignment=TA_RIGHT),
         "head": ParagraphStyle("head", base, fontName=FONT_BOLD, fontSize=8, leading=9.8, spaceAfter=0),
         "headr": ParagraphStyle("headr", base, fontName=FONT_BOLD, fontSize=8, leading=9.8, spaceAfter=0, alignment=TA_RIGHT),
-        "caption": ParagraphStyle("caption", base, fontSize=8.5, leading=11, alignment=TA_CENTER, textColor=colors.HexColor("#444444")),
+        "caption": ParagraphStyle(
+            "caption", base, fontSize=8.5, leading=11, alignment=TA_CENTER, textColor=colors.HexColor("#444444")
+        ),
     }
 
 
@@ -73,6 +99,7 @@ def _isnum(v: Any) -> bool:
 def _words(lang: str):
     """A function key, **fields -> the message as reportlab paragraph markup: the message escaped,
     its fields given as markup (escape data with `_esc`, make it bold with `_b`)."""
+
     def words(key: str, **fields: Any) -> str:
         return _esc(i18n.text(key, lang)).format(**fields)
 
@@ -83,8 +110,15 @@ def _b(x: Any) -> str:
     return f"<b>{_esc(x)}</b>"
 
 
-def _table(S, head: list[str], rows: list[list], widths: list[float], right: set[int] = frozenset(), zebra: bool = True,
-           bold_last: bool = False):
+def _table(
+    S,
+    head: list[str],
+    rows: list[list],
+    widths: list[float],
+    right: set[int] = frozenset(),
+    zebra: bool = True,
+    bold_last: bool = False,
+):
     """A table whose header row repeats on every page; cells wrap. A cell is paragraph markup (data
     escaped with `_esc`); one without markup that fits its column on one line is drawn as a plain
     string, which looks the same and is much faster than a Paragraph."""
@@ -124,6 +158,7 @@ def _table(S, head: list[str], rows: list[list], widths: list[float], right: set
         style.append(("LINEABOVE", (0, -1), (-1, -1), 1.0, colors.HexColor("#555555")))
     t.setStyle(TableStyle(style))
     return t
+
 
 # ------------------------------------------------------------------------------------ the document
 
@@ -170,7 +205,9 @@ def _numbered_canvas(lang: str):
                 self.__dict__.update(state)
                 self.setFont(FONT, 7.5)
                 self.setFillColorRGB(0.4, 0.4, 0.4)
-                self.drawRightString(A4[0] - 18 * 2.8346, 10 * 2.8346, i18n.text("pdf.page", lang, page=self._pageNumber, pages=n))
+                self.drawRightString(
+                    A4[0] - 18 * 2.8346, 10 * 2.8346, i18n.text("pdf.page", lang, page=self._pageNumber, pages=n)
+                )
                 super().showPage()
             super().save()
 
@@ -187,24 +224,57 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     one = lambda v: fmt.number(v, 1, lang)  # noqa: E731
     story: list = []
-    P = (lambda text, style="base": Paragraph(text, S[style]))  # noqa: E731
+    P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
 
     # --- title page
-    story += [Spacer(1, 40), P(_esc(r.scenario.title or r.scenario.name), "title"),
-              P(w("pdf.byline", code=_esc(r.pack.province_code), name=_b(r.pack.province_name), scenario=_b(r.scenario.name),
-                  seed=_esc(r.scenario.seed), version=_esc(r.version)), "subtitle"),
-              P(w("pdf.intro"))]
+    story += [
+        Spacer(1, 40),
+        P(_esc(r.scenario.title or r.scenario.name), "title"),
+        P(
+            w(
+                "pdf.byline",
+                code=_esc(r.pack.province_code),
+                name=_b(r.pack.province_name),
+                scenario=_b(r.scenario.name),
+                seed=_esc(r.scenario.seed),
+                version=_esc(r.version),
+            ),
+            "subtitle",
+        ),
+        P(w("pdf.intro")),
+    ]
     flags = {k: bool(summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
     for notice in i18n.notices(flags, lang):
         story.append(P(_esc(notice), "notice"))
     story.append(P(w("pdf.h_figures"), "h2"))
-    figures = [(key, c[key]) for key in ("old_communes", "new_communes", "stations", "main_stations", "point_stations", "closed_stations",
-                                         "regional_centres", "split_old_communes", "new_sites_needed")]
-    story.append(_table(S, ["", i18n.text("pdf.col_count", lang)], [[w(f"pdf.count_{k}"), n(v)] for k, v in figures],
-                        [width * 0.62, width * 0.2], right={1}))
+    figures = [
+        (key, c[key])
+        for key in (
+            "old_communes",
+            "new_communes",
+            "stations",
+            "main_stations",
+            "point_stations",
+            "closed_stations",
+            "regional_centres",
+            "split_old_communes",
+            "new_sites_needed",
+        )
+    ]
+    story.append(
+        _table(
+            S,
+            ["", i18n.text("pdf.col_count", lang)],
+            [[w(f"pdf.count_{k}"), n(v)] for k, v in figures],
+            [width * 0.62, width * 0.2],
+            right={1},
+        )
+    )
     story.append(P(w("pdf.h_rules"), "h2"))
     rules = [[_esc(k.replace("_", " ")), _esc(v)] for k, v in r.plan.rules.items()]
-    story.append(_table(S, [i18n.text("pdf.col_decision", lang), i18n.text("pdf.col_rule", lang)], rules, [width * 0.24, width * 0.76]))
+    story.append(
+        _table(S, [i18n.text("pdf.col_decision", lang), i18n.text("pdf.col_rule", lang)], rules, [width * 0.24, width * 0.76])
+    )
     story.append(PageBreak())
 
     # --- indicators
@@ -213,10 +283,24 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
     rows = []
     for row in tables.indicator_table(r, lang).to_dict("records"):
         k = row["indicator"]
-        rows.append([_esc(row["label"]), _esc(row["unit"]), fmt.indicator(k, row["before"], lang), fmt.indicator(k, row["after"], lang),
-                     fmt.indicator_change(k, row["before"], row["after"], lang)])
-    story.append(_table(S, [i18n.text(f"report.col_{k}", lang) for k in ("indicator", "unit", "before", "after", "change")], rows,
-                        [width * 0.5, width * 0.11, width * 0.13, width * 0.13, width * 0.13], right={2, 3, 4}))
+        rows.append(
+            [
+                _esc(row["label"]),
+                _esc(row["unit"]),
+                fmt.indicator(k, row["before"], lang),
+                fmt.indicator(k, row["after"], lang),
+                fmt.indicator_change(k, row["before"], row["after"], lang),
+            ]
+        )
+    story.append(
+        _table(
+            S,
+            [i18n.text(f"report.col_{k}", lang) for k in ("indicator", "unit", "before", "after", "change")],
+            rows,
+            [width * 0.5, width * 0.11, width * 0.13, width * 0.13, width * 0.13],
+            right={2, 3, 4},
+        )
+    )
 
     # --- charts
     story.append(PageBreak())
@@ -233,20 +317,59 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
     story.append(PageBreak())
     story.append(P(w("report.h_losers"), "h1"))
     story.append(P(w("pdf.losers_note"), "small"))
-    rows = [[f"{_esc(row['old_name'])} ({_esc(row['old_code'])})", _esc(row["new_name"]), n(row["population"]),
-             one(row["minutes_main_before"]), one(row["minutes_main_after"]), fmt.signed(row["minutes_main_change"], 1, lang)]
-            for row in r.measures.losers.to_dict("records")]
-    story.append(_table(S, [i18n.text(k, lang) for k in ("report.col_old_commune", "report.col_new_commune", "report.col_population",
-                                                          "pdf.col_min_before", "pdf.col_min_after", "report.col_change")], rows,
-                        [width * 0.27, width * 0.25, width * 0.13, width * 0.11, width * 0.11, width * 0.13], right={2, 3, 4, 5}))
+    rows = [
+        [
+            f"{_esc(row['old_name'])} ({_esc(row['old_code'])})",
+            _esc(row["new_name"]),
+            n(row["population"]),
+            one(row["minutes_main_before"]),
+            one(row["minutes_main_after"]),
+            fmt.signed(row["minutes_main_change"], 1, lang),
+        ]
+        for row in r.measures.losers.to_dict("records")
+    ]
+    story.append(
+        _table(
+            S,
+            [
+                i18n.text(k, lang)
+                for k in (
+                    "report.col_old_commune",
+                    "report.col_new_commune",
+                    "report.col_population",
+                    "pdf.col_min_before",
+                    "pdf.col_min_after",
+                    "report.col_change",
+                )
+            ],
+            rows,
+            [width * 0.27, width * 0.25, width * 0.13, width * 0.11, width * 0.11, width * 0.13],
+            right={2, 3, 4, 5},
+        )
+    )
     worst = summary["extremes"]["worst_commune_main_station_after"]
     story.append(Spacer(1, 4))
     story.append(P(w("report.worst", name=_b(worst["name"]), code=_esc(worst["code"]), minutes=one(worst["minutes"]))))
     isl = summary["extremes"].get("islands", [])
     if isl:
-        story.append(P(w("pdf.islands", islands="; ".join(
-            w("pdf.island", name=_esc(i["name"]), code=_esc(i["code"]), residents=n(i["population"]),
-              main=fmt.number(i["minutes_main_after"], 0, lang)) for i in isl)), "small"))
+        story.append(
+            P(
+                w(
+                    "pdf.islands",
+                    islands="; ".join(
+                        w(
+                            "pdf.island",
+                            name=_esc(i["name"]),
+                            code=_esc(i["code"]),
+                            residents=n(i["population"]),
+                            main=fmt.number(i["minutes_main_after"], 0, lang),
+                        )
+                        for i in isl
+                    ),
+                ),
+                "small",
+            )
+        )
 
     story += _decisions(r, summary, S, width, lang)
     story += _centres_and_solver(r, S, width, lang)
@@ -259,7 +382,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
 
     w = _words(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
-    P = (lambda text, style="base": Paragraph(text, S[style]))  # noqa: E731
+    P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     head = lambda *keys: [i18n.text(k, lang) for k in keys]  # noqa: E731
     story = [P(w("report.h_decisions"), "h1"), P(w("pdf.h_main_stations"), "h2")]
     names = tables.station_names(r)
@@ -268,11 +391,30 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
     for row in tables.commune_table(r).to_dict("records"):
         ms = row["main_station_code"]
         score = scores.get(ms) if ms in names else None
-        rows.append([_esc(row["new_commune_name"]), f"{_esc(names.get(ms, ''))} ({_esc(ms)})", fmt.number(score if _isnum(score) else None, 2, lang),
-                     fmt.number(row["minutes_main_after"], 1, lang), n(row["stations_open"])])
-    story.append(_table(S, head("report.col_new_commune", "report.col_main_station", "report.col_facility_score", "report.col_mean_minutes",
-                                "pdf.col_open_sites"), rows,
-                        [width * 0.3, width * 0.34, width * 0.12, width * 0.12, width * 0.12], right={2, 3, 4}))
+        rows.append(
+            [
+                _esc(row["new_commune_name"]),
+                f"{_esc(names.get(ms, ''))} ({_esc(ms)})",
+                fmt.number(score if _isnum(score) else None, 2, lang),
+                fmt.number(row["minutes_main_after"], 1, lang),
+                n(row["stations_open"]),
+            ]
+        )
+    story.append(
+        _table(
+            S,
+            head(
+                "report.col_new_commune",
+                "report.col_main_station",
+                "report.col_facility_score",
+                "report.col_mean_minutes",
+                "pdf.col_open_sites",
+            ),
+            rows,
+            [width * 0.3, width * 0.34, width * 0.12, width * 0.12, width * 0.12],
+            right={2, 3, 4},
+        )
+    )
 
     name_of = lambda code: names.get(code, code)  # noqa: E731
     pts = r.plan.explain.get("points")
@@ -281,32 +423,98 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
         kept = pts[pts["role"] == "point"]
         story.append(P(w("pdf.h_points_closed"), "h2"))
         story.append(P(w("pdf.points_note", closed=n(len(closed)), kept=n(len(kept))), "small"))
-        rows = [[f"{_esc(name_of(row['station_code']))} ({_esc(row['station_code'])})", _esc(r.reformed.new["commune_name"].get(row["new_code"], "")),
-                 n(row["users"]), n(row["saves_person_minutes"]), fmt.number(row["saves_minutes_per_user"], 1, lang)]
-                for row in closed.to_dict("records")]
+        rows = [
+            [
+                f"{_esc(name_of(row['station_code']))} ({_esc(row['station_code'])})",
+                _esc(r.reformed.new["commune_name"].get(row["new_code"], "")),
+                n(row["users"]),
+                n(row["saves_person_minutes"]),
+                fmt.number(row["saves_minutes_per_user"], 1, lang),
+            ]
+            for row in closed.to_dict("records")
+        ]
         if rows:
-            story.append(_table(S, head("report.col_station", "report.col_new_commune", "report.col_users", "report.col_saves",
-                                        "report.col_saves_per_user"),
-                                rows, [width * 0.3, width * 0.26, width * 0.14, width * 0.15, width * 0.15], right={2, 3, 4}))
+            story.append(
+                _table(
+                    S,
+                    head(
+                        "report.col_station",
+                        "report.col_new_commune",
+                        "report.col_users",
+                        "report.col_saves",
+                        "report.col_saves_per_user",
+                    ),
+                    rows,
+                    [width * 0.3, width * 0.26, width * 0.14, width * 0.15, width * 0.15],
+                    right={2, 3, 4},
+                )
+            )
 
     story.append(CondPageBreak(160))
     story.append(P(w("pdf.h_staff"), "h2"))
     s = summary["staff"]
-    rows = [[_esc(i18n.text(f"cadre.{k}", lang) if k != "total" else i18n.text("report.total", lang)), n(s["before"][k]), n(s["after"][k]),
-             fmt.signed(s["after"][k] - s["before"][k], 0, lang)] for k in [*CADRES, "total"]]
-    story.append(_table(S, head("report.col_cadre", "report.col_before", "report.col_after", "report.col_change"), rows,
-                        [width * 0.4, width * 0.15, width * 0.15, width * 0.15], right={1, 2, 3}, bold_last=True))
-    story.append(P(w("pdf.staff_line", moved=_b(n(s["moved"])), hired=_b(n(s["hired"])), lost=_b(n(s["lost"])),
-                     minutes=n(s["person_minutes_moved"]))))
+    rows = [
+        [
+            _esc(i18n.text(f"cadre.{k}", lang) if k != "total" else i18n.text("report.total", lang)),
+            n(s["before"][k]),
+            n(s["after"][k]),
+            fmt.signed(s["after"][k] - s["before"][k], 0, lang),
+        ]
+        for k in [*CADRES, "total"]
+    ]
+    story.append(
+        _table(
+            S,
+            head("report.col_cadre", "report.col_before", "report.col_after", "report.col_change"),
+            rows,
+            [width * 0.4, width * 0.15, width * 0.15, width * 0.15],
+            right={1, 2, 3},
+            bold_last=True,
+        )
+    )
+    story.append(
+        P(
+            w(
+                "pdf.staff_line",
+                moved=_b(n(s["moved"])),
+                hired=_b(n(s["hired"])),
+                lost=_b(n(s["lost"])),
+                minutes=n(s["person_minutes_moved"]),
+            )
+        )
+    )
     mv = r.plan.moves
     if len(mv):
         story.append(P(w("pdf.moves_note", persons=n(mv["persons"].sum()), moves=n(len(mv))), "small"))
-        rows = [[_esc(name_of(row["from_station"])), f"{_esc(name_of(row['to_station']))} ({_esc(row['to_station'])})",
-                 _esc(i18n.text(f"cadre.{row['cadre']}", lang)), n(row["persons"]), fmt.number(row["minutes"], 0, lang), _esc(row["reason"])]
-                for row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True]).head(40).to_dict("records")]
-        story.append(_table(S, head("report.col_from", "report.col_to", "report.col_cadre", "report.col_persons", "report.col_minutes",
-                                    "report.col_why"), rows,
-                            [width * 0.17, width * 0.21, width * 0.19, width * 0.08, width * 0.08, width * 0.27], right={3, 4}))
+        rows = [
+            [
+                _esc(name_of(row["from_station"])),
+                f"{_esc(name_of(row['to_station']))} ({_esc(row['to_station'])})",
+                _esc(i18n.text(f"cadre.{row['cadre']}", lang)),
+                n(row["persons"]),
+                fmt.number(row["minutes"], 0, lang),
+                _esc(row["reason"]),
+            ]
+            for row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True])
+            .head(40)
+            .to_dict("records")
+        ]
+        story.append(
+            _table(
+                S,
+                head(
+                    "report.col_from",
+                    "report.col_to",
+                    "report.col_cadre",
+                    "report.col_persons",
+                    "report.col_minutes",
+                    "report.col_why",
+                ),
+                rows,
+                [width * 0.17, width * 0.21, width * 0.19, width * 0.08, width * 0.08, width * 0.27],
+                right={3, 4},
+            )
+        )
     else:
         story.append(P(w("pdf.no_moves"), "small"))
     return story
@@ -317,15 +525,38 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
 
     w = _words(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
-    P = (lambda text, style="base": Paragraph(text, S[style]))  # noqa: E731
+    P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     head = lambda *keys: [i18n.text(k, lang) for k in keys]  # noqa: E731
     story = [CondPageBreak(200), P(w("report.h_centres"), "h2")]
-    rows = [[_esc(row["name"]), _esc(row["host_name"]), n(row["beds"]), n(row["capacity"]), n(row["served_pop_before"]),
-             n(row["served_pop_after"]), fmt.share(row["load_after"], 0, lang)] for row in tables.centre_table(r).to_dict("records")]
-    story.append(_table(S, head("report.col_centre", "report.col_seat", "report.col_beds", "report.col_capacity", "report.col_served_before",
-                                "report.col_served_after", "report.col_load"), rows,
-                        [width * 0.24, width * 0.18, width * 0.08, width * 0.12, width * 0.13, width * 0.13, width * 0.12],
-                        right={2, 3, 4, 5, 6}))
+    rows = [
+        [
+            _esc(row["name"]),
+            _esc(row["host_name"]),
+            n(row["beds"]),
+            n(row["capacity"]),
+            n(row["served_pop_before"]),
+            n(row["served_pop_after"]),
+            fmt.share(row["load_after"], 0, lang),
+        ]
+        for row in tables.centre_table(r).to_dict("records")
+    ]
+    story.append(
+        _table(
+            S,
+            head(
+                "report.col_centre",
+                "report.col_seat",
+                "report.col_beds",
+                "report.col_capacity",
+                "report.col_served_before",
+                "report.col_served_after",
+                "report.col_load",
+            ),
+            rows,
+            [width * 0.24, width * 0.18, width * 0.08, width * 0.12, width * 0.13, width * 0.13, width * 0.12],
+            right={2, 3, 4, 5, 6},
+        )
+    )
 
     story += [CondPageBreak(160), P(w("report.h_solver"), "h1")]
     if not r.plan.solver:
@@ -334,20 +565,49 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
         rows = []
         for rec in r.plan.solver:
             gap = fmt.DASH if rec.get("relative_gap") is None else fmt.share(rec["relative_gap"], 4, lang)
-            status = _esc(rec["status"]) + (" " + _b(i18n.text("report.time_limit_reached", lang)) if rec.get("time_limit_reached") else "")
-            rows.append([_esc(rec["model"]), _esc(rec.get("solver", "")), status, fmt.amount(rec.get("objective"), lang),
-                         fmt.amount(rec.get("best_bound"), lang), gap, fmt.amount(rec.get("baseline_objective"), lang)])
-        story.append(_table(S, head("report.col_model", "report.col_solver", "report.col_status", "report.col_objective", "report.col_best_bound",
-                                    "report.col_gap", "report.col_baseline_objective"), rows,
-                            [width * 0.19, width * 0.1, width * 0.19, width * 0.14, width * 0.14, width * 0.1, width * 0.14],
-                            right={3, 4, 5, 6}))
+            status = _esc(rec["status"]) + (
+                " " + _b(i18n.text("report.time_limit_reached", lang)) if rec.get("time_limit_reached") else ""
+            )
+            rows.append(
+                [
+                    _esc(rec["model"]),
+                    _esc(rec.get("solver", "")),
+                    status,
+                    fmt.amount(rec.get("objective"), lang),
+                    fmt.amount(rec.get("best_bound"), lang),
+                    gap,
+                    fmt.amount(rec.get("baseline_objective"), lang),
+                ]
+            )
+        story.append(
+            _table(
+                S,
+                head(
+                    "report.col_model",
+                    "report.col_solver",
+                    "report.col_status",
+                    "report.col_objective",
+                    "report.col_best_bound",
+                    "report.col_gap",
+                    "report.col_baseline_objective",
+                ),
+                rows,
+                [width * 0.19, width * 0.1, width * 0.19, width * 0.14, width * 0.14, width * 0.1, width * 0.14],
+                right={3, 4, 5, 6},
+            )
+        )
         story.append(P(w("pdf.baseline_note"), "small"))
     for d in r.plan.diagnoses:
         communes = d.get("communes", [])
         story.append(P(w("report.rule_not_met", rule=_esc(d["rule"])) + " " + _esc(d["message"]), "notice"))
         if communes:
             listed = ", ".join(f"{_esc(r.reformed.new['commune_name'].get(cc, cc))} ({_esc(cc)})" for cc in communes[:60])
-            story.append(P(w("report.communes_concerned", n=len(communes), communes=listed + (" …" if len(communes) > 60 else "")), "small"))
+            story.append(
+                P(
+                    w("report.communes_concerned", n=len(communes), communes=listed + (" …" if len(communes) > 60 else "")),
+                    "small",
+                )
+            )
     return story
 
 
@@ -355,7 +615,7 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
     from reportlab.platypus import KeepTogether, PageBreak, Paragraph, Spacer
 
     w = _words(lang)
-    P = (lambda text, style="base": Paragraph(text, S[style]))  # noqa: E731
+    P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     story = [PageBreak(), P(w("report.h_assumptions"), "h1"), P(w("pdf.assumptions_note"), "small")]
     rows = []
     for p in tables.parameter_table(r).to_dict("records"):
@@ -363,9 +623,24 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
         vs = f"{v:g}" if isinstance(v, float) else _esc(v)
         if p["value"] != p["default"]:
             vs = w("pdf.value_not_default", value=f"<b>{vs}</b>", default=_esc(p["default"]))
-        rows.append([f"<b>{_esc(p['name'])}</b><br/>{_esc(p['description'])}", vs, _esc(p["unit"]), _esc(p["source"]), _esc(p["confidence"])])
-    story.append(_table(S, [i18n.text(f"report.col_{k}", lang) for k in ("parameter", "value", "unit", "source", "confidence")], rows,
-                        [width * 0.43, width * 0.11, width * 0.17, width * 0.22, width * 0.07], right={1}))
+        rows.append(
+            [
+                f"<b>{_esc(p['name'])}</b><br/>{_esc(p['description'])}",
+                vs,
+                _esc(p["unit"]),
+                _esc(p["source"]),
+                _esc(p["confidence"]),
+            ]
+        )
+    story.append(
+        _table(
+            S,
+            [i18n.text(f"report.col_{k}", lang) for k in ("parameter", "value", "unit", "source", "confidence")],
+            rows,
+            [width * 0.43, width * 0.11, width * 0.17, width * 0.22, width * 0.07],
+            right={1},
+        )
+    )
     density = r.scenario.params["mountain_density_max_per_km2"]
     story.append(KeepTogether([Spacer(1, 8), P(w("pdf.regions_note", density=f"{density:g}"), "small")]))
     return story
@@ -382,11 +657,27 @@ def write_pdf(result: Any, summary: dict, path: Path, lang: str = i18n.DEFAULT_L
     S = _styles()
     path = Path(path)
     title = f"{result.scenario.title or result.scenario.name} · {result.pack.province_name}"
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=17 * mm, title=title, author="reorg", creator=f"reorg {result.version}",
-                            subject=i18n.text("pdf.subject", lang), invariant=1)
-    footer = i18n.text("pdf.footer", lang, version=result.version, scenario=result.scenario.name, code=result.pack.province_code,
-                       name=result.pack.province_name)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=17 * mm,
+        title=title,
+        author="reorg",
+        creator=f"reorg {result.version}",
+        subject=i18n.text("pdf.subject", lang),
+        invariant=1,
+    )
+    footer = i18n.text(
+        "pdf.footer",
+        lang,
+        version=result.version,
+        scenario=result.scenario.name,
+        code=result.pack.province_code,
+        name=result.pack.province_name,
+    )
     if result.synthetic_roster or getattr(result.pack, "synthetic", False):
         footer += " · " + i18n.text("pdf.footer_synthetic", lang)
     decor = _page_decor(title, footer)

@@ -8,6 +8,7 @@ located from matplotlib's package data without importing matplotlib (else the sy
 fonts; else a RuntimeError saying where it looked). Words come from the message files ([pdf]),
 numbers from `reorg.fmt`.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -22,6 +23,7 @@ from . import fmt, i18n, tables
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
 
+
 def _font_folder() -> Path:
     """The folder of DejaVuSans.ttf and DejaVuSans-Bold.ttf: matplotlib's package data, found without
     importing matplotlib (about 0.15 s, half the time of writing the whole report); else the system's
@@ -35,9 +37,12 @@ def _font_folder() -> Path:
     for folder in candidates:
         if all((folder / n).is_file() for n in names):
             return folder
-    raise RuntimeError("report.pdf needs the DejaVu Sans fonts (" + ", ".join(names) + "), which matplotlib ships in "
-                       "mpl-data/fonts/ttf; none found in " + ", ".join(str(c) for c in candidates)
-                       + " (is matplotlib installed? pip install matplotlib)")
+    raise RuntimeError(
+        "report.pdf needs the DejaVu Sans fonts (" + ", ".join(names) + "), which matplotlib ships in "
+        "mpl-data/fonts/ttf; none found in "
+        + ", ".join(str(c) for c in candidates)
+        + " (is matplotlib installed? pip install matplotlib)"
+    )
 
 
 def register_fonts() -> None:
@@ -54,10 +59,10 @@ def register_fonts() -> None:
     for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
         addMapping(FONT, bold, italic, name)
 
+
 _BLUE = "#3182bd"
 _RED = "#de2d26"
 _LIGHT = "#9ecae1"
-
 
 
 # ------------------------------------------------------------------------------------ charts
@@ -84,12 +89,28 @@ def _width(text: str, size: float, bold: bool = False) -> float:
     return stringWidth(text, FONT_BOLD if bold else FONT, size)
 
 
-def _text(d, x: float, y: float, text: str, size: float = _TICK_SIZE, anchor: str = "start", bold: bool = False,
-          color: str = _INK, angle: int = 0) -> None:
+def _text(
+    d,
+    x: float,
+    y: float,
+    text: str,
+    size: float = _TICK_SIZE,
+    anchor: str = "start",
+    bold: bool = False,
+    color: str = _INK,
+    angle: int = 0,
+) -> None:
     from reportlab.graphics.shapes import Group, String
 
-    s = String(0 if angle else x, 0 if angle else y, text, fontName=FONT_BOLD if bold else FONT, fontSize=size,
-               fillColor=_col(color), textAnchor=anchor)
+    s = String(
+        0 if angle else x,
+        0 if angle else y,
+        text,
+        fontName=FONT_BOLD if bold else FONT,
+        fontSize=size,
+        fillColor=_col(color),
+        textAnchor=anchor,
+    )
     d.add(Group(s, transform=(0, 1, -1, 0, x, y)) if angle == 90 else s)
 
 
@@ -115,7 +136,7 @@ def _nice_ticks(hi: float, intervals: int = 5) -> list[float]:
 def _tick_label(v: float, step: float, lang: str = i18n.DEFAULT_LANG) -> str:
     """A tick value with as many decimals as its step needs (2.5 → one), thousands separated."""
     decimals = 0
-    while decimals < 4 and abs(step * 10 ** decimals - round(step * 10 ** decimals)) > 1e-9:
+    while decimals < 4 and abs(step * 10**decimals - round(step * 10**decimals)) > 1e-9:
         decimals += 1
     return fmt.number(v, decimals, lang)
 
@@ -140,8 +161,17 @@ def _legend(d, items: list[tuple[str, str, str]], cx: float, y: float, room: flo
         x, yy = cx - used / 2, y - k * line
         for (kind, colour, label), w in row:
             if kind == "dash":
-                d.add(Line(x, yy + size * 0.35, x + key, yy + size * 0.35, strokeColor=_col(colour), strokeWidth=1,
-                           strokeDashArray=[3, 2]))
+                d.add(
+                    Line(
+                        x,
+                        yy + size * 0.35,
+                        x + key,
+                        yy + size * 0.35,
+                        strokeColor=_col(colour),
+                        strokeWidth=1,
+                        strokeDashArray=[3, 2],
+                    )
+                )
             else:
                 d.add(Rect(x, yy - 0.5, key, size * 0.85, fillColor=_col(colour), strokeColor=None))
             _text(d, x + key + gap, yy, label, size)
@@ -199,8 +229,13 @@ def chart_minutes(result: Any, width: float, lang: str = i18n.DEFAULT_LANG) -> A
     dr = Drawing(width, H)
     t = i18n.translator(lang)
     _text(dr, width / 2, H - 12, t("pdf.chart_minutes"), _TITLE_SIZE, anchor="middle", bold=True)
-    legend_h = _legend(dr, [("box", _LIGHT, t("pdf.chart_minutes_before")),
-                            ("box", _RED, t("pdf.chart_minutes_after"))], width / 2, H - 29, width)
+    legend_h = _legend(
+        dr,
+        [("box", _LIGHT, t("pdf.chart_minutes_before")), ("box", _RED, t("pdf.chart_minutes_after"))],
+        width / 2,
+        H - 29,
+        width,
+    )
     yticks = _nice_ticks(max(float(hb.max()), float(ha.max()), 0.0) * 1.04)
     x0, y0 = _left_room(yticks, lang), 36.0
     pw, ph = width - x0 - 8, H - 29 - legend_h - y0 + 2
@@ -233,7 +268,9 @@ def chart_staff(result: Any, width: float, lang: str = i18n.DEFAULT_LANG) -> Any
     H = 205.0
     dr = Drawing(width, H)
     _text(dr, width / 2, H - 12, t("pdf.chart_staff"), _TITLE_SIZE, anchor="middle", bold=True)
-    legend_h = _legend(dr, [("box", _LIGHT, t("pdf.chart_before")), ("box", _BLUE, t("pdf.chart_after"))], width / 2, H - 29, width)
+    legend_h = _legend(
+        dr, [("box", _LIGHT, t("pdf.chart_before")), ("box", _BLUE, t("pdf.chart_after"))], width / 2, H - 29, width
+    )
     yticks = _nice_ticks(1.12 * max(1, *before, *after))
     x0, y0 = _left_room(yticks, lang), 30.0
     pw, ph = width - x0 - 8, H - 29 - legend_h - y0 + 2
@@ -295,8 +332,11 @@ def chart_centres(result: Any, width: float, lang: str = i18n.DEFAULT_LANG) -> l
         title = t("pdf.chart_centres") + (" " + t("pdf.chart_continued", part=part + 1, parts=len(chunks)) if part else "")
         y0 = 38.0
         ph = row * len(chunk) + 4
-        legend_items = [("box", _BLUE, t("pdf.chart_within_capacity")), ("box", _RED, t("pdf.chart_over_capacity")),
-                        ("dash", _INK, t("pdf.chart_full_capacity", full=fmt.share(1, 0, lang)))]
+        legend_items = [
+            ("box", _BLUE, t("pdf.chart_within_capacity")),
+            ("box", _RED, t("pdf.chart_over_capacity")),
+            ("dash", _INK, t("pdf.chart_full_capacity", full=fmt.share(1, 0, lang))),
+        ]
         legend_rows = 1 if sum(11 + 4 + 14 + _width(t, _LABEL_SIZE) for _, _, t in legend_items) <= width else 2
         H = y0 + ph + 18 + legend_rows * _LABEL_SIZE * 1.45 + 6
         dr = Drawing(width, H)
@@ -319,11 +359,13 @@ def chart_centres(result: Any, width: float, lang: str = i18n.DEFAULT_LANG) -> l
         x100 = x0 + 100 * sx
         dr.add(Line(x100, y0, x100, y0 + ph, strokeColor=_col(_INK), strokeWidth=1, strokeDashArray=[3, 2]))
         for x, yc, label in labels:  # over the dashed line, on a white ground so that both stay legible
-            dr.add(Rect(x - 1, yc - row * 0.35, _width(label, value_size) + 2, row * 0.7, fillColor=_col("#ffffff"), strokeColor=None))
+            dr.add(
+                Rect(
+                    x - 1, yc - row * 0.35, _width(label, value_size) + 2, row * 0.7, fillColor=_col("#ffffff"), strokeColor=None
+                )
+            )
             _text(dr, x, yc - value_size * 0.35, label, value_size)
         _text(dr, x0 + pw / 2, y0 - 27, t("pdf.chart_centres_x"), _LABEL_SIZE, anchor="middle")
         _axis_lines(dr, x0, y0, pw, ph)
         drawings.append(dr)
     return drawings
-
-

@@ -5,6 +5,7 @@ writes the scenario folder atomically. Bad input raises InputError before anythi
 Each stage only moves forward: it reads what the earlier stages returned and returns its own
 result (warnings included), never modifying theirs. `STAGES` says what each stage does.
 """
+
 from __future__ import annotations
 
 import sys
@@ -153,14 +154,33 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("network"):
         net = network.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
-        plan = decide(reformed, stations, centres, net, params, scenario.policy, scenario.seed,
-                      stage=lambda model: progress.stage(f"optimise:{model}"), export=scenario.export_models)
+        plan = decide(
+            reformed,
+            stations,
+            centres,
+            net,
+            params,
+            scenario.policy,
+            scenario.seed,
+            stage=lambda model: progress.stage(f"optimise:{model}"),
+            export=scenario.export_models,
+        )
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
-    return RunResult(scenario=scenario, pack=pack, reformed=reformed, stations=stations, centres=centres, network=net,
-                     plan=plan, measures=measures, synthetic_roster=given.synthetic,
-                     warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
-                     timings=progress.timings, peak_memory_mb=progress.peak_memory_mb)
+    return RunResult(
+        scenario=scenario,
+        pack=pack,
+        reformed=reformed,
+        stations=stations,
+        centres=centres,
+        network=net,
+        plan=plan,
+        measures=measures,
+        synthetic_roster=given.synthetic,
+        warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
+        timings=progress.timings,
+        peak_memory_mb=progress.peak_memory_mb,
+    )
 
 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
@@ -191,8 +211,16 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
             for name, text in sorted(result.plan.models.items()):
                 (tmp / "models" / name).write_text(text, encoding="utf-8")
         # the run's stages and this write's (the same dicts when `progress` ran the run)
-        runinfo.write(tmp, runinfo.province_record(
-            started=progress.started, geodata=result.pack.directory, roster=result.scenario.roster,
-            timings={**result.timings, **progress.timings}, peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb},
-            peak_per_stage=progress.peak_per_stage, solver=result.plan.solver))
+        runinfo.write(
+            tmp,
+            runinfo.province_record(
+                started=progress.started,
+                geodata=result.pack.directory,
+                roster=result.scenario.roster,
+                timings={**result.timings, **progress.timings},
+                peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb},
+                peak_per_stage=progress.peak_per_stage,
+                solver=result.plan.solver,
+            ),
+        )
     return final

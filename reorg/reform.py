@@ -10,6 +10,7 @@ station stands in gets a new site (`stations_after_merger`).
 
 Nothing here modifies the pack it is given: the warnings found are returned (`Reformed.warnings`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,15 +65,22 @@ def classify_old_communes(pack: Pack, params: dict) -> OldCommunes:
     area = old["area_km2"].astype(float)
     # communes without polygon take the density of their main new commune
     if area.isna().any():
-        main_target = pack.merger.sort_values("share", ascending=False).drop_duplicates("old_commune_code").set_index("old_commune_code")["new_commune_code"]
+        main_target = (
+            pack.merger.sort_values("share", ascending=False)
+            .drop_duplicates("old_commune_code")
+            .set_index("old_commune_code")["new_commune_code"]
+        )
         a = pack.communes_after
-        dens_new = (a["pop_2019"] / a["area_km2"].replace(0, np.nan))
+        dens_new = a["pop_2019"] / a["area_km2"].replace(0, np.nan)
         fallback = main_target.reindex(old.index).map(dens_new)
     else:
         fallback = pd.Series(np.nan, index=old.index)
     density = (old["pop_2019"] / area.replace(0, np.nan)).fillna(fallback).fillna(np.inf)
-    terrain = np.where(old["commune_type"].isin(URBAN_TYPES), "urban",
-                       np.where(density < params["mountain_density_max_per_km2"], "mountain", "lowland"))
+    terrain = np.where(
+        old["commune_type"].isin(URBAN_TYPES),
+        "urban",
+        np.where(density < params["mountain_density_max_per_km2"], "mountain", "lowland"),
+    )
     old["density_per_km2"] = density.replace(np.inf, np.nan)
     old["terrain"] = terrain
     old["region"] = pd.Series(terrain, index=old.index).map({"urban": "I", "lowland": "II", "mountain": "III"})
@@ -87,16 +95,28 @@ def classify_old_communes(pack: Pack, params: dict) -> OldCommunes:
     rep[fix] = shapely.point_on_surface(geoms[fix])
     # without polygon, the point must at least lie in one of the commune's official targets; if not
     # (the pack puts the Trường Sa islands' points on the mainland), take a point on the main target
-    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False]).groupby("old_commune_code")["new_commune_code"].apply(list)
+    targets = (
+        pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
+        .groupby("old_commune_code")["new_commune_code"]
+        .apply(list)
+    )
     a = pack.communes_after
     for k in np.flatnonzero(~has_poly):
         code = old.index[k]
         polys = [a.geometry.get(t) for t in targets.get(code, []) if a.geometry.get(t) is not None]
         if polys and not any(g.contains(pts[k]) for g in polys):
             rep[k] = shapely.point_on_surface(polys[0])
-            warnings.append(Problem(file=COMMUNES_BEFORE.file, layer=COMMUNES_BEFORE.layer, field="lon", code=code, severity="warning",
-                                         message=f"no polygon, and its point ({old.at[code, 'lon']:.4f}, {old.at[code, 'lat']:.4f}) lies outside its new commune "
-                                                 f"{targets[code][0]}: its station is placed on that commune ({shapely.get_x(rep[k]):.4f}, {shapely.get_y(rep[k]):.4f})"))
+            warnings.append(
+                Problem(
+                    file=COMMUNES_BEFORE.file,
+                    layer=COMMUNES_BEFORE.layer,
+                    field="lon",
+                    code=code,
+                    severity="warning",
+                    message=f"no polygon, and its point ({old.at[code, 'lon']:.4f}, {old.at[code, 'lat']:.4f}) lies outside its new commune "
+                    f"{targets[code][0]}: its station is placed on that commune ({shapely.get_x(rep[k]):.4f}, {shapely.get_y(rep[k]):.4f})",
+                )
+            )
     old["pt_lon"] = shapely.get_x(rep)
     old["pt_lat"] = shapely.get_y(rep)
     return OldCommunes(frame=old, warnings=warnings)
@@ -106,8 +126,12 @@ def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
     """Demand parts and new-commune populations from the official merger table; the warnings of
     the classification carried on."""
     old = classified.frame
-    m = pack.merger.merge(old[["commune_code", "pop_2019", "district_code", "pt_lon", "pt_lat"]],
-                          left_on="old_commune_code", right_on="commune_code", how="left")
+    m = pack.merger.merge(
+        old[["commune_code", "pop_2019", "district_code", "pt_lon", "pt_lat"]],
+        left_on="old_commune_code",
+        right_on="commune_code",
+        how="left",
+    )
     m["population"] = m["pop_2019"] * m["share"]
     a = pack.communes_after
     # location of each part: representative point of old polygon inside new polygon
@@ -125,23 +149,37 @@ def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
         idx = np.flatnonzero(split)[ok]
         lon[idx] = shapely.get_x(rp)
         lat[idx] = shapely.get_y(rp)
-    demand = pd.DataFrame({
-        "old_code": m["old_commune_code"].to_numpy(),
-        "new_code": m["new_commune_code"].to_numpy(),
-        "district_code": m["district_code"].to_numpy(),
-        "population": m["population"].to_numpy(dtype=float),
-        "lon": lon,
-        "lat": lat,
-        "split": split,
-    })
+    demand = pd.DataFrame(
+        {
+            "old_code": m["old_commune_code"].to_numpy(),
+            "new_code": m["new_commune_code"].to_numpy(),
+            "district_code": m["district_code"].to_numpy(),
+            "population": m["population"].to_numpy(dtype=float),
+            "lon": lon,
+            "lat": lat,
+            "split": split,
+        }
+    )
     # special zones with no predecessor: demand at their point, with their own population
     orphans = a[~a["commune_code"].isin(set(demand["new_code"]))]
     if len(orphans):
-        demand = pd.concat([demand, pd.DataFrame({
-            "old_code": "", "new_code": orphans["commune_code"].to_numpy(), "district_code": "",
-            "population": orphans["pop_2019"].to_numpy(dtype=float),
-            "lon": orphans["admin_lon"].to_numpy(), "lat": orphans["admin_lat"].to_numpy(), "split": False,
-        })], ignore_index=True)
+        demand = pd.concat(
+            [
+                demand,
+                pd.DataFrame(
+                    {
+                        "old_code": "",
+                        "new_code": orphans["commune_code"].to_numpy(),
+                        "district_code": "",
+                        "population": orphans["pop_2019"].to_numpy(dtype=float),
+                        "lon": orphans["admin_lon"].to_numpy(),
+                        "lat": orphans["admin_lat"].to_numpy(),
+                        "split": False,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
     demand = demand.sort_values(["old_code", "new_code"], kind="stable").reset_index(drop=True)
     new = a.copy()
     new["population"] = demand.groupby("new_code")["population"].sum().reindex(new.index).fillna(0.0)
@@ -152,10 +190,21 @@ def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
 def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
     """New commune of each station: the official target of its old commune that contains it,
     else the target with the largest share. Stations without an old commune keep `new_code`."""
-    targets = pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False]).groupby("old_commune_code", sort=False)["new_commune_code"].apply(list).to_dict()
+    targets = (
+        pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
+        .groupby("old_commune_code", sort=False)["new_commune_code"]
+        .apply(list)
+        .to_dict()
+    )
     out = {}
     a = pack.communes_after
-    for st, old_code, new_code, lon, lat in zip(stations.index, stations["old_code"], stations.get("new_code", pd.Series("", index=stations.index)), stations["lon"], stations["lat"]):
+    for st, old_code, new_code, lon, lat in zip(
+        stations.index,
+        stations["old_code"],
+        stations.get("new_code", pd.Series("", index=stations.index)),
+        stations["lon"],
+        stations["lat"],
+    ):
         if not old_code:
             out[st] = new_code
             continue

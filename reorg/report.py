@@ -7,6 +7,7 @@ list of blocks (`report_blocks`, words from the message files' [report] section,
 `reorg.pdf.write_pdf`, called by the pipeline beside `write_all`. Reports hold no timings: the
 seconds and memory of a run are in run.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,47 +50,63 @@ def build_summary(result: Any) -> dict:
     moves = r.plan.moves
     kept = moves.loc[moves["from_station"] != "hire"] if len(moves) else moves
     flags = tables.synthetic_flags(r)
-    return _clean({
-        "reorg_version": r.version,
-        "scenario": {"name": r.scenario.name, "title": r.scenario.title, "source": r.scenario.source, "seed": r.scenario.seed,
-                     "policy": r.scenario.policy,
-                     "params_overridden": {k: v for k, v in r.scenario.params.items() if v != parameters.BY_NAME[k].default},
-                     "map": dict(r.scenario.map)},
-        "province": {"code": r.pack.province_code, "name": r.pack.province_name},
-        "synthetic_roster": flags["synthetic_roster"],
-        "synthetic_pack": flags["synthetic_pack"],
-        "synthetic_centres": flags["synthetic_centres"],
-        "counts": {
-            "old_communes": int(len(r.reformed.old)),
-            "new_communes": int(len(r.reformed.new)),
-            "stations": int(len(r.stations)),
-            "main_stations": int(roles.get("main", 0)),
-            "point_stations": int(roles.get("point", 0)),
-            "closed_stations": int(roles.get("closed", 0)),
-            "regional_centres": int(len(r.centres)),
-            "split_old_communes": int(r.reformed.demand.loc[r.reformed.demand["split"], "old_code"].nunique()),
-            "special_zone_stations": int((r.stations["origin"] == "special_zone_synthetic").sum()),
-            "new_sites_needed": int((r.stations["origin"] == "new_site_needed").sum()),
-        },
-        "staff": {"before": tables.staff_totals(r.stations), "after": tables.staff_totals(r.plan.staff_after),
-                  "moved": int(kept["persons"].sum()) if len(moves) else 0,
-                  "hired": int(sum(r.plan.hired.values())), "lost": int(sum(r.plan.lost.values())),
-                  "hired_by_cadre": {c: int(r.plan.hired.get(c, 0)) for c in CADRES},
-                  "lost_by_cadre": {c: int(r.plan.lost.get(c, 0)) for c in CADRES},
-                  "person_minutes_moved": float((kept["persons"] * kept["minutes"]).sum()) if len(moves) else 0.0},
-        "indicators": {"before": m.before, "after": m.after},
-        "extremes": m.extremes,
-        "decision_rules": r.plan.rules,
-        "network": {"ferry_links": r.network.ferry_links, "pieces_without_land_link": r.network.n_components_before_ferries - 1,
-                    "nodes": r.network.graph.number_of_nodes(), "edges": r.network.graph.number_of_edges(),
-                    "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility"},
-        "warnings": [p.format() for p in r.warnings],
-        "solver": r.plan.solver_summary(),
-        "diagnoses": r.plan.diagnoses,
-    })
+    return _clean(
+        {
+            "reorg_version": r.version,
+            "scenario": {
+                "name": r.scenario.name,
+                "title": r.scenario.title,
+                "source": r.scenario.source,
+                "seed": r.scenario.seed,
+                "policy": r.scenario.policy,
+                "params_overridden": {k: v for k, v in r.scenario.params.items() if v != parameters.BY_NAME[k].default},
+                "map": dict(r.scenario.map),
+            },
+            "province": {"code": r.pack.province_code, "name": r.pack.province_name},
+            "synthetic_roster": flags["synthetic_roster"],
+            "synthetic_pack": flags["synthetic_pack"],
+            "synthetic_centres": flags["synthetic_centres"],
+            "counts": {
+                "old_communes": int(len(r.reformed.old)),
+                "new_communes": int(len(r.reformed.new)),
+                "stations": int(len(r.stations)),
+                "main_stations": int(roles.get("main", 0)),
+                "point_stations": int(roles.get("point", 0)),
+                "closed_stations": int(roles.get("closed", 0)),
+                "regional_centres": int(len(r.centres)),
+                "split_old_communes": int(r.reformed.demand.loc[r.reformed.demand["split"], "old_code"].nunique()),
+                "special_zone_stations": int((r.stations["origin"] == "special_zone_synthetic").sum()),
+                "new_sites_needed": int((r.stations["origin"] == "new_site_needed").sum()),
+            },
+            "staff": {
+                "before": tables.staff_totals(r.stations),
+                "after": tables.staff_totals(r.plan.staff_after),
+                "moved": int(kept["persons"].sum()) if len(moves) else 0,
+                "hired": int(sum(r.plan.hired.values())),
+                "lost": int(sum(r.plan.lost.values())),
+                "hired_by_cadre": {c: int(r.plan.hired.get(c, 0)) for c in CADRES},
+                "lost_by_cadre": {c: int(r.plan.lost.get(c, 0)) for c in CADRES},
+                "person_minutes_moved": float((kept["persons"] * kept["minutes"]).sum()) if len(moves) else 0.0,
+            },
+            "indicators": {"before": m.before, "after": m.after},
+            "extremes": m.extremes,
+            "decision_rules": r.plan.rules,
+            "network": {
+                "ferry_links": r.network.ferry_links,
+                "pieces_without_land_link": r.network.n_components_before_ferries - 1,
+                "nodes": r.network.graph.number_of_nodes(),
+                "edges": r.network.graph.number_of_edges(),
+                "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
+            },
+            "warnings": [p.format() for p in r.warnings],
+            "solver": r.plan.solver_summary(),
+            "diagnoses": r.plan.diagnoses,
+        }
+    )
 
 
 # ---------------------------------------------------------------- files
+
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     """`frame` as UTF-8 CSV, floats to 6 significant digits (%.6g), missing values empty. Float
@@ -110,10 +127,16 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
     gst = gpd.GeoDataFrame(st, geometry=gpd.points_from_xy(st["lon"], st["lat"]), crs="EPSG:4326")
     com = tables.commune_table(r) if communes is None else communes
     gcom = gpd.GeoDataFrame(com, geometry=r.reformed.new.geometry.reindex(com["new_commune_code"]).to_numpy(), crs="EPSG:4326")
-    cat = gcom.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"}).rename(columns={"new_commune_code": "n_communes"}).reset_index()
+    cat = (
+        gcom.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"})
+        .rename(columns={"new_commune_code": "n_communes"})
+        .reset_index()
+    )
     cat["centre_name"] = cat["centre_code"].map(r.centres["name"])
     cat["capacity"] = cat["centre_code"].map(r.centres["capacity"])
-    cat["geometry"] = cat.geometry.apply(lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g)
+    cat["geometry"] = cat.geometry.apply(
+        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
+    )
     mv = r.plan.moves.copy()
     if len(mv):
         a = r.stations.loc[mv["from_station"]]
@@ -121,8 +144,16 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
         geom = shapely.linestrings(np.stack([np.c_[a["lon"], a["lat"]], np.c_[b["lon"], b["lat"]]], axis=1))
     else:
         geom = []
-        mv = pd.DataFrame({"from_station": pd.Series(dtype=str), "to_station": pd.Series(dtype=str), "cadre": pd.Series(dtype=str),
-                           "persons": pd.Series(dtype=int), "minutes": pd.Series(dtype=float), "reason": pd.Series(dtype=str)})
+        mv = pd.DataFrame(
+            {
+                "from_station": pd.Series(dtype=str),
+                "to_station": pd.Series(dtype=str),
+                "cadre": pd.Series(dtype=str),
+                "persons": pd.Series(dtype=int),
+                "minutes": pd.Series(dtype=float),
+                "reason": pd.Series(dtype=str),
+            }
+        )
     gmv = gpd.GeoDataFrame(mv, geometry=gpd.GeoSeries(geom, crs="EPSG:4326"), crs="EPSG:4326")
     with fixed_gpkg_timestamp(sync=False):  # written in the run's temporary folder
         gst.to_file(path, layer="stations", driver="GPKG")
@@ -133,7 +164,9 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
 
 def write_summary(summary: dict, folder: Path) -> None:
     """`summary.json` (no measurement: seconds and memory are in run.json)."""
-    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    (folder / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
 
 
 def write_all(result: Any, folder: Path, *, lang: str = i18n.DEFAULT_LANG) -> dict:
@@ -159,6 +192,7 @@ def write_all(result: Any, folder: Path, *, lang: str = i18n.DEFAULT_LANG) -> di
 
 # ---------------------------------------------------------------- the report's blocks
 
+
 def _notices(summary: dict, lang: str) -> list[doc.Block]:
     flags = {k: bool(summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
     return [doc.Para(n, "notice") for n in i18n.notices(flags, lang)]
@@ -171,37 +205,103 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     c = summary["counts"]
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     one = lambda v: fmt.number(v, 1, lang)  # noqa: E731
-    B: list[doc.Block] = [doc.Heading(r.scenario.title, 1),
-                          doc.Para(doc.rich(t("report.byline"), code=r.pack.province_code, name=r.pack.province_name,
-                                            scenario=doc.code(r.scenario.name), seed=r.scenario.seed, version=r.version))]
+    B: list[doc.Block] = [
+        doc.Heading(r.scenario.title, 1),
+        doc.Para(
+            doc.rich(
+                t("report.byline"),
+                code=r.pack.province_code,
+                name=r.pack.province_name,
+                scenario=doc.code(r.scenario.name),
+                seed=r.scenario.seed,
+                version=r.version,
+            )
+        ),
+    ]
     B += _notices(summary, lang)
-    B += [doc.Heading(t("report.h_summary")),
-          doc.Para(t("report.summary", old=n(c["old_communes"]), new=n(c["new_communes"]), stations=n(c["stations"]),
-                     main=n(c["main_stations"]), points=n(c["point_stations"]), closed=n(c["closed_stations"]),
-                     centres=n(c["regional_centres"]))),
-          doc.Figures(t("report.h_charts"), []),  # filled by the HTML page
-          doc.Heading(t("report.h_decisions")),
-          doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rules.items()]),
-          doc.Heading(t("report.h_indicators"))]
+    B += [
+        doc.Heading(t("report.h_summary")),
+        doc.Para(
+            t(
+                "report.summary",
+                old=n(c["old_communes"]),
+                new=n(c["new_communes"]),
+                stations=n(c["stations"]),
+                main=n(c["main_stations"]),
+                points=n(c["point_stations"]),
+                closed=n(c["closed_stations"]),
+                centres=n(c["regional_centres"]),
+            )
+        ),
+        doc.Figures(t("report.h_charts"), []),  # filled by the HTML page
+        doc.Heading(t("report.h_decisions")),
+        doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rules.items()]),
+        doc.Heading(t("report.h_indicators")),
+    ]
     rows = []
     for row in tables.indicator_table(r, lang).to_dict("records"):
         k = row["indicator"]
-        rows.append([row["label"], row["unit"], fmt.indicator(k, row["before"], lang), fmt.indicator(k, row["after"], lang),
-                     fmt.indicator_change(k, row["before"], row["after"], lang)])
-    B.append(doc.Table([t("report.col_indicator"), t("report.col_unit"), t("report.col_before"), t("report.col_after"),
-                        t("report.col_change")], rows, "llrrr"))
+        rows.append(
+            [
+                row["label"],
+                row["unit"],
+                fmt.indicator(k, row["before"], lang),
+                fmt.indicator(k, row["after"], lang),
+                fmt.indicator_change(k, row["before"], row["after"], lang),
+            ]
+        )
+    B.append(
+        doc.Table(
+            [
+                t("report.col_indicator"),
+                t("report.col_unit"),
+                t("report.col_before"),
+                t("report.col_after"),
+                t("report.col_change"),
+            ],
+            rows,
+            "llrrr",
+        )
+    )
     s = summary["staff"]
-    B += [doc.Heading(t("report.h_staff")),
-          doc.Table([t("report.col_cadre"), t("report.col_before"), t("report.col_after")],
-                    [[t(f"cadre.{k}") if k != "total" else t("report.total"), n(s["before"][k]), n(s["after"][k])] for k in [*CADRES, "total"]],
-                    "lrr"),
-          doc.Para(t("report.staff_line", moved=n(s["moved"]), hired=n(s["hired"]), lost=n(s["lost"]))),
-          doc.Heading(t("report.h_losers")), doc.Para(t("report.losers_note"))]
-    B.append(doc.Table([t("report.col_old_commune"), t("report.col_new_commune"), t("report.col_population"), t("report.col_before"),
-                        t("report.col_after"), t("report.col_change")],
-                       [[f"{row['old_name']} ({row['old_code']})", row["new_name"], n(row["population"]), one(row["minutes_main_before"]),
-                         one(row["minutes_main_after"]), fmt.signed(row["minutes_main_change"], 1, lang)]
-                        for row in r.measures.losers.to_dict("records")], "llrrrr"))
+    B += [
+        doc.Heading(t("report.h_staff")),
+        doc.Table(
+            [t("report.col_cadre"), t("report.col_before"), t("report.col_after")],
+            [
+                [t(f"cadre.{k}") if k != "total" else t("report.total"), n(s["before"][k]), n(s["after"][k])]
+                for k in [*CADRES, "total"]
+            ],
+            "lrr",
+        ),
+        doc.Para(t("report.staff_line", moved=n(s["moved"]), hired=n(s["hired"]), lost=n(s["lost"]))),
+        doc.Heading(t("report.h_losers")),
+        doc.Para(t("report.losers_note")),
+    ]
+    B.append(
+        doc.Table(
+            [
+                t("report.col_old_commune"),
+                t("report.col_new_commune"),
+                t("report.col_population"),
+                t("report.col_before"),
+                t("report.col_after"),
+                t("report.col_change"),
+            ],
+            [
+                [
+                    f"{row['old_name']} ({row['old_code']})",
+                    row["new_name"],
+                    n(row["population"]),
+                    one(row["minutes_main_before"]),
+                    one(row["minutes_main_after"]),
+                    fmt.signed(row["minutes_main_change"], 1, lang),
+                ]
+                for row in r.measures.losers.to_dict("records")
+            ],
+            "llrrrr",
+        )
+    )
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
     B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang)
@@ -220,49 +320,132 @@ def _main_stations(r: Any, lang: str) -> list[doc.Block]:
     for row in tables.commune_table(r).to_dict("records"):
         ms = row["main_station_code"]
         known = ms in names
-        rows.append([row["new_commune_name"], f"{names[ms]} ({ms})" if known else str(ms),
-                     fmt.number(score.get(ms), 2, lang) if known else fmt.DASH,
-                     fmt.number(row["minutes_main_after"], 1, lang), fmt.count(row["stations_open"], lang)])
-    return [doc.Heading(t("report.h_main_stations")),
-            doc.Table([t("report.col_new_commune"), t("report.col_main_station"), t("report.col_facility_score"),
-                       t("report.col_mean_minutes"), t("report.col_sites")], rows, "llrrr")]
+        rows.append(
+            [
+                row["new_commune_name"],
+                f"{names[ms]} ({ms})" if known else str(ms),
+                fmt.number(score.get(ms), 2, lang) if known else fmt.DASH,
+                fmt.number(row["minutes_main_after"], 1, lang),
+                fmt.count(row["stations_open"], lang),
+            ]
+        )
+    return [
+        doc.Heading(t("report.h_main_stations")),
+        doc.Table(
+            [
+                t("report.col_new_commune"),
+                t("report.col_main_station"),
+                t("report.col_facility_score"),
+                t("report.col_mean_minutes"),
+                t("report.col_sites"),
+            ],
+            rows,
+            "llrrr",
+        ),
+    ]
 
 
 def _centres(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
-    rows = [[row["name"], row["host_name"], n(row["beds"]), n(row["capacity"]), n(row["served_pop_before"]), n(row["served_pop_after"]),
-             fmt.share(row["load_after"], 0, lang)] for row in tables.centre_table(r).to_dict("records")]
-    return [doc.Heading(t("report.h_centres")),
-            doc.Table([t("report.col_centre"), t("report.col_seat"), t("report.col_beds"), t("report.col_capacity"),
-                       t("report.col_served_before"), t("report.col_served_after"), t("report.col_load")], rows, "llrrrrr")]
+    rows = [
+        [
+            row["name"],
+            row["host_name"],
+            n(row["beds"]),
+            n(row["capacity"]),
+            n(row["served_pop_before"]),
+            n(row["served_pop_after"]),
+            fmt.share(row["load_after"], 0, lang),
+        ]
+        for row in tables.centre_table(r).to_dict("records")
+    ]
+    return [
+        doc.Heading(t("report.h_centres")),
+        doc.Table(
+            [
+                t("report.col_centre"),
+                t("report.col_seat"),
+                t("report.col_beds"),
+                t("report.col_capacity"),
+                t("report.col_served_before"),
+                t("report.col_served_after"),
+                t("report.col_load"),
+            ],
+            rows,
+            "llrrrrr",
+        ),
+    ]
 
 
 def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
     net = summary["network"]
-    out: list[doc.Block] = [doc.Heading(t("report.h_network")),
-                            doc.Para(t("report.network", nodes=fmt.count(net["nodes"], lang), edges=fmt.count(net["edges"], lang),
-                                       method=net["shortest_path_method"], pieces=fmt.count(net["pieces_without_land_link"], lang)))]
+    out: list[doc.Block] = [
+        doc.Heading(t("report.h_network")),
+        doc.Para(
+            t(
+                "report.network",
+                nodes=fmt.count(net["nodes"], lang),
+                edges=fmt.count(net["edges"], lang),
+                method=net["shortest_path_method"],
+                pieces=fmt.count(net["pieces_without_land_link"], lang),
+            )
+        ),
+    ]
     if net["ferry_links"]:
-        out.append(doc.Items([t("report.ferry", start=f["from"], end=f["to"], km=f["km"], minutes=f["minutes"], nodes=f["nodes"])
-                              for f in net["ferry_links"]]))
+        out.append(
+            doc.Items(
+                [
+                    t("report.ferry", start=f["from"], end=f["to"], km=f["km"], minutes=f["minutes"], nodes=f["nodes"])
+                    for f in net["ferry_links"]
+                ]
+            )
+        )
     isl = summary["extremes"].get("islands", [])
     if isl:
-        each = "; ".join(t("report.island", name=i["name"], code=i["code"], residents=fmt.count(i["population"], lang),
-                           main=fmt.number(i["minutes_main_after"], 0, lang), centre=fmt.number(i["minutes_centre_after"], 0, lang))
-                         for i in isl)
+        each = "; ".join(
+            t(
+                "report.island",
+                name=i["name"],
+                code=i["code"],
+                residents=fmt.count(i["population"], lang),
+                main=fmt.number(i["minutes_main_after"], 0, lang),
+                centre=fmt.number(i["minutes_centre_after"], 0, lang),
+            )
+            for i in isl
+        )
         out.append(doc.Para(t("report.islands", speed=f"{r.scenario.params['ferry_speed_kmh']:g}", islands=each)))
     return out
 
 
 def _assumptions(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
-    rows = [[doc.join(doc.code(p["name"]), ": " + str(p["description"])), str(p["value"]), str(p["unit"]), str(p["source"]), str(p["confidence"])]
-            for p in tables.parameter_table(r).to_dict("records")]
-    return [doc.Heading(t("report.h_assumptions")), doc.Para(t("report.assumptions_note")),
-            doc.Table([t("report.col_parameter"), t("report.col_value"), t("report.col_unit"), t("report.col_source"), t("report.col_confidence")],
-                      rows, "lrlll")]
+    rows = [
+        [
+            doc.join(doc.code(p["name"]), ": " + str(p["description"])),
+            str(p["value"]),
+            str(p["unit"]),
+            str(p["source"]),
+            str(p["confidence"]),
+        ]
+        for p in tables.parameter_table(r).to_dict("records")
+    ]
+    return [
+        doc.Heading(t("report.h_assumptions")),
+        doc.Para(t("report.assumptions_note")),
+        doc.Table(
+            [
+                t("report.col_parameter"),
+                t("report.col_value"),
+                t("report.col_unit"),
+                t("report.col_source"),
+                t("report.col_confidence"),
+            ],
+            rows,
+            "lrlll",
+        ),
+    ]
 
 
 def _solver(r: Any, lang: str) -> list[doc.Block]:
@@ -276,25 +459,60 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
         status: doc.Rich = rec["status"]
         if rec.get("time_limit_reached"):
             status = doc.join(rec["status"] + " ", doc.bold(t("report.time_limit_reached")))
-        rows.append([rec["model"], rec["solver"], status, fmt.amount(rec.get("objective"), lang), fmt.amount(rec.get("best_bound"), lang), gap,
-                     fmt.DASH if rec.get("time_limit_s") is None else f"{rec['time_limit_s']:g}",
-                     fmt.DASH if rec.get("seed") is None else str(rec["seed"]), fmt.amount(rec.get("baseline_objective"), lang)])
-    out.append(doc.Table([t("report.col_model"), t("report.col_solver"), t("report.col_status"), t("report.col_objective"),
-                          t("report.col_best_bound"), t("report.col_gap"), t("report.col_limit"), t("report.col_seed"),
-                          t("report.col_baseline_objective")], rows, "lllrrrrrr"))
+        rows.append(
+            [
+                rec["model"],
+                rec["solver"],
+                status,
+                fmt.amount(rec.get("objective"), lang),
+                fmt.amount(rec.get("best_bound"), lang),
+                gap,
+                fmt.DASH if rec.get("time_limit_s") is None else f"{rec['time_limit_s']:g}",
+                fmt.DASH if rec.get("seed") is None else str(rec["seed"]),
+                fmt.amount(rec.get("baseline_objective"), lang),
+            ]
+        )
+    out.append(
+        doc.Table(
+            [
+                t("report.col_model"),
+                t("report.col_solver"),
+                t("report.col_status"),
+                t("report.col_objective"),
+                t("report.col_best_bound"),
+                t("report.col_gap"),
+                t("report.col_limit"),
+                t("report.col_seed"),
+                t("report.col_baseline_objective"),
+            ],
+            rows,
+            "lllrrrrrr",
+        )
+    )
     out.append(doc.Para(t("report.terms_note")))
     items = []
     for rec in r.plan.solver:  # each solve's own terms (the staff model's stages each have theirs)
         if rec.get("terms"):
-            items.append(doc.join(doc.bold(rec["model"]), ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items())))
+            items.append(
+                doc.join(
+                    doc.bold(rec["model"]), ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items())
+                )
+            )
     if items:
         out.append(doc.Items(items))
     names = r.reformed.new["commune_name"]
     for d in r.plan.diagnoses:
         communes = d.get("communes", [])
-        out += [doc.Para(doc.join(doc.bold(t("report.rule_not_met", rule=d["rule"])), " " + d["message"]), "notice"),
-                doc.Para(t("report.communes_concerned", n=len(communes),
-                           communes=", ".join(f"{names.get(c, c)} ({c})" for c in communes[:60]) + (" …" if len(communes) > 60 else "")))]
+        out += [
+            doc.Para(doc.join(doc.bold(t("report.rule_not_met", rule=d["rule"])), " " + d["message"]), "notice"),
+            doc.Para(
+                t(
+                    "report.communes_concerned",
+                    n=len(communes),
+                    communes=", ".join(f"{names.get(c, c)} ({c})" for c in communes[:60]) + (" …" if len(communes) > 60 else ""),
+                )
+            ),
+        ]
     return out
 
 
@@ -310,49 +528,136 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
         closed = pts[pts["role"] == "closed"].sort_values("saves_person_minutes")
         kept = pts[pts["role"] == "point"].sort_values("saves_person_minutes")
         shown = pd.concat([closed, kept.head(max(0, limit - len(closed)))]).head(limit)
-        out += [doc.Heading(t("report.h_points")),
-                doc.Para(doc.rich(t("report.points_note"), closed=n(len(closed)), kept=n(len(kept)), file=doc.code("explain_points.csv"))),
-                doc.Table([t("report.col_station"), t("report.col_new_commune"), t("report.col_decision"), t("report.col_users"),
-                           t("report.col_saves"), t("report.col_saves_per_user")],
-                          [[f"{name(row['station_code'])} ({row['station_code']})", communes.get(row["new_code"], ""),
-                            t("report.closed" if row["role"] == "closed" else "report.kept"), n(row["users"]), n(row["saves_person_minutes"]),
-                            fmt.number(row["saves_minutes_per_user"], 1, lang)] for row in shown.to_dict("records")], "lllrrr")]
+        out += [
+            doc.Heading(t("report.h_points")),
+            doc.Para(
+                doc.rich(t("report.points_note"), closed=n(len(closed)), kept=n(len(kept)), file=doc.code("explain_points.csv"))
+            ),
+            doc.Table(
+                [
+                    t("report.col_station"),
+                    t("report.col_new_commune"),
+                    t("report.col_decision"),
+                    t("report.col_users"),
+                    t("report.col_saves"),
+                    t("report.col_saves_per_user"),
+                ],
+                [
+                    [
+                        f"{name(row['station_code'])} ({row['station_code']})",
+                        communes.get(row["new_code"], ""),
+                        t("report.closed" if row["role"] == "closed" else "report.kept"),
+                        n(row["users"]),
+                        n(row["saves_person_minutes"]),
+                        fmt.number(row["saves_minutes_per_user"], 1, lang),
+                    ]
+                    for row in shown.to_dict("records")
+                ],
+                "lllrrr",
+            ),
+        ]
     mv = r.plan.moves
     if len(mv):
         shown = mv.sort_values(["minutes", "from_station"], ascending=[False, True]).head(limit)
-        out += [doc.Heading(t("report.h_moves")),
-                doc.Para(doc.rich(t("report.moves_note"), persons=n(mv["persons"].sum()), moves=n(len(mv)), file=doc.code("staff_moves.csv"))),
-                doc.Table([t("report.col_from"), t("report.col_to"), t("report.col_cadre"), t("report.col_persons"), t("report.col_minutes"),
-                           t("report.col_why")],
-                          [[name(row["from_station"]), f"{name(row['to_station'])} ({row['to_station']})", t(f"cadre.{row['cadre']}"),
-                            n(row["persons"]), fmt.number(row["minutes"], 0, lang), row["reason"]] for row in shown.to_dict("records")], "lllrrl")]
+        out += [
+            doc.Heading(t("report.h_moves")),
+            doc.Para(
+                doc.rich(
+                    t("report.moves_note"), persons=n(mv["persons"].sum()), moves=n(len(mv)), file=doc.code("staff_moves.csv")
+                )
+            ),
+            doc.Table(
+                [
+                    t("report.col_from"),
+                    t("report.col_to"),
+                    t("report.col_cadre"),
+                    t("report.col_persons"),
+                    t("report.col_minutes"),
+                    t("report.col_why"),
+                ],
+                [
+                    [
+                        name(row["from_station"]),
+                        f"{name(row['to_station'])} ({row['to_station']})",
+                        t(f"cadre.{row['cadre']}"),
+                        n(row["persons"]),
+                        fmt.number(row["minutes"], 0, lang),
+                        row["reason"],
+                    ]
+                    for row in shown.to_dict("records")
+                ],
+                "lllrrl",
+            ),
+        ]
     ch = r.plan.explain.get("catchments")
     if ch is not None:
         cname = r.centres["name"]
-        out += [doc.Heading(t("report.h_catchments")), doc.Para(t("report.catchments_note", n=n(len(ch)))),
-                doc.Table([t("report.col_new_commune"), t("report.col_centre_before"), t("report.col_centre_after"), t("report.col_residents"),
-                           t("report.col_minutes_gained")],
-                          [[communes.get(row["new_code"], ""), cname.get(row["centre_before"], ""), cname.get(row["centre_after"], ""),
-                            n(row["population"]), fmt.signed(row["minutes_gained"], 1, lang)]
-                           for row in ch.sort_values("minutes_gained", ascending=False).head(limit).to_dict("records")], "lllrr")]
+        out += [
+            doc.Heading(t("report.h_catchments")),
+            doc.Para(t("report.catchments_note", n=n(len(ch)))),
+            doc.Table(
+                [
+                    t("report.col_new_commune"),
+                    t("report.col_centre_before"),
+                    t("report.col_centre_after"),
+                    t("report.col_residents"),
+                    t("report.col_minutes_gained"),
+                ],
+                [
+                    [
+                        communes.get(row["new_code"], ""),
+                        cname.get(row["centre_before"], ""),
+                        cname.get(row["centre_after"], ""),
+                        n(row["population"]),
+                        fmt.signed(row["minutes_gained"], 1, lang),
+                    ]
+                    for row in ch.sort_values("minutes_gained", ascending=False).head(limit).to_dict("records")
+                ],
+                "lllrr",
+            ),
+        ]
     return out
 
 
 # ---------------------------------------------------------------- Markdown and HTML
+
 
 def report_charts(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
     """The report's charts as inline SVG: travel minutes before/after, staff by cadre, centre loads."""
     t = i18n.translator(lang)
     d = result.measures.demand
     before, after = t("report.chart_before"), t("report.chart_after")
-    out = [charts.histogram({before: d["minutes_main_before"].to_numpy(), after: d["minutes_main_after"].to_numpy()}, d["population"].to_numpy(),
-                            title=t("report.chart_minutes"), xlabel=t("report.chart_minutes_x"), ylabel=t("report.chart_residents"), lang=lang)]
+    out = [
+        charts.histogram(
+            {before: d["minutes_main_before"].to_numpy(), after: d["minutes_main_after"].to_numpy()},
+            d["population"].to_numpy(),
+            title=t("report.chart_minutes"),
+            xlabel=t("report.chart_minutes_x"),
+            ylabel=t("report.chart_residents"),
+            lang=lang,
+        )
+    ]
     s = tables.staff_frame(result)
-    out.append(charts.grouped_bars([t(f"cadre.{c}") for c in s.index], {before: s["before"].tolist(), after: s["after"].tolist()},
-                                   title=t("report.chart_staff"), ylabel=t("report.chart_persons"), lang=lang))
+    out.append(
+        charts.grouped_bars(
+            [t(f"cadre.{c}") for c in s.index],
+            {before: s["before"].tolist(), after: s["after"].tolist()},
+            title=t("report.chart_staff"),
+            ylabel=t("report.chart_persons"),
+            lang=lang,
+        )
+    )
     cen = result.measures.centres.sort_values(["load_after", "name"], ascending=[False, True])
-    out.append(charts.hbars([str(x) for x in cen["name"]], (cen["load_after"] * 100).round(1).tolist(), threshold=100.0,
-                            title=t("report.chart_centres"), xlabel=t("report.chart_centres_x"), lang=lang))
+    out.append(
+        charts.hbars(
+            [str(x) for x in cen["name"]],
+            (cen["load_after"] * 100).round(1).tolist(),
+            threshold=100.0,
+            title=t("report.chart_centres"),
+            xlabel=t("report.chart_centres_x"),
+            lang=lang,
+        )
+    )
     return out
 
 

@@ -7,6 +7,7 @@ are always synthesised at the district seat (the district's thị trấn where o
 synthetic beds and staff. The stations added by the merger (special zones, new sites) are built
 here and placed by `reform.stations_after_merger`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -94,9 +95,18 @@ def synthesise_stations(old: pd.DataFrame, params: dict, seed: int) -> pd.DataFr
     score = np.round(rng.uniform(lo, max(lo, hi), len(old)), 3)
     rows = []
     for code, total, doc, sc in zip(old.index, totals, doctors, score):
-        rows.append({"station_code": code, "old_code": code, "lon": float(old.at[code, "pt_lon"]), "lat": float(old.at[code, "pt_lat"]),
-                     "facility_score": float(sc), **_split_cadres(int(total), bool(doc), rng),
-                     "region": old.at[code, "region"], "origin": "synthetic"})
+        rows.append(
+            {
+                "station_code": code,
+                "old_code": code,
+                "lon": float(old.at[code, "pt_lon"]),
+                "lat": float(old.at[code, "pt_lat"]),
+                "facility_score": float(sc),
+                **_split_cadres(int(total), bool(doc), rng),
+                "region": old.at[code, "region"],
+                "origin": "synthetic",
+            }
+        )
     st = pd.DataFrame(rows, columns=STATION_COLUMNS)
     return st.set_index("station_code", drop=False).rename_axis(None)
 
@@ -109,8 +119,18 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes: Iterable[str], params
     for code in sorted(orphan_codes):
         pop = float(new.at[code, "pop_2019"])
         norm = staff_norms([pop], ["III"], params)[0]
-        rows.append({"station_code": f"Z{code}", "old_code": "", "lon": float(new.at[code, "admin_lon"]), "lat": float(new.at[code, "admin_lat"]),
-                     "facility_score": 0.5, **_split_cadres(int(norm), True, rng), "region": "III", "origin": "special_zone_synthetic"})
+        rows.append(
+            {
+                "station_code": f"Z{code}",
+                "old_code": "",
+                "lon": float(new.at[code, "admin_lon"]),
+                "lat": float(new.at[code, "admin_lat"]),
+                "facility_score": 0.5,
+                **_split_cadres(int(norm), True, rng),
+                "region": "III",
+                "origin": "special_zone_synthetic",
+            }
+        )
     return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
 
 
@@ -119,9 +139,18 @@ def new_site_stations(new: pd.DataFrame, codes: Iterable[str], params: dict) -> 
     neighbouring communes): code 'N' + new code, at the commune's point, no staff yet."""
     rows = []
     for code in sorted(codes):
-        rows.append({"station_code": f"N{code}", "old_code": "", "lon": float(new.at[code, "admin_lon"]), "lat": float(new.at[code, "admin_lat"]),
-                     "facility_score": float(params["synth_facility_score_min"]), **dict.fromkeys(CADRES, 0), "region": "I" if new.at[code, "commune_type"] == "phuong" else "II",
-                     "origin": "new_site_needed"})
+        rows.append(
+            {
+                "station_code": f"N{code}",
+                "old_code": "",
+                "lon": float(new.at[code, "admin_lon"]),
+                "lat": float(new.at[code, "admin_lat"]),
+                "facility_score": float(params["synth_facility_score_min"]),
+                **dict.fromkeys(CADRES, 0),
+                "region": "I" if new.at[code, "commune_type"] == "phuong" else "II",
+                "origin": "new_site_needed",
+            }
+        )
     return pd.DataFrame(rows, columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
 
 
@@ -154,10 +183,22 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
         staff = int(round(beds * params["centre_staff_per_bed"]))
         doctors = int(round(staff * params["centre_doctor_share"]))
         dname = districts.at[dcode, "district_name"] if dcode in districts.index else members.iloc[0]["district_name"]
-        rows.append({"centre_code": dcode, "name": f"Trung tâm Y tế {dname}", "district_name": dname,
-                     "host_old_code": seat["commune_code"], "host_name": seat["commune_name"], "seat_rule": rule,
-                     "lon": float(seat["pt_lon"]), "lat": float(seat["pt_lat"]), "beds": beds, "staff": staff, "doctors": doctors,
-                     "district_population": int(pop[dcode]),
-                     "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"]))),
-                     "origin": "synthetic"})
+        rows.append(
+            {
+                "centre_code": dcode,
+                "name": f"Trung tâm Y tế {dname}",
+                "district_name": dname,
+                "host_old_code": seat["commune_code"],
+                "host_name": seat["commune_name"],
+                "seat_rule": rule,
+                "lon": float(seat["pt_lon"]),
+                "lat": float(seat["pt_lat"]),
+                "beds": beds,
+                "staff": staff,
+                "doctors": doctors,
+                "district_population": int(pop[dcode]),
+                "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"]))),
+                "origin": "synthetic",
+            }
+        )
     return pd.DataFrame(rows).set_index("centre_code", drop=False).rename_axis(None)

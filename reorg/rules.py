@@ -1,4 +1,5 @@
 """Rules as small named functions a scenario can switch and a report can cite."""
+
 from __future__ import annotations
 
 import math

@@ -25,6 +25,7 @@ Keys (all optional except `province` unless given on the command line):
                                         # (the commune rows of indicators.toml with map breaks)
     lang = "en"                         # labels of the map: en | vi
 """
+
 from __future__ import annotations
 
 import difflib
@@ -46,7 +47,18 @@ POLICIES = {  # first value = default
 MAP_LANGS = ("en", "vi")
 #: indicators that can colour the province map: the commune-scope rows of the indicator table with map classes
 MAP_INDICATORS = indicators.map_keys("commune")
-TOP_KEYS = {"name": str, "title": str, "province": str, "geodata": str, "roster": str, "seed": int, "export_models": bool, "policy": dict, "params": dict, "map": dict}
+TOP_KEYS = {
+    "name": str,
+    "title": str,
+    "province": str,
+    "geodata": str,
+    "roster": str,
+    "seed": int,
+    "export_models": bool,
+    "policy": dict,
+    "params": dict,
+    "map": dict,
+}
 
 
 @dataclass
@@ -82,7 +94,9 @@ def apply_sets(data: dict, sets: list[str], file: str) -> dict:
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for item in sets or []:
         if "=" not in item:
-            raise InputError(Problem(file="--set", field=item, message="expected KEY=VALUE, e.g. params.doctor_presence_share=0.9"))
+            raise InputError(
+                Problem(file="--set", field=item, message="expected KEY=VALUE, e.g. params.doctor_presence_share=0.9")
+            )
         key, value = item.split("=", 1)
         parts = key.strip().split(".")
         target = data
@@ -124,13 +138,17 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
             problems.append(Problem(file=file, field=key, message=f"expected a whole number, got {value!r}"))
         elif want is not int and not isinstance(value, want):
-            problems.append(Problem(file=file, field=key, message=f"expected {'a table' if want is dict else 'text'}, got {value!r}"))
+            problems.append(
+                Problem(file=file, field=key, message=f"expected {'a table' if want is dict else 'text'}, got {value!r}")
+            )
     policy = {k: v[0] for k, v in POLICIES.items()}
     for key, value in (data.get("policy") or {}).items() if isinstance(data.get("policy"), dict) else []:
         if key not in POLICIES:
             problems.append(Problem(file=file, field=f"policy.{key}", message=f"unknown policy{_suggest(key, POLICIES)}"))
         elif value not in POLICIES[key]:
-            problems.append(Problem(file=file, field=f"policy.{key}", message=f"'{value}' is not one of {', '.join(POLICIES[key])}"))
+            problems.append(
+                Problem(file=file, field=f"policy.{key}", message=f"'{value}' is not one of {', '.join(POLICIES[key])}")
+            )
         else:
             policy[key] = value
     mp = {"indicator": "minutes_main_after", "lang": "en"}
@@ -148,15 +166,34 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
     if policy["staff"] != "optimise":
         hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
         if hires:
-            raise InputError(Problem(file=file, field=f"params.{hires[0]}", message="hires are placed by the staff model: set policy.staff = \"optimise\""))
+            raise InputError(
+                Problem(
+                    file=file,
+                    field=f"params.{hires[0]}",
+                    message='hires are placed by the staff model: set policy.staff = "optimise"',
+                )
+            )
     name = data.get("name") or (Path(path).stem if path else f"province_{data.get('province', 'x')}")
     if not name.replace("_", "").replace("-", "").isalnum():
-        raise InputError(Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)"))
+        raise InputError(
+            Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)")
+        )
 
     def rel(key):
         v = data.get(key)
         return None if v is None else str((base / v) if not Path(v).is_absolute() else Path(v))
 
-    return Scenario(name=name, title=data.get("title") or name, province=data.get("province"), geodata=rel("geodata"),
-                    roster=rel("roster"), seed=int(data.get("seed", 20250701)), policy=policy, params=values, map=mp,
-                    source=file, raw=data, export_models=bool(data.get("export_models", False)))
+    return Scenario(
+        name=name,
+        title=data.get("title") or name,
+        province=data.get("province"),
+        geodata=rel("geodata"),
+        roster=rel("roster"),
+        seed=int(data.get("seed", 20250701)),
+        policy=policy,
+        params=values,
+        map=mp,
+        source=file,
+        raw=data,
+        export_models=bool(data.get("export_models", False)),
+    )

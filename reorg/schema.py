@@ -5,6 +5,7 @@ Each `Column` names a field, its kind (`code` = zero-padded digit string of fixe
 (described in ../shared/geodata/MANIFEST.md). The roster CSV schema is here too and is
 printed in the README.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ Layout, written atomically (a hidden temporary folder renamed into place when co
 A combination that fails is recorded as `failed` with its error (and traceback) in sweep.json and
 the others are kept (exit code 1); when every combination fails nothing is written.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,6 +53,7 @@ LOCAL_WORKERS = 2
 
 
 # ---------------------------------------------------------------- grid and combinations
+
 
 def split_values(text: str) -> list[str]:
     """Split `V1,V2,...` on commas outside quotes and brackets (a quoted string may hold a comma)."""
@@ -86,7 +88,9 @@ def parse_grid(items: list[str]) -> list[tuple[str, list[tuple[str, Any]]]]:
     seen_keys: set[str] = set()
     for item in items or []:
         if "=" not in item:
-            problems.append(Problem(file="--grid", field=item, message="expected KEY=V1,V2,..., e.g. params.doctor_presence_share=0.5,0.9"))
+            problems.append(
+                Problem(file="--grid", field=item, message="expected KEY=V1,V2,..., e.g. params.doctor_presence_share=0.5,0.9")
+            )
             continue
         key, text = item.split("=", 1)
         key = key.strip()
@@ -94,10 +98,16 @@ def parse_grid(items: list[str]) -> list[tuple[str, list[tuple[str, Any]]]]:
             problems.append(Problem(file="--grid", field=item, message="empty key"))
             continue
         if key == "name":
-            problems.append(Problem(file="--grid", field=key, message="the sweep names each combination itself; use --name for the sweep's name"))
+            problems.append(
+                Problem(
+                    file="--grid", field=key, message="the sweep names each combination itself; use --name for the sweep's name"
+                )
+            )
             continue
         if key in seen_keys:
-            problems.append(Problem(file="--grid", field=key, message="key given in two --grid options: list all its values in one"))
+            problems.append(
+                Problem(file="--grid", field=key, message="key given in two --grid options: list all its values in one")
+            )
             continue
         seen_keys.add(key)
         texts = split_values(text)
@@ -144,7 +154,7 @@ def combination_names(base: str, grid, combos: list[dict[str, Any]]) -> list[str
     for combo in combos:
         name = base + "".join(f"__{labels[k]}-{_slug(combo[k])}" for k in keys)
         if len(name) > MAX_NAME:
-            name = f"{base[:MAX_NAME - 12]}__{_digest(combo)[:8]}"
+            name = f"{base[: MAX_NAME - 12]}__{_digest(combo)[:8]}"
         names.append(name)
     dupes = {n for n in names if names.count(n) > 1}
     return [f"{n}-{_digest(c)[:6]}" if n in dupes else n for n, c in zip(names, combos)]
@@ -162,12 +172,16 @@ class Combination:
     traceback: str | None = None
 
 
-def plan_sweep(scenario_path: str, grid_items: list[str], fixed_sets: list[str] | None = None) -> tuple[Scenario, list[Combination]]:
+def plan_sweep(
+    scenario_path: str, grid_items: list[str], fixed_sets: list[str] | None = None
+) -> tuple[Scenario, list[Combination]]:
     """Check the base scenario and every combination's scenario; raises InputError (nothing runs)."""
     fixed_sets = list(fixed_sets or [])
     base = load_scenario(scenario_path, fixed_sets)
     grid = parse_grid(grid_items)
-    combos = [dict(zip([k for k, _ in grid], [v for _, v in values])) for values in itertools.product(*[vals for _, vals in grid])]
+    combos = [
+        dict(zip([k for k, _ in grid], [v for _, v in values])) for values in itertools.product(*[vals for _, vals in grid])
+    ]
     texts = [dict(zip([k for k, _ in grid], [t for t, _ in values])) for values in itertools.product(*[vals for _, vals in grid])]
     names = combination_names(base.name, grid, combos)
     out: list[Combination] = []
@@ -189,9 +203,12 @@ def plan_sweep(scenario_path: str, grid_items: list[str], fixed_sets: list[str] 
 
 # ---------------------------------------------------------------- the sweep
 
+
 def _safe_name(name: str, what: str) -> str:
     if not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise InputError(Problem(file=what, field=name, message="must be letters, digits, '-' or '_' (it names the output folder)"))
+        raise InputError(
+            Problem(file=what, field=name, message="must be letters, digits, '-' or '_' (it names the output folder)")
+        )
     return name
 
 
@@ -213,9 +230,19 @@ def _comparison(folders: list[Path], out_dir: Path, tmp: Path) -> Path:
     return path
 
 
-def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outputs", geodata: str | None = None,
-          name: str | None = None, scheduler: str | None = None, sets: list[str] | None = None,
-          workers: int = LOCAL_WORKERS, quiet: bool = False, stream=None) -> tuple[Path, dict]:
+def sweep(
+    scenario_path: str,
+    grid_items: list[str],
+    *,
+    out: str | Path = "outputs",
+    geodata: str | None = None,
+    name: str | None = None,
+    scheduler: str | None = None,
+    sets: list[str] | None = None,
+    workers: int = LOCAL_WORKERS,
+    quiet: bool = False,
+    stream=None,
+) -> tuple[Path, dict]:
     """Run the sweep and write `<out>/<name>/`; returns (folder, sweep.json content)."""
     from .outputs import atomic_dir, clean_stale
 
@@ -255,7 +282,9 @@ def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outpu
             if not done:
                 first = combos[0]
                 if first.exit_code == 2:
-                    raise InputError(Problem(file=str(scenario_path), message=f"every combination failed; {first.name}: {first.error}"))
+                    raise InputError(
+                        Problem(file=str(scenario_path), message=f"every combination failed; {first.name}: {first.error}")
+                    )
                 raise ReorgError(f"every combination failed; {first.name}:\n{first.traceback or first.error}")
             comparison = None  # a comparison needs two runs
             if len(done) >= 2:
@@ -264,17 +293,36 @@ def sweep(scenario_path: str, grid_items: list[str], *, out: str | Path = "outpu
             doc = {
                 "reorg_version": __version__,
                 "sweep": sweep_name,
-                "scenario": {"source": str(scenario_path), "name": base.name, "province": base.province, "sets": list(sets or [])},
+                "scenario": {
+                    "source": str(scenario_path),
+                    "name": base.name,
+                    "province": base.province,
+                    "sets": list(sets or []),
+                },
                 "grid": [{"key": k, "values": [v for _, v in vals]} for k, vals in parse_grid(grid_items)],
                 "geodata": sorted(set(packs.values())),
-                "combinations": [{"name": c.name, "overrides": c.overrides, "sets": c.sets, "folder": f"runs/{c.name}" if c.status == "done" else None,
-                                  "status": c.status, "error": c.error, "traceback": c.traceback} for c in combos],
+                "combinations": [
+                    {
+                        "name": c.name,
+                        "overrides": c.overrides,
+                        "sets": c.sets,
+                        "folder": f"runs/{c.name}" if c.status == "done" else None,
+                        "status": c.status,
+                        "error": c.error,
+                        "traceback": c.traceback,
+                    }
+                    for c in combos
+                ],
                 "counts": {"combinations": len(combos), "done": len(done), "failed": len(combos) - len(done)},
                 "comparison": comparison,
             }
             (tmp / "sweep.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-            runinfo.write(tmp, run_record(started, packs, [records[c.name] for c in combos], executor.describe(len(combos)),
-                                          time.perf_counter() - t0))
+            runinfo.write(
+                tmp,
+                run_record(
+                    started, packs, [records[c.name] for c in combos], executor.describe(len(combos)), time.perf_counter() - t0
+                ),
+            )
     finally:
         executor.close()
     return final, doc
@@ -290,32 +338,71 @@ def run_record(started: str, packs: dict[str, str], records: list[dict], executi
         "packs": [runinfo.pack_checksum(p) for p in paths],
         "seconds": round(seconds, 3),
         "execution": execution,
-        "combinations": {r["key"]: {k: r[k] for k in ("seconds", "worker", "timings", "peak_memory_mb", "solver_seconds")} for r in records},
+        "combinations": {
+            r["key"]: {k: r[k] for k in ("seconds", "worker", "timings", "peak_memory_mb", "solver_seconds")} for r in records
+        },
     }
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("sweep", help="run every combination of a grid of overrides and compare them",
-                              description="Run every combination of the --grid values as its own scenario, then the comparison report.")
+    p = subparsers.add_parser(
+        "sweep",
+        help="run every combination of a grid of overrides and compare them",
+        description="Run every combination of the --grid values as its own scenario, then the comparison report.",
+    )
     p.add_argument("scenario", help="scenario TOML file")
-    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...", required=True,
-                   help="a key and its values, e.g. params.doctor_presence_share=0.5,0.9 (repeat for more keys: every combination runs)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a scenario key in every combination")
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        required=True,
+        help="a key and its values, e.g. params.doctor_presence_share=0.5,0.9 (repeat for more keys: every combination runs)",
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key in every combination",
+    )
     p.add_argument("--out", default="outputs", help="output root (default: outputs); the sweep goes to <out>/<name>/")
     p.add_argument("--geodata", help="geodata pack directory (default: the scenario's, else $REORG_GEODATA)")
     p.add_argument("--name", help="sweep folder name (default: <scenario name>_sweep)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (default: local processes)")
-    p.add_argument("--workers", type=int, default=LOCAL_WORKERS, help=f"local worker processes (default: {LOCAL_WORKERS}; ignored with --scheduler)")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786 (default: local processes)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=LOCAL_WORKERS,
+        help=f"local worker processes (default: {LOCAL_WORKERS}; ignored with --scheduler)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=cmd_sweep)
 
 
 def cmd_sweep(args) -> int:
-    folder, doc = sweep(args.scenario, args.grid, out=args.out, geodata=args.geodata, name=args.name, scheduler=args.scheduler,
-                        sets=args.sets, workers=args.workers, quiet=args.quiet)
+    folder, doc = sweep(
+        args.scenario,
+        args.grid,
+        out=args.out,
+        geodata=args.geodata,
+        name=args.name,
+        scheduler=args.scheduler,
+        sets=args.sets,
+        workers=args.workers,
+        quiet=args.quiet,
+    )
     failed = [c for c in doc["combinations"] if c["status"] != "done"]
     for c in failed:
-        print(f"reorg sweep: {c['name']} failed: {c['error'].strip().splitlines()[-1] if c['error'] else 'unknown error'}", file=sys.stderr)
+        print(
+            f"reorg sweep: {c['name']} failed: {c['error'].strip().splitlines()[-1] if c['error'] else 'unknown error'}",
+            file=sys.stderr,
+        )
     print(f"sweep: {folder} ({doc['counts']['done']} of {doc['counts']['combinations']} runs done)")
     if doc["comparison"]:
         print(f"comparison: {folder / doc['comparison']}")

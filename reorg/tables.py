@@ -4,6 +4,7 @@ parameters, travel minutes and staff by cadre.
 The CSV files, report.md/html and report.pdf are all built from these tables (the report and the
 PDF never import each other). Columns are stable: they are the CSV files' columns.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,24 +46,35 @@ def station_table(result: Any) -> pd.DataFrame:
     r = result
     st = r.measures.stations
     names = station_names(r)
-    t = pd.DataFrame({
-        "station_code": st.index,
-        "station_name": [names[c] for c in st.index],
-        "old_commune_code": st["old_code"].to_numpy(),
-        "new_commune_code": st["new_code"].to_numpy(),
-        "new_commune_name": st["new_code"].map(r.reformed.new["commune_name"]).to_numpy(),
-        "role": st["role"].to_numpy(),
-        "facility_score": r.stations["facility_score"].reindex(st.index).to_numpy(),
-        "region": r.stations["region"].reindex(st.index).to_numpy(),
-        "origin": r.stations["origin"].reindex(st.index).to_numpy(),
-        "lon": r.stations["lon"].reindex(st.index).round(6).to_numpy(),
-        "lat": r.stations["lat"].reindex(st.index).round(6).to_numpy(),
-    })
+    t = pd.DataFrame(
+        {
+            "station_code": st.index,
+            "station_name": [names[c] for c in st.index],
+            "old_commune_code": st["old_code"].to_numpy(),
+            "new_commune_code": st["new_code"].to_numpy(),
+            "new_commune_name": st["new_code"].map(r.reformed.new["commune_name"]).to_numpy(),
+            "role": st["role"].to_numpy(),
+            "facility_score": r.stations["facility_score"].reindex(st.index).to_numpy(),
+            "region": r.stations["region"].reindex(st.index).to_numpy(),
+            "origin": r.stations["origin"].reindex(st.index).to_numpy(),
+            "lon": r.stations["lon"].reindex(st.index).round(6).to_numpy(),
+            "lat": r.stations["lat"].reindex(st.index).round(6).to_numpy(),
+        }
+    )
     for c in CADRES:
         t[f"{c}_before"] = st[f"{c}_before"].to_numpy()
     for c in CADRES:
         t[f"{c}_after"] = st[f"{c}_after"].to_numpy()
-    for c in ("staff_before", "staff_after", "served_pop_before", "served_pop_after", "norm_before", "norm_after", "gap_before", "gap_after"):
+    for c in (
+        "staff_before",
+        "staff_after",
+        "served_pop_before",
+        "served_pop_after",
+        "norm_before",
+        "norm_after",
+        "gap_before",
+        "gap_after",
+    ):
         t[c] = st[c].to_numpy()
     t["served_pop_before"] = t["served_pop_before"].round(0).astype(int)
     t["served_pop_after"] = t["served_pop_after"].round(0).astype(int)
@@ -81,7 +93,9 @@ def commune_table(result: Any) -> pd.DataFrame:
 
 def centre_table(result: Any) -> pd.DataFrame:
     """One row per regional centre: its data and the residents it serves before and after."""
-    cen = result.centres.join(result.measures.centres[["served_pop_before", "served_pop_after", "communes_after", "load_after", "excess_after"]])
+    cen = result.centres.join(
+        result.measures.centres[["served_pop_before", "served_pop_after", "communes_after", "load_after", "excess_after"]]
+    )
     return cen.reset_index(drop=True)
 
 
@@ -94,15 +108,35 @@ def indicator_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
         ind = indicators.get(k)
         bv, av = b[k], a.get(k)
         change = None if bv is None or av is None else av - bv
-        rows.append({"indicator": k, "label": ind.label(lang), "unit": i18n.text(f"unit.{ind.unit}", lang),
-                     "before": bv, "after": av, "change": change})
+        rows.append(
+            {
+                "indicator": k,
+                "label": ind.label(lang),
+                "unit": i18n.text(f"unit.{ind.unit}", lang),
+                "before": bv,
+                "after": av,
+                "change": change,
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def parameter_table(result: Any) -> pd.DataFrame:
     """Every parameter: its value in this run, default, unit, description, source and confidence."""
-    return pd.DataFrame([{"name": p.name, "value": result.scenario.params[p.name], "default": p.default, "unit": p.unit,
-                          "description": p.description, "source": p.source, "confidence": p.confidence} for p in parameters.PARAMETERS])
+    return pd.DataFrame(
+        [
+            {
+                "name": p.name,
+                "value": result.scenario.params[p.name],
+                "default": p.default,
+                "unit": p.unit,
+                "description": p.description,
+                "source": p.source,
+                "confidence": p.confidence,
+            }
+            for p in parameters.PARAMETERS
+        ]
+    )
 
 
 def travel_table(result: Any) -> pd.DataFrame:
@@ -118,20 +152,27 @@ def travel_table(result: Any) -> pd.DataFrame:
     cj = np.tile(np.arange(nc), len(d))
     scodes = np.asarray(r.network.station_codes, dtype=object)
     ccodes = np.asarray(r.network.centre_codes, dtype=object)
-    t = pd.DataFrame({
-        "demand_code": np.r_[d["old_code"].to_numpy()[di], d["old_code"].to_numpy()[ci]],
-        "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
-        "facility_code": np.r_[scodes[sj], ccodes[cj]],
-        "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],
-        "population": np.r_[d["population"].to_numpy()[di], d["population"].to_numpy()[ci]].round(1),
-        "minutes": np.r_[station_min[di, sj], centre_min[ci, cj]].round(2),
-        "_order": np.r_[di, ci],
-    })
-    return t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    t = pd.DataFrame(
+        {
+            "demand_code": np.r_[d["old_code"].to_numpy()[di], d["old_code"].to_numpy()[ci]],
+            "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
+            "facility_code": np.r_[scodes[sj], ccodes[cj]],
+            "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],
+            "population": np.r_[d["population"].to_numpy()[di], d["population"].to_numpy()[ci]].round(1),
+            "minutes": np.r_[station_min[di, sj], centre_min[ci, cj]].round(2),
+            "_order": np.r_[di, ci],
+        }
+    )
+    return (
+        t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
+    )
 
 
 def synthetic_flags(result: Any) -> dict[str, bool]:
     """Which data of the run are synthetic: the pack, the station roster, the regional centres
     (a centre is synthetic when its `origin` says so, i.e. it was built by seeded rules)."""
-    return {"synthetic_pack": bool(result.pack.synthetic), "synthetic_roster": bool(result.synthetic_roster),
-            "synthetic_centres": bool((result.centres["origin"] == "synthetic").any())}
+    return {
+        "synthetic_pack": bool(result.pack.synthetic),
+        "synthetic_roster": bool(result.synthetic_roster),
+        "synthetic_centres": bool((result.centres["origin"] == "synthetic").any()),
+    }

@@ -10,6 +10,7 @@ Every check appends `Problem`s (file, layer, row, field) to a `ProblemLog` rathe
 the first, so `reorg validate` reports every problem at once. Row numbers are those a person sees:
 the line of a CSV file (header = line 1) or the 1-based feature number of a GeoPackage layer.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -69,18 +70,31 @@ def pack(path: Path, province: str | None) -> CheckedProvince:
     log.raise_if_errors()  # a table that could not be read is an error
     raw = {key: t[0] for key, t in read.items() if t is not None}
     typed = {key: t[1] for key, t in read.items() if t is not None}
-    before, after, districts, merger = typed["communes_before"], typed["communes_after"], typed["districts_before"], typed["merger"]
+    before, after, districts, merger = (
+        typed["communes_before"],
+        typed["communes_after"],
+        typed["districts_before"],
+        typed["merger"],
+    )
     province = _province_code(province, after)
     b, a, m = _joins(before, after, districts, merger, province, log)
     log.raise_if_errors()
 
     d = districts[districts["district_code"].isin(set(b["district_code"]))]
-    b = check_geometry(gpd.GeoDataFrame(b, geometry="geometry", crs=raw["communes_before"].crs), COMMUNES_BEFORE, log, allow_null=True)
-    a = check_geometry(gpd.GeoDataFrame(a, geometry="geometry", crs=raw["communes_after"].crs), COMMUNES_AFTER, log, allow_null=False)
-    d = check_geometry(gpd.GeoDataFrame(d, geometry="geometry", crs=raw["districts_before"].crs), DISTRICTS_BEFORE, log, allow_null=False)
+    b = check_geometry(
+        gpd.GeoDataFrame(b, geometry="geometry", crs=raw["communes_before"].crs), COMMUNES_BEFORE, log, allow_null=True
+    )
+    a = check_geometry(
+        gpd.GeoDataFrame(a, geometry="geometry", crs=raw["communes_after"].crs), COMMUNES_AFTER, log, allow_null=False
+    )
+    d = check_geometry(
+        gpd.GeoDataFrame(d, geometry="geometry", crs=raw["districts_before"].crs), DISTRICTS_BEFORE, log, allow_null=False
+    )
     _area_shares(m, log)
     log.raise_if_errors()
-    return CheckedProvince(province_code=province, communes_before=b, communes_after=a, districts=d, merger=m, warnings=log.warnings)
+    return CheckedProvince(
+        province_code=province, communes_before=b, communes_after=a, districts=d, merger=m, warnings=log.warnings
+    )
 
 
 def provinces(path: Path) -> gpd.GeoDataFrame:
@@ -93,8 +107,14 @@ def provinces(path: Path) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(typed, geometry=raw.geometry.name, crs=raw.crs)
     dup = frame["province_code"].duplicated()
     if dup.any():
-        raise InputError(Problem(file=PROVINCES_AFTER.file, layer=PROVINCES_AFTER.layer, field="province_code",
-                                 message=f"province code {frame.loc[dup, 'province_code'].iloc[0]} appears twice"))
+        raise InputError(
+            Problem(
+                file=PROVINCES_AFTER.file,
+                layer=PROVINCES_AFTER.layer,
+                field="province_code",
+                message=f"province code {frame.loc[dup, 'province_code'].iloc[0]} appears twice",
+            )
+        )
     return frame
 
 
@@ -119,11 +139,23 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
     typed = check_columns(df, layer, log)
     log.raise_if_errors()
     for i in typed.index[~typed["station_code"].isin(set(old.index))]:
-        log.add(str(path), f"station {typed.at[i, 'station_code']} is not an old commune of this province", row=row_number(layer, i), field="station_code", code=typed.at[i, "station_code"])
+        log.add(
+            str(path),
+            f"station {typed.at[i, 'station_code']} is not an old commune of this province",
+            row=row_number(layer, i),
+            field="station_code",
+            code=typed.at[i, "station_code"],
+        )
     if "region" in typed:
         bad = typed.index[typed["region"].notna() & ~typed["region"].isin(["I", "II", "III"])]
         for i in bad:
-            log.add(str(path), f"region '{typed.at[i, 'region']}' is not I, II or III", row=row_number(layer, i), field="region", code=typed.at[i, "station_code"])
+            log.add(
+                str(path),
+                f"region '{typed.at[i, 'region']}' is not I, II or III",
+                row=row_number(layer, i),
+                field="region",
+                code=typed.at[i, "station_code"],
+            )
     log.raise_if_errors()
     return CheckedRoster(rows=typed, warnings=log.warnings)
 
@@ -164,7 +196,10 @@ def _province_code(province: str | None, after: pd.DataFrame) -> str:
     """The province code as the pack writes it ("1" -> "01"); InputError when absent or unknown."""
     codes = sorted(after["province_code"].unique())
     if province is None:
-        raise InputError(f"no province chosen: pass --province CODE or set 'province' in the scenario (codes in this pack: {', '.join(codes)})", file="scenario")
+        raise InputError(
+            f"no province chosen: pass --province CODE or set 'province' in the scenario (codes in this pack: {', '.join(codes)})",
+            file="scenario",
+        )
     province = str(province).strip()
     if province.isdigit() and len(province) < 2:
         province = province.zfill(2)
@@ -173,8 +208,9 @@ def _province_code(province: str | None, after: pd.DataFrame) -> str:
     return province
 
 
-def _joins(before: pd.DataFrame, after: pd.DataFrame, districts: pd.DataFrame, merger: pd.DataFrame, province: str,
-           log: ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _joins(
+    before: pd.DataFrame, after: pd.DataFrame, districts: pd.DataFrame, merger: pd.DataFrame, province: str, log: ProblemLog
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Check the joins of the province's rows, both ways: every merger code in the commune tables,
     every old commune of the province in the merger table, one province per old commune, districts
     known, no duplicate pair. Returns the province's old communes, new communes and merger rows."""
@@ -183,7 +219,13 @@ def _joins(before: pd.DataFrame, after: pd.DataFrame, districts: pd.DataFrame, m
     # old communes sent into this province must not also be sent to another province
     other = merger[(merger["old_commune_code"].isin(old_codes)) & (merger["new_province_code"] != province)]
     for i, r in other.iterrows():
-        log.add(MERGER.file, f"old commune {r.old_commune_code} is mapped to new commune {r.new_commune_code} of province {r.new_province_code} and also into province {province}", row=row_number(MERGER, i), field="new_province_code", code=r.old_commune_code)
+        log.add(
+            MERGER.file,
+            f"old commune {r.old_commune_code} is mapped to new commune {r.new_commune_code} of province {r.new_province_code} and also into province {province}",
+            row=row_number(MERGER, i),
+            field="new_province_code",
+            code=r.old_commune_code,
+        )
     m = merger.loc[merger["old_commune_code"].isin(old_codes)]
 
     b_rows = before.index[before["commune_code"].isin(old_codes) | (before["new_province_code"] == province)]
@@ -193,28 +235,84 @@ def _joins(before: pd.DataFrame, after: pd.DataFrame, districts: pd.DataFrame, m
 
     known_old = set(before["commune_code"])
     for i in m.index[~m["old_commune_code"].isin(known_old)]:
-        log.add(MERGER.file, f"old commune {m.at[i, 'old_commune_code']} is not in {COMMUNES_BEFORE.file}", row=row_number(MERGER, i), field="old_commune_code", code=m.at[i, "old_commune_code"])
+        log.add(
+            MERGER.file,
+            f"old commune {m.at[i, 'old_commune_code']} is not in {COMMUNES_BEFORE.file}",
+            row=row_number(MERGER, i),
+            field="old_commune_code",
+            code=m.at[i, "old_commune_code"],
+        )
     known_new = set(after["commune_code"])
     for i in m.index[~m["new_commune_code"].isin(known_new)]:
-        log.add(MERGER.file, f"new commune {m.at[i, 'new_commune_code']} is not in {COMMUNES_AFTER.file}", row=row_number(MERGER, i), field="new_commune_code", code=m.at[i, "new_commune_code"])
-    wrong_prov = m.index[m["new_commune_code"].isin(known_new) & (m["new_province_code"] == province) & ~m["new_commune_code"].isin(set(a["commune_code"]))]
+        log.add(
+            MERGER.file,
+            f"new commune {m.at[i, 'new_commune_code']} is not in {COMMUNES_AFTER.file}",
+            row=row_number(MERGER, i),
+            field="new_commune_code",
+            code=m.at[i, "new_commune_code"],
+        )
+    wrong_prov = m.index[
+        m["new_commune_code"].isin(known_new)
+        & (m["new_province_code"] == province)
+        & ~m["new_commune_code"].isin(set(a["commune_code"]))
+    ]
     for i in wrong_prov:
-        log.add(MERGER.file, f"new commune {m.at[i, 'new_commune_code']} belongs to another province in {COMMUNES_AFTER.file}, not {province}", row=row_number(MERGER, i), field="new_province_code", code=m.at[i, "old_commune_code"])
+        log.add(
+            MERGER.file,
+            f"new commune {m.at[i, 'new_commune_code']} belongs to another province in {COMMUNES_AFTER.file}, not {province}",
+            row=row_number(MERGER, i),
+            field="new_province_code",
+            code=m.at[i, "old_commune_code"],
+        )
     for i in b.index[~b["commune_code"].isin(set(m["old_commune_code"]))]:
-        log.add(COMMUNES_BEFORE.file, f"old commune {b.at[i, 'commune_code']} ({b.at[i, 'commune_name']}) says new province {province} but is absent from the merger table", layer=COMMUNES_BEFORE.layer, row=row_number(COMMUNES_BEFORE, i), field="commune_code", code=b.at[i, "commune_code"])
+        log.add(
+            COMMUNES_BEFORE.file,
+            f"old commune {b.at[i, 'commune_code']} ({b.at[i, 'commune_name']}) says new province {province} but is absent from the merger table",
+            layer=COMMUNES_BEFORE.layer,
+            row=row_number(COMMUNES_BEFORE, i),
+            field="commune_code",
+            code=b.at[i, "commune_code"],
+        )
     b_in = b[b["commune_code"].isin(old_codes)]
     for i in b_in.index[b_in["new_province_code"] != province]:
-        log.add(COMMUNES_BEFORE.file, f"new_province_code {b_in.at[i, 'new_province_code']} disagrees with the merger table, which sends this commune into {province}", layer=COMMUNES_BEFORE.layer, row=row_number(COMMUNES_BEFORE, i), field="new_province_code", code=b_in.at[i, "commune_code"])
+        log.add(
+            COMMUNES_BEFORE.file,
+            f"new_province_code {b_in.at[i, 'new_province_code']} disagrees with the merger table, which sends this commune into {province}",
+            layer=COMMUNES_BEFORE.layer,
+            row=row_number(COMMUNES_BEFORE, i),
+            field="new_province_code",
+            code=b_in.at[i, "commune_code"],
+        )
     targeted = set(m["new_commune_code"])
     for i in a.index[~a["commune_code"].isin(targeted)]:
         if a.at[i, "n_old_communes"] > 0:
-            log.add(COMMUNES_AFTER.file, f"new commune {a.at[i, 'commune_code']} ({a.at[i, 'commune_name']}) has n_old_communes = {int(a.at[i, 'n_old_communes'])} but no row of the merger table", layer=COMMUNES_AFTER.layer, row=row_number(COMMUNES_AFTER, i), field="commune_code", code=a.at[i, "commune_code"])
+            log.add(
+                COMMUNES_AFTER.file,
+                f"new commune {a.at[i, 'commune_code']} ({a.at[i, 'commune_name']}) has n_old_communes = {int(a.at[i, 'n_old_communes'])} but no row of the merger table",
+                layer=COMMUNES_AFTER.layer,
+                row=row_number(COMMUNES_AFTER, i),
+                field="commune_code",
+                code=a.at[i, "commune_code"],
+            )
     known_d = set(districts["district_code"])
     for i in b_in.index[~b_in["district_code"].isin(known_d)]:
-        log.add(COMMUNES_BEFORE.file, f"district {b_in.at[i, 'district_code']} is not in {DISTRICTS_BEFORE.file}", layer=COMMUNES_BEFORE.layer, row=row_number(COMMUNES_BEFORE, i), field="district_code", code=b_in.at[i, "commune_code"])
+        log.add(
+            COMMUNES_BEFORE.file,
+            f"district {b_in.at[i, 'district_code']} is not in {DISTRICTS_BEFORE.file}",
+            layer=COMMUNES_BEFORE.layer,
+            row=row_number(COMMUNES_BEFORE, i),
+            field="district_code",
+            code=b_in.at[i, "commune_code"],
+        )
     dup_pairs = m.index[m.duplicated(["old_commune_code", "new_commune_code"])]
     for i in dup_pairs:
-        log.add(MERGER.file, f"duplicate pair {m.at[i, 'old_commune_code']} -> {m.at[i, 'new_commune_code']}", row=row_number(MERGER, i), field="new_commune_code", code=m.at[i, "old_commune_code"])
+        log.add(
+            MERGER.file,
+            f"duplicate pair {m.at[i, 'old_commune_code']} -> {m.at[i, 'new_commune_code']}",
+            row=row_number(MERGER, i),
+            field="new_commune_code",
+            code=m.at[i, "old_commune_code"],
+        )
     return b_in, a, m
 
 
@@ -227,7 +325,13 @@ def _area_shares(m: pd.DataFrame, log: ProblemLog) -> None:
     off = ~missing & ((sums - 1.0).abs() > 0.02) & ~m["old_commune_code"].duplicated()
     for i in m.index[off]:
         code = m.at[i, "old_commune_code"]
-        log.add(MERGER.file, f"area shares of old commune {code} add up to {sums[i]:.3f}, not 1", row=row_number(MERGER, i), field="area_share", code=code)
+        log.add(
+            MERGER.file,
+            f"area shares of old commune {code} add up to {sums[i]:.3f}, not 1",
+            row=row_number(MERGER, i),
+            field="area_share",
+            code=code,
+        )
 
 
 # ---------------------------------------------------------------- checks of one table
@@ -259,7 +363,12 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         if col.name not in present:
             if col.required:
                 found = ", ".join(c for c in df.columns if c != "geometry")
-                log.add(layer.file, f"missing column '{col.name}' ({col.description or col.kind}); columns found: {found}", layer=layer.layer, field=col.name)
+                log.add(
+                    layer.file,
+                    f"missing column '{col.name}' ({col.description or col.kind}); columns found: {found}",
+                    layer=layer.layer,
+                    field=col.name,
+                )
             continue
         s = df[col.name]
         raw = s.astype("string")
@@ -271,7 +380,12 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             blank = s.isna() | (stripped == "")
         if col.kind == "code":
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-                log.add(layer.file, f"codes must be text of {col.width} digits with leading zeros, found numbers (e.g. {s.dropna().iloc[0] if s.notna().any() else ''}); read or write the column as text", layer=layer.layer, field=col.name)
+                log.add(
+                    layer.file,
+                    f"codes must be text of {col.width} digits with leading zeros, found numbers (e.g. {s.dropna().iloc[0] if s.notna().any() else ''}); read or write the column as text",
+                    layer=layer.layer,
+                    field=col.name,
+                )
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
             bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
@@ -284,11 +398,32 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             bad = df.index[~blank & num.isna()]
             _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_number(df.at[i, col.name], col), key=key)
             if not col.nullable:
-                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "missing value" + (f" ({col.unit})" if col.unit else ""), key=key)
+                _limited(
+                    log,
+                    layer,
+                    col.name,
+                    df.index[blank],
+                    lambda i, col=col: "missing value" + (f" ({col.unit})" if col.unit else ""),
+                    key=key,
+                )
             if col.minimum is not None:
-                _limited(log, layer, col.name, df.index[num < col.minimum], lambda i, col=col, num=num: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(), key=key)
+                _limited(
+                    log,
+                    layer,
+                    col.name,
+                    df.index[num < col.minimum],
+                    lambda i, col=col, num=num: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(),
+                    key=key,
+                )
             if col.maximum is not None:
-                _limited(log, layer, col.name, df.index[num > col.maximum], lambda i, col=col, num=num: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(), key=key)
+                _limited(
+                    log,
+                    layer,
+                    col.name,
+                    df.index[num > col.maximum],
+                    lambda i, col=col, num=num: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(),
+                    key=key,
+                )
             if col.kind == "int":
                 frac = df.index[num.notna() & (num != np.floor(num.fillna(0)))]
                 _limited(log, layer, col.name, frac, lambda i, col=col, num=num: f"{num.at[i]:g} is not a whole number", key=key)
@@ -298,7 +433,14 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 continue
             low = stripped.str.lower()
             ok = low.isin(["true", "false", "1", "0"])
-            _limited(log, layer, col.name, df.index[~ok.fillna(False)], lambda i, col=col: f"'{df.at[i, col.name]}' is not True/False", key=key)
+            _limited(
+                log,
+                layer,
+                col.name,
+                df.index[~ok.fillna(False)],
+                lambda i, col=col: f"'{df.at[i, col.name]}' is not True/False",
+                key=key,
+            )
             out[col.name] = low.isin(["true", "1"])
         else:
             if not col.nullable and col.required:
@@ -312,8 +454,13 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
         first: dict = {}
         for i, v in df[key_column].items():
             first.setdefault(v, i)
-        _limited(log, layer, key_column, dup,
-                 lambda i: f"duplicate code {df.at[i, key_column]} (first at row {row_number(layer, first[df.at[i, key_column]])})")
+        _limited(
+            log,
+            layer,
+            key_column,
+            dup,
+            lambda i: f"duplicate code {df.at[i, key_column]} (first at row {row_number(layer, first[df.at[i, key_column]])})",
+        )
     return out
 
 
@@ -354,13 +501,25 @@ def _check_lonlat(df, layer: Layer, log: ProblemLog, lon_col: str, lat_col: str,
     _limited(log, layer, lon_col, bad, message, key=key)
 
 
-def check_geometry(gdf: gpd.GeoDataFrame, layer: Layer, log: ProblemLog, *, allow_null: bool, rows: pd.Index | None = None) -> gpd.GeoDataFrame:
+def check_geometry(
+    gdf: gpd.GeoDataFrame, layer: Layer, log: ProblemLog, *, allow_null: bool, rows: pd.Index | None = None
+) -> gpd.GeoDataFrame:
     """CRS must be EPSG:4326; invalid polygons are repaired with make_valid and reported."""
     if gdf.crs is None:
-        log.add(layer.file, f"no coordinate reference system; expected {CRS} (longitude/latitude)", layer=layer.layer, field="geometry")
+        log.add(
+            layer.file,
+            f"no coordinate reference system; expected {CRS} (longitude/latitude)",
+            layer=layer.layer,
+            field="geometry",
+        )
         return gdf
     if gdf.crs.to_string().upper() != CRS and gdf.crs.to_epsg() != 4326:
-        log.add(layer.file, f"unexpected coordinate reference system {gdf.crs.to_string()}; expected {CRS} (longitude/latitude): reproject the layer", layer=layer.layer, field="geometry")
+        log.add(
+            layer.file,
+            f"unexpected coordinate reference system {gdf.crs.to_string()}; expected {CRS} (longitude/latitude): reproject the layer",
+            layer=layer.layer,
+            field="geometry",
+        )
         return gdf
     idx = gdf.index if rows is None else rows
     geom = gdf.geometry.loc[idx]
@@ -379,17 +538,40 @@ def check_geometry(gdf: gpd.GeoDataFrame, layer: Layer, log: ProblemLog, *, allo
         if len(invalid):
             repaired = shapely.make_valid(np.asarray(gdf.geometry.loc[invalid].values))
             polys = [shapely.get_parts(g) for g in repaired]
-            fixed = [shapely.multipolygons([p for p in parts if p.geom_type == "Polygon"]) if len(parts) else None for parts in polys]
+            fixed = [
+                shapely.multipolygons([p for p in parts if p.geom_type == "Polygon"]) if len(parts) else None for parts in polys
+            ]
             gdf = gdf.copy()
             for i, g, reason in zip(invalid, fixed, shapely.is_valid_reason(np.asarray(gdf.geometry.loc[invalid].values))):
                 if g is None or g.is_empty:
-                    log.add(layer.file, f"invalid geometry ({reason}) that make_valid cannot turn into a polygon", layer=layer.layer, row=row_number(layer, i), field="geometry", code=None if key is None else str(key.loc[i]))
+                    log.add(
+                        layer.file,
+                        f"invalid geometry ({reason}) that make_valid cannot turn into a polygon",
+                        layer=layer.layer,
+                        row=row_number(layer, i),
+                        field="geometry",
+                        code=None if key is None else str(key.loc[i]),
+                    )
                 else:
                     gdf.loc[[i], "geometry"] = gpd_series([g], gdf.crs, [i])
-                    log.warn(layer.file, f"invalid geometry ({reason}) repaired with make_valid", layer=layer.layer, row=row_number(layer, i), field="geometry", code=None if key is None else str(key.loc[i]))
+                    log.warn(
+                        layer.file,
+                        f"invalid geometry ({reason}) repaired with make_valid",
+                        layer=layer.layer,
+                        row=row_number(layer, i),
+                        field="geometry",
+                        code=None if key is None else str(key.loc[i]),
+                    )
         bounds = shapely.bounds(np.asarray(present.drop(wrong).values))
         out = present.drop(wrong).index[(bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)]
-        _limited(log, layer, "geometry", out, lambda i: "coordinates outside longitude/latitude range: is the layer in another CRS than declared?", key=key)
+        _limited(
+            log,
+            layer,
+            "geometry",
+            out,
+            lambda i: "coordinates outside longitude/latitude range: is the layer in another CRS than declared?",
+            key=key,
+        )
     return gdf
 
 
@@ -451,5 +633,3 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
     except Exception as exc:  # noqa: BLE001
         log.add(layer.file, f"cannot read layer: {exc}", layer=layer.layer)
         return None
-
-

@@ -1,4 +1,5 @@
 """Shared fixtures: the real geodata pack (REORG_GEODATA) and scenario runs built once."""
+
 from __future__ import annotations
 
 import json

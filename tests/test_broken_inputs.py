@@ -1,4 +1,5 @@
 """Broken inputs built from the real pack: each exits 2, names the row or field, and writes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -66,7 +67,16 @@ class Broken:
 
 def run_broken(pack: Path, tmp_path: Path, capsys, *extra: str, scenario: str | None = None):
     out = tmp_path / "outputs"
-    args = ["run", scenario or str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(out), "--quiet", *extra]
+    args = [
+        "run",
+        scenario or str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--geodata",
+        str(pack),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
     rc = run_cli(*args)
     err = capsys.readouterr().err
     assert "Traceback" not in err
@@ -95,8 +105,20 @@ def _set(frame, row, col, value):
 
 def _roster(pack: Path, tmp_path: Path) -> Path:
     b = read_layer(pack, COMMUNES_BEFORE).sort_values("commune_code")
-    r = pd.DataFrame({"station_code": b["commune_code"], "lon": b["lon"], "lat": b["lat"], "facility_score": 0.7,
-                      "doctor": 1, "assistant_doctor": 1, "nurse": 2, "midwife": 1, "pharmacist": 1, "other": 0})
+    r = pd.DataFrame(
+        {
+            "station_code": b["commune_code"],
+            "lon": b["lon"],
+            "lat": b["lat"],
+            "facility_score": 0.7,
+            "doctor": 1,
+            "assistant_doctor": 1,
+            "nurse": 2,
+            "midwife": 1,
+            "pharmacist": 1,
+            "other": 0,
+        }
+    )
     path = tmp_path / "roster.csv"
     r.to_csv(path, index=False)
     return path
@@ -131,6 +153,7 @@ def _scenario(tmp_path: Path, text: str) -> str:
 
 
 # ---------------------------------------------------------------- the cases: break, then expect (rows are 1-based, header = row 1)
+
 
 def _missing_column(pack, tmp):
     _edit_layer(pack, COMMUNES_BEFORE, lambda b: b.drop(columns=["pop_2019"]))
@@ -258,11 +281,15 @@ def _roster_unknown_station(pack, tmp):
 
 
 def _roster_non_numeric_staff(pack, tmp):
-    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 9, "nurse", "two")), ["row 11", "field 'nurse'", "'two' is not a number"])
+    return _with_roster(
+        _roster_edit(pack, tmp, lambda r: _set(r, 9, "nurse", "two")), ["row 11", "field 'nurse'", "'two' is not a number"]
+    )
 
 
 def _roster_negative_staff(pack, tmp):
-    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 0, "doctor", "-1")), ["row 2", "field 'doctor'", "below the minimum"])
+    return _with_roster(
+        _roster_edit(pack, tmp, lambda r: _set(r, 0, "doctor", "-1")), ["row 2", "field 'doctor'", "below the minimum"]
+    )
 
 
 def _roster_excel_renamed_csv(pack, tmp):  # the start of every .xlsx (a zip file)
@@ -274,7 +301,9 @@ def _roster_old_excel_renamed_csv(pack, tmp):
 
 
 def _roster_duplicated_header_row(pack, tmp):
-    return _with_roster(_roster_lines(pack, tmp, lambda lines: lines[:6] + [lines[0]] + lines[6:]), ["row 7", "repeats the header"])
+    return _with_roster(
+        _roster_lines(pack, tmp, lambda lines: lines[:6] + [lines[0]] + lines[6:]), ["row 7", "repeats the header"]
+    )
 
 
 def _roster_decimal_comma(pack, tmp):
@@ -309,7 +338,9 @@ def _roster_point_outside_vietnam(pack, tmp):
 
 
 def _roster_duplicate_station(pack, tmp):
-    return _with_roster(_roster_edit(pack, tmp, lambda r: _set(r, 12, "station_code", r.loc[11, "station_code"])), ["row 14", "duplicate code"])
+    return _with_roster(
+        _roster_edit(pack, tmp, lambda r: _set(r, 12, "station_code", r.loc[11, "station_code"])), ["row 14", "duplicate code"]
+    )
 
 
 def _roster_facility_score_out_of_range(pack, tmp):
@@ -342,8 +373,10 @@ def _scenario_value_of_wrong_type(pack, tmp):
 
 
 def _scenario_unknown_policy_value(pack, tmp):
-    return Broken(["field 'policy.staff'", "'shuffle' is not one of stay, optimise"],
-                  scenario=_scenario(tmp, 'province = "15"\n[policy]\nstaff = "shuffle"\n'))
+    return Broken(
+        ["field 'policy.staff'", "'shuffle' is not one of stay, optimise"],
+        scenario=_scenario(tmp, 'province = "15"\n[policy]\nstaff = "shuffle"\n'),
+    )
 
 
 def _scenario_not_toml(pack, tmp):
@@ -366,20 +399,55 @@ def _unknown_province(pack, tmp):
     return Broken(["unknown province code '77'"], args=["--province", "77"])
 
 
-CASES = {f.__name__.lstrip("_"): f for f in (
-    _missing_column, _missing_layer, _missing_file, _duplicate_code, _merger_code_absent_from_communes,
-    _commune_absent_from_merger, _negative_population, _missing_population, _wrong_crs, _missing_crs,
-    _codes_without_leading_zeros, _unrepairable_geometry, _area_shares_not_numbers, _merger_not_utf8,
-    _swapped_coordinates, _old_commune_mapped_into_another_province, _area_shares_do_not_add_up,
-    _duplicate_merger_pair, _missing_new_commune_geometry, _geodata_folder_missing,
-    _roster_unknown_station, _roster_non_numeric_staff, _roster_negative_staff, _roster_excel_renamed_csv,
-    _roster_old_excel_renamed_csv, _roster_duplicated_header_row, _roster_decimal_comma, _roster_thousands_separator,
-    _roster_code_without_leading_zero, _roster_swapped_coordinates, _roster_point_outside_vietnam,
-    _roster_duplicate_station, _roster_facility_score_out_of_range, _roster_bad_region, _roster_header_only,
-    _roster_semicolon_separated,
-    _scenario_misspelt_key, _scenario_value_of_wrong_type, _scenario_unknown_policy_value, _scenario_not_toml,
-    _scenario_file_missing, _scenario_param_out_of_range, _scenario_param_wrong_type, _unknown_province,
-)}
+CASES = {
+    f.__name__.lstrip("_"): f
+    for f in (
+        _missing_column,
+        _missing_layer,
+        _missing_file,
+        _duplicate_code,
+        _merger_code_absent_from_communes,
+        _commune_absent_from_merger,
+        _negative_population,
+        _missing_population,
+        _wrong_crs,
+        _missing_crs,
+        _codes_without_leading_zeros,
+        _unrepairable_geometry,
+        _area_shares_not_numbers,
+        _merger_not_utf8,
+        _swapped_coordinates,
+        _old_commune_mapped_into_another_province,
+        _area_shares_do_not_add_up,
+        _duplicate_merger_pair,
+        _missing_new_commune_geometry,
+        _geodata_folder_missing,
+        _roster_unknown_station,
+        _roster_non_numeric_staff,
+        _roster_negative_staff,
+        _roster_excel_renamed_csv,
+        _roster_old_excel_renamed_csv,
+        _roster_duplicated_header_row,
+        _roster_decimal_comma,
+        _roster_thousands_separator,
+        _roster_code_without_leading_zero,
+        _roster_swapped_coordinates,
+        _roster_point_outside_vietnam,
+        _roster_duplicate_station,
+        _roster_facility_score_out_of_range,
+        _roster_bad_region,
+        _roster_header_only,
+        _roster_semicolon_separated,
+        _scenario_misspelt_key,
+        _scenario_value_of_wrong_type,
+        _scenario_unknown_policy_value,
+        _scenario_not_toml,
+        _scenario_file_missing,
+        _scenario_param_out_of_range,
+        _scenario_param_wrong_type,
+        _unknown_province,
+    )
+}
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -393,8 +461,11 @@ def test_broken_input_exits_2_naming_the_problem_and_writes_nothing(case, pack, 
 
 # ---------------------------------------------------------------- inputs that are accepted, repaired or warned about
 
+
 def test_clean_subset_runs(pack, tmp_path, capsys):
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet")
+    rc = run_cli(
+        "run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet"
+    )
     assert rc == 0, capsys.readouterr().err
 
 
@@ -412,13 +483,24 @@ def test_invalid_geometry_is_repaired_and_reported(pack, tmp_path, capsys):
 
 def test_roster_good_is_used(pack, tmp_path, capsys):
     path = _roster(pack, tmp_path)
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--geodata", str(pack), "--out", str(tmp_path / "o"), "--quiet",
-                 "--set", f"roster='{path}'")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--geodata",
+        str(pack),
+        "--out",
+        str(tmp_path / "o"),
+        "--quiet",
+        "--set",
+        f"roster='{path}'",
+    )
     assert rc == 0, capsys.readouterr().err
     s = json.loads((tmp_path / "o" / "lao_cai_official" / "summary.json").read_text(encoding="utf-8"))
     roster = pd.read_csv(path, dtype={"station_code": str})
     assert s["synthetic_roster"] is False
-    assert s["staff"]["before"]["total"] == int(roster[["doctor", "assistant_doctor", "nurse", "midwife", "pharmacist", "other"]].sum().sum())
+    assert s["staff"]["before"]["total"] == int(
+        roster[["doctor", "assistant_doctor", "nurse", "midwife", "pharmacist", "other"]].sum().sum()
+    )
     assert s["counts"]["stations"] == len(roster)
 
 

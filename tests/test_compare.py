@@ -4,6 +4,7 @@ Every number of comparison.csv is checked against the two summary.json files, `b
 tables of differences are recomputed here from the runs' own files, and runs that cannot be
 compared (another province, another reorg version, not a run, ...) are refused with exit code 2
 and nothing written."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,11 +24,29 @@ from reorg.compare import cmd_compare, compare_runs
 
 A, B = "nghe_an_official", "nghe_an_optimise"
 # directions stated here independently of reorg.compare
-LOWER = ("pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre", "staff_shortfall_total",
-         "doctor_shortfall_main_stations", "gini_minutes_main_station", "gini_minutes_nearest_facility", "population_per_health_worker",
-         "centre_excess_population", "centres_over_capacity", "pop_minutes_nearest_facility_mountain")
-HIGHER = ("main_stations_with_doctor_share", "stations_meeting_norm_share", "pop_share_main_station_within_30min",
-          "pop_share_main_station_within_60min", "pop_share_within_60min", "doctors_per_10k", "staff_total", "doctors_total")
+LOWER = (
+    "pop_minutes_nearest_facility",
+    "pop_minutes_main_station",
+    "pop_minutes_regional_centre",
+    "staff_shortfall_total",
+    "doctor_shortfall_main_stations",
+    "gini_minutes_main_station",
+    "gini_minutes_nearest_facility",
+    "population_per_health_worker",
+    "centre_excess_population",
+    "centres_over_capacity",
+    "pop_minutes_nearest_facility_mountain",
+)
+HIGHER = (
+    "main_stations_with_doctor_share",
+    "stations_meeting_norm_share",
+    "pop_share_main_station_within_30min",
+    "pop_share_main_station_within_60min",
+    "pop_share_within_60min",
+    "doctors_per_10k",
+    "staff_total",
+    "doctors_total",
+)
 NEUTRAL = ("population", "open_stations", "main_stations", "staff_norm_total")
 
 
@@ -110,7 +129,7 @@ def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
     lines = md.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(heading))
     tables, cur = [], None
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if line.startswith("## "):
             break
         if line.startswith("|"):
@@ -140,7 +159,11 @@ def test_every_number_is_the_summaries(runs, comparison):
     for _, row in t.iterrows():
         k = row["indicator"]
         assert (row["label"], row["unit"]) == (labels.at[k, "label"], labels.at[k, "unit"]), k
-        for col, want in (("before", sa["indicators"]["before"][k]), (A, sa["indicators"]["after"][k]), (B, sb["indicators"]["after"][k])):
+        for col, want in (
+            ("before", sa["indicators"]["before"][k]),
+            (A, sa["indicators"]["after"][k]),
+            (B, sb["indicators"]["after"][k]),
+        ):
             if want is None:
                 assert row[col] == "", (k, col)
             else:
@@ -193,8 +216,12 @@ def test_role_differences_are_exactly_the_stations_whose_role_differs(runs, comp
 
 
 def test_centre_differences_are_exactly_the_communes_whose_centre_differs(runs, comparison, page):
-    a = pd.read_csv(runs["official"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")["centre_code"]
-    b = pd.read_csv(runs["optimise"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")["centre_code"]
+    a = pd.read_csv(runs["official"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")[
+        "centre_code"
+    ]
+    b = pd.read_csv(runs["optimise"] / "communes_after.csv", dtype=str, keep_default_na=False).set_index("new_commune_code")[
+        "centre_code"
+    ]
     differ = {c: (a[c], b[c]) for c in a.index if a[c] != b[c]}
     assert len(differ) > 0
 

@@ -1,4 +1,5 @@
 """The synthetic demo pack (reorg.demo): loads cleanly, has the designed shape and is reproducible."""
+
 from __future__ import annotations
 
 import geopandas as gpd

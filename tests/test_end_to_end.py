@@ -1,4 +1,5 @@
 """End-to-end runs on the real pack: the official merger of a real province, measured and reported."""
+
 from __future__ import annotations
 
 import json
@@ -16,11 +17,31 @@ EXPECTED = {  # DOMAIN.md Appendix A / MANIFEST section 7: old -> new communes, 
     "lao_cai_official": ("15", 319, 99, 18),
     "gia_lai_official": ("52", 373, 135, 28),
 }
-FILES = ["map.html", "report.html", "report.md", "summary.json", "decisions.gpkg", "stations.csv", "communes_after.csv",
-         "centres.csv", "indicators.csv", "staff_moves.csv", "travel_minutes.csv"]
-REQUIRED_INDICATORS = ["pop_minutes_nearest_facility", "pop_minutes_main_station", "pop_minutes_regional_centre",
-                       "pop_share_within_30min", "pop_share_within_60min", "main_stations_with_doctor_share",
-                       "stations_meeting_norm_share", "staff_shortfall_total", "doctors_per_10k", "gini_minutes_nearest_facility"]
+FILES = [
+    "map.html",
+    "report.html",
+    "report.md",
+    "summary.json",
+    "decisions.gpkg",
+    "stations.csv",
+    "communes_after.csv",
+    "centres.csv",
+    "indicators.csv",
+    "staff_moves.csv",
+    "travel_minutes.csv",
+]
+REQUIRED_INDICATORS = [
+    "pop_minutes_nearest_facility",
+    "pop_minutes_main_station",
+    "pop_minutes_regional_centre",
+    "pop_share_within_30min",
+    "pop_share_within_60min",
+    "main_stations_with_doctor_share",
+    "stations_meeting_norm_share",
+    "staff_shortfall_total",
+    "doctors_per_10k",
+    "gini_minutes_nearest_facility",
+]
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -46,7 +67,13 @@ def test_staff_conserved_and_indicators_plausible(official_runs, name):
         ind = s["indicators"][when]
         for k in REQUIRED_INDICATORS:
             assert ind[k] is not None, (when, k)
-        for k in ("pop_share_within_30min", "pop_share_within_60min", "main_stations_with_doctor_share", "stations_meeting_norm_share", "gini_minutes_nearest_facility"):
+        for k in (
+            "pop_share_within_30min",
+            "pop_share_within_60min",
+            "main_stations_with_doctor_share",
+            "stations_meeting_norm_share",
+            "gini_minutes_nearest_facility",
+        ):
             assert 0.0 <= ind[k] <= 1.0, (when, k, ind[k])
         assert 0 < ind["pop_minutes_nearest_facility"] < 60
         assert ind["pop_minutes_nearest_facility"] <= ind["pop_minutes_main_station"] + 1e-9
@@ -79,7 +106,9 @@ def test_decisions_gpkg_layers(official_runs):
     assert set(layers) >= {"stations", "communes_after", "catchments", "staff_moves"}
     st = gpd.read_file(folder / "decisions.gpkg", layer="stations")
     assert len(st) == s["counts"]["stations"] == EXPECTED["nghe_an_official"][1] and st.geometry.geom_type.eq("Point").all()
-    for col in ["station_code", "old_commune_code", "new_commune_code", "role"] + [f"{c}_{w}" for c in CADRES for w in ("before", "after")]:
+    for col in ["station_code", "old_commune_code", "new_commune_code", "role"] + [
+        f"{c}_{w}" for c in CADRES for w in ("before", "after")
+    ]:
         assert col in st.columns, col
     assert st.groupby("new_commune_code")["role"].apply(lambda r: (r == "main").sum()).eq(1).all()
     com = gpd.read_file(folder / "decisions.gpkg", layer="communes_after")
@@ -105,8 +134,19 @@ def test_main_station_is_the_most_convenient(official_runs):
 
 def test_population_conserved_with_split_communes(tmp_path, geodata):
     """Hải Phòng (31) has split old communes and a special zone without predecessor (Bạch Long Vĩ)."""
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--province", "31", "--set", "name=hai_phong",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--province",
+        "31",
+        "--set",
+        "name=hai_phong",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     s = json.loads((tmp_path / "hai_phong" / "summary.json").read_text(encoding="utf-8"))
     after = gpd.read_file(geodata / "vn_communes_after_2025-07.gpkg", where="province_code = '31'")
@@ -118,8 +158,19 @@ def test_population_conserved_with_split_communes(tmp_path, geodata):
 
 @pytest.mark.parametrize("province", ["22", "12"])
 def test_any_other_province_runs(tmp_path, geodata, province):
-    rc = run_cli("run", str(ROOT / "scenarios" / "nghe_an_official.toml"), "--province", province, "--set", f"name=p{province}",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "nghe_an_official.toml"),
+        "--province",
+        province,
+        "--set",
+        f"name=p{province}",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     s = json.loads((tmp_path / f"p{province}" / "summary.json").read_text(encoding="utf-8"))
     assert s["counts"]["main_stations"] == s["counts"]["new_communes"] > 0
@@ -135,14 +186,36 @@ def test_validate_real_province_ok(geodata, capsys):
 
 def test_lang_option_gives_a_vietnamese_map(tmp_path, geodata):
     """`--lang vi` labels the map in Vietnamese (with diacritics); a language it does not know is refused."""
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--lang", "vi", "--set", "name=vi",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--lang",
+        "vi",
+        "--set",
+        "name=vi",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     html = (tmp_path / "vi" / "map.html").read_text(encoding="utf-8")
     assert '<html lang="vi">' in html
     assert "Trạm y tế chính" in html and "Tìm xã/phường" in html
     assert "Find a commune" not in html
     assert json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]["map"]["lang"] == "vi"
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--set", "map.lang='fr'", "--set", "name=fr",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--set",
+        "map.lang='fr'",
+        "--set",
+        "name=fr",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 2 and not (tmp_path / "fr").exists()

@@ -8,6 +8,7 @@ screenshots to test-artifacts/: map_nghe_an.png (English, after the reform), map
 report_nghe_an.png (the whole report.html).
 They fail (never skip) when Chromium or Playwright is missing.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,14 +27,29 @@ from reorg.scenario import load_scenario
 
 PROVINCE = "40"  # Nghệ An
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 VIEWPORT = {"width": 1400, "height": 900}
 #: layers off when the map opens (by English name)
 OFF_AT_OPENING = ("Lines to centre", "Staff gaps")
-VI_LABELS = ("Xã/phường mới", "Trạm y tế chính", "Điểm trạm", "Trạm đóng cửa", "Trung tâm y tế khu vực",
-             "Vùng phục vụ của trung tâm", "Đường tới trung tâm", "Thiếu nhân lực")
+VI_LABELS = (
+    "Xã/phường mới",
+    "Trạm y tế chính",
+    "Điểm trạm",
+    "Trạm đóng cửa",
+    "Trung tâm y tế khu vực",
+    "Vùng phục vụ của trung tâm",
+    "Đường tới trung tâm",
+    "Thiếu nhân lực",
+)
 
 
 def fold(s: str) -> str:
@@ -46,8 +62,10 @@ def fold(s: str) -> str:
 @pytest.fixture(scope="module")
 def result():
     geodata = os.environ.get("REORG_GEODATA")
-    assert geodata, ("set REORG_GEODATA to the geodata pack directory (the real pack with province 40, "
-                     "e.g. REORG_GEODATA=/path/to/geodata pytest tests/test_map_browser.py)")
+    assert geodata, (
+        "set REORG_GEODATA to the geodata pack directory (the real pack with province 40, "
+        "e.g. REORG_GEODATA=/path/to/geodata pytest tests/test_map_browser.py)"
+    )
     assert Path(geodata).is_dir(), f"REORG_GEODATA={geodata} is not a directory"
     sc = load_scenario(None, province=PROVINCE)
     return run(sc, geodata=geodata)
@@ -197,7 +215,11 @@ def test_map_in_browser(result, map_files, browser):
     banner = page.locator("#reorg-banner").inner_text()
     assert "Tỉnh Nghệ An" in banner
     assert "Synthetic roster: station staff and locations are simulated, not real data" in banner
-    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == ["After the reform", "Before the reform", "Side by side"]
+    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == [
+        "After the reform",
+        "Before the reform",
+        "Side by side",
+    ]
     legend = page.locator("#reorg-legend").inner_text()
     assert "Main station" in legend and "Staff gaps" in legend
     assert not page.locator("#reorg-before-map").is_visible()
@@ -231,11 +253,14 @@ def test_map_in_browser(result, map_files, browser):
     # click the main station's marker: its popup names the station
     marker = page.locator(f"path.reorg-st-{main_code}")
     assert marker.count() == 1
-    page.evaluate("""(cls) => {
+    page.evaluate(
+        """(cls) => {
         const m = window.reorgApp.after;
         const el = document.querySelector('path.' + cls);
         m.eachLayer(l => { if (l._path === el) { m.setView(l.getLatLng(), 13, {animate: false}); } });
-    }""", f"reorg-st-{main_code}")
+    }""",
+        f"reorg-st-{main_code}",
+    )
     page.wait_for_timeout(300)
     marker.click()
     popup.wait_for(state="visible")
@@ -280,9 +305,15 @@ def test_search_finds_communes_without_accents(result, map_files, browser):
     old_names = result.reformed.old["commune_name"].astype(str)
     new_names = set(fold(n) for n in result.reformed.new["commune_name"].astype(str))
     counts = old_names.map(fold).value_counts()
-    candidates = sorted(n for n in old_names if counts[fold(n)] == 1 and fold(n) not in new_names
-                        and any(ord(c) > 127 for c in n) and not any(fold(n) in fold(o) and o != n for o in old_names)
-                        and not any(fold(n) in fn for fn in new_names))
+    candidates = sorted(
+        n
+        for n in old_names
+        if counts[fold(n)] == 1
+        and fold(n) not in new_names
+        and any(ord(c) > 127 for c in n)
+        and not any(fold(n) in fold(o) and o != n for o in old_names)
+        and not any(fold(n) in fn for fn in new_names)
+    )
     name = candidates[0]
     code = old_names.index[old_names == name][0]
     box.fill("")
@@ -320,8 +351,11 @@ def test_before_after_views(result, map_files, browser):
     assert page.locator("#reorg-before-map path.reorg-before-st").count() == n_before_st
     assert page.locator("#reorg-before-map .reorg-dcentre").count() == len(result.centres)
     assert page.locator("#reorg-legend-before").is_visible() and not page.locator("#reorg-legend").is_visible()
-    fills = set(page.locator("#reorg-before-map .leaflet-reorgCommunes-pane path").evaluate_all(
-        "els => els.map(e => e.getAttribute('fill'))"))
+    fills = set(
+        page.locator("#reorg-before-map .leaflet-reorgCommunes-pane path").evaluate_all(
+            "els => els.map(e => e.getAttribute('fill'))"
+        )
+    )
     assert len(fills - {None, "none"}) >= 2, fills  # coloured by minutes, not one flat colour
     # the popup of an old commune shows its minutes before the reform
     page.locator("#reorg-before-map path.reorg-before-st").first.dispatch_event("click")
@@ -342,10 +376,14 @@ def test_before_after_views(result, map_files, browser):
     assert page.locator("#reorg-before-map .reorg-view-label").inner_text() == "Before the reform (to 30 June 2025)"
     assert page.locator(".reorg-after-map .reorg-view-label").inner_text() == "After the reform (from 1 July 2025)"
     page.evaluate("window.reorgApp.after.setView([18.9, 105.4], 11, {animate: false})")
-    c = page.evaluate("(() => { const b = window.reorgApp.before(); return [b.getCenter().lat, b.getCenter().lng, b.getZoom()]; })()")
+    c = page.evaluate(
+        "(() => { const b = window.reorgApp.before(); return [b.getCenter().lat, b.getCenter().lng, b.getZoom()]; })()"
+    )
     assert abs(c[0] - 18.9) < 1e-6 and abs(c[1] - 105.4) < 1e-6 and c[2] == 11, c
     page.evaluate("window.reorgApp.before().setView([19.1, 105.0], 10, {animate: false})")
-    c = page.evaluate("(() => { const a = window.reorgApp.after; return [a.getCenter().lat, a.getCenter().lng, a.getZoom()]; })()")
+    c = page.evaluate(
+        "(() => { const a = window.reorgApp.after; return [a.getCenter().lat, a.getCenter().lng, a.getZoom()]; })()"
+    )
     assert abs(c[0] - 19.1) < 1e-6 and abs(c[1] - 105.0) < 1e-6 and c[2] == 10, c
     # a search in the compare view opens a new commune on the after map, the before map follows
     page.locator(".reorg-search-input").fill("dien chau")
@@ -387,7 +425,11 @@ def test_map_in_vietnamese(result, map_files, browser):
     banner = page.locator("#reorg-banner").inner_text()
     assert "Tỉnh Nghệ An" in banner and "kịch bản" in banner
     assert "Danh sách trạm mô phỏng: nhân lực và vị trí trạm là giả lập, không phải số liệu thực" in banner
-    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == ["Sau sắp xếp", "Trước sắp xếp", "So sánh hai bên"]
+    assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == [
+        "Sau sắp xếp",
+        "Trước sắp xếp",
+        "So sánh hai bên",
+    ]
     legend = page.locator("#reorg-legend").inner_text()
     assert "Xã/phường mới: Số phút tới trạm y tế chính, sau sắp xếp (phút)" in legend
     assert "Trạm y tế chính (130)" in legend and "Thiếu nhân lực" in legend
@@ -402,8 +444,9 @@ def test_map_in_vietnamese(result, map_files, browser):
     page.locator(".reorg-search-input").fill("dien chau")
     page.locator(".reorg-search-item").first.wait_for(state="visible")
     page.locator(".reorg-search-input").press("Enter")
-    page.wait_for_function("[...document.querySelectorAll('.leaflet-popup-content')]"
-                           ".some(e => e.innerText.includes('Xã/phường mới 17464'))")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.leaflet-popup-content')].some(e => e.innerText.includes('Xã/phường mới 17464'))"
+    )
     text = popup.inner_text()
     assert "Xã Diễn Châu" in text and "Dân số" in text and "54." in text  # Vietnamese thousands separator
     page.evaluate("window.reorgApp.after.closePopup()")
@@ -414,7 +457,9 @@ def test_map_in_vietnamese(result, map_files, browser):
     assert "Trung tâm y tế huyện" in _overlay_labels(page, "#reorg-before-map")
     page.click(".reorg-view-btn[data-view=after]")
     minx, miny, maxx, maxy = (float(v) for v in result.reformed.new.total_bounds)
-    page.evaluate("(b) => window.reorgApp.after.fitBounds(b, {animate: false, paddingTopLeft: [10, 80]})", [[miny, minx], [maxy, maxx]])
+    page.evaluate(
+        "(b) => window.reorgApp.after.fitBounds(b, {animate: false, paddingTopLeft: [10, 80]})", [[miny, minx], [maxy, maxx]]
+    )
     page.locator(f"path.reorg-st-{main_code}").dispatch_event("click")
     popup.wait_for(state="visible")
     page.wait_for_timeout(400)
@@ -434,8 +479,14 @@ def test_report_in_browser(result, browser, tmp_path_factory):
     pg = Page(browser, folder / "report.html", wait_drawn=False)
     page = pg.page
     headings = [t.strip() for t in page.locator("h2").all_inner_texts()]
-    for h in ("Summary", "Charts", "Indicators before and after", "The ten old communes that lose most", "Assumptions",
-              "Solver quality"):
+    for h in (
+        "Summary",
+        "Charts",
+        "Indicators before and after",
+        "The ten old communes that lose most",
+        "Assumptions",
+        "Solver quality",
+    ):
         assert h in headings, (h, headings)
     # three inline SVG charts, each with bars that the browser laid out (non-zero size)
     charts = page.locator("figure svg")
@@ -450,7 +501,9 @@ def test_report_in_browser(result, browser, tmp_path_factory):
     name = str(losers.iloc[0]["old_name"])
     assert any(ord(ch) > 127 for ch in name) and name in body, name
     assert "Trung tâm Y tế" in body  # a centre's name in the centre-load chart and table
-    value = fmt.indicator("pop_minutes_main_station", tables.indicator_table(result).set_index("indicator").at["pop_minutes_main_station", "after"])
+    value = fmt.indicator(
+        "pop_minutes_main_station", tables.indicator_table(result).set_index("indicator").at["pop_minutes_main_station", "after"]
+    )
     assert value in body
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report_nghe_an.png"), full_page=True)
@@ -485,10 +538,12 @@ def test_display_geometry_keeps_neighbours_together(result):
         extra = shapely.area(shapely.intersection(disp[i], disp[j])) - shapely.area(shapely.intersection(src[i], src[j]))
         assert extra < 1e-6, ("overlap", new.index[i], new.index[j], extra)
     assert shared > 200  # Nghệ An's 130 communes have a few hundred shared borders
+
     # gaps between neighbours are holes in the union: their total area does not grow (per-polygon
     # simplification at the same tolerance grows it by 60 %, at three times the tolerance 8-fold)
     def hole_area(u):
         return sum(shapely.area(shapely.Polygon(ring)) for p in shapely.get_parts(u) for ring in p.interiors)
+
     assert hole_area(shapely.union_all(disp)) <= hole_area(shapely.union_all(src)) * 1.01
 
 
@@ -512,9 +567,11 @@ def evil(result, tmp_path_factory):
     old_communes = result.measures.old_communes.copy()
     old_communes.loc[old_code, "new_names"] = EVIL_NEW
     bad = dataclasses.replace(
-        result, scenario=dataclasses.replace(result.scenario, title=EVIL_TITLE),
+        result,
+        scenario=dataclasses.replace(result.scenario, title=EVIL_TITLE),
         reformed=dataclasses.replace(result.reformed, new=new, old=old),
-        measures=dataclasses.replace(result.measures, communes=communes, old_communes=old_communes))
+        measures=dataclasses.replace(result.measures, communes=communes, old_communes=old_communes),
+    )
     doc = render_map(bad)
     path = tmp_path_factory.mktemp("evil") / "map.html"
     path.write_text(doc, encoding="utf-8")
@@ -542,10 +599,13 @@ def test_names_show_as_text_in_the_browser(evil, browser):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     assert page.locator("#reorg-banner .t").inner_text() == EVIL_TITLE
     # tooltip of the new commune
-    page.evaluate("""(code) => {
+    page.evaluate(
+        """(code) => {
         window.reorgApp.after.eachLayer(l => { if (l.reorgCode === code && l instanceof L.Polygon && l.getTooltip()) {
             l.openTooltip(l.getBounds().getCenter()); } });
-    }""", new_code)
+    }""",
+        new_code,
+    )
     tip = page.locator(".leaflet-tooltip").last
     assert tip.inner_text() == EVIL_NEW
     # search results, popups
@@ -561,7 +621,9 @@ def test_names_show_as_text_in_the_browser(evil, browser):
     box.fill("onerror")
     page.locator(f".reorg-search-item[data-code='{old_code}']").first.wait_for(state="visible")
     page.locator(f".reorg-search-item[data-code='{old_code}']").dispatch_event("mousedown")
-    page.wait_for_function("[...document.querySelectorAll('.leaflet-popup-content h3')].some(e => e.textContent.includes('onerror'))")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.leaflet-popup-content h3')].some(e => e.textContent.includes('onerror'))"
+    )
     texts = page.locator(".leaflet-popup-content h3").all_inner_texts()
     assert EVIL_OLD in texts
     assert EVIL_NEW in page.locator(".leaflet-popup-content").last.inner_text()  # "Now part of ..."

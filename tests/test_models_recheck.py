@@ -2,6 +2,7 @@
 another backend reaches the reported optimum; the exported data rebuild the model's coefficients
 exactly; the staff baseline follows the `stay` rule; each staff stage carries its own terms; the
 records carry only their method's fields."""
+
 from __future__ import annotations
 
 import json
@@ -49,12 +50,28 @@ def test_every_model_is_exported(exported):
     _, folder, s = exported
     names = sorted(p.name for p in (folder / "models").iterdir())
     stems = [rec["model"].replace(":", "_") for rec in s["solver"]]
-    assert stems == ["station_roles", "staff_placement_1_shortfall", "staff_placement_2_person_minutes", "staff_placement_3_persons_moved", "catchments"]
-    assert names == sorted([f"{x}.mps" for x in stems] + ["roles_minutes.csv", "staff_minutes.csv", "staff_sites.csv", "catchments_minutes.csv"])
+    assert stems == [
+        "station_roles",
+        "staff_placement_1_shortfall",
+        "staff_placement_2_person_minutes",
+        "staff_placement_3_persons_moved",
+        "catchments",
+    ]
+    assert names == sorted(
+        [f"{x}.mps" for x in stems] + ["roles_minutes.csv", "staff_minutes.csv", "staff_sites.csv", "catchments_minutes.csv"]
+    )
 
 
-@pytest.mark.parametrize("stem", ["station_roles", "staff_placement_1_shortfall", "staff_placement_2_person_minutes",
-                                  "staff_placement_3_persons_moved", "catchments"])
+@pytest.mark.parametrize(
+    "stem",
+    [
+        "station_roles",
+        "staff_placement_1_shortfall",
+        "staff_placement_2_person_minutes",
+        "staff_placement_3_persons_moved",
+        "catchments",
+    ],
+)
 def test_exported_model_resolved_by_another_backend_reaches_the_reported_optimum(exported, stem):
     _, folder, s = exported
     rec = next(r for r in s["solver"] if r["model"].replace(":", "_") == stem)
@@ -96,7 +113,9 @@ def test_staff_baseline_includes_the_staff_of_closed_stations(exported):
     """The stay rule sends a closed station's staff to its commune's main station: the baseline
     shortfall, recomputed from the exported sites and the roles in stations.csv, counts them."""
     _, folder, s = exported
-    sites = pd.read_csv(folder / "models" / "staff_sites.csv", dtype={"station_code": str, "new_code": str}).set_index("station_code")
+    sites = pd.read_csv(folder / "models" / "staff_sites.csv", dtype={"station_code": str, "new_code": str}).set_index(
+        "station_code"
+    )
     st = pd.read_csv(folder / "stations.csv", dtype={"station_code": str, "new_commune_code": str}).set_index("station_code")
     assert (st.loc[sites.index, "role"] == sites["role"]).all()
     main_of = st[st["role"] == "main"].reset_index().set_index("new_commune_code")["station_code"]
@@ -136,7 +155,10 @@ def test_each_staff_stage_carries_the_terms_of_its_own_plan(exported):
     moves = moves[moves["from_station"] != "hire"]
     sm = pd.read_csv(folder / "models" / "staff_minutes.csv", dtype={"from_code": str, "to_station": str})
     minutes = {(a, b): t for a, b, t in zip(sm["from_code"], sm["to_station"], sm["minutes"])}
-    exact = sum(int(p) * minutes[(a.removeprefix("centre:"), b)] for a, b, p in zip(moves["from_station"], moves["to_station"], moves["persons"]))
+    exact = sum(
+        int(p) * minutes[(a.removeprefix("centre:"), b)]
+        for a, b, p in zip(moves["from_station"], moves["to_station"], moves["persons"])
+    )
     assert t3["person_minutes_moved"] == pytest.approx(exact, rel=1e-6, abs=1e-6)
     assert t3["persons_moved"] == moves["persons"].astype(int).sum()
 
@@ -151,10 +173,19 @@ def test_exported_models_are_the_same_bytes_on_a_second_run(exported, geodata, t
 
 def test_lagrangian_record_has_no_mip_fields_and_its_exported_mip_agrees(exported):
     result, _, _ = exported
-    A, Pp = catchment_model.instance(result.reformed.demand, result.network.centre_minutes, result.network.centre_codes, result.reformed.new.index)
+    A, Pp = catchment_model.instance(
+        result.reformed.demand, result.network.centre_minutes, result.network.centre_codes, result.reformed.new.index
+    )
     params = {**param_defs.defaults(), "centres_kept": A.shape[1] // 2}
-    res = catchment_model.solve_catchments(A, Pp, np.full(A.shape[1], 1e12), params=params, seed=1, export=True,
-                              names=(result.reformed.new.index, result.network.centre_codes))
+    res = catchment_model.solve_catchments(
+        A,
+        Pp,
+        np.full(A.shape[1], 1e12),
+        params=params,
+        seed=1,
+        export=True,
+        names=(result.reformed.new.index, result.network.centre_codes),
+    )
     rec = res.record
     assert isinstance(rec, LagrangianRecord) and rec.status == "optimal" and rec.iterations > 0
     names = {f.name for f in fields(rec)}
@@ -176,7 +207,9 @@ def test_seed_is_claimed_only_where_the_backend_takes_it():
     minutes = np.array([[2.0, 30.0], [30.0, 2.0]])
     for backend, claimed in (("CBC", None), ("SCIP", 20250701), ("HIGHS", None)):
         params = {**param_defs.defaults(), "mip_solver": backend}
-        rec = roles_model.solve_roles(demand, stations, minutes, params, policy="optimise", main_rule="optimise", fixed_main=None, seed=20250701).record
+        rec = roles_model.solve_roles(
+            demand, stations, minutes, params, policy="optimise", main_rule="optimise", fixed_main=None, seed=20250701
+        ).record
         assert isinstance(rec, MipRecord) and rec.backend == backend and rec.seed == claimed
         assert ("seed" in rec.summary()) == (claimed is not None) and "seconds" not in rec.summary()
         assert backend.lower() in rec.solver.lower()
@@ -201,8 +234,16 @@ def test_mps_text_keeps_every_number_and_row_kind():
     proto = model.export_to_proto()
     rows = {c.name: (c.lower_bound, c.upper_bound, list(c.coefficient)) for c in proto.constraint}
     inf = float("inf")
-    assert rows == {"g": (3.1234567890123, inf, [2.0, 2.0]), "l": (-inf, 7.000000000001, [1.0, -1.0]), "r": (1.0, 2.5, [1.0, 1.0, 1.0]),
-                    "e": (4.0, 4.0, [1.0, 1.0])}
+    assert rows == {
+        "g": (3.1234567890123, inf, [2.0, 2.0]),
+        "l": (-inf, 7.000000000001, [1.0, -1.0]),
+        "r": (1.0, 2.5, [1.0, 1.0, 1.0]),
+        "e": (4.0, 4.0, [1.0, 1.0]),
+    }
     vs = {v.name: (v.lower_bound, v.upper_bound, v.objective_coefficient, v.is_integer) for v in proto.variable}
-    assert vs == {"x": (0.0, 10.0, 1.0, True), "y": (-3.0, inf, 1.0100000000000001, True), "z": (-inf, 1.000000000000001, 1e-7, False)}
+    assert vs == {
+        "x": (0.0, 10.0, 1.0, True),
+        "y": (-3.0, inf, 1.0100000000000001, True),
+        "z": (-inf, 1.000000000000001, 1e-7, False),
+    }
     assert proto.objective_offset == 0.1

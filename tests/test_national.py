@@ -1,6 +1,7 @@
 """National run (`reorg.national.run_national`): the 34 new provinces in parallel processes, a national
 summary, report and offline index map; counts checked against DOMAIN.md Appendix A; a province
 that fails is reported with its code and message and the others are kept."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,39 @@ SCENARIO = ROOT / "scenarios" / "lao_cai_official.toml"
 # ("Province-level results (old commune-level units -> new), 16 Jun 2025 resolutions", column
 # "new total"; 3,321 in all, the UBTVQH resolutions of 16 June 2025).
 APPENDIX_A_NEW = {
-    "01": 126, "04": 56, "08": 124, "11": 45, "12": 38, "14": 75, "15": 99, "19": 92, "20": 65, "22": 54, "24": 99,
-    "25": 148, "31": 114, "33": 104, "37": 129, "38": 166, "40": 130, "42": 69, "44": 78, "46": 40, "48": 94, "51": 96,
-    "52": 135, "56": 65, "66": 102, "68": 124, "75": 95, "79": 168, "80": 96, "82": 102, "86": 124, "91": 102, "92": 103,
+    "01": 126,
+    "04": 56,
+    "08": 124,
+    "11": 45,
+    "12": 38,
+    "14": 75,
+    "15": 99,
+    "19": 92,
+    "20": 65,
+    "22": 54,
+    "24": 99,
+    "25": 148,
+    "31": 114,
+    "33": 104,
+    "37": 129,
+    "38": 166,
+    "40": 130,
+    "42": 69,
+    "44": 78,
+    "46": 40,
+    "48": 94,
+    "51": 96,
+    "52": 135,
+    "56": 65,
+    "66": 102,
+    "68": 124,
+    "75": 95,
+    "79": 168,
+    "80": 96,
+    "82": 102,
+    "86": 124,
+    "91": 102,
+    "92": 103,
     "96": 64,
 }
 
@@ -52,7 +83,9 @@ def test_appendix_a_table_adds_up():
 def test_every_province_succeeded(national):
     folder, s = national
     assert [p["code"] for p in s["provinces"]] == sorted(APPENDIX_A_NEW)
-    assert all(p["status"] == "done" for p in s["provinces"]), [(p["code"], p["error"]) for p in s["provinces"] if p["status"] != "done"]
+    assert all(p["status"] == "done" for p in s["provinces"]), [
+        (p["code"], p["error"]) for p in s["provinces"] if p["status"] != "done"
+    ]
     assert s["failed"] == []
     assert s["national"]["done"] == s["national"]["provinces"] == 34 and s["national"]["complete"]
     assert reorg_national.exit_code(folder) == 0
@@ -63,9 +96,13 @@ def test_every_province_succeeded(national):
     assert set(run["timings"]["provinces"]) == set(APPENDIX_A_NEW) and run["timings"]["total"] > 0
     assert run["timings"]["total"] >= run["timings"]["provinces_wall"] > 0
     assert set(run["peak_memory_mb"]["provinces"]) == set(APPENDIX_A_NEW)
-    assert set(run["geodata"]["files"]) == {"vn_communes_before_2025-07.gpkg", "vn_communes_after_2025-07.gpkg",
-                                           "vn_districts_before_2025-07.gpkg", "vn_commune_merger_2025.csv",
-                                           "vn_provinces_after_2025-07.gpkg"}
+    assert set(run["geodata"]["files"]) == {
+        "vn_communes_before_2025-07.gpkg",
+        "vn_communes_after_2025-07.gpkg",
+        "vn_districts_before_2025-07.gpkg",
+        "vn_commune_merger_2025.csv",
+        "vn_provinces_after_2025-07.gpkg",
+    }
     pids = {w["pid"] for w in run["workers"].values()}
     assert len(pids) == 2 and os.getpid() not in pids, "the provinces ran in two worker processes"
     for p in s["provinces"]:  # each province's folder has its own run.json, with its own measurements
@@ -106,7 +143,10 @@ def test_national_totals_are_the_provinces_summed(national):
         assert nat["staff"][per]["total"] == sum(p["staff"][per]["total"] for p in provs)
     # the reform lengthens the trip to one's main station, not to the nearest open site (keep_all)
     assert nat["indicators"]["after"]["pop_minutes_main_station"] > nat["indicators"]["before"]["pop_minutes_main_station"]
-    assert nat["indicators"]["after"]["pop_minutes_nearest_facility"] <= nat["indicators"]["before"]["pop_minutes_nearest_facility"] + 1e-6
+    assert (
+        nat["indicators"]["after"]["pop_minutes_nearest_facility"]
+        <= nat["indicators"]["before"]["pop_minutes_nearest_facility"] + 1e-6
+    )
 
 
 def test_each_province_has_its_full_folder(national):
@@ -158,7 +198,9 @@ def test_national_report(national):
 def partial(tmp_path_factory, geodata):
     """A bogus code and Lai Châu (12), in two local worker processes."""
     out = tmp_path_factory.mktemp("partial")
-    return reorg_national.run_national(str(SCENARIO), ["name=partial"], str(geodata), out, workers=2, progress=False, provinces=["00", "12"])
+    return reorg_national.run_national(
+        str(SCENARIO), ["name=partial"], str(geodata), out, workers=2, progress=False, provinces=["00", "12"]
+    )
 
 
 def test_failing_province_is_reported_and_the_others_kept(partial):
@@ -182,11 +224,20 @@ def test_national_run_on_a_real_local_dask_cluster_gives_the_local_files(partial
     file but run.json is the local run's, byte for byte; the failure is captured the same way."""
     import distributed  # a test dependency: the run must really happen on a cluster
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
             worker_pids = client.run(os.getpid)  # {worker address: pid}
-        folder = reorg_national.run_national(str(SCENARIO), ["name=partial"], str(geodata), tmp_path, progress=False, provinces=["00", "12"],
-                                 scheduler=cluster.scheduler_address)
+        folder = reorg_national.run_national(
+            str(SCENARIO),
+            ["name=partial"],
+            str(geodata),
+            tmp_path,
+            progress=False,
+            provinces=["00", "12"],
+            scheduler=cluster.scheduler_address,
+        )
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*") if p.is_file())
     assert "provinces/12_lai_chau/map.html" in files and "run.json" in files
@@ -201,7 +252,9 @@ def test_national_run_on_a_real_local_dask_cluster_gives_the_local_files(partial
 def test_scheduler_is_refused_for_a_single_province(tmp_path, geodata, capsys):
     from reorg.cli import main
 
-    rc = main(["run", str(SCENARIO), "--geodata", str(geodata), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    rc = main(
+        ["run", str(SCENARIO), "--geodata", str(geodata), "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:9", "--quiet"]
+    )
     assert rc == 2 and "--province all" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -218,13 +271,19 @@ def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkey
         return real(scenario, **kw)
 
     monkeypatch.setattr(reorg_pipeline, "run", flaky)
-    folder = reorg_national.run_national(str(SCENARIO), ["name=crash"], str(geodata), tmp_path, workers=0, progress=False, provinces=["11", "12"])
+    folder = reorg_national.run_national(
+        str(SCENARIO), ["name=crash"], str(geodata), tmp_path, workers=0, progress=False, provinces=["11", "12"]
+    )
     s = _summary(folder)
     assert [f["code"] for f in s["failed"]] == ["11"]
     assert s["failed"][0]["exit_code"] == 1 and "RuntimeError: simulated crash" in s["failed"][0]["error"]
     assert reorg_national.error_line(s["failed"][0]) == "RuntimeError: simulated crash in Điện Biên"
     trace = s["failed"][0]["traceback"]
-    assert trace.startswith("Traceback") and "in flaky" in trace and trace.rstrip().endswith("RuntimeError: simulated crash in Điện Biên")
+    assert (
+        trace.startswith("Traceback")
+        and "in flaky" in trace
+        and trace.rstrip().endswith("RuntimeError: simulated crash in Điện Biên")
+    )
     assert [p["code"] for p in s["provinces"] if p["status"] == "done"] == ["12"]
     assert (folder / "provinces" / "12_lai_chau" / "map.html").is_file()
     assert not (folder / "provinces" / "11_dien_bien").exists()
@@ -232,7 +291,9 @@ def test_an_exception_in_one_province_keeps_the_others(tmp_path, geodata, monkey
 
 def test_nothing_written_when_every_province_fails(tmp_path, geodata):
     with pytest.raises(InputError, match="every province failed"):
-        reorg_national.run_national(str(SCENARIO), ["name=none"], str(geodata), tmp_path, workers=0, progress=False, provinces=["00"])
+        reorg_national.run_national(
+            str(SCENARIO), ["name=none"], str(geodata), tmp_path, workers=0, progress=False, provinces=["00"]
+        )
     assert list(tmp_path.iterdir()) == []
 
 
@@ -249,10 +310,22 @@ def test_slugs_and_aggregation():
     assert names.province_slug("Tỉnh Đắk Lắk") == "dak_lak"
     assert names.province_slug("Thành phố Huế") == "hue"
     assert names.short_name("Tỉnh Lào Cai") == "Lào Cai"
-    a = {"population": 100, "pop_minutes_main_station": 10.0, "main_stations": 1, "main_stations_with_doctor_share": 1.0,
-         "staff_total": 10, "doctors_total": 2}
-    b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,
-         "staff_total": 30, "doctors_total": 2}
+    a = {
+        "population": 100,
+        "pop_minutes_main_station": 10.0,
+        "main_stations": 1,
+        "main_stations_with_doctor_share": 1.0,
+        "staff_total": 10,
+        "doctors_total": 2,
+    }
+    b = {
+        "population": 300,
+        "pop_minutes_main_station": 20.0,
+        "main_stations": 3,
+        "main_stations_with_doctor_share": 0.0,
+        "staff_total": 30,
+        "doctors_total": 2,
+    }
     nat = reorg_national.aggregate_indicators([a, b])
     assert nat["population"] == 400 and nat["staff_total"] == 40
     assert nat["pop_minutes_main_station"] == pytest.approx(17.5)
@@ -263,19 +336,51 @@ def test_slugs_and_aggregation():
 
 def _fake_national_summary() -> dict:
     """A national summary of two provinces (one failed), built here, not from a run."""
-    ind = {"population": 1000, "pop_minutes_main_station": 12.34, "pop_minutes_nearest_facility": 5.0,
-           "pop_share_main_station_within_30min": 0.9, "staff_shortfall_total": 7}
-    counts = {"old_communes": 1234, "new_communes": 321, "stations": 1234, "main_stations": 321, "point_stations": 913,
-              "closed_stations": 0, "regional_centres": 20}
+    ind = {
+        "population": 1000,
+        "pop_minutes_main_station": 12.34,
+        "pop_minutes_nearest_facility": 5.0,
+        "pop_share_main_station_within_30min": 0.9,
+        "staff_shortfall_total": 7,
+    }
+    counts = {
+        "old_communes": 1234,
+        "new_communes": 321,
+        "stations": 1234,
+        "main_stations": 321,
+        "point_stations": 913,
+        "closed_stations": 0,
+        "regional_centres": 20,
+    }
     staff = {"before": {"doctor": 5, "total": 50}, "after": {"doctor": 6, "total": 50}}
-    done = {"code": "40", "name": "Tỉnh <b>Nghệ</b> An", "status": "done", "folder": "provinces/40_nghe_an", "counts": counts,
-            "indicators": {"before": ind, "after": ind}, "population": 1000, "staff": staff}
+    done = {
+        "code": "40",
+        "name": "Tỉnh <b>Nghệ</b> An",
+        "status": "done",
+        "folder": "provinces/40_nghe_an",
+        "counts": counts,
+        "indicators": {"before": ind, "after": ind},
+        "population": 1000,
+        "staff": staff,
+    }
     failed = {"code": "00", "name": None, "status": "failed", "folder": None, "exit_code": 2, "error": "bad input\nmore"}
-    return {"scenario": {"title": "Cả nước & <test>", "name": "national", "source": "national.toml"}, "reorg_version": "0.1.0",
-            "synthetic_pack": False, "synthetic_roster": True, "synthetic_centres": True,
-            "national": {"done": 1, "provinces": 2, "counts": counts, "population": 1000, "indicators": {"before": ind, "after": ind},
-                         "staff": staff},
-            "provinces": [done, failed], "failed": [failed]}
+    return {
+        "scenario": {"title": "Cả nước & <test>", "name": "national", "source": "national.toml"},
+        "reorg_version": "0.1.0",
+        "synthetic_pack": False,
+        "synthetic_roster": True,
+        "synthetic_centres": True,
+        "national": {
+            "done": 1,
+            "provinces": 2,
+            "counts": counts,
+            "population": 1000,
+            "indicators": {"before": ind, "after": ind},
+            "staff": staff,
+        },
+        "provinces": [done, failed],
+        "failed": [failed],
+    }
 
 
 def test_national_report_words_and_escaping():
@@ -293,7 +398,9 @@ def test_national_report_words_and_escaping():
         assert f"| {label} | 12.3 |" in md.replace("12,3", "12.3"), label
         assert f"| {indicators.get('pop_minutes_main_station').label(other)} |" not in md
         for key in ("national.h_totals", "national.h_provinces", "national.h_method", "national.h_failed"):
-            assert f"## {i18n.text(key, lang)}" in md and f"<h2>{htmllib.escape(i18n.text(key, lang), quote=False)}</h2>" in page, key
+            assert (
+                f"## {i18n.text(key, lang)}" in md and f"<h2>{htmllib.escape(i18n.text(key, lang), quote=False)}</h2>" in page
+            ), key
             assert f"## {i18n.text(key, other)}\n" not in md
         assert i18n.notices({"synthetic_roster": True}, lang)[0] in md
         assert "<b>Nghệ</b>" not in page and "&lt;b&gt;Nghệ&lt;/b&gt;" in page and "&lt;test&gt;" in page

@@ -1,5 +1,6 @@
 """The OR-Tools models: invariants on the real pack, tiny instances solved by hand, an independent
 re-solve of a real catchment instance, and the doctor-minimum monotonicity."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,9 @@ def optimised(tmp_path_factory, geodata):
     out = tmp_path_factory.mktemp("opt")
     runs = {}
     for name in OPTIMISE:
-        assert run_cli("run", str(ROOT / "scenarios" / f"{name}.toml"), "--geodata", str(geodata), "--out", str(out), "--quiet") == 0
+        assert (
+            run_cli("run", str(ROOT / "scenarios" / f"{name}.toml"), "--geodata", str(geodata), "--out", str(out), "--quiet") == 0
+        )
         folder = out / name
         runs[name] = (folder, json.loads((folder / "summary.json").read_text(encoding="utf-8")))
     return runs
@@ -88,13 +91,19 @@ def test_invariants_on_the_real_pack(optimised, name):
 def test_report_explains_decisions(optimised):
     folder, _ = optimised["nghe_an_optimise"]
     md = (folder / "report.md").read_text(encoding="utf-8")
-    for heading in ("## Solver quality", "## Points closed and kept", "## Staff moves", "## Communes whose regional centre changed"):
+    for heading in (
+        "## Solver quality",
+        "## Points closed and kept",
+        "## Staff moves",
+        "## Communes whose regional centre changed",
+    ):
         assert heading in md
     tm = pd.read_csv(folder / "travel_minutes.csv", dtype=str)
     assert list(tm.columns) == ["demand_code", "new_commune_code", "facility_code", "facility_kind", "population", "minutes"]
 
 
 # ------------------------------------------------------------------ tiny instances, answers by hand
+
 
 def _params(**kw):
     p = param_defs.defaults()
@@ -111,32 +120,68 @@ def test_roles_tiny_instance():
     stations = pd.DataFrame({"new_code": ["X", "X"], "facility_score": [0.5, 0.5]}, index=["sa", "sb"])
     minutes = np.array([[2.0, 30.0], [30.0, 2.0]])
     for cost, expected in ((1000.0, "closed"), (100.0, "point")):
-        res = roles_model.solve_roles(demand, stations, minutes, _params(point_keep_cost_person_minutes=cost),
-                             policy="optimise", main_rule="optimise", fixed_main=None, seed=1)
+        res = roles_model.solve_roles(
+            demand,
+            stations,
+            minutes,
+            _params(point_keep_cost_person_minutes=cost),
+            policy="optimise",
+            main_rule="optimise",
+            fixed_main=None,
+            seed=1,
+        )
         assert res.main["X"] == "sa" and res.roles["sb"] == expected and res.record.status == "optimal"
     # the facility bonus can move the main site: 1010 residents x w x (1.0 - 0.0) > 27,720 extra minutes when w = 30
     stations2 = pd.DataFrame({"new_code": ["X", "X"], "facility_score": [0.0, 1.0]}, index=["sa", "sb"])
-    res = roles_model.solve_roles(demand, stations2, minutes, _params(main_facility_weight_minutes=30.0), policy="keep_all",
-                         main_rule="optimise", fixed_main=None, seed=1)
+    res = roles_model.solve_roles(
+        demand,
+        stations2,
+        minutes,
+        _params(main_facility_weight_minutes=30.0),
+        policy="keep_all",
+        main_rule="optimise",
+        fixed_main=None,
+        seed=1,
+    )
     assert res.main["X"] == "sb"
 
 
 def _tiny_net(tt):
-    return SimpleNamespace(station_codes=["m", "p", "q"], station_station=np.asarray(tt, dtype=float), centre_codes=[], centre_station=np.zeros((0, 3)))
+    return SimpleNamespace(
+        station_codes=["m", "p", "q"],
+        station_station=np.asarray(tt, dtype=float),
+        centre_codes=[],
+        centre_station=np.zeros((0, 3)),
+    )
 
 
 def test_staff_tiny_instance_moves_the_nearest_doctor():
     """Main station m has no doctor; points p (10 min away) and q (40 min) have one each and meet
     their norms. One doctor must move to m, from p (the nearer); nothing else moves."""
-    stations = pd.DataFrame({"new_code": ["X"] * 3, "doctor": [0, 1, 1], "assistant_doctor": [5, 4, 4], "nurse": [0, 0, 0],
-                             "midwife": [0, 0, 0], "pharmacist": [0, 0, 0], "other": [0, 0, 0]}, index=["m", "p", "q"])
+    stations = pd.DataFrame(
+        {
+            "new_code": ["X"] * 3,
+            "doctor": [0, 1, 1],
+            "assistant_doctor": [5, 4, 4],
+            "nurse": [0, 0, 0],
+            "midwife": [0, 0, 0],
+            "pharmacist": [0, 0, 0],
+            "other": [0, 0, 0],
+        },
+        index=["m", "p", "q"],
+    )
     roles = pd.Series({"m": "main", "p": "point", "q": "point"})
     norms = pd.Series({"m": 5, "p": 4, "q": 5})
     net = _tiny_net([[0, 10, 40], [10, 0, 45], [40, 45, 0]])
     res = staff_model.solve_staff(stations, roles, norms, None, net, _params(), seed=1)
     after, moves = res.staff_after, res.moves
     assert after.loc["m", "doctor"] == 1 and after.loc["p", "doctor"] == 0 and after.loc["q", "doctor"] == 1
-    assert len(moves) == 1 and moves.iloc[0][["from_station", "to_station", "cadre", "persons"]].tolist() == ["p", "m", "doctor", 1]
+    assert len(moves) == 1 and moves.iloc[0][["from_station", "to_station", "cadre", "persons"]].tolist() == [
+        "p",
+        "m",
+        "doctor",
+        1,
+    ]
     # after the move m has 6 staff (norm 5), p has 4 (norm 4), q 5 (norm 5): no shortfall left
     assert res.records[-1].terms["weighted_shortfall"] == pytest.approx(0.0)
     # each stage's record carries the terms of its own plan: the last stage moves one doctor 10 minutes
@@ -155,7 +200,9 @@ def test_catchments_tiny_instance_with_capacity():
     Pp = np.array([100.0, 100.0, 100.0])
     res = catchment_model.solve_catchments(A, Pp, np.array([1e9, 1e9]), params=_params(), seed=1)
     assert res.assign.tolist() == [0, 0, 1] and res.record.objective == pytest.approx(4000)
-    res = catchment_model.solve_catchments(A, Pp, np.array([100.0, 1e9]), params=_params(capacity_penalty_per_person=50.0), seed=1)
+    res = catchment_model.solve_catchments(
+        A, Pp, np.array([100.0, 1e9]), params=_params(capacity_penalty_per_person=50.0), seed=1
+    )
     assert res.assign.tolist() == [0, 1, 1] and res.record.objective == pytest.approx(5000)
     assert res.record.terms["capacity_penalty"] == 0
     # keep one centre: everyone to k0 costs 100x(10+20+60)=9,000 < to k1 100x(50+30+10)=9,000? tie broken by the solver; both 9,000
@@ -164,6 +211,7 @@ def test_catchments_tiny_instance_with_capacity():
 
 
 # ------------------------------------------------------------------ independent re-solve
+
 
 def cp_sat_catchments(A, Pp, cap, rho, scale=100):
     """The same catchment model solved by CP-SAT on integer-scaled costs: an independent method."""
@@ -177,7 +225,9 @@ def cp_sat_catchments(A, Pp, cap, rho, scale=100):
     P_int = np.rint(Pp).astype(int)
     for k in range(nK):
         m.Add(e[k] >= sum(int(P_int[c]) * x[c, k] for c in range(nC)) - int(np.floor(cap[k])))
-    m.Minimize(sum(int(round(A[c, k] * scale)) * x[c, k] for c in range(nC) for k in range(nK)) + int(round(rho * scale)) * sum(e))
+    m.Minimize(
+        sum(int(round(A[c, k] * scale)) * x[c, k] for c in range(nC) for k in range(nK)) + int(round(rho * scale)) * sum(e)
+    )
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = 120
     solver.parameters.num_workers = 2
@@ -206,12 +256,16 @@ def test_real_catchment_instance_resolved_independently(geodata):
 
 # ------------------------------------------------------------------ rules
 
+
 def test_raising_the_doctor_minimum_never_lowers_the_shortfall(geodata):
     base = load_scenario(ROOT / "scenarios" / "nghe_an_doctor_loss.toml", ["policy.catchments=largest_district"])
     r = run(base, geodata=str(geodata))
     shortfalls = []
     for dmin in (1, 2, 4):
-        sc = load_scenario(ROOT / "scenarios" / "nghe_an_doctor_loss.toml", ["policy.catchments=largest_district", f"params.doctors_min_main_station={dmin}"])
+        sc = load_scenario(
+            ROOT / "scenarios" / "nghe_an_doctor_loss.toml",
+            ["policy.catchments=largest_district", f"params.doctors_min_main_station={dmin}"],
+        )
         res = run(sc, geodata=str(geodata))
         shortfalls.append(res.measures.after["doctor_shortfall_main_stations"])
     assert shortfalls == sorted(shortfalls) and shortfalls[-1] > shortfalls[0]
@@ -219,8 +273,21 @@ def test_raising_the_doctor_minimum_never_lowers_the_shortfall(geodata):
 
 
 def test_impossible_doctor_rule_gives_diagnosis_and_nearest_plan(tmp_path, geodata):
-    rc = run_cli("run", str(ROOT / "scenarios" / "nghe_an_optimise.toml"), "--set", "params.doctors_min_main_station=4", "--set", "params.doctor_presence_share=0.3",
-                 "--set", "name=four_doctors", "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "nghe_an_optimise.toml"),
+        "--set",
+        "params.doctors_min_main_station=4",
+        "--set",
+        "params.doctor_presence_share=0.3",
+        "--set",
+        "name=four_doctors",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     s = json.loads((tmp_path / "four_doctors" / "summary.json").read_text(encoding="utf-8"))
     d = next(d for d in s["diagnoses"] if d["rule"] == "doctors_min_main_station")
@@ -231,8 +298,21 @@ def test_impossible_doctor_rule_gives_diagnosis_and_nearest_plan(tmp_path, geoda
 
 
 def test_impossible_points_budget_gives_diagnosis(tmp_path, geodata):
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_optimise.toml"), "--set", "params.points_budget=0", "--set", "params.max_minutes_nearest_facility=20",
-                 "--set", "name=budget", "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_optimise.toml"),
+        "--set",
+        "params.points_budget=0",
+        "--set",
+        "params.max_minutes_nearest_facility=20",
+        "--set",
+        "name=budget",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     s = json.loads((tmp_path / "budget" / "summary.json").read_text(encoding="utf-8"))
     d = next(d for d in s["diagnoses"] if d["rule"] == "points_budget")
@@ -256,7 +336,10 @@ def test_lagrangian_p_median_equals_the_mip(geodata, province):
         assert len(set(fast.tolist())) <= (A.shape[1] if p < 0 else p)
         if rec_fast["solver"].startswith("reorg Lagrangian"):
             used_fast += 1
-            assert rec_fast["relative_gap"] <= catchment_model.LAGRANGIAN_GAP and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
+            assert (
+                rec_fast["relative_gap"] <= catchment_model.LAGRANGIAN_GAP
+                and rec_fast["best_bound"] <= rec_fast["objective"] + 1e-6
+            )
         else:  # the gap stayed open: the MIP took over
             assert rec_fast["relative_gap"] <= 1e-3
     assert used_fast >= 2

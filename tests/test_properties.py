@@ -5,6 +5,7 @@ Packs come from the project's own synthetic generator (`reorg.demo`, a seeded ma
 property: INVARIANT_EXAMPLES valid runs, DEFECT_EXAMPLES runs with one injected defect. The examples
 are derandomised so CI runs the same ones every time.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,31 +39,51 @@ def pack(seed: int) -> Path:
 def roster_csv(pack_dir: Path, rng: np.random.Generator, path: Path) -> Path:
     b = gpd.read_file(pack_dir / COMMUNES_BEFORE.file, layer=COMMUNES_BEFORE.layer).sort_values("commune_code")
     inside = b.geometry.representative_point()
-    r = pd.DataFrame({"station_code": b["commune_code"], "lon": inside.x.round(6), "lat": inside.y.round(6),
-                      "facility_score": rng.uniform(0, 1, len(b)).round(3)})
+    r = pd.DataFrame(
+        {
+            "station_code": b["commune_code"],
+            "lon": inside.x.round(6),
+            "lat": inside.y.round(6),
+            "facility_score": rng.uniform(0, 1, len(b)).round(3),
+        }
+    )
     for c in CADRES:
         r[c] = rng.integers(0, 4 if c != "doctor" else 3, len(b))
     r.to_csv(path, index=False)
     return path
 
 
-policies = st.fixed_dictionaries({
-    "station_roles": st.sampled_from(["keep_all", "optimise"]),
-    "main_station": st.sampled_from(["moh_rule", "optimise"]),
-    "staff": st.sampled_from(["stay", "optimise"]),
-    "catchments": st.sampled_from(["largest_district", "optimise"]),
-})
+policies = st.fixed_dictionaries(
+    {
+        "station_roles": st.sampled_from(["keep_all", "optimise"]),
+        "main_station": st.sampled_from(["moh_rule", "optimise"]),
+        "staff": st.sampled_from(["stay", "optimise"]),
+        "catchments": st.sampled_from(["largest_district", "optimise"]),
+    }
+)
 
 
 @settings(max_examples=INVARIANT_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 5), roster_seed=st.one_of(st.none(), st.integers(0, 10_000)), policy=policies,
-       doctors_min=st.integers(0, 4), attrition=st.sampled_from([0.0, 0.1, 0.3]), hires=st.integers(0, 5),
-       centres_kept=st.sampled_from([-1, 2, 3]), contiguous=st.booleans())
+@given(
+    seed=st.integers(0, 5),
+    roster_seed=st.one_of(st.none(), st.integers(0, 10_000)),
+    policy=policies,
+    doctors_min=st.integers(0, 4),
+    attrition=st.sampled_from([0.0, 0.1, 0.3]),
+    hires=st.integers(0, 5),
+    centres_kept=st.sampled_from([-1, 2, 3]),
+    contiguous=st.booleans(),
+)
 def test_invariants_hold_for_any_valid_input(seed, roster_seed, policy, doctors_min, attrition, hires, centres_kept, contiguous):
     d = pack(seed)
     sets = [f"policy.{k}='{v}'" for k, v in policy.items()]
-    sets += [f"params.doctors_min_main_station={doctors_min}", f"params.attrition_doctor={attrition}", f"params.attrition_nurse={attrition}",
-             f"params.centres_kept={centres_kept}", f"params.contiguous_catchments={'true' if contiguous else 'false'}"]
+    sets += [
+        f"params.doctors_min_main_station={doctors_min}",
+        f"params.attrition_doctor={attrition}",
+        f"params.attrition_nurse={attrition}",
+        f"params.centres_kept={centres_kept}",
+        f"params.contiguous_catchments={'true' if contiguous else 'false'}",
+    ]
     if policy["staff"] == "optimise":
         sets += [f"params.hires_doctor={hires}"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,6 +124,7 @@ def test_invariants_hold_for_any_valid_input(seed, roster_seed, policy, doctors_
 
 # ------------------------------------------------------------------ one defect injected
 
+
 def _edit_csv(d: Path, fn):
     m = pd.read_csv(d / MERGER.file, dtype=str, keep_default_na=False)
     fn(m).to_csv(d / MERGER.file, index=False)
@@ -124,6 +146,7 @@ def defect_unknown_old_code(d, i):
     def f(m):
         m.loc[i % len(m), "old_commune_code"] = "98765"
         return m
+
     _edit_csv(d, f)
     return "98765"
 
@@ -137,12 +160,19 @@ def defect_short_code(d, i):
     def f(m):
         m.loc[i % len(m), "new_commune_code"] = m.loc[i % len(m), "new_commune_code"][1:]
         return m
+
     _edit_csv(d, f)
     return "keep their leading zeros"
 
 
 def defect_duplicate_new_code(d, i):
-    _edit_layer(d, COMMUNES_AFTER, lambda g: g.assign(commune_code=[g["commune_code"].iloc[0] if k == 1 + i % (len(g) - 1) else c for k, c in enumerate(g["commune_code"])]))
+    _edit_layer(
+        d,
+        COMMUNES_AFTER,
+        lambda g: g.assign(
+            commune_code=[g["commune_code"].iloc[0] if k == 1 + i % (len(g) - 1) else c for k, c in enumerate(g["commune_code"])]
+        ),
+    )
     return "duplicate code"
 
 
@@ -161,6 +191,7 @@ def defect_decimal_comma(d, i):
     def f(m):
         m.loc[i % len(m), "area_share"] = "0,7"
         return m
+
     _edit_csv(d, f)
     return "decimal comma"
 
@@ -172,13 +203,29 @@ def defect_not_utf8(d, i):
 
 
 def defect_swapped_point(d, i):
-    _edit_layer(d, COMMUNES_BEFORE, lambda g: g.assign(lon=np.where(np.arange(len(g)) == i % len(g), g["lat"], g["lon"]),
-                                                        lat=np.where(np.arange(len(g)) == i % len(g), g["lon"], g["lat"])))
+    _edit_layer(
+        d,
+        COMMUNES_BEFORE,
+        lambda g: g.assign(
+            lon=np.where(np.arange(len(g)) == i % len(g), g["lat"], g["lon"]),
+            lat=np.where(np.arange(len(g)) == i % len(g), g["lon"], g["lat"]),
+        ),
+    )
     return "swapped"
 
 
-DEFECTS = [defect_negative_population, defect_unknown_old_code, defect_dropped_merger_row, defect_short_code, defect_duplicate_new_code,
-           defect_missing_column, defect_wrong_crs, defect_decimal_comma, defect_not_utf8, defect_swapped_point]
+DEFECTS = [
+    defect_negative_population,
+    defect_unknown_old_code,
+    defect_dropped_merger_row,
+    defect_short_code,
+    defect_duplicate_new_code,
+    defect_missing_column,
+    defect_wrong_crs,
+    defect_decimal_comma,
+    defect_not_utf8,
+    defect_swapped_point,
+]
 
 
 @settings(max_examples=DEFECT_EXAMPLES, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -192,8 +239,10 @@ def test_any_single_defect_is_named_and_nothing_is_written(seed, defect, i):
         import io
         from contextlib import redirect_stderr, redirect_stdout
 
-        for args in (["validate", "--geodata", str(d), "--province", "99"],
-                     ["run", str(ROOT / "scenarios" / "demo.toml"), "--geodata", str(d), "--out", str(out), "--quiet"]):
+        for args in (
+            ["validate", "--geodata", str(d), "--province", "99"],
+            ["run", str(ROOT / "scenarios" / "demo.toml"), "--geodata", str(d), "--out", str(out), "--quiet"],
+        ):
             err, std = io.StringIO(), io.StringIO()
             with redirect_stderr(err), redirect_stdout(std):
                 rc = main(args)

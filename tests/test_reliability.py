@@ -1,4 +1,5 @@
 """Reliability: killed runs, determinism, islands, solver limits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,12 +16,24 @@ import pytest
 
 from conftest import ROOT, run_cli
 
-DETERMINISTIC = ["summary.json", "stations.csv", "communes_after.csv", "centres.csv", "indicators.csv", "staff_moves.csv", "travel_minutes.csv", "map.html", "decisions.gpkg"]
+DETERMINISTIC = [
+    "summary.json",
+    "stations.csv",
+    "communes_after.csv",
+    "centres.csv",
+    "indicators.csv",
+    "staff_moves.csv",
+    "travel_minutes.csv",
+    "map.html",
+    "decisions.gpkg",
+]
 
 
 def _reorg(*args, env=None, **kw):
     e = dict(os.environ, **(env or {}))
-    return subprocess.Popen([sys.executable, "-m", "reorg", *args], cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reorg", *args], cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw
+    )
 
 
 def _hashes(folder: Path, names=DETERMINISTIC) -> dict:
@@ -70,19 +83,39 @@ def test_same_inputs_and_seed_give_identical_outputs(tmp_path, geodata):
 
 
 SPECIAL_ZONES = {  # all 13 special zones (đặc khu) of 1 July 2025
-    "22": ["Đặc khu Vân Đồn", "Đặc khu Cô Tô"], "31": ["Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ"], "44": ["Đặc khu Cồn Cỏ"],
-    "48": ["Đặc khu Hoàng Sa"], "51": ["Đặc khu Lý Sơn"], "56": ["Đặc khu Trường Sa"], "68": ["Đặc khu Phú Quý"],
-    "79": ["Đặc khu Côn Đảo"], "91": ["Đặc khu Phú Quốc", "Đặc khu Thổ Châu", "Đặc khu Kiên Hải"]}
+    "22": ["Đặc khu Vân Đồn", "Đặc khu Cô Tô"],
+    "31": ["Đặc khu Cát Hải", "Đặc khu Bạch Long Vĩ"],
+    "44": ["Đặc khu Cồn Cỏ"],
+    "48": ["Đặc khu Hoàng Sa"],
+    "51": ["Đặc khu Lý Sơn"],
+    "56": ["Đặc khu Trường Sa"],
+    "68": ["Đặc khu Phú Quý"],
+    "79": ["Đặc khu Côn Đảo"],
+    "91": ["Đặc khu Phú Quốc", "Đặc khu Thổ Châu", "Đặc khu Kiên Hải"],
+}
 
 
 @pytest.mark.parametrize("province", sorted(SPECIAL_ZONES))
 def test_islands_have_finite_documented_travel_times(tmp_path, geodata, province):
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--province", province, "--set", f"name=p{province}",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--province",
+        province,
+        "--set",
+        f"name=p{province}",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     folder = tmp_path / f"p{province}"
     s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    com = pd.read_csv(folder / "communes_after.csv", dtype={"new_commune_code": str, "main_station_code": str, "centre_code": str})
+    com = pd.read_csv(
+        folder / "communes_after.csv", dtype={"new_commune_code": str, "main_station_code": str, "centre_code": str}
+    )
     for col in ("minutes_main_after", "minutes_nearest_after", "minutes_centre_after"):
         assert np.isfinite(com[col]).all(), col
     for name in SPECIAL_ZONES[province]:
@@ -103,9 +136,25 @@ def test_islands_have_finite_documented_travel_times(tmp_path, geodata, province
 def test_solver_time_limit_returns_best_plan_and_is_flagged(tmp_path, geodata):
     """Hồ Chí Minh City's catchments under SCIP need about 30 s; with a 1 s limit the run still ends,
     with the best plan found (or the baseline) and the limit flagged."""
-    rc = run_cli("run", str(ROOT / "scenarios" / "lao_cai_official.toml"), "--province", "79", "--set", "name=limit",
-                 "--set", "policy.catchments=optimise", "--set", "params.mip_solver='SCIP'", "--set", "params.solver_time_limit_s=1",
-                 "--geodata", str(geodata), "--out", str(tmp_path), "--quiet")
+    rc = run_cli(
+        "run",
+        str(ROOT / "scenarios" / "lao_cai_official.toml"),
+        "--province",
+        "79",
+        "--set",
+        "name=limit",
+        "--set",
+        "policy.catchments=optimise",
+        "--set",
+        "params.mip_solver='SCIP'",
+        "--set",
+        "params.solver_time_limit_s=1",
+        "--geodata",
+        str(geodata),
+        "--out",
+        str(tmp_path),
+        "--quiet",
+    )
     assert rc == 0
     s = json.loads((tmp_path / "limit" / "summary.json").read_text(encoding="utf-8"))
     rec = next(r for r in s["solver"] if r["model"] == "catchments")
@@ -116,4 +165,6 @@ def test_solver_time_limit_returns_best_plan_and_is_flagged(tmp_path, geodata):
         assert rec["relative_gap"] is not None and rec["relative_gap"] > 0
     md = (tmp_path / "limit" / "report.md").read_text(encoding="utf-8")
     assert "time limit reached" in md
-    assert s["counts"]["new_communes"] == 168 and pd.read_csv(tmp_path / "limit" / "communes_after.csv")["centre_code"].notna().all()
+    assert (
+        s["counts"]["new_communes"] == 168 and pd.read_csv(tmp_path / "limit" / "communes_after.csv")["centre_code"].notna().all()
+    )

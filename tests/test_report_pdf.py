@@ -7,6 +7,7 @@ Python).
 
 Needs the real geodata pack at $REORG_GEODATA.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ A4 = (595.28, 841.89)
 @pytest.fixture(scope="module")
 def official(tmp_path_factory):
     geodata = os.environ.get("REORG_GEODATA")
-    assert geodata, "set REORG_GEODATA to the real geodata pack (e.g. REORG_GEODATA=../shared/geodata pytest tests/test_report_pdf.py)"
+    assert geodata, (
+        "set REORG_GEODATA to the real geodata pack (e.g. REORG_GEODATA=../shared/geodata pytest tests/test_report_pdf.py)"
+    )
     assert Path(geodata).is_dir(), f"REORG_GEODATA={geodata} is not a directory"
     result = run(load_scenario(ROOT / "scenarios" / "nghe_an_official.toml"), geodata=geodata)
     folder = write(result, tmp_path_factory.mktemp("outputs"))
@@ -153,8 +156,10 @@ def test_many_centres_stay_legible():
     import pandas as pd
 
     register_fonts()
-    names = [f"Trung tâm Y tế Huyện Quỳ Châu {k}" + (" và Trung tâm Y tế liên huyện có tên rất dài" if k == 5 else "")
-             for k in range(70)]
+    names = [
+        f"Trung tâm Y tế Huyện Quỳ Châu {k}" + (" và Trung tâm Y tế liên huyện có tên rất dài" if k == 5 else "")
+        for k in range(70)
+    ]
     loads = np.linspace(0.3, 1.6, 70)
     loads[7] = np.nan
     fake = SimpleNamespace(measures=SimpleNamespace(centres=pd.DataFrame({"name": names, "load_after": loads})))
@@ -200,7 +205,9 @@ print(json.dumps({{"before": before, "after": after}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     seen = json.loads(out.stdout.strip().splitlines()[-1])
-    assert "matplotlib.pyplot" not in seen["before"], "the pipeline imported matplotlib.pyplot before write_pdf: cannot test write_pdf"
+    assert "matplotlib.pyplot" not in seen["before"], (
+        "the pipeline imported matplotlib.pyplot before write_pdf: cannot test write_pdf"
+    )
     assert "matplotlib.pyplot" not in seen["after"], "write_pdf imported matplotlib.pyplot"
     assert set(seen["after"]) == set(seen["before"]), f"write_pdf imported {set(seen['after']) - set(seen['before'])}"
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF-")

@@ -1,5 +1,6 @@
 """Stages that only move forward: a stage reads what the earlier ones returned and never modifies it;
 its warnings come back in its own result; the progress display says what each stage does."""
+
 from __future__ import annotations
 
 import copy
@@ -23,16 +24,29 @@ SEED = 20250701
 
 def fingerprint(frame: pd.DataFrame) -> tuple:
     """Everything that can change in a frame: columns, dtypes, index, values (geometry as WKB)."""
-    plain = pd.DataFrame({col: shapely.to_wkb(np.asarray(frame[col].array), hex=True) if frame[col].dtype.name == "geometry"
-                          else frame[col].astype(object) for col in frame.columns}, index=frame.index)
+    plain = pd.DataFrame(
+        {
+            col: shapely.to_wkb(np.asarray(frame[col].array), hex=True)
+            if frame[col].dtype.name == "geometry"
+            else frame[col].astype(object)
+            for col in frame.columns
+        },
+        index=frame.index,
+    )
     values = pd.util.hash_pandas_object(plain.where(plain.notna(), None), index=True)
     return tuple(frame.columns), tuple(str(t) for t in frame.dtypes), tuple(frame.index), tuple(values)
 
 
 def pack_fingerprint(pack) -> dict:
-    return {"communes_before": fingerprint(pack.communes_before), "communes_after": fingerprint(pack.communes_after),
-            "districts": fingerprint(pack.districts), "merger": fingerprint(pack.merger),
-            "warnings": copy.deepcopy(pack.warnings), "code": pack.province_code, "name": pack.province_name}
+    return {
+        "communes_before": fingerprint(pack.communes_before),
+        "communes_after": fingerprint(pack.communes_after),
+        "districts": fingerprint(pack.districts),
+        "merger": fingerprint(pack.merger),
+        "warnings": copy.deepcopy(pack.warnings),
+        "code": pack.province_code,
+        "name": pack.province_name,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -116,15 +130,29 @@ def test_run_collects_every_stage_warnings_in_order(geodata, tmp_path):
     pack = load_pack(geodata, "15")
     b = pack.communes_before.sort_index()
     path = tmp_path / "roster.csv"
-    rows = pd.DataFrame({"station_code": b["commune_code"], "lon": b["lon"], "lat": b["lat"], "facility_score": 0.7,
-                         "doctor": 1, "assistant_doctor": 1, "nurse": 2, "midwife": 1, "pharmacist": 1, "other": 0})
+    rows = pd.DataFrame(
+        {
+            "station_code": b["commune_code"],
+            "lon": b["lon"],
+            "lat": b["lat"],
+            "facility_score": 0.7,
+            "doctor": 1,
+            "assistant_doctor": 1,
+            "nurse": 2,
+            "midwife": 1,
+            "pharmacist": 1,
+            "other": 0,
+        }
+    )
     lines = rows.to_csv(index=False).splitlines()
     path.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n", encoding="utf-8")
     result = run(load_scenario(None, [f"roster='{path}'"], province="15"), geodata=str(geodata))
     assert not result.synthetic_roster
     assert result.pack.warnings == []
-    kinds = ["moved" if "lies outside its new commune" in w.message else "blank" if "blank line" in w.message else "?"
-             for w in result.warnings]
+    kinds = [
+        "moved" if "lies outside its new commune" in w.message else "blank" if "blank line" in w.message else "?"
+        for w in result.warnings
+    ]
     assert kinds == ["moved", "blank"], [w.format() for w in result.warnings]
     assert result.warnings[1].row == 4 and result.warnings[1].file == str(path)
 
@@ -152,5 +180,15 @@ def test_progress_says_what_each_stage_does():
     assert len(lines) == len(STAGES) == 8
     for k, (line, (_key, label)) in enumerate(zip(lines, STAGES.items()), start=1):
         assert re.fullmatch(rf"\[{k}/8\] {re.escape(label)} +done in \d+\.\d\d s", line), line
-    assert list(p.timings) == ["load", "validate", "reform", "network", "optimise:catchments", "optimise", "measure", "render", "report"]
+    assert list(p.timings) == [
+        "load",
+        "validate",
+        "reform",
+        "network",
+        "optimise:catchments",
+        "optimise",
+        "measure",
+        "render",
+        "report",
+    ]
     assert len({line.index(" done in") for line in lines}) == 1  # aligned

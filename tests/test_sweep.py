@@ -1,4 +1,5 @@
 """`reorg sweep`: grid combinations run locally (spawned processes) and on a real local Dask cluster."""
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,11 @@ def _run_json(folder: Path) -> dict:
 
 def _results(folder: Path) -> dict[str, bytes]:
     """Every file of a folder but run.json (the measurements), by relative path."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "run.json"}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "run.json"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,12 @@ def test_local_sweep_runs_every_combination_and_compares_them(local_sweep, cli, 
     assert run["execution"] == {"kind": "local", "workers": 2, "start_method": "spawn"}
     assert run["seconds"] > 0 and run["geodata"]["sha256"] and run["packs"] == [run["geodata"]]
     for c, name, share in zip(doc["combinations"], NAMES, (0.5, 0.9)):
-        assert (c["name"], c["status"], c["folder"], c["overrides"]) == (name, "done", f"runs/{name}", {"params.doctor_presence_share": share})
+        assert (c["name"], c["status"], c["folder"], c["overrides"]) == (
+            name,
+            "done",
+            f"runs/{name}",
+            {"params.doctor_presence_share": share},
+        )
         assert not {"seconds", "worker"} & set(c)
         measured = run["combinations"][name]
         assert measured["worker"]["pid"] != os.getpid(), "runs happen in worker processes"
@@ -70,12 +80,32 @@ def test_local_sweep_runs_every_combination_and_compares_them(local_sweep, cli, 
     assert s9["scenario"]["params_overridden"]["doctor_presence_share"] == 0.9
     assert (s5["scenario"]["name"], s9["scenario"]["name"]) == tuple(NAMES)
     # the grid changes the roster's doctors only: geography and counts are the same
-    assert s5["counts"] == s9["counts"] and s5["indicators"]["after"]["pop_minutes_main_station"] == s9["indicators"]["after"]["pop_minutes_main_station"]
-    d5, d9 = s5["indicators"]["after"]["main_stations_with_doctor_share"], s9["indicators"]["after"]["main_stations_with_doctor_share"]
+    assert (
+        s5["counts"] == s9["counts"]
+        and s5["indicators"]["after"]["pop_minutes_main_station"] == s9["indicators"]["after"]["pop_minutes_main_station"]
+    )
+    d5, d9 = (
+        s5["indicators"]["after"]["main_stations_with_doctor_share"],
+        s9["indicators"]["after"]["main_stations_with_doctor_share"],
+    )
     assert 0.35 < d5 < 0.65 and 0.8 < d9 <= 1.0, (d5, d9)
     assert s9["indicators"]["after"]["doctors_total"] > s5["indicators"]["after"]["doctors_total"]
     # a combination is exactly the scenario with the --set override: the same files as `reorg run --set`
-    rc = cli(["run", SCENARIO, "--set", GRID.replace("0.5,0.9", "0.9"), "--set", f"name={NAMES[1]}", "--geodata", str(geodata), "--out", str(tmp_path), "--quiet"])
+    rc = cli(
+        [
+            "run",
+            SCENARIO,
+            "--set",
+            GRID.replace("0.5,0.9", "0.9"),
+            "--set",
+            f"name={NAMES[1]}",
+            "--geodata",
+            str(geodata),
+            "--out",
+            str(tmp_path),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     alone, swept = _results(tmp_path / NAMES[1]), _results(folder / "runs" / NAMES[1])
     assert sorted(alone) == sorted(swept) and "summary.json" in alone and "report.pdf" in alone
@@ -113,12 +143,30 @@ def test_sweep_comparison_lists_the_runs_with_their_summary_values(local_sweep):
 
 def test_sweep_on_a_real_local_dask_cluster_gives_the_local_results(local_sweep, cli, geodata, tmp_path):
     import distributed  # a test dependency: the sweep must really run on a cluster, not be skipped
+
     local_folder, _ = local_sweep
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster.scheduler_address) as client:
             worker_pids = client.run(os.getpid)  # {worker address: pid}
-        rc = cli(["sweep", SCENARIO, "--grid", GRID, "--geodata", str(geodata), "--out", str(tmp_path), "--name", "dps",
-                  "--scheduler", cluster.scheduler_address, "--quiet"])
+        rc = cli(
+            [
+                "sweep",
+                SCENARIO,
+                "--grid",
+                GRID,
+                "--geodata",
+                str(geodata),
+                "--out",
+                str(tmp_path),
+                "--name",
+                "dps",
+                "--scheduler",
+                cluster.scheduler_address,
+                "--quiet",
+            ]
+        )
         assert rc == 0
     folder = tmp_path / "dps"
     run = _run_json(folder)
@@ -127,24 +175,29 @@ def test_sweep_on_a_real_local_dask_cluster_gives_the_local_results(local_sweep,
     for name in NAMES:
         w = run["combinations"][name]["worker"]
         assert w["pid"] != os.getpid()
-        assert w["dask_worker"] in worker_pids and worker_pids[w["dask_worker"]] == w["pid"], "ran on one of the cluster's workers"
+        assert w["dask_worker"] in worker_pids and worker_pids[w["dask_worker"]] == w["pid"], (
+            "ran on one of the cluster's workers"
+        )
     # whatever ran it, the sweep's results are the same bytes: sweep.json, every run's files, the comparison
     here, there = _results(folder), _results(local_folder)
     assert sorted(here) == sorted(there)
     assert [f for f in here if here[f] != there[f]] == []
 
 
-@pytest.mark.parametrize("grid, hint", [
-    ("params.doctor_presense_share=0.5,0.9", "did you mean 'doctor_presence_share'"),
-    ("sead=1,2", "did you mean 'seed'"),
-    ("policy.staf=stay,optimise", "did you mean 'staff'"),
-    ("params.doctor_presence_share=0.5,1.5", "out of range"),
-    ("policy.staff=stay,optimize", "'optimize' is not one of stay, optimise"),
-    ("params.doctor_presence_share", "expected KEY=V1,V2"),
-    ("params.doctor_presence_share=0.5,,0.9", "empty value"),
-    ("params.doctor_presence_share=0.5,0.50", "listed twice"),
-    ("name=a,b", "use --name"),
-])
+@pytest.mark.parametrize(
+    "grid, hint",
+    [
+        ("params.doctor_presense_share=0.5,0.9", "did you mean 'doctor_presence_share'"),
+        ("sead=1,2", "did you mean 'seed'"),
+        ("policy.staf=stay,optimise", "did you mean 'staff'"),
+        ("params.doctor_presence_share=0.5,1.5", "out of range"),
+        ("policy.staff=stay,optimize", "'optimize' is not one of stay, optimise"),
+        ("params.doctor_presence_share", "expected KEY=V1,V2"),
+        ("params.doctor_presence_share=0.5,,0.9", "empty value"),
+        ("params.doctor_presence_share=0.5,0.50", "listed twice"),
+        ("name=a,b", "use --name"),
+    ],
+)
 def test_bad_grid_exits_2_with_a_message_and_writes_nothing(cli, geodata, tmp_path, capsys, grid, hint):
     out = tmp_path / "out"
     rc = cli(["sweep", SCENARIO, "--grid", grid, "--geodata", str(geodata), "--out", str(out)])
@@ -158,7 +211,9 @@ def test_bad_grid_exits_2_with_a_message_and_writes_nothing(cli, geodata, tmp_pa
 def test_unreachable_scheduler_exits_2_and_writes_nothing(cli, geodata, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("reorg.runner.CONNECT_TIMEOUT", "2s")
     out = tmp_path / "out"
-    rc = cli(["sweep", SCENARIO, "--grid", GRID, "--geodata", str(geodata), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"])
+    rc = cli(
+        ["sweep", SCENARIO, "--grid", GRID, "--geodata", str(geodata), "--out", str(out), "--scheduler", "tcp://127.0.0.1:9"]
+    )
     assert rc == 2
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     assert not out.exists()
@@ -169,7 +224,10 @@ def test_a_failing_combination_is_recorded_and_the_others_kept(cli, geodata, tmp
     assert rc == 1
     doc = json.loads((tmp_path / "lao_cai_official_sweep" / "sweep.json").read_text(encoding="utf-8"))
     status = {c["name"]: (c["status"], c["folder"]) for c in doc["combinations"]}
-    assert status == {"lao_cai_official__province-15": ("done", "runs/lao_cai_official__province-15"), "lao_cai_official__province-99": ("failed", None)}
+    assert status == {
+        "lao_cai_official__province-15": ("done", "runs/lao_cai_official__province-15"),
+        "lao_cai_official__province-99": ("failed", None),
+    }
     assert "99" in doc["combinations"][1]["error"]
     assert "lao_cai_official__province-99 failed" in capsys.readouterr().err
     assert [p.name for p in (tmp_path / "lao_cai_official_sweep" / "runs").iterdir()] == ["lao_cai_official__province-15"]
@@ -177,11 +235,32 @@ def test_a_failing_combination_is_recorded_and_the_others_kept(cli, geodata, tmp
 
 def test_grid_parsing_and_names_are_deterministic():
     assert split_values('1,"a,b",[1, 2],x') == ["1", '"a,b"', "[1, 2]", "x"]
-    grid = parse_grid(["params.doctors_min_main_station=1,2", "params.centres_kept=-1,3", "policy.staff=stay,optimise", "params.capacity_penalty_per_person=1e-05"])
-    assert [k for k, _ in grid] == ["params.doctors_min_main_station", "params.centres_kept", "policy.staff", "params.capacity_penalty_per_person"]
-    combos = [{"params.doctors_min_main_station": 2, "params.centres_kept": -1, "policy.staff": "optimise", "params.capacity_penalty_per_person": 1e-05}]
+    grid = parse_grid(
+        [
+            "params.doctors_min_main_station=1,2",
+            "params.centres_kept=-1,3",
+            "policy.staff=stay,optimise",
+            "params.capacity_penalty_per_person=1e-05",
+        ]
+    )
+    assert [k for k, _ in grid] == [
+        "params.doctors_min_main_station",
+        "params.centres_kept",
+        "policy.staff",
+        "params.capacity_penalty_per_person",
+    ]
+    combos = [
+        {
+            "params.doctors_min_main_station": 2,
+            "params.centres_kept": -1,
+            "policy.staff": "optimise",
+            "params.capacity_penalty_per_person": 1e-05,
+        }
+    ]
     names = combination_names("nghe_an_official", grid, combos)
-    assert names == ["nghe_an_official__doctors_min_main_station-2__centres_kept-m1__staff-optimise__capacity_penalty_per_person-1em05"]
+    assert names == [
+        "nghe_an_official__doctors_min_main_station-2__centres_kept-m1__staff-optimise__capacity_penalty_per_person-1em05"
+    ]
     assert combination_names("nghe_an_official", grid, combos) == names
     # the same last key part under two tables keeps the whole key; very long names end in a hash
     g2 = parse_grid(["params.seed_x=1", "map.seed_x=2"])

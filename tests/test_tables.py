@@ -1,4 +1,5 @@
 """The indicator table and the message files: one source, consistent, complete in both languages."""
+
 from __future__ import annotations
 
 import pytest
@@ -39,10 +40,22 @@ def test_every_unit_of_the_table_has_words_in_both_languages():
 
 
 def test_national_aggregation_follows_the_table():
-    a = {"population": 100, "pop_minutes_main_station": 10.0, "main_stations": 1, "main_stations_with_doctor_share": 1.0,
-         "doctors_total": 2, "staff_total": 10}
-    b = {"population": 300, "pop_minutes_main_station": 20.0, "main_stations": 3, "main_stations_with_doctor_share": 0.0,
-         "doctors_total": 1, "staff_total": 30}
+    a = {
+        "population": 100,
+        "pop_minutes_main_station": 10.0,
+        "main_stations": 1,
+        "main_stations_with_doctor_share": 1.0,
+        "doctors_total": 2,
+        "staff_total": 10,
+    }
+    b = {
+        "population": 300,
+        "pop_minutes_main_station": 20.0,
+        "main_stations": 3,
+        "main_stations_with_doctor_share": 0.0,
+        "doctors_total": 1,
+        "staff_total": 30,
+    }
     nat = indicators.aggregate([a, b])
     assert nat["population"] == 400
     assert nat["pop_minutes_main_station"] == (10 * 100 + 20 * 300) / 400

@@ -1,4 +1,5 @@
 """Small instances with answers known by hand, and the pieces the pipeline relies on."""
+
 from __future__ import annotations
 
 import networkx as nx
@@ -14,17 +15,20 @@ from reorg.rules import staff_norm, weighted_gini
 from reorg.scenario import load_scenario
 
 
-@pytest.mark.parametrize("pop,region,expected", [
-    (4000, "I", 5),     # base only
-    (6000, "I", 5),     # at the threshold: no step
-    (6001, "I", 6),     # one step started
-    (8500, "I", 6),     # (8500-6000)/2500 = 1 step
-    (8501, "I", 7),
-    (10000, "II", 9),   # (5 + 2) x 1.2 = 8.4 -> 9
-    (5000, "III", 7),   # 5 x 1.3 = 6.5 -> 7
-    (5500, "III", 8),   # (5 + 1) x 1.3 = 7.8 -> 8
-    (12000, "III", 16), # (5 + 7) x 1.3 = 15.6 -> 16
-])
+@pytest.mark.parametrize(
+    "pop,region,expected",
+    [
+        (4000, "I", 5),  # base only
+        (6000, "I", 5),  # at the threshold: no step
+        (6001, "I", 6),  # one step started
+        (8500, "I", 6),  # (8500-6000)/2500 = 1 step
+        (8501, "I", 7),
+        (10000, "II", 9),  # (5 + 2) x 1.2 = 8.4 -> 9
+        (5000, "III", 7),  # 5 x 1.3 = 6.5 -> 7
+        (5500, "III", 8),  # (5 + 1) x 1.3 = 7.8 -> 8
+        (12000, "III", 16),  # (5 + 7) x 1.3 = 15.6 -> 16
+    ],
+)
 def test_circular_03_norm(pop, region, expected):
     assert staff_norm(pop, region, param_defs.defaults()) == expected
 
@@ -38,20 +42,27 @@ def test_gini_known_values():
 
 
 def test_main_station_rule_minutes_then_facilities():
-    scores = pd.DataFrame({
-        "station_code": ["a", "b", "c", "d", "e"],
-        "new_code": ["X", "X", "X", "Y", "Y"],
-        "weighted_minutes": [10.0, 8.02, 8.04, 5.0, 5.0],
-        "facility_score": [1.0, 0.4, 0.9, 0.2, 0.6],
-    })
+    scores = pd.DataFrame(
+        {
+            "station_code": ["a", "b", "c", "d", "e"],
+            "new_code": ["X", "X", "X", "Y", "Y"],
+            "weighted_minutes": [10.0, 8.02, 8.04, 5.0, 5.0],
+            "facility_score": [1.0, 0.4, 0.9, 0.2, 0.6],
+        }
+    )
     main = choose_main_stations(scores)
     assert main["X"] == "c"  # b and c tie at 8.0 min (rounded to 0.1): better facilities win
     assert main["Y"] == "e"
 
 
 def test_centre_of_largest_district_share():
-    demand = pd.DataFrame({"new_code": ["X", "X", "X", "Y"], "district_code": ["001", "002", "002", "001"],
-                           "population": [5000.0, 3000.0, 2500.0, 10.0]})
+    demand = pd.DataFrame(
+        {
+            "new_code": ["X", "X", "X", "Y"],
+            "district_code": ["001", "002", "002", "001"],
+            "population": [5000.0, 3000.0, 2500.0, 10.0],
+        }
+    )
     centres = pd.DataFrame(index=["001", "002"])
     out = largest_district_centre(demand, centres)
     assert out["X"] == "002" and out["Y"] == "001"

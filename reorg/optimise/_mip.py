@@ -1,5 +1,6 @@
 """Shared MIP plumbing: create an OR-Tools solver, solve with a time limit, record the solve, and
 write the model as MPS with full-precision numbers."""
+
 from __future__ import annotations
 
 import math
@@ -57,11 +58,22 @@ def solve(solver, *, model: str, time_limit_s: float, stage: str | None = None) 
     if solver.reorg_backend == "HIGHS" and "highs" not in version.lower():
         version = "HiGHS"  # OR-Tools 9.15 reports its HiGHS backend as "PDLP Solver"
     return MipRecord(
-        model=model, stage=stage, solver=f"OR-Tools {version}", backend=solver.reorg_backend,
-        status=status.get(code, str(code)), has_plan=has_plan, objective=obj, best_bound=bound, relative_gap=gap,
-        seconds=round(seconds, 3), time_limit_s=time_limit_s,
-        time_limit_reached=code == pywraplp.Solver.FEASIBLE or (code == pywraplp.Solver.NOT_SOLVED and seconds >= time_limit_s * 0.95),
-        seed=solver.reorg_seed, variables=solver.NumVariables(), constraints=solver.NumConstraints(),
+        model=model,
+        stage=stage,
+        solver=f"OR-Tools {version}",
+        backend=solver.reorg_backend,
+        status=status.get(code, str(code)),
+        has_plan=has_plan,
+        objective=obj,
+        best_bound=bound,
+        relative_gap=gap,
+        seconds=round(seconds, 3),
+        time_limit_s=time_limit_s,
+        time_limit_reached=code == pywraplp.Solver.FEASIBLE
+        or (code == pywraplp.Solver.NOT_SOLVED and seconds >= time_limit_s * 0.95),
+        seed=solver.reorg_seed,
+        variables=solver.NumVariables(),
+        constraints=solver.NumConstraints(),
     )
 
 
@@ -115,7 +127,15 @@ def mps_text(solver, name: str) -> str:
         for j, a in zip(c.var_index, c.coefficient):
             if a != 0:
                 columns[j].append((row, a))
-    lines = [f"NAME          {name}", "OBJSENSE", "    MAX" if proto.maximize else "    MIN", "ROWS", " N  COST", *rows, "COLUMNS"]
+    lines = [
+        f"NAME          {name}",
+        "OBJSENSE",
+        "    MAX" if proto.maximize else "    MIN",
+        "ROWS",
+        " N  COST",
+        *rows,
+        "COLUMNS",
+    ]
     integer = False
     for j, v in enumerate(proto.variable):
         if v.is_integer != integer:

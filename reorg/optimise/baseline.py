@@ -6,6 +6,7 @@
 - each new commune is served by the centre of the old district that held most of its population.
 - staff stay where they are.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,7 +29,14 @@ def main_station_scores(demand: pd.DataFrame, stations: pd.DataFrame, station_mi
         for s in members:
             mins = station_minutes[grp.index.to_numpy(), col[s]]
             w = np.average(mins, weights=pop) if pop.sum() > 0 else float(mins.mean())
-            rows.append({"station_code": s, "new_code": new_code, "weighted_minutes": float(w), "facility_score": float(stations.at[s, "facility_score"])})
+            rows.append(
+                {
+                    "station_code": s,
+                    "new_code": new_code,
+                    "weighted_minutes": float(w),
+                    "facility_score": float(stations.at[s, "facility_score"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -27,6 +27,7 @@ centres (and a greedy + interchange start) give plans; the solve stops when the 
 `LAGRANGIAN_GAP` and otherwise hands over to the MIP. Its record (`LagrangianRecord`) has iterations
 and bounds, no MIP size or time limit; with `export`, the MIP above is built and written, not solved.
 """
+
 from __future__ import annotations
 
 import time
@@ -88,7 +89,7 @@ def _greedy_interchange(A: np.ndarray, p: int) -> list[int]:
     while improved:
         improved = False
         for i in range(p):
-            base = A[:, chosen[:i] + chosen[i + 1:]].min(axis=1) if p > 1 else np.full(nC, np.inf)
+            base = A[:, chosen[:i] + chosen[i + 1 :]].min(axis=1) if p > 1 else np.full(nC, np.inf)
             cost = np.minimum(base[:, None], A).sum(axis=0)
             cost[chosen] = np.inf
             k = int(np.argmin(cost))
@@ -144,10 +145,20 @@ def _lagrangian(A, P, capacity, p, rho) -> tuple[np.ndarray | None, LagrangianRe
     seconds = time.perf_counter() - t
     gap = (ub - lb) / max(1.0, abs(ub))
     proven = gap <= LAGRANGIAN_GAP
-    rec = LagrangianRecord(model="catchments", solver="reorg Lagrangian p-median (numpy subgradient + interchange)",
-                           status="optimal" if proven else "gap open (handed over to the MIP)", has_plan=proven, objective=float(ub),
-                           best_bound=float(lb), relative_gap=float(gap), seconds=round(seconds, 3), iterations=int(iters),
-                           max_iterations=LAGRANGIAN_MAX_ITER, gap_target=LAGRANGIAN_GAP, centres_kept=int(p))
+    rec = LagrangianRecord(
+        model="catchments",
+        solver="reorg Lagrangian p-median (numpy subgradient + interchange)",
+        status="optimal" if proven else "gap open (handed over to the MIP)",
+        has_plan=proven,
+        objective=float(ub),
+        best_bound=float(lb),
+        relative_gap=float(gap),
+        seconds=round(seconds, 3),
+        iterations=int(iters),
+        max_iterations=LAGRANGIAN_MAX_ITER,
+        gap_target=LAGRANGIAN_GAP,
+        centres_kept=int(p),
+    )
     if not proven:
         return None, rec
     assign = np.asarray(centres)[np.argmin(A[:, centres], axis=1)]
@@ -155,8 +166,18 @@ def _lagrangian(A, P, capacity, p, rho) -> tuple[np.ndarray | None, LagrangianRe
     return assign, rec
 
 
-def build_mip(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | None = None, neighbours: dict | None = None,
-              solver_name: str | None = None, names: tuple | None = None):
+def build_mip(
+    A,
+    P,
+    capacity,
+    *,
+    params: dict,
+    seed: int,
+    host: np.ndarray | None = None,
+    neighbours: dict | None = None,
+    solver_name: str | None = None,
+    names: tuple | None = None,
+):
     """The catchment MIP (formulation above) in an OR-Tools solver; returns (solver, x) with
     x[c, k] the assignment variables. `names`: (commune codes, centre codes) to name the variables."""
     nC, nK = A.shape
@@ -197,8 +218,19 @@ def build_mip(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | Non
     return solver, x
 
 
-def solve_catchments(A, P, capacity, *, params: dict, seed: int, host: np.ndarray | None = None, neighbours: dict | None = None,
-                     solver_name: str | None = None, export: bool = False, names: tuple | None = None) -> CatchmentsResult:
+def solve_catchments(
+    A,
+    P,
+    capacity,
+    *,
+    params: dict,
+    seed: int,
+    host: np.ndarray | None = None,
+    neighbours: dict | None = None,
+    solver_name: str | None = None,
+    export: bool = False,
+    names: tuple | None = None,
+) -> CatchmentsResult:
     """Solve the catchments model. `host[k]` is the commune index of centre k's seat; `names`:
     (commune codes, centre codes) naming the exported model's variables."""
     nC, nK = A.shape
@@ -209,7 +241,11 @@ def solve_catchments(A, P, capacity, *, params: dict, seed: int, host: np.ndarra
     if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
         assign, rec = _lagrangian(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho)
         if assign is not None:
-            out = ModelExport(mps={"catchments": _mip.mps_text(build_mip(A, P, capacity, **build)[0], "catchments")}) if export else None
+            out = (
+                ModelExport(mps={"catchments": _mip.mps_text(build_mip(A, P, capacity, **build)[0], "catchments")})
+                if export
+                else None
+            )
             return CatchmentsResult(assign, rec, out)
     solver, x = build_mip(A, P, capacity, **build)
     rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"])
@@ -226,10 +262,17 @@ def minutes_table(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes
     commune and residents, the minutes in full and the centre's capacity. a_ck is the sum over
     the parts of c, in row order, of residents x minutes."""
     nD, nK = centre_minutes.shape
-    return pd.DataFrame({"part": np.repeat(np.arange(nD), nK), "old_code": np.repeat(demand["old_code"].to_numpy(), nK),
-                         "new_code": np.repeat(demand["new_code"].to_numpy(), nK), "population": np.repeat(demand["population"].to_numpy(dtype=float), nK),
-                         "centre_code": np.tile(np.asarray(centre_codes, dtype=object), nD), "minutes": centre_minutes.reshape(-1).astype(float),
-                         "capacity": np.tile(np.asarray(capacity, dtype=float), nD)})
+    return pd.DataFrame(
+        {
+            "part": np.repeat(np.arange(nD), nK),
+            "old_code": np.repeat(demand["old_code"].to_numpy(), nK),
+            "new_code": np.repeat(demand["new_code"].to_numpy(), nK),
+            "population": np.repeat(demand["population"].to_numpy(dtype=float), nK),
+            "centre_code": np.tile(np.asarray(centre_codes, dtype=object), nD),
+            "minutes": centre_minutes.reshape(-1).astype(float),
+            "capacity": np.tile(np.asarray(capacity, dtype=float), nD),
+        }
+    )
 
 
 def commune_neighbours(new_geoms, tolerance_m: float) -> dict[int, list[int]]:

@@ -3,6 +3,7 @@
 policy.station_roles: keep_all | optimise      policy.main_station: moh_rule | optimise
 policy.staff: stay | optimise                  policy.catchments: largest_district | optimise
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,9 @@ from .baseline import baseline_plan
 from .plan import Plan
 
 
-def served_population(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, roles: pd.Series, main: pd.Series) -> pd.Series:
+def served_population(
+    demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, roles: pd.Series, main: pd.Series
+) -> pd.Series:
     """Residents for whom each open site is the nearest open site of their new commune."""
     open_ = roles.reindex(stations.index).to_numpy() != "closed"
     same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
@@ -39,8 +42,18 @@ def site_norms(demand, stations, minutes, roles, main, params) -> pd.Series:
     return pd.Series(np.where(roles.reindex(stations.index).to_numpy() != "closed", norms, 0), index=stations.index)
 
 
-def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params: dict, policy: dict, seed: int, *,
-           stage=None, export: bool = False) -> Plan:
+def decide(
+    reformed,
+    stations: pd.DataFrame,
+    centres: pd.DataFrame,
+    net,
+    params: dict,
+    policy: dict,
+    seed: int,
+    *,
+    stage=None,
+    export: bool = False,
+) -> Plan:
     """The plan under the scenario's policies. `stage(model)`: a context manager that measures each
     model solved (building and solving), e.g. `Progress.stage`; none by default. `export`: keep every
     solved model (MPS) and its data (CSV) in `plan.models`."""
@@ -54,16 +67,28 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     # --- station roles
     if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
         with stage("station_roles"):
-            res = roles_model.optimise_roles(demand, st, S, params, policy=policy["station_roles"], main_rule=policy["main_station"],
-                                    baseline_roles=base_roles, baseline_main=base_main, seed=seed, export=export)
+            res = roles_model.optimise_roles(
+                demand,
+                st,
+                S,
+                params,
+                policy=policy["station_roles"],
+                main_rule=policy["main_station"],
+                baseline_roles=base_roles,
+                baseline_main=base_main,
+                seed=seed,
+                export=export,
+            )
         plan.roles, plan.main_station = res.roles.reindex(st.index), res.main.reindex(reformed.new.index)
         plan.solver += res.records
         if res.diagnosis:
             plan.diagnoses.append(res.diagnosis)
         if res.export:
             plan.models.update(res.export.files())
-        plan.rules["station_roles"] = (f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
-                                       "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept")
+        plan.rules["station_roles"] = (
+            f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
+            "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept"
+        )
         plan.explain["points"] = roles_model.point_savings(demand, st, S, plan.roles)
     # --- staff
     norms = site_norms(demand, st, S, plan.roles, plan.main_station, params)
@@ -79,9 +104,11 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
         plan.staff_after, plan.moves = res.staff_after, res.moves
         plan.lost, plan.hired = res.lost, {c: int(params[f"hires_{c}"]) for c in CADRES}
         staff_after = res.staff_after
-        plan.rules["staff"] = ("staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
-                               f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
-                               f"moves of at most {params['max_move_minutes']:g} min")
+        plan.rules["staff"] = (
+            "staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
+            f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
+            f"moves of at most {params['max_move_minutes']:g} min"
+        )
         short = staff_model.shortfall_terms(staff_after, plan.roles, norms, params)
         if short["doctor_shortfall"] > 0:
             r = np.where(plan.roles.reindex(staff_after.index) == "main", params["doctors_min_main_station"], 0)
@@ -89,14 +116,20 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
             communes = sorted(set(st.loc[lacking, "new_code"]))
             avail = int(staff_after["doctor"].sum())
             need = int(params["doctors_min_main_station"]) * int((plan.roles == "main").sum())
-            plan.diagnoses.append({
-                "model": "staff_placement", "rule": "doctors_min_main_station",
-                "message": (f"doctors_min_main_station = {params['doctors_min_main_station']} cannot be met at every main station: "
-                            f"{need} doctors needed at main stations, {avail} doctors in the province's stations after the plan "
-                            f"(moves limited to {params['max_move_minutes']:g} min); {int(short['doctor_shortfall'])} doctors missing "
-                            f"at {len(communes)} main stations. The plan shown is the nearest feasible one: the least shortfall."),
-                "doctor_shortfall": short["doctor_shortfall"], "communes": communes,
-            })
+            plan.diagnoses.append(
+                {
+                    "model": "staff_placement",
+                    "rule": "doctors_min_main_station",
+                    "message": (
+                        f"doctors_min_main_station = {params['doctors_min_main_station']} cannot be met at every main station: "
+                        f"{need} doctors needed at main stations, {avail} doctors in the province's stations after the plan "
+                        f"(moves limited to {params['max_move_minutes']:g} min); {int(short['doctor_shortfall'])} doctors missing "
+                        f"at {len(communes)} main stations. The plan shown is the nearest feasible one: the least shortfall."
+                    ),
+                    "doctor_shortfall": short["doctor_shortfall"],
+                    "communes": communes,
+                }
+            )
     else:
         plan.staff_after, plan.lost = stay, lost
     # --- catchments
@@ -106,29 +139,55 @@ def decide(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, params:
     base_assign = plan.centre_of.reindex(reformed.new.index).map(cidx).to_numpy()
     if policy["catchments"] == "optimise":
         host = _centre_hosts(reformed, centres, net, st)
-        neigh = catchment_model.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"]) if params["contiguous_catchments"] else None
+        neigh = (
+            catchment_model.commune_neighbours(reformed.new.geometry, params["adjacency_tolerance_m"])
+            if params["contiguous_catchments"]
+            else None
+        )
         with stage("catchments"):
-            res = catchment_model.solve_catchments(A, P, cap, params=params, seed=seed, host=host, neighbours=neigh, export=export,
-                                      names=(reformed.new.index, net.centre_codes))
+            res = catchment_model.solve_catchments(
+                A,
+                P,
+                cap,
+                params=params,
+                seed=seed,
+                host=host,
+                neighbours=neigh,
+                export=export,
+                names=(reformed.new.index, net.centre_codes),
+            )
         rec, assign = res.record, res.assign
-        rec.baseline_objective = catchment_model.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])["total"]
+        rec.baseline_objective = catchment_model.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])[
+            "total"
+        ]
         plan.solver.append(rec)
         if res.export:
-            res.export.tables["catchments_minutes"] = catchment_model.minutes_table(demand, net.centre_minutes, net.centre_codes, cap)
+            res.export.tables["catchments_minutes"] = catchment_model.minutes_table(
+                demand, net.centre_minutes, net.centre_codes, cap
+            )
             plan.models.update(res.export.files())
         if assign is None:
             assign = base_assign
         new_centre = pd.Series(np.asarray(net.centre_codes, dtype=object)[assign], index=reformed.new.index)
         changed = new_centre != plan.centre_of
-        ex = pd.DataFrame({"new_code": reformed.new.index, "centre_before": plan.centre_of.to_numpy(), "centre_after": new_centre.to_numpy(),
-                           "population": P, "minutes_before": A[np.arange(len(P)), base_assign] / np.maximum(P, 1e-9),
-                           "minutes_after": A[np.arange(len(P)), assign] / np.maximum(P, 1e-9)})
+        ex = pd.DataFrame(
+            {
+                "new_code": reformed.new.index,
+                "centre_before": plan.centre_of.to_numpy(),
+                "centre_after": new_centre.to_numpy(),
+                "population": P,
+                "minutes_before": A[np.arange(len(P)), base_assign] / np.maximum(P, 1e-9),
+                "minutes_after": A[np.arange(len(P)), assign] / np.maximum(P, 1e-9),
+            }
+        )
         ex["minutes_gained"] = ex["minutes_before"] - ex["minutes_after"]
         plan.explain["catchments"] = ex[changed.to_numpy()].reset_index(drop=True)
         plan.centre_of = new_centre
-        plan.rules["catchments"] = ("catchment model: least person-minutes to the regional centre plus a penalty per resident above capacity"
-                                    + ("; catchments contiguous" if params["contiguous_catchments"] else "")
-                                    + (f"; {params['centres_kept']} centres kept" if params["centres_kept"] >= 0 else ""))
+        plan.rules["catchments"] = (
+            "catchment model: least person-minutes to the regional centre plus a penalty per resident above capacity"
+            + ("; catchments contiguous" if params["contiguous_catchments"] else "")
+            + (f"; {params['centres_kept']} centres kept" if params["centres_kept"] >= 0 else "")
+        )
     return plan
 
 

@@ -1,4 +1,5 @@
 """The decisions of a scenario, whatever produced them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -7,6 +7,7 @@ summary.json (everything but the measured seconds); `measured()` is the measured
 Records also read like the dicts they replace (`rec["objective"]`, `rec.get("terms")`), so the
 report, the PDF and the comparison read them without knowing the method.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields

@@ -28,6 +28,7 @@ Diagnosis (`optimise_roles`)
     (stage `fewest_points`) gives the fewest points the travel limit needs, B*; the model is solved
     again with B = B* (stage `budget_relaxed`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -93,16 +94,32 @@ def objective_terms(demand, stations, minutes, params, roles: pd.Series, main: p
     pc = demand.groupby("new_code")["population"].sum()
     score = stations["facility_score"]
     bonus = params["main_facility_weight_minutes"] * float(sum(pc[c] * score[s] for c, s in main.items()))
-    points = int(((roles == "point")).sum())
-    terms = {"nearest_minutes": float(pop @ near), "main_minutes": float(pop @ main_min), "facility_bonus": -bonus,
-             "point_cost": params["point_keep_cost_person_minutes"] * points}
+    points = int((roles == "point").sum())
+    terms = {
+        "nearest_minutes": float(pop @ near),
+        "main_minutes": float(pop @ main_min),
+        "facility_bonus": -bonus,
+        "point_cost": params["point_keep_cost_person_minutes"] * points,
+    }
     terms["total"] = sum(terms.values())
     return terms
 
 
-def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict, *, policy: str,
-                main_rule: str, fixed_main: pd.Series | None, seed: int, budget: int | None = None, minimise_points: bool = False,
-                stage: str | None = None, export: bool = False) -> RolesSolve:
+def solve_roles(
+    demand: pd.DataFrame,
+    stations: pd.DataFrame,
+    minutes: np.ndarray,
+    params: dict,
+    *,
+    policy: str,
+    main_rule: str,
+    fixed_main: pd.Series | None,
+    seed: int,
+    budget: int | None = None,
+    minimise_points: bool = False,
+    stage: str | None = None,
+    export: bool = False,
+) -> RolesSolve:
     """Solve the roles model once (`export`: keep the model as MPS text)."""
     col, parts, beyond = _instance(demand, stations, minutes, params)
     solver = _mip.new_solver(params["mip_solver"], seed)
@@ -146,13 +163,27 @@ def solve_roles(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarra
     mps = _mip.mps_text(solver, rec.label.replace(":", "_")) if export else None
     if not rec.has_plan:
         return RolesSolve(None, None, rec, beyond, mps)
-    roles = pd.Series({s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes}, name="role")
+    roles = pd.Series(
+        {s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes},
+        name="role",
+    )
     main = roles[roles == "main"].index.to_series(index=stations.loc[roles[roles == "main"].index, "new_code"].to_numpy())
     return RolesSolve(roles, main, rec, beyond, mps)
 
 
-def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule: str, baseline_roles: pd.Series, baseline_main: pd.Series,
-                   seed: int, export: bool = False) -> RolesResult:
+def optimise_roles(
+    demand,
+    stations,
+    minutes,
+    params,
+    *,
+    policy: str,
+    main_rule: str,
+    baseline_roles: pd.Series,
+    baseline_main: pd.Series,
+    seed: int,
+    export: bool = False,
+) -> RolesResult:
     """Roles with a diagnosis when the rules cannot all hold (budget below what the travel limit needs):
     the diagnosis names the rule, the communes concerned and the nearest feasible plan's figures."""
     common = dict(policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed, export=export)
@@ -164,11 +195,19 @@ def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule:
         need = int(round(fewest.record.objective)) if fewest.record.has_plan else None
         relaxed = solve_roles(demand, stations, minutes, params, **common, budget=need, stage="budget_relaxed")
         solves += [fewest, relaxed]
-        needed_in = sorted(set(stations.loc[relaxed.roles[relaxed.roles == "point"].index, "new_code"])) if relaxed.roles is not None else []
-        diagnosis = {"model": "station_roles", "rule": "points_budget",
-                     "message": f"points_budget = {params['points_budget']} cannot hold with max_minutes_nearest_facility = {params['max_minutes_nearest_facility']} min: "
-                                f"at least {need} points must stay open; the plan shown keeps {need}",
-                     "minimum_feasible_points": need, "communes": needed_in}
+        needed_in = (
+            sorted(set(stations.loc[relaxed.roles[relaxed.roles == "point"].index, "new_code"]))
+            if relaxed.roles is not None
+            else []
+        )
+        diagnosis = {
+            "model": "station_roles",
+            "rule": "points_budget",
+            "message": f"points_budget = {params['points_budget']} cannot hold with max_minutes_nearest_facility = {params['max_minutes_nearest_facility']} min: "
+            f"at least {need} points must stay open; the plan shown keeps {need}",
+            "minimum_feasible_points": need,
+            "communes": needed_in,
+        }
     final = solves[-1]
     rec, roles, main = final.record, final.roles, final.main
     if not rec.has_plan:
@@ -178,7 +217,14 @@ def optimise_roles(demand, stations, minutes, params, *, policy: str, main_rule:
     rec.terms = objective_terms(demand, stations, minutes, params, roles, main)
     rec.baseline_objective = objective_terms(demand, stations, minutes, params, baseline_roles, baseline_main)["total"]
     rec.beyond_limit_parts = len(final.beyond)
-    out = ModelExport(mps={x.record.label.replace(":", "_"): x.mps for x in solves}, tables={"roles_minutes": minutes_table(demand, stations, minutes, params)}) if export else None
+    out = (
+        ModelExport(
+            mps={x.record.label.replace(":", "_"): x.mps for x in solves},
+            tables={"roles_minutes": minutes_table(demand, stations, minutes, params)},
+        )
+        if export
+        else None
+    )
     return RolesResult(roles, main, [x.record for x in solves], diagnosis, out)
 
 
@@ -190,9 +236,21 @@ def minutes_table(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndar
     rows = []
     for i, new_code, allowed in parts:
         for s in stations.index[stations["new_code"] == new_code]:
-            rows.append((int(i), demand.at[i, "old_code"], new_code, s, float(demand.at[i, "population"]), float(stations.at[s, "facility_score"]),
-                         float(minutes[i, col[s]]), s in allowed))
-    return pd.DataFrame(rows, columns=["part", "old_code", "new_code", "station_code", "population", "facility_score", "minutes", "allowed"])
+            rows.append(
+                (
+                    int(i),
+                    demand.at[i, "old_code"],
+                    new_code,
+                    s,
+                    float(demand.at[i, "population"]),
+                    float(stations.at[s, "facility_score"]),
+                    float(minutes[i, col[s]]),
+                    s in allowed,
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["part", "old_code", "new_code", "station_code", "population", "facility_score", "minutes", "allowed"]
+    )
 
 
 def point_savings(demand, stations, minutes, roles: pd.Series) -> pd.DataFrame:
@@ -216,6 +274,16 @@ def point_savings(demand, stations, minutes, roles: pd.Series) -> pd.DataFrame:
         users = (b - a) > 1e-9
         saved = float(pop[users] @ (b - a)[users])
         n = float(pop[users].sum())
-        rows.append({"station_code": s, "new_code": stations.at[s, "new_code"], "role": roles[s], "users": round(n),
-                     "saves_person_minutes": round(saved, 1), "saves_minutes_per_user": round(saved / n, 2) if n else 0.0})
-    return pd.DataFrame(rows, columns=["station_code", "new_code", "role", "users", "saves_person_minutes", "saves_minutes_per_user"])
+        rows.append(
+            {
+                "station_code": s,
+                "new_code": stations.at[s, "new_code"],
+                "role": roles[s],
+                "users": round(n),
+                "saves_person_minutes": round(saved, 1),
+                "saves_minutes_per_user": round(saved / n, 2) if n else 0.0,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["station_code", "new_code", "role", "users", "saves_person_minutes", "saves_minutes_per_user"]
+    )

@@ -34,6 +34,7 @@ Objective, lexicographic (each stage solved on the previous stage's model plus o
 Baseline (the `stay` rule, `stay_staff`): staff stay after attrition, and the staff of a closed
 station join the main station of its commune.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -109,7 +110,9 @@ class StaffResult:
     export: ModelExport | None = field(default=None, repr=False)
 
 
-def stay_staff(stations: pd.DataFrame, roles: pd.Series, main_station: pd.Series, params: dict, seed: int) -> tuple[pd.DataFrame, dict]:
+def stay_staff(
+    stations: pd.DataFrame, roles: pd.Series, main_station: pd.Series, params: dict, seed: int
+) -> tuple[pd.DataFrame, dict]:
     """The `stay` rule: staff stay where they are after attrition; the staff of a closed station
     join the main station of its new commune. Returns (staff by station x cadre, lost by cadre)."""
     staff, lost = apply_attrition(stations[list(CADRES)], params, seed)
@@ -120,8 +123,17 @@ def stay_staff(stations: pd.DataFrame, roles: pd.Series, main_station: pd.Series
     return staff, lost
 
 
-def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, centres: pd.DataFrame | None, net, params: dict, seed: int, *,
-                export: bool = False) -> StaffResult:
+def solve_staff(
+    stations: pd.DataFrame,
+    roles: pd.Series,
+    norms: pd.Series,
+    centres: pd.DataFrame | None,
+    net,
+    params: dict,
+    seed: int,
+    *,
+    export: bool = False,
+) -> StaffResult:
     """Solve the three stages (`export`: keep each stage's model as MPS text and the model's data).
 
     Cadres other than doctors enter the objective only through the total norm, so the model moves
@@ -146,7 +158,7 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
     solver = _mip.new_solver(params["mip_solver"], seed)
     inf = solver.infinity()
     f = {}
-    for (i, j) in arcs:
+    for i, j in arcs:
         for k in (0, 1):
             if a[i, k] > 0:
                 f[i, j, k] = solver.IntVar(0, int(a[i, k]), f"f_{codes[i]}_{codes[j]}_{COMMODITIES[k]}")
@@ -192,7 +204,9 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
             solver.Add(v[j] >= float(r[j]) - staff[j, 0])
     w = params["doctor_shortfall_weight"]
     shortfall = w * solver.Sum(list(v.values())) + solver.Sum(list(u.values()))
-    minutes = solver.Sum([float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(ct[ci, j]) * x for (ci, j), x in rot.items()])
+    minutes = solver.Sum(
+        [float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(ct[ci, j]) * x for (ci, j), x in rot.items()]
+    )
     persons = solver.Sum(list(f.values()) + list(rot.values()))
     val = lambda x: int(round(x.solution_value()))  # noqa: E731
 
@@ -210,15 +224,24 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
         is_open = role != "closed"
         dshort = float(np.maximum(0, r - after[:, 0])[is_open].sum())
         sshort = float(np.maximum(0, n - after.sum(axis=1))[is_open].sum())
-        pm = sum(val(x) * float(tt[i, j]) for (i, j, k), x in f.items()) + sum(val(x) * float(ct[ci, j]) for (ci, j), x in rot.items())
-        return {"weighted_shortfall": float(w * dshort + sshort), "doctor_shortfall": dshort, "staff_shortfall": sshort,
-                "person_minutes_moved": float(pm), "persons_moved": int(sum(val(x) for x in f.values()) + sum(val(x) for x in rot.values()))}
+        pm = sum(val(x) * float(tt[i, j]) for (i, j, k), x in f.items()) + sum(
+            val(x) * float(ct[ci, j]) for (ci, j), x in rot.items()
+        )
+        return {
+            "weighted_shortfall": float(w * dshort + sshort),
+            "doctor_shortfall": dshort,
+            "staff_shortfall": sshort,
+            "person_minutes_moved": float(pm),
+            "persons_moved": int(sum(val(x) for x in f.values()) + sum(val(x) for x in rot.values())),
+        }
 
     records: list[MipRecord] = []
     mps: dict[str, str] = {}
     limit = params["solver_time_limit_s"]
-    holds = [lambda obj: solver.Add(shortfall <= obj + 1e-6),  # integer weights: the optimum is a whole number of staff
-             lambda obj: solver.Add(minutes <= obj * (1 + 1e-7) + 1e-6)]
+    holds = [
+        lambda obj: solver.Add(shortfall <= obj + 1e-6),  # integer weights: the optimum is a whole number of staff
+        lambda obj: solver.Add(minutes <= obj * (1 + 1e-7) + 1e-6),
+    ]
     for number, (stage, objective) in enumerate(zip(STAGES, (shortfall, minutes, persons))):
         if number:
             holds[number - 1](records[-1].objective)
@@ -230,10 +253,22 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
         if not rec.has_plan:
             break
         rec.terms = plan_terms()
-    exported = ModelExport(mps=mps, tables=_model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, net.centre_codes)) if export else None
+    exported = (
+        ModelExport(mps=mps, tables=_model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, net.centre_codes))
+        if export
+        else None
+    )
     if not records[-1].has_plan:
-        return StaffResult(pd.DataFrame(a_full, index=codes, columns=list(CADRES)), pd.DataFrame(columns=MOVE_COLUMNS), records, lost,
-                           {c: int(params[f"hires_{c}"]) for c in CADRES}, len(arcs), "staff stay: no plan within the time limit", exported)
+        return StaffResult(
+            pd.DataFrame(a_full, index=codes, columns=list(CADRES)),
+            pd.DataFrame(columns=MOVE_COLUMNS),
+            records,
+            lost,
+            {c: int(params[f"hires_{c}"]) for c in CADRES},
+            len(arcs),
+            "staff stay: no plan within the time limit",
+            exported,
+        )
     # disaggregate: each station's outgoing other staff, largest cadres first (deterministic)
     others = [c for c in CADRES if c != "doctor"]
     stock = {i: {c: int(a_full[i, CADRES.index(c)]) for c in others} for i in range(len(codes))}
@@ -255,14 +290,30 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
             kk = CADRES.index(c)
             after[i, kk] -= m
             after[j, kk] += m
-            rows.append({"from_station": codes[i], "to_station": codes[j], "cadre": c, "persons": m, "minutes": round(float(tt[i, j]), 1),
-                         "reason": _reason(i, j, 0 if c == "doctor" else 1, role, r, a, n)})
+            rows.append(
+                {
+                    "from_station": codes[i],
+                    "to_station": codes[j],
+                    "cadre": c,
+                    "persons": m,
+                    "minutes": round(float(tt[i, j]), 1),
+                    "reason": _reason(i, j, 0 if c == "doctor" else 1, role, r, a, n),
+                }
+            )
     for (ci, j), x in sorted(rot.items()):
         p = val(x)
         if p > 0:
             after[j, doc] += p
-            rows.append({"from_station": f"centre:{net.centre_codes[ci]}", "to_station": codes[j], "cadre": "doctor", "persons": p,
-                         "minutes": round(float(ct[ci, j]), 1), "reason": "rotation of a centre doctor to a main station short of doctors"})
+            rows.append(
+                {
+                    "from_station": f"centre:{net.centre_codes[ci]}",
+                    "to_station": codes[j],
+                    "cadre": "doctor",
+                    "persons": p,
+                    "minutes": round(float(ct[ci, j]), 1),
+                    "reason": "rotation of a centre doctor to a main station short of doctors",
+                }
+            )
     pools = {0: {"doctor": hires_c["doctor"]}, 1: {c: hires_c[c] for c in others}}  # hires left to place, by cadre
     for (j, k), x in sorted(g.items()):
         pool = pools[k]
@@ -270,13 +321,25 @@ def solve_staff(stations: pd.DataFrame, roles: pd.Series, norms: pd.Series, cent
             c = max(pool, key=lambda c: (pool[c], -CADRES.index(c)))
             pool[c] -= 1
             after[j, CADRES.index(c)] += 1
-            rows.append({"from_station": "hire", "to_station": codes[j], "cadre": c, "persons": 1, "minutes": 0.0, "reason": "new hire placed where the shortfall is"})
+            rows.append(
+                {
+                    "from_station": "hire",
+                    "to_station": codes[j],
+                    "cadre": c,
+                    "persons": 1,
+                    "minutes": 0.0,
+                    "reason": "new hire placed where the shortfall is",
+                }
+            )
     moves = pd.DataFrame(rows, columns=MOVE_COLUMNS)
     if len(moves):
         moves = moves.groupby(["from_station", "to_station", "cadre"], as_index=False, sort=True).agg(
-            persons=("persons", "sum"), minutes=("minutes", "first"), reason=("reason", "first"))[MOVE_COLUMNS]
+            persons=("persons", "sum"), minutes=("minutes", "first"), reason=("reason", "first")
+        )[MOVE_COLUMNS]
     staff_after = pd.DataFrame(after, index=codes, columns=list(CADRES))
-    return StaffResult(staff_after, moves, records, lost, {c: int(params[f"hires_{c}"]) for c in CADRES}, len(arcs), None, exported)
+    return StaffResult(
+        staff_after, moves, records, lost, {c: int(params[f"hires_{c}"]) for c in CADRES}, len(arcs), None, exported
+    )
 
 
 def _model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, centre_codes) -> dict[str, pd.DataFrame]:
@@ -286,8 +349,17 @@ def _model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, centre_codes) -> 
     pairs = [(codes[i], codes[j], "station", float(tt[i, j])) for i, j in arcs]
     pairs += [(str(centre_codes[ci]), codes[j], "centre", float(ct[ci, j])) for ci, j in sorted(rot)]
     minutes = pd.DataFrame(pairs, columns=["from_code", "to_station", "from_kind", "minutes"])
-    sites = pd.DataFrame({"station_code": codes, "new_code": st["new_code"].to_numpy(), "role": role, "doctors": a[:, 0].astype(int),
-                          "other_staff": a[:, 1].astype(int), "norm": n.astype(float), "doctor_minimum": r.astype(int)})
+    sites = pd.DataFrame(
+        {
+            "station_code": codes,
+            "new_code": st["new_code"].to_numpy(),
+            "role": role,
+            "doctors": a[:, 0].astype(int),
+            "other_staff": a[:, 1].astype(int),
+            "norm": n.astype(float),
+            "doctor_minimum": r.astype(int),
+        }
+    )
     return {"staff_minutes": minutes, "staff_sites": sites}
 
 
@@ -313,4 +385,8 @@ def shortfall_terms(staff: pd.DataFrame, roles: pd.Series, norms: pd.Series, par
     u = np.maximum(0, norms.reindex(staff.index).fillna(0) - total)[open_].sum()
     r = np.where(role == "main", params["doctors_min_main_station"], 0)
     v = np.maximum(0, r - staff["doctor"].to_numpy())[open_.to_numpy()].sum()
-    return {"weighted_shortfall": float(params["doctor_shortfall_weight"] * v + u), "doctor_shortfall": float(v), "staff_shortfall": float(u)}
+    return {
+        "weighted_shortfall": float(params["doctor_shortfall_weight"] * v + u),
+        "doctor_shortfall": float(v),
+        "staff_shortfall": float(u),
+    }
