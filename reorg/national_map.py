@@ -109,7 +109,7 @@ def province_popup(p: dict, indicator: str, lang: str = "en") -> str:
     table = _table(rows, head=(t["indicator"], t["before"], t["after"]))
     folder = escape(p["folder"])
     links = (
-        f'<p style="margin:6px 0 0 0"><a href="{folder}/map.html"><b>{escape(t["open_map"])}</b></a>'
+        f'<p class="reorg-links"><a href="{folder}/map.html"><b>{escape(t["open_map"])}</b></a>'
         f' · <a href="{folder}/report.html">{escape(t["report"])}</a></p>'
     )
     return f'<div class="reorg-pop"><h3>{escape(p["name"])}</h3><div class="sub">{sub}</div>{counts}{table}{links}</div>'
