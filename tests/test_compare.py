@@ -143,8 +143,6 @@ def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
 
 
 def test_three_files_written_atomically(comparison):
-    for f in ("comparison.csv", "comparison.md", "comparison.html"):
-        assert (comparison / f).stat().st_size > 0, f
     assert sorted(p.name for p in comparison.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md"]
     assert not [p for p in comparison.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
 
@@ -155,6 +153,9 @@ def test_every_number_is_the_summaries(runs, comparison):
     assert list(t.columns) == ["indicator", "label", "unit", "before", A, B, "best"]
     assert list(t["indicator"]) == list(sa["indicators"]["after"]), "one row per indicator, in the summary's order"
     labels = pd.read_csv(runs["official"] / "indicators.csv", dtype=str, keep_default_na=False).set_index("indicator")
+    periods = (sa["indicators"]["before"], sa["indicators"]["after"], sb["indicators"]["after"])
+    non_null = sum(per[k] is not None for per in periods for k in t["indicator"])
+    assert (t[["before", A, B]] != "").to_numpy().sum() == non_null, "an empty cell is a null of the summary"
     checked = 0
     for _, row in t.iterrows():
         k = row["indicator"]
@@ -169,7 +170,7 @@ def test_every_number_is_the_summaries(runs, comparison):
             else:
                 assert float(row[col]) == want, (k, col, row[col], want)  # exact: the CSV holds the summary's numbers
                 checked += 1
-    assert checked >= 3 * 25
+    assert checked == non_null > 0
 
 
 def test_best_run_of_each_indicator(runs, comparison, page):
@@ -272,18 +273,33 @@ def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0, "an earlier comparison is replaced"
 
 
-def test_python_api_three_runs_and_shared_names(runs, tmp_path):
+def test_python_api_three_runs_and_shared_names(runs, comparison, tmp_path):
+    from reorg import indicators
+
     twin = tmp_path / "twin"
     shutil.copytree(runs["official"], twin)
     out = compare_runs([runs["official"], runs["optimise"], twin], tmp_path / "three")
     t = pd.read_csv(out / "comparison.csv", dtype=str, keep_default_na=False).set_index("indicator")
-    assert list(t.columns) == ["label", "unit", "before", A, B, f"{A}#2", "best"]
+    names = (A, B, f"{A}#2")
+    assert list(t.columns) == ["label", "unit", "before", *names, "best"]
     assert (t[A] == t[f"{A}#2"]).all()
-    k = "staff_shortfall_total"
-    if float(t.at[k, A]) < float(t.at[k, B]):
-        assert t.at[k, "best"] == f"{A};{A}#2"
+    # best of three: the runs holding the best value by the indicator table's direction (a tie names each)
+    kinds = set()
+    for k in t.index:
+        how = indicators.get(k).direction
+        values = {n: float(t.at[k, n]) for n in names if t.at[k, n] != ""}
+        if how is None or len(values) < 2:
+            assert t.at[k, "best"] == "", k
+            continue
+        target = (min if how == "lower" else max)(values.values())
+        expect = [n for n in names if n in values and values[n] == target]
+        assert t.at[k, "best"] == ";".join(expect), (k, values)
+        kinds.add(tuple(expect))
+    assert {(A, f"{A}#2"), (B,)} <= kinds, "the twins share a best, and the optimised run is best alone somewhere"
     args = argparse.Namespace(runs=[str(runs["official"]), str(runs["optimise"])], out=str(tmp_path / "ns"))
-    assert cmd_compare(args) == 0 and (tmp_path / "ns" / "comparison.html").exists()
+    assert cmd_compare(args) == 0
+    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+        assert (tmp_path / "ns" / f).read_bytes() == (comparison / f).read_bytes(), f
 
 
 def _refused(cli, capsys, *args) -> str:
