@@ -16,26 +16,35 @@ with networkx's Dijkstra: same minutes, several times faster).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+
+if TYPE_CHECKING:
+    from .reform import Reformed
 
 EARTH_RADIUS_KM = 6371.0088
 EQUAL_AREA = "EPSG:6933"
 
 
-def haversine_km(lon1, lat1, lon2, lat2):
+def haversine_km(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> Any:
+    """Great-circle km between points (degrees), broadcast: an array for array arguments, a numpy
+    float for scalars (hence `Any`)."""
     lon1, lat1, lon2, lat2 = map(np.radians, (lon1, lat1, lon2, lat2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 
-def terrain_speed(terrain, params: dict) -> np.ndarray:
+def terrain_speed(terrain: Iterable[str], params: dict) -> np.ndarray:
+    """Road speed (km/h) of each commune's terrain class, times the season's speed factor."""
     speeds = {
         "urban": params["speed_urban_kmh"],
         "lowland": params["speed_lowland_kmh"],
@@ -77,7 +86,7 @@ def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
     return list(zip(codes[left[keep]], codes[right[keep]]))
 
 
-def build_network(reformed, stations: pd.DataFrame, centres: pd.DataFrame, params: dict) -> Network:
+def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFrame, params: dict) -> Network:
     """Graph and door-to-door minutes for the demand parts of `reformed`."""
     old = reformed.old
     demand = reformed.demand
@@ -217,7 +226,7 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
     piece nearest to the pieces already joined, by its nearest pair of places (a spanning tree
     over pieces, starting from the largest). Every ferry link is listed with its km and minutes."""
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
-    links = []
+    links: list[dict] = []
     if len(comps) <= 1:
         return links, len(comps)
 
@@ -228,7 +237,7 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
     joined = [places(comps[0])]
     waiting = [(comp, places(comp)) for comp in comps[1:]]
     while waiting:
-        best = None
+        best: tuple[float, int, Any, Any] | None = None  # km, piece waiting, its place, the joined place
         for w, (_comp, (nodes, lon, lat)) in enumerate(waiting):
             for jn, jlon, jlat in joined:
                 for i, n in enumerate(nodes):
@@ -236,6 +245,8 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
                     j = int(np.argmin(d))
                     if best is None or d[j] < best[0]:
                         best = (float(d[j]), w, n, jn[j])
+        if best is None:
+            raise ValueError("a piece of the network has no place to join by ferry")
         km, w, a, b = best
         comp, pl = waiting.pop(w)
         minutes = 60.0 * km / params["ferry_speed_kmh"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -74,7 +76,7 @@ class Progress:
 
     STAGES = tuple(STAGES)  # the keys, in order
 
-    def __init__(self, enabled: bool = True, stream=None):
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
         self.enabled = enabled
         self.stream = stream or sys.stderr
         self.timings: dict[str, float] = {}
@@ -83,7 +85,8 @@ class Progress:
         self.peak_per_stage = True  # False where the peak could not be reset (then: process peak so far)
         self._open: list = []  # the stages running, outermost first
 
-    def stage(self, name: str):
+    def stage(self, name: str) -> AbstractContextManager[object]:
+        """`with progress.stage(name):` times the block and measures its peak memory as stage `name`."""
         progress = self
         shown = name in self.STAGES
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 def staff_norm(population: float, region: str, params: dict) -> int:
@@ -24,11 +26,12 @@ def staff_norm(population: float, region: str, params: dict) -> int:
     return int(math.ceil(round((params["staff_base"] + extra) * coef, 9)))
 
 
-def staff_norms(population, region, params: dict) -> np.ndarray:
+def staff_norms(population: Iterable[float], region: Iterable[str], params: dict) -> np.ndarray:
+    """`staff_norm` of each station (population and region of each, in order)."""
     return np.array([staff_norm(p, r, params) for p, r in zip(population, region)], dtype=int)
 
 
-def weighted_gini(values, weights) -> float:
+def weighted_gini(values: ArrayLike, weights: ArrayLike) -> float:
     """Gini coefficient of `values` across people (each value weighted by its population)."""
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)

@@ -28,10 +28,15 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .optimise.records import SolveRecord
 
 #: the packages whose versions can change a result or a measurement
 DEPENDENCIES = (
@@ -120,12 +125,11 @@ def environment(
     }
 
 
-def solver_seconds(records: list[dict]) -> dict[str, float]:
-    """`{model: seconds}` of the solver records (a model solved twice adds up)."""
+def solver_seconds(records: Sequence[SolveRecord]) -> dict[str, float]:
+    """`{label: seconds}` of the solver records (a model solved twice adds up)."""
     out: dict[str, float] = {}
     for rec in records:
-        if rec.get("seconds") is not None:
-            out[rec["model"]] = round(out.get(rec["model"], 0.0) + float(rec["seconds"]), 3)
+        out[rec.label] = round(out.get(rec.label, 0.0) + float(rec.seconds), 3)
     return out
 
 
@@ -137,7 +141,7 @@ def province_record(
     timings: dict[str, float],
     peak_memory_mb: dict[str, float],
     peak_per_stage: bool,
-    solver: list[dict],
+    solver: Sequence[SolveRecord],
 ) -> dict[str, Any]:
     """run.json of one scenario folder: the environment, and `timings` (seconds per stage, with
     `optimise:<model>` for each model), `peak_memory_mb` (per stage), `peak_memory_per_stage`

@@ -32,14 +32,17 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from . import __version__
 from ._errors import InputError, Problem
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 START_METHOD = "spawn"  # a fresh interpreter per worker: safe with OR-Tools' threads
 CONNECT_TIMEOUT = "20s"  # how long to try reaching a Dask scheduler
@@ -160,7 +163,7 @@ class LocalExecutor:
 
     shared_filesystem = True
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int) -> None:
         self.workers = int(workers)
 
     def describe(self, n_tasks: int) -> dict[str, Any]:
@@ -168,7 +171,7 @@ class LocalExecutor:
             return {"kind": "in-process", "workers": 0, "start_method": None}
         return {"kind": "local", "workers": max(1, min(self.workers, n_tasks)), "start_method": START_METHOD}
 
-    def results(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+    def results(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Generator[Record, None, None]:
         if self.workers <= 0:
             for task in tasks:
                 yield fn(task)
@@ -201,7 +204,7 @@ class DaskExecutor:
 
     shared_filesystem = False
 
-    def __init__(self, address: str):
+    def __init__(self, address: str) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -219,7 +222,7 @@ class DaskExecutor:
     def describe(self, n_tasks: int) -> dict[str, Any]:
         return {"kind": "dask", "scheduler": self.address}
 
-    def results(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Iterator[Record]:
+    def results(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Generator[Record, None, None]:
         from distributed import as_completed
 
         futures = [self.client.submit(fn, task, pure=False) for task in tasks]
@@ -248,7 +251,7 @@ def make_executor(*, workers: int = 2, scheduler: str | None = None) -> Executor
     return DaskExecutor(scheduler) if scheduler else LocalExecutor(workers)
 
 
-def progress_bar(total: int, desc: str, unit: str, *, enabled: bool = True, stream=None):
+def progress_bar(total: int, desc: str, unit: str, *, enabled: bool = True, stream: TextIO | None = None) -> tqdm:
     """The progress bar of the national run and the sweep (tqdm on stderr; `enabled=False`: silent)."""
     from tqdm import tqdm
 
@@ -260,7 +263,7 @@ def run_all(
     tasks: list[Task],
     on_result: Callable[[Record], None],
     *,
-    bar=None,
+    bar: tqdm | None = None,
     label: Callable[[Record], str] | None = None,
     fn: Callable[[Task], Record] = run_scenario,
 ) -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 from .records import MipRecord
+
+if TYPE_CHECKING:
+    from ortools.linear_solver import pywraplp
 
 STATUS_NAMES = {  # pywraplp.Solver result codes (OR-Tools is imported only when a model is solved)
     "OPTIMAL": "optimal",
@@ -21,7 +25,7 @@ STATUS_NAMES = {  # pywraplp.Solver result codes (OR-Tools is imported only when
 SEED_PARAMETER = {"SCIP": "randomization/randomseedshift = {seed}"}
 
 
-def new_solver(name: str, seed: int):
+def new_solver(name: str, seed: int) -> pywraplp.Solver:
     """An OR-Tools solver of backend `name`; `solver.reorg_seed` is the seed it was given, or None."""
     from ortools.linear_solver import pywraplp
 
@@ -37,7 +41,7 @@ def new_solver(name: str, seed: int):
     return solver
 
 
-def solve(solver, *, model: str, time_limit_s: float, stage: str | None = None) -> MipRecord:
+def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, stage: str | None = None) -> MipRecord:
     """Solve and return the record: status, objective, bound, gap, size, seconds."""
     from ortools.linear_solver import pywraplp
 
@@ -85,7 +89,7 @@ def _num(v: float) -> str:
     return repr(v)
 
 
-def mps_text(solver, name: str) -> str:
+def mps_text(solver: pywraplp.Solver, name: str) -> str:
     """The solver's model as free-format MPS, with its variable names and every number in full.
 
     Rows keep their names, or are named c<position>; ranged rows use RANGES; integer columns sit

@@ -9,11 +9,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..schema import CADRES
 from .plan import Plan
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..reform import Reformed
 
 MOVE_COLUMNS = ["from_station", "to_station", "cadre", "persons", "minutes", "reason"]
 
@@ -56,7 +63,9 @@ def largest_district_centre(demand: pd.DataFrame, centres: pd.DataFrame) -> pd.S
     return out
 
 
-def nearest_centre(new_codes, demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes) -> pd.Series:
+def nearest_centre(
+    new_codes: Iterable[str], demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes: Sequence[str]
+) -> pd.Series:
     """Population-weighted nearest centre, for new communes with no old district (special zones)."""
     out = {}
     for code in new_codes:
@@ -67,7 +76,8 @@ def nearest_centre(new_codes, demand: pd.DataFrame, centre_minutes: np.ndarray, 
     return pd.Series(out, name="centre", dtype=object)
 
 
-def baseline_plan(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net) -> Plan:
+def baseline_plan(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFrame, net: Network) -> Plan:
+    """The baseline rules' plan: every station kept, main stations by the MoH rule, catchments by largest district."""
     scores = main_station_scores(reformed.demand, stations, net.station_minutes)
     main = choose_main_stations(scores)
     roles = pd.Series("point", index=stations.index, name="role")

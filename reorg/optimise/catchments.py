@@ -31,13 +31,19 @@ and bounds, no MIP size or time limit; with `export`, the MIP above is built and
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import _mip
 from .records import LagrangianRecord, MipRecord, ModelExport
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from ortools.linear_solver import pywraplp
 
 
 @dataclass
@@ -50,7 +56,9 @@ class CatchmentsResult:
     export: ModelExport | None = None
 
 
-def instance(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes, new_index) -> tuple[np.ndarray, np.ndarray]:
+def instance(
+    demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes: Sequence[str], new_index: pd.Index
+) -> tuple[np.ndarray, np.ndarray]:
     """(A, P): A[c, k] person-minutes for commune c served by centre k; P[c] residents."""
     idx = {c: i for i, c in enumerate(new_index)}
     rows = demand["new_code"].map(idx).to_numpy()
@@ -61,7 +69,8 @@ def instance(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes, new
     return A, P
 
 
-def objective_terms(A, P, capacity, assign_idx: np.ndarray, rho: float) -> dict:
+def objective_terms(A: np.ndarray, P: np.ndarray, capacity: np.ndarray, assign_idx: np.ndarray, rho: float) -> dict:
+    """The model's objective, term by term, for any assignment (centre position of each commune)."""
     load = np.bincount(assign_idx, weights=P, minlength=A.shape[1])
     excess = np.maximum(0, load - capacity)
     terms = {"pop_minutes": float(A[np.arange(len(assign_idx)), assign_idx].sum()), "capacity_penalty": float(rho * excess.sum())}
@@ -98,7 +107,9 @@ def _greedy_interchange(A: np.ndarray, p: int) -> list[int]:
     return sorted(chosen)
 
 
-def p_median_lagrangian(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float = LAGRANGIAN_GAP):
+def p_median_lagrangian(
+    A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float = LAGRANGIAN_GAP
+) -> tuple[list[int], float, float, int]:
     """Exact uncapacitated p-median by Lagrangian relaxation (subgradient) with primal plans.
 
     min sum_ck A_ck x_ck, sum_k x_ck = 1, x_ck <= y_k, sum_k y_k = p. Relaxing the assignment rows
@@ -139,7 +150,9 @@ def p_median_lagrangian(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: flo
 LAGRANGIAN_MAX_ITER = 5000
 
 
-def _lagrangian(A, P, capacity, p, rho) -> tuple[np.ndarray | None, LagrangianRecord]:
+def _lagrangian(
+    A: np.ndarray, P: np.ndarray, capacity: np.ndarray, p: int, rho: float
+) -> tuple[np.ndarray | None, LagrangianRecord]:
     t = time.perf_counter()
     centres, lb, ub, iters = p_median_lagrangian(A, p, max_iter=LAGRANGIAN_MAX_ITER)
     seconds = time.perf_counter() - t
@@ -167,22 +180,21 @@ def _lagrangian(A, P, capacity, p, rho) -> tuple[np.ndarray | None, LagrangianRe
 
 
 def build_mip(
-    A,
-    P,
-    capacity,
+    A: np.ndarray,
+    P: np.ndarray,
+    capacity: np.ndarray,
     *,
     params: dict,
     seed: int,
     host: np.ndarray | None = None,
-    neighbours: dict | None = None,
+    neighbours: dict[int, list[int]] | None = None,
     solver_name: str | None = None,
     names: tuple | None = None,
-):
+) -> tuple[pywraplp.Solver, dict[tuple[int, int], pywraplp.Variable]]:
     """The catchment MIP (formulation above) in an OR-Tools solver; returns (solver, x) with
     x[c, k] the assignment variables. `names`: (commune codes, centre codes) to name the variables."""
     nC, nK = A.shape
     rho = params["capacity_penalty_per_person"]
-    contiguous = params["contiguous_catchments"] and host is not None and neighbours is not None
     cn, kn = names if names is not None else (range(nC), range(nK))
     cn, kn = [str(c) for c in cn], [str(k) for k in kn]
     solver = _mip.new_solver(solver_name or params["mip_solver"], seed)
@@ -201,7 +213,7 @@ def build_mip(
     else:
         for k in range(nK):
             solver.Add(y[k] == 1)
-    if contiguous:
+    if params["contiguous_catchments"] and host is not None and neighbours is not None:  # contiguous catchments
         per = A / np.maximum(P, 1e-9)[:, None]
         for k in range(nK):
             solver.Add(x[int(host[k]), k] == y[k])
@@ -219,14 +231,14 @@ def build_mip(
 
 
 def solve_catchments(
-    A,
-    P,
-    capacity,
+    A: np.ndarray,
+    P: np.ndarray,
+    capacity: np.ndarray,
     *,
     params: dict,
     seed: int,
     host: np.ndarray | None = None,
-    neighbours: dict | None = None,
+    neighbours: dict[int, list[int]] | None = None,
     solver_name: str | None = None,
     export: bool = False,
     names: tuple | None = None,
@@ -237,17 +249,18 @@ def solve_catchments(
     rho = params["capacity_penalty_per_person"]
     contiguous = params["contiguous_catchments"] and host is not None and neighbours is not None
     p_kept = int(params["centres_kept"])
-    build = dict(params=params, seed=seed, host=host, neighbours=neighbours, solver_name=solver_name, names=names)
+
+    def build() -> tuple[pywraplp.Solver, dict[tuple[int, int], pywraplp.Variable]]:
+        return build_mip(
+            A, P, capacity, params=params, seed=seed, host=host, neighbours=neighbours, solver_name=solver_name, names=names
+        )
+
     if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
-        assign, rec = _lagrangian(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho)
+        assign, lagrangian_rec = _lagrangian(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho)
         if assign is not None:
-            out = (
-                ModelExport(mps={"catchments": _mip.mps_text(build_mip(A, P, capacity, **build)[0], "catchments")})
-                if export
-                else None
-            )
-            return CatchmentsResult(assign, rec, out)
-    solver, x = build_mip(A, P, capacity, **build)
+            out = ModelExport(mps={"catchments": _mip.mps_text(build()[0], "catchments")}) if export else None
+            return CatchmentsResult(assign, lagrangian_rec, out)
+    solver, x = build()
     rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"])
     out = ModelExport(mps={"catchments": _mip.mps_text(solver, "catchments")}) if export else None
     if not rec.has_plan:
@@ -257,7 +270,9 @@ def solve_catchments(
     return CatchmentsResult(assign, rec, out)
 
 
-def minutes_table(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes, capacity) -> pd.DataFrame:
+def minutes_table(
+    demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes: Sequence[str], capacity: np.ndarray
+) -> pd.DataFrame:
     """The data of the catchments model, one row per (demand part, centre): the part's row, new
     commune and residents, the minutes in full and the centre's capacity. a_ck is the sum over
     the parts of c, in row order, of residents x minutes."""
@@ -275,7 +290,7 @@ def minutes_table(demand: pd.DataFrame, centre_minutes: np.ndarray, centre_codes
     )
 
 
-def commune_neighbours(new_geoms, tolerance_m: float) -> dict[int, list[int]]:
+def commune_neighbours(new_geoms: gpd.GeoSeries, tolerance_m: float) -> dict[int, list[int]]:
     """Communes (by position) whose polygons come within `tolerance_m` of each other."""
     import shapely
 

@@ -7,6 +7,9 @@ policy.staff: stay | optimise                  policy.catchments: largest_distri
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,6 +21,10 @@ from . import roles as roles_model
 from . import staff as staff_model
 from .baseline import baseline_plan
 from .plan import Plan
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..reform import Reformed
 
 
 def served_population(
@@ -36,22 +43,25 @@ def served_population(
     return pd.Series(pop, index=stations.index)
 
 
-def site_norms(demand, stations, minutes, roles, main, params) -> pd.Series:
+def site_norms(
+    demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, roles: pd.Series, main: pd.Series, params: dict
+) -> pd.Series:
+    """The staff norm of each site for the residents it serves (0 at a closed station)."""
     served = served_population(demand, stations, minutes, roles, main)
     norms = staff_norms(served.to_numpy(), stations["region"].to_numpy(), params)
     return pd.Series(np.where(roles.reindex(stations.index).to_numpy() != "closed", norms, 0), index=stations.index)
 
 
 def decide(
-    reformed,
+    reformed: Reformed,
     stations: pd.DataFrame,
     centres: pd.DataFrame,
-    net,
+    net: Network,
     params: dict,
     policy: dict,
     seed: int,
     *,
-    stage=None,
+    stage: Callable[[str], AbstractContextManager[object]] | None = None,
     export: bool = False,
 ) -> Plan:
     """The plan under the scenario's policies. `stage(model)`: a context manager that measures each
@@ -67,7 +77,7 @@ def decide(
     # --- station roles
     if policy["station_roles"] != "keep_all" or policy["main_station"] != "moh_rule":
         with stage("station_roles"):
-            res = roles_model.optimise_roles(
+            roles_res = roles_model.optimise_roles(
                 demand,
                 st,
                 S,
@@ -79,12 +89,12 @@ def decide(
                 seed=seed,
                 export=export,
             )
-        plan.roles, plan.main_station = res.roles.reindex(st.index), res.main.reindex(reformed.new.index)
-        plan.solver += res.records
-        if res.diagnosis:
-            plan.diagnoses.append(res.diagnosis)
-        if res.export:
-            plan.models.update(res.export.files())
+        plan.roles, plan.main_station = roles_res.roles.reindex(st.index), roles_res.main.reindex(reformed.new.index)
+        plan.solver += roles_res.records
+        if roles_res.diagnosis:
+            plan.diagnoses.append(roles_res.diagnosis)
+        if roles_res.export:
+            plan.models.update(roles_res.export.files())
         plan.rules["station_roles"] = (
             f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
             "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept"
@@ -95,15 +105,17 @@ def decide(
     stay, lost = staff_model.stay_staff(st, plan.roles, plan.main_station, params, seed)
     if policy["staff"] == "optimise":
         with stage("staff_placement"):
-            res = staff_model.solve_staff(st, plan.roles, norms, centres, net, params, seed, export=export)
+            staff_res = staff_model.solve_staff(st, plan.roles, norms, centres, net, params, seed, export=export)
         # the baseline of stage 1: the `stay` rule under the same roles (closed stations' staff join the main station)
-        res.records[0].baseline_objective = staff_model.shortfall_terms(stay, plan.roles, norms, params)["weighted_shortfall"]
-        plan.solver += res.records
-        if res.export:
-            plan.models.update(res.export.files())
-        plan.staff_after, plan.moves = res.staff_after, res.moves
-        plan.lost, plan.hired = res.lost, {c: int(params[f"hires_{c}"]) for c in CADRES}
-        staff_after = res.staff_after
+        staff_res.records[0].baseline_objective = staff_model.shortfall_terms(stay, plan.roles, norms, params)[
+            "weighted_shortfall"
+        ]
+        plan.solver += staff_res.records
+        if staff_res.export:
+            plan.models.update(staff_res.export.files())
+        plan.staff_after, plan.moves = staff_res.staff_after, staff_res.moves
+        plan.lost, plan.hired = staff_res.lost, {c: int(params[f"hires_{c}"]) for c in CADRES}
+        staff_after = staff_res.staff_after
         plan.rules["staff"] = (
             "staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
             f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
@@ -145,7 +157,7 @@ def decide(
             else None
         )
         with stage("catchments"):
-            res = catchment_model.solve_catchments(
+            catch_res = catchment_model.solve_catchments(
                 A,
                 P,
                 cap,
@@ -156,16 +168,16 @@ def decide(
                 export=export,
                 names=(reformed.new.index, net.centre_codes),
             )
-        rec, assign = res.record, res.assign
+        rec, assign = catch_res.record, catch_res.assign
         rec.baseline_objective = catchment_model.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])[
             "total"
         ]
         plan.solver.append(rec)
-        if res.export:
-            res.export.tables["catchments_minutes"] = catchment_model.minutes_table(
+        if catch_res.export:
+            catch_res.export.tables["catchments_minutes"] = catchment_model.minutes_table(
                 demand, net.centre_minutes, net.centre_codes, cap
             )
-            plan.models.update(res.export.files())
+            plan.models.update(catch_res.export.files())
         if assign is None:
             assign = base_assign
         new_centre = pd.Series(np.asarray(net.centre_codes, dtype=object)[assign], index=reformed.new.index)
@@ -191,7 +203,7 @@ def decide(
     return plan
 
 
-def _centre_hosts(reformed, centres, net, st) -> np.ndarray:
+def _centre_hosts(reformed: Reformed, centres: pd.DataFrame, net: Network, st: pd.DataFrame) -> np.ndarray:
     """Commune position of each centre's seat (the new commune its host old commune's station is in)."""
     pos = {c: i for i, c in enumerate(reformed.new.index)}
     host_new = st.set_index("old_code")["new_code"]

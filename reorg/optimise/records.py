@@ -10,8 +10,9 @@ report, the PDF and the comparison read them without knowing the method.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 MEASURED = ("seconds",)  # fields measured rather than computed: never in summary.json
 
@@ -43,7 +44,7 @@ class SolveRecord:
     fallback: str | None = None
     seconds: float = 0.0
 
-    OPTIONAL = ("stage", "fallback")  # left out of the summary when None
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("stage", "fallback")  # left out of the summary when None
 
     @property
     def label(self) -> str:
@@ -67,6 +68,7 @@ class SolveRecord:
         return {name: getattr(self, name) for name in MEASURED}
 
     def as_dict(self) -> dict[str, Any]:
+        """The record as the dict it replaces: summary, measured part and has_plan."""
         return {**self.summary(), **self.measured(), "has_plan": self.has_plan}
 
     # read like a dict (the report and the PDF index records by key)
@@ -102,7 +104,7 @@ class MipRecord(SolveRecord):
     constraints: int = 0
     beyond_limit_parts: int | None = None
 
-    OPTIONAL = ("stage", "fallback", "seed", "beyond_limit_parts")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("stage", "fallback", "seed", "beyond_limit_parts")
 
 
 @dataclass(kw_only=True)
@@ -122,7 +124,7 @@ class LagrangianRecord(SolveRecord):
     centres_kept: int = 0
 
 
-def solver_seconds(records: list[SolveRecord]) -> list[dict[str, Any]]:
+def solver_seconds(records: Sequence[SolveRecord]) -> list[dict[str, Any]]:
     """The measured part of every record, in solve order: [{"model": label, "seconds": s}, ...]."""
     return [{"model": rec.label, **rec.measured()} for rec in records]
 

@@ -82,7 +82,9 @@ def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray,
     return col, parts, beyond
 
 
-def objective_terms(demand, stations, minutes, params, roles: pd.Series, main: pd.Series) -> dict:
+def objective_terms(
+    demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict, roles: pd.Series, main: pd.Series
+) -> dict:
     """The model's objective, term by term, for any plan (used to compare with the baseline)."""
     col = {c: j for j, c in enumerate(stations.index)}
     pop = demand["population"].to_numpy()
@@ -172,10 +174,10 @@ def solve_roles(
 
 
 def optimise_roles(
-    demand,
-    stations,
-    minutes,
-    params,
+    demand: pd.DataFrame,
+    stations: pd.DataFrame,
+    minutes: np.ndarray,
+    params: dict,
     *,
     policy: str,
     main_rule: str,
@@ -192,7 +194,7 @@ def optimise_roles(
     if first.record.status == "infeasible":
         # the budget is the only rule that can conflict: find the fewest points the travel limit needs
         fewest = solve_roles(demand, stations, minutes, params, **common, budget=-1, minimise_points=True, stage="fewest_points")
-        need = int(round(fewest.record.objective)) if fewest.record.has_plan else None
+        need = int(round(fewest.record.objective)) if fewest.record.has_plan and fewest.record.objective is not None else None
         relaxed = solve_roles(demand, stations, minutes, params, **common, budget=need, stage="budget_relaxed")
         solves += [fewest, relaxed]
         needed_in = (
@@ -219,7 +221,7 @@ def optimise_roles(
     rec.beyond_limit_parts = len(final.beyond)
     out = (
         ModelExport(
-            mps={x.record.label.replace(":", "_"): x.mps for x in solves},
+            mps={x.record.label.replace(":", "_"): x.mps for x in solves if x.mps is not None},
             tables={"roles_minutes": minutes_table(demand, stations, minutes, params)},
         )
         if export
@@ -253,7 +255,7 @@ def minutes_table(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndar
     )
 
 
-def point_savings(demand, stations, minutes, roles: pd.Series) -> pd.DataFrame:
+def point_savings(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, roles: pd.Series) -> pd.DataFrame:
     """For each point kept or closed: the minutes it saves the residents who would use it.
 
     saves_person_minutes = sum over parts of population x (nearest minutes without the site - with it),

@@ -38,6 +38,7 @@ station join the main station of its commune.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,12 @@ import pandas as pd
 from ..schema import CADRES
 from . import _mip
 from .records import MipRecord, ModelExport
+
+if TYPE_CHECKING:
+    from ..network import Network
+
+#: a station's position: a Python int, or a numpy integer where it comes from np.flatnonzero
+Position = int | np.integer[Any]
 
 MOVE_COLUMNS = ["from_station", "to_station", "cadre", "persons", "minutes", "reason"]
 
@@ -72,7 +79,7 @@ def _arcs(codes, roles, new_code, tt, params):
     open_idx = np.flatnonzero(roles != "closed")
     K = int(params["move_candidates"])
     limit = params["max_move_minutes"]
-    arcs = set()
+    arcs: set[tuple[int, int]] = set()
     for i in range(len(codes)):
         t = tt[i, open_idx]
         ok = open_idx[(t <= limit) & (open_idx != i)]
@@ -128,7 +135,7 @@ def solve_staff(
     roles: pd.Series,
     norms: pd.Series,
     centres: pd.DataFrame | None,
-    net,
+    net: Network,
     params: dict,
     seed: int,
     *,
@@ -146,6 +153,8 @@ def solve_staff(
     new_code = st["new_code"].to_numpy()
     tt = net.station_station
     ct = net.centre_station
+    if tt is None or ct is None:
+        raise ValueError("the staff model needs the network's station-to-station and centre-to-station minutes")
     base, lost = apply_attrition(st[list(CADRES)], params, seed)
     a_full = base.to_numpy()
     doc = CADRES.index("doctor")
@@ -171,7 +180,8 @@ def solve_staff(
             for j in open_idx:
                 if ct[ci, j] <= params["max_move_minutes"]:
                     rot[ci, j] = solver.IntVar(0, q, f"o_{net.centre_codes[ci]}_{codes[j]}")
-    out_, in_ = {}, {}
+    out_: dict[tuple[Position, int], list[Any]] = {}
+    in_: dict[tuple[Position, int], list[Any]] = {}
     for (i, j, k), v in f.items():
         out_.setdefault((i, k), []).append(v)
         in_.setdefault((j, k), []).append(v)
@@ -179,7 +189,7 @@ def solve_staff(
         in_.setdefault((j, k), []).append(v)
     for (_ci, j), v in rot.items():
         in_.setdefault((j, 0), []).append(v)
-    staff = {}
+    staff: dict[tuple[Position, int], Any] = {}
     for j in range(len(codes)):
         for k in (0, 1):
             outs = out_.get((j, k), [])
