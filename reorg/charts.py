@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import TypeGuard
 
 import numpy as np
 
@@ -152,6 +153,11 @@ def hbars(
     return _frame(width, height, title, body)
 
 
+def _finite(v: float | None) -> TypeGuard[float]:
+    """`v` is a finite number."""
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
 def paired_hbars(
     rows: list[tuple[str, float | None, float | None]],
     *,
@@ -162,10 +168,9 @@ def paired_hbars(
     lang: str = i18n.DEFAULT_LANG,
 ) -> str:
     """Horizontal bars of two values per label (before, after; legend: their names), with their values."""
-    finite = lambda v: isinstance(v, (int, float)) and math.isfinite(v)  # noqa: E731
     row = 22
     height = 70 + row * len(rows)
-    vals = [v for _, a, b in rows for v in (a, b) if finite(v)]
+    vals = [v for _, a, b in rows for v in (a, b) if _finite(v)]
     xmax = _nice_max(max(vals) if vals else 1.0)
     x0, w = 170, width - 210
     body = ""
@@ -179,7 +184,7 @@ def paired_hbars(
         y = 28 + i * row
         body += f'<text x="{x0 - 5}" y="{y + 13}" text-anchor="end" font-size="10.5">{html.escape(label)}</text>'
         for j, (v, colour) in enumerate(((before, PALETTE[0]), (after, PALETTE[1]))):
-            if finite(v):
+            if _finite(v):
                 bw = w * max(v, 0) / xmax
                 body += (
                     f'<rect x="{x0}" y="{y + 2 + 9 * j}" width="{bw:.1f}" height="8" fill="{colour}"/>'

@@ -52,7 +52,11 @@ def direction(key: str) -> str | None:
 
 def best_runs(values: dict[str, float | int | None], how: str | None) -> list[str]:
     """Names of the runs with the best value (all of them when tied); [] when there is no best."""
-    ok = {n: v for n, v in values.items() if _number(v) is not None}
+    ok: dict[str, float | int] = {}
+    for n, v in values.items():
+        x = _number(v)
+        if x is not None:
+            ok[n] = x
     if how is None or len(ok) < 2:
         return []
     target = min(ok.values()) if how == "lower" else max(ok.values())
@@ -145,10 +149,10 @@ def _load_runs(folders: list[Path]) -> list[Run]:
         raise InputError(problems)
     seen: dict[Path, Path] = {}
     for f in folders:
-        r = f.resolve()
-        if r in seen:
-            raise InputError(Problem(file=str(f), message=f"the same run folder is given twice ({seen[r]} and {f})"))
-        seen[r] = f
+        resolved = f.resolve()
+        if resolved in seen:
+            raise InputError(Problem(file=str(f), message=f"the same run folder is given twice ({seen[resolved]} and {f})"))
+        seen[resolved] = f
     runs = [Run(f, _read_summary(f)) for f in folders]
 
     first = runs[0]

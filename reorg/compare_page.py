@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from . import document as doc
@@ -56,12 +57,12 @@ def _count_label(key: str, lang: str) -> str:
     return i18n.text(msg, lang) if msg in i18n.messages(lang) else key.replace("_", " ")
 
 
-def _count_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
+def _count_rows(runs: list[Any], lang: str) -> list[Sequence[doc.Rich]]:
     t = i18n.translator(lang)
     keys: list[str] = []
     for r in runs:
         keys += [k for k in (r.summary.get("counts") or {}) if k not in keys]
-    rows: list[list[doc.Rich]] = [
+    rows: list[Sequence[doc.Rich]] = [
         [_count_label(k, lang)] + [fmt.count(number((r.summary.get("counts") or {}).get(k)), lang) for r in runs] for k in keys
     ]
     staff0 = runs[0].summary.get("staff") or {}
@@ -272,7 +273,7 @@ def blocks(
 def markdown(runs: list[Any], page_blocks: list[doc.Block], lang: str = i18n.DEFAULT_LANG) -> str:
     """comparison.md: the blocks, and where each run's map is."""
     t = i18n.translator(lang)
-    maps = [
+    maps: list[doc.Block] = [
         doc.Para(doc.rich(t("compare.maps_md"), page=doc.code("comparison.html"))),
         doc.Items([doc.join(doc.code(r.name), f": {r.folder / 'map.html'}") for r in runs]),
     ]

@@ -334,18 +334,20 @@ def _build(seed: int):
     # types: one thị trấn per huyện (cell nearest the district's centre), N_PHUONG wards in the thị xã
     ctype = np.array(["xa"] * N_OLD, dtype=object)
     for di, d in enumerate(DISTRICTS):
-        members = np.flatnonzero(dist == di)
-        dc = shapely.union_all([cells[i] for i in members]).centroid
-        order = members[np.argsort(np.hypot(centres[members, 0] - dc.x, centres[members, 1] - dc.y), kind="stable")]
+        in_district = np.flatnonzero(dist == di)
+        dc = shapely.union_all([cells[i] for i in in_district]).centroid
+        by_distance = in_district[
+            np.argsort(np.hypot(centres[in_district, 0] - dc.x, centres[in_district, 1] - dc.y), kind="stable")
+        ]
         if d[2] == "huyen":
-            ctype[order[0]] = "thi_tran"
+            ctype[by_distance[0]] = "thi_tran"
         else:
-            ctype[order[:N_PHUONG]] = "phuong"
+            ctype[by_distance[:N_PHUONG]] = "phuong"
 
     # codes: by district, the seat / wards first, then north to south, west to east
     rank = {"thi_tran": 0, "phuong": 0, "xa": 1}
     order = sorted(
-        range(N_OLD), key=lambda i: (DISTRICTS[dist[i]][0], rank[ctype[i]], -round(sites[i, 1], 3), round(sites[i, 0], 3))
+        range(N_OLD), key=lambda i: (DISTRICTS[dist[i]][0], rank[str(ctype[i])], -round(sites[i, 1], 3), round(sites[i, 0], 3))
     )
     perm = np.array(order)
     sites, centres, dist, ctype = sites[perm], centres[perm], dist[perm], ctype[perm]
@@ -394,7 +396,7 @@ def _build(seed: int):
 
     # the split commune: an interior xã on the border of another group of its district
     boundary = outline.boundary
-    cands = []
+    cands: list[tuple[int, int]] = []
     for i in range(N_OLD):
         if ctype[i] != "xa" or cells[i].intersection(boundary).length > 0:
             continue

@@ -11,8 +11,9 @@ span (``bold(x)``, ``code(x)``) or plain text.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from markupsafe import Markup, escape
 
@@ -51,9 +52,9 @@ def join(*parts: Rich | Span) -> tuple[Span, ...]:
         if isinstance(p, str):
             out.append(("t", p))
         elif p and isinstance(p[0], str):
-            out.append(p)  # type: ignore[arg-type]
+            out.append(p)
         else:
-            out.extend(p)  # type: ignore[arg-type]
+            out.extend(cast(tuple[Span, ...], p))  # not a span, not a string: rich text
     return tuple(out)
 
 
@@ -78,14 +79,14 @@ class Para:
 
 @dataclass(frozen=True)
 class Items:
-    items: list[Rich]
+    items: Sequence[Rich]
     tag = "items"
 
 
 @dataclass(frozen=True)
 class Table:
-    header: list[str]
-    rows: list[list[Rich]]
+    header: Sequence[str]
+    rows: Sequence[Sequence[Rich]]
     align: str = ""  # one letter per column: l (text) or r (a number); default all l
     id: str = ""
     classes: list[list[str]] | None = None  # an extra class per cell (HTML only)

@@ -179,7 +179,7 @@ def check_table() -> list[str]:
                 if ref not in t or t[ref].national != "sum":
                     problems.append(f"{where}: ratio of {ref!r}, which is not a summed indicator")
         elif rule.startswith("mean_by:"):
-            if i.weight_key not in t or t[i.weight_key].national != "sum":  # type: ignore[operator]
+            if i.weight_key not in t or t[i.weight_key].national != "sum":
                 problems.append(f"{where}: weighted by {i.weight_key!r}, which is not a summed indicator")
         elif rule not in ("sum", "population_mean", "none"):
             problems.append(f"{where}: unknown national rule {rule!r}")

@@ -21,12 +21,18 @@ Definitions (population-weighted over demand parts; minutes are door to door, se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .rules import staff_norms, weighted_gini
 from .schema import CADRES
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .optimise.plan import Plan
+    from .reform import Reformed
 
 
 @dataclass
@@ -81,7 +87,10 @@ def _served(demand: pd.DataFrame, cols: np.ndarray, minutes: np.ndarray, allowed
     return best
 
 
-def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, params: dict) -> Measures:
+def measure(
+    reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFrame, net: Network, plan: Plan, params: dict
+) -> Measures:
+    """Access and staffing before and after the plan: the province's figures, and per part, station, centre and commune."""
     demand = reformed.demand
     pop = demand["population"].to_numpy()
     S = net.station_minutes
@@ -143,7 +152,7 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
     def block(nearest, main_m, centre_m, is_main, is_open, norm, staff, doctors_col):
         main_doc = (st.loc[is_main, doctors_col] >= 1).mean() if is_main.any() else float("nan")
         terr = demand["old_code"].map(reformed.old["terrain"]).fillna("mountain").to_numpy()
-        out = {
+        out: dict[str, float | None] = {
             "population": round(total_pop),
             "open_stations": int(is_open.sum()),
             "main_stations": int(is_main.sum()),
@@ -263,7 +272,7 @@ def measure(reformed, stations: pd.DataFrame, centres: pd.DataFrame, net, plan, 
 
     losers = d[d["population"] > 0].sort_values(["minutes_main_change", "old_code"], ascending=[False, True]).head(10)
     worst = communes.sort_values("minutes_main_after", ascending=False).iloc[0]
-    extremes = {
+    extremes: dict[str, Any] = {
         "worst_commune_main_station_after": {
             "code": worst.name,
             "name": worst["commune_name"],

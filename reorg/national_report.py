@@ -8,7 +8,7 @@ numbers from `reorg.fmt`. No timings (they change from run to run: run.json hold
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from . import charts, fmt, i18n, indicators, pages
 from . import document as doc
@@ -155,7 +155,7 @@ def _head(summary: dict, lang: str) -> list[doc.Block]:
 
 def _provinces_md(summary: dict, lang: str) -> list[doc.Block]:
     cols = province_columns(lang)
-    rows: list[list[doc.Rich]] = [[f(p) for _, f in cols] + [p["folder"] or fmt.DASH] for p in summary["provinces"]]
+    rows: list[Sequence[doc.Rich]] = [[f(p) for _, f in cols] + [p["folder"] or fmt.DASH] for p in summary["provinces"]]
     return [
         doc.Heading(i18n.text("national.h_provinces", lang)),
         doc.Table([h for h, _ in cols] + [i18n.text("national.col_folder", lang)], rows, "lll" + "r" * (len(cols) - 3) + "l"),
@@ -175,7 +175,8 @@ def _provinces_html(summary: dict, lang: str) -> list[doc.Block]:
             if p["folder"]
             else [fmt.DASH, fmt.DASH]
         )
-        rows.append([f(p) for _, f in cols] + links)
+        cells: list[doc.Rich] = [f(p) for _, f in cols]
+        rows.append(cells + links)
     return [
         doc.Para((doc.link(t("national.country_map"), "index.html"),)),
         doc.Heading(t("national.h_provinces")),

@@ -26,6 +26,7 @@ bytes. It holds no timings (they are in run.json).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -115,7 +116,7 @@ def _table(
     head: list[str],
     rows: list[list],
     widths: list[float],
-    right: set[int] = frozenset(),
+    right: Collection[int] = frozenset(),
     zebra: bool = True,
     bold_last: bool = False,
 ):

@@ -148,7 +148,9 @@ def _legend(d, items: list[tuple[str, str, str]], cx: float, y: float, room: flo
 
     key, gap, pad = 11.0, 4.0, 14.0
     widths = [key + gap + _width(label, size) for _, _, label in items]
-    rows, row, used = [], [], 0.0
+    rows: list[tuple[list[tuple[tuple[str, str, str], float]], float]] = []
+    row: list[tuple[tuple[str, str, str], float]] = []
+    used = 0.0
     for item, w in zip(items, widths):
         if row and used + pad + w > room:
             rows.append((row, used))

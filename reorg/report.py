@@ -421,7 +421,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
 
 def _assumptions(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
-    rows = [
+    rows: list[list[doc.Rich]] = [
         [
             doc.join(doc.code(p["name"]), ": " + str(p["description"])),
             str(p["value"]),
@@ -521,7 +521,10 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     out: list[doc.Block] = []
     names = tables.station_names(r)
-    name = lambda code: names.get(code, code)  # noqa: E731
+
+    def name(code: str) -> str:
+        return names.get(code, code)
+
     communes = r.reformed.new["commune_name"]
     pts = r.plan.explain.get("points")
     if pts is not None and len(pts):
