@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class InputError(ReorgError):
 
     exit_code = 2
 
-    def __init__(self, problems: Problem | Iterable[Problem] | str, *, file: str = "input"):
+    def __init__(self, problems: Problem | Iterable[Problem] | str, *, file: str = "input") -> None:
         if isinstance(problems, str):
             problems = [Problem(file=file, message=problems)]
         elif isinstance(problems, Problem):
@@ -72,10 +73,10 @@ class ProblemLog:
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, file: str, message: str, **kw) -> None:
+    def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file=file, message=message, **kw))
 
-    def warn(self, file: str, message: str, **kw) -> None:
+    def warn(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file=file, message=message, severity="warning", **kw))
 
     @property

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 PLUGIN_COMMANDS: tuple[str, ...] = ("compare", "sweep")
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import Progress, run, write
     from .scenario import load_scenario
 
@@ -131,7 +131,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo_pack(args) -> int:
+def cmd_demo_pack(args: argparse.Namespace) -> int:
     from .demo import make_demo_pack
 
     path = make_demo_pack(Path(args.out))

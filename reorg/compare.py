@@ -24,6 +24,7 @@ of the runs, or an existing folder that is not an earlier comparison.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -397,7 +398,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
     return out_dir
 
 
-def cmd_compare(args: Any) -> int:
+def cmd_compare(args: argparse.Namespace) -> int:
     out = compare_runs([Path(r) for r in args.runs], Path(args.out))
     print(f"comparison: {out / 'comparison.html'}")
     print(f"table: {out / 'comparison.csv'}")

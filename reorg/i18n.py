@@ -9,6 +9,7 @@ edition of any page is a matter of filling in ``vi.toml``. Values may hold ``{fi
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def section(name: str, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     return {k[len(prefix) :]: v for k, v in messages(lang).items() if k.startswith(prefix)}
 
 
-def translator(lang: str = DEFAULT_LANG):
+def translator(lang: str = DEFAULT_LANG) -> Callable[..., str]:
     """A function key, **fields -> text in `lang` (the ``t`` of the page templates)."""
     check_lang(lang)
 

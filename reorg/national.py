@@ -55,7 +55,9 @@ import math
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from . import __version__, runinfo
 from ._errors import InputError, Problem, ReorgError
@@ -63,6 +65,9 @@ from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
 from .national_report import error_line, report_html, report_markdown
 from .runner import make_executor, place_files, progress_bar, run_all, scenario_task
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
 
 DEFAULT_WORKERS = 2
 
@@ -280,7 +285,7 @@ def exit_code(folder: Path) -> int:
     return 1 if summary["failed"] else 0
 
 
-def finish(folder: Path, stream=None) -> int:
+def finish(folder: Path, stream: TextIO | None = None) -> int:
     """Print the outcome of a national run (failures on stderr, paths on stdout); its exit code."""
     stream = stream or sys.stderr
     summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
@@ -329,7 +334,9 @@ def aggregate_indicators(rows: list[dict]) -> dict:
     return _round({k: out.get(k) for k in KEY_INDICATORS})
 
 
-def build_summary(base, sets, pack: Path, ordered: list[dict], tmp: Path, indicator: str, period: str) -> dict:
+def build_summary(
+    base: Scenario, sets: Sequence[str], pack: Path, ordered: list[dict], tmp: Path, indicator: str, period: str
+) -> dict:
     """The national summary.json (no measurement: seconds, memory and workers are in run.json)."""
     from . import params
 

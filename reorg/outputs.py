@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -42,7 +43,7 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def atomic_dir(final: Path):
+def atomic_dir(final: Path) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces `final` (rename), on failure it is removed."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ GPKG_DATE = "2025-07-01T00:00:00Z"  # the reform's date, written as every GeoPac
 
 
 @contextlib.contextmanager
-def fixed_gpkg_timestamp(date: str = GPKG_DATE, *, sync: bool = True):
+def fixed_gpkg_timestamp(date: str = GPKG_DATE, *, sync: bool = True) -> Iterator[None]:
     """GeoPackages store the time they were written; pin it so the same run gives the same bytes.
     `sync=False`: SQLite does not wait for the disk after each layer (the same bytes, about 0.15 s
     less per layer); for a file in a temporary folder that is renamed into place once complete."""

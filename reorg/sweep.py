@@ -31,6 +31,7 @@ the others are kept (exit code 1); when every combination fails nothing is writt
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import importlib
 import itertools
@@ -40,7 +41,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import __version__, runinfo
 from ._errors import InputError, Problem, ReorgError
@@ -145,7 +146,7 @@ def _digest(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode("utf-8")).hexdigest()
 
 
-def combination_names(base: str, grid, combos: list[dict[str, Any]]) -> list[str]:
+def combination_names(base: str, grid: list[tuple[str, list[tuple[str, Any]]]], combos: list[dict[str, Any]]) -> list[str]:
     """Deterministic, unique scenario names: base + `__key-value` per grid key."""
     keys = [k for k, _ in grid]
     last = [k.split(".")[-1] for k in keys]
@@ -241,7 +242,7 @@ def sweep(
     sets: list[str] | None = None,
     workers: int = LOCAL_WORKERS,
     quiet: bool = False,
-    stream=None,
+    stream: TextIO | None = None,
 ) -> tuple[Path, dict]:
     """Run the sweep and write `<out>/<name>/`; returns (folder, sweep.json content)."""
     from .outputs import atomic_dir, clean_stale
@@ -344,7 +345,7 @@ def run_record(started: str, packs: dict[str, str], records: list[dict], executi
     }
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sweep",
         help="run every combination of a grid of overrides and compare them",
@@ -385,7 +386,7 @@ def add_parser(subparsers) -> None:
     p.set_defaults(handler=cmd_sweep)
 
 
-def cmd_sweep(args) -> int:
+def cmd_sweep(args: argparse.Namespace) -> int:
     folder, doc = sweep(
         args.scenario,
         args.grid,

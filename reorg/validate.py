@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +40,9 @@ from .schema import (
     VN_LON,
     Layer,
 )
+
+if TYPE_CHECKING:
+    import pyproj
 
 MAX_PER_FIELD = 20  # problems listed per (file, field) before they are summarised
 
@@ -575,7 +580,8 @@ def check_geometry(
     return gdf
 
 
-def gpd_series(geoms, crs, index) -> gpd.GeoSeries:
+def gpd_series(geoms: Sequence[shapely.Geometry], crs: pyproj.CRS | str | None, index: Sequence[Hashable]) -> gpd.GeoSeries:
+    """A GeoSeries of `geoms` in `crs` with `index`."""
     return gpd.GeoSeries(geoms, crs=crs, index=index)
 
 
