@@ -12,6 +12,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 from conftest import ROOT, run_cli
+from reorg import fmt
 from reorg import params as param_defs
 from reorg.optimise import catchments as catchment_model
 from reorg.optimise import roles as roles_model
@@ -76,9 +77,10 @@ def test_invariants_on_the_real_pack(optimised, name):
         assert a[cadre] == b[cadre] - s["staff"]["lost_by_cadre"][cadre] + s["staff"]["hired_by_cadre"][cadre], cadre
         assert st[f"{cadre}_after"].sum() == a[cadre]
     assert (st.loc[st["role"] == "closed", [c for c in st.columns if c.endswith("_after") and c[:-6] in b]].to_numpy() == 0).all()
+    assert (st["role"] == "closed").sum() == s["counts"]["closed_stations"] > 0, "the checks above saw closed stations"
     moves = pd.read_csv(folder / "staff_moves.csv", dtype=str)
     limit = s["scenario"]["params_overridden"].get("max_move_minutes", param_defs.BY_NAME["max_move_minutes"].default)
-    assert (moves["minutes"].astype(float) <= limit + 1e-9).all(), "no move longer than the limit"
+    assert len(moves) > 0 and (moves["minutes"].astype(float) <= limit + 1e-9).all(), "no move longer than the limit"
     com = pd.read_csv(folder / "communes_after.csv", dtype=str)
     assert com["centre_code"].notna().all() and com["new_commune_code"].is_unique, "one centre per commune"
     cen = pd.read_csv(folder / "centres.csv", dtype={"centre_code": str})
@@ -89,8 +91,13 @@ def test_invariants_on_the_real_pack(optimised, name):
 
 
 def test_report_explains_decisions(optimised):
-    folder, _ = optimised["nghe_an_optimise"]
+    folder, s = optimised["nghe_an_optimise"]
     md = (folder / "report.md").read_text(encoding="utf-8")
+    c = s["counts"]
+    assert f"{c['closed_stations']} points closed, {c['point_stations']} kept." in md
+    moves = pd.read_csv(folder / "staff_moves.csv", dtype={"from_station": str, "to_station": str})
+    assert f"{fmt.count(moves['persons'].sum())} persons in {fmt.count(len(moves))} moves" in md
+
     for heading in (
         "## Solver quality",
         "## Points closed and kept",

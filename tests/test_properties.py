@@ -118,6 +118,10 @@ def test_invariants_hold_for_any_valid_input(seed, roster_seed, policy, doctors_
                 assert -1e-9 <= v <= 1 + 1e-9, (k, v)
             if k.startswith("pop_minutes"):
                 assert v >= 0, (k, v)
+        # the main station is one of the open sites: never nearer than the nearest one
+        assert block["pop_minutes_nearest_facility"] <= block["pop_minutes_main_station"] + 1e-9
+    if "optimise" in policy.values():
+        assert r.plan.solver, "an optimised decision records its solve"
     for rec in r.plan.solver:
         assert rec["status"] == "optimal", rec
 
