@@ -22,8 +22,9 @@ them in benchmarks/RESULTS.md.
 6. The peer comparison (benchmarks/peers.py, its own venv and block in RESULTS.md).
 
 Each end-to-end timing is the median of `--repeat` runs (the national run: `--national-repeat`,
-default 1). Targets: Nghệ An official <= 5 s, optimise <= 10 s; national <= 120 s and <= 4 GB;
-map < 8 MB and drawn < 3 s.
+default 1). Targets (issue 10): Nghệ An official <= 2.2 s, optimise <= 4 s; national <= 18 s wall
+and <= 4 GB; map < 8 MB and drawn < 3 s. Beside each wall time, the same script's figure for
+reorg 0.1 (commit d8d437c, recorded in RESULTS.md on 2026-11-27 on this machine type).
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 START, END = "<!-- run:start -->", "<!-- run:end -->"
 STAGES = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
-# label, scenario file, --province or None, target seconds or None
+# label, scenario file, --province or None, target seconds or None, reorg 0.1's wall seconds (d8d437c)
 RUNS = [
-    ("Nghệ An official", "nghe_an_official.toml", None, 5.0),
-    ("Nghệ An optimise", "nghe_an_optimise.toml", None, 10.0),
-    ("Thanh Hóa official", "nghe_an_official.toml", "38", None),
-    ("Thanh Hóa optimise", "nghe_an_optimise.toml", "38", None),
+    ("Nghệ An official", "nghe_an_official.toml", None, 2.2, 2.83),
+    ("Nghệ An optimise", "nghe_an_optimise.toml", None, 4.0, 4.80),
+    ("Thanh Hóa official", "nghe_an_official.toml", "38", None, 3.54),
+    ("Thanh Hóa optimise", "nghe_an_optimise.toml", "38", None, 7.01),
 ]
 NATIONAL = "national_official.toml"
-NATIONAL_TARGET_S, NATIONAL_TARGET_MB = 120.0, 4096.0
+NATIONAL_TARGET_S, NATIONAL_TARGET_MB = 18.0, 4096.0
+NATIONAL_BEFORE_S = 23.6  # reorg 0.1 (d8d437c), the same command
 OFFICIAL_NEW_COMMUNES = 3321  # DOMAIN.md: 3,321 new communes (Resolution 202/2025/QH15 and the NA resolutions)
 SAMPLE_S = 0.02
 
@@ -154,18 +156,18 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
         "the process during the stage (run.json `timings` and `peak_memory_mb`; the kernel's peak counter `VmHWM` is reset "
         "when a stage starts). Thanh Hóa (38) is the largest province by old communes (547).",
         "",
-        "| run | wall s | target | peak MB | " + " | ".join(STAGES) + " |",
-        "|---|---:|---|---:|" + "---:|" * len(STAGES),
+        "| run | wall s | reorg 0.1 wall s | target | peak MB | " + " | ".join(STAGES) + " |",
+        "|---|---:|---:|---|---:|" + "---:|" * len(STAGES),
     ]
     solver_rows, model_rows = [], []
-    for label, scenario, province, target in RUNS:
+    for label, scenario, province, target, before in RUNS:
         res = [reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench") for k in range(repeat)]
         wall = _med(r[0] for r in res)
         mb = max(r[1] for r in res)
         secs = {k: _med(r[3]["timings"].get(k) for r in res) for k in STAGES}
         peaks = {k: max(r[3]["peak_memory_mb"].get(k, 0.0) for r in res) for k in STAGES}
         lines.append(
-            f"| {label} | {wall:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
+            f"| {label} | {wall:.2f} | {before:.2f} | {_ok(wall, target, 's')} | {mb:.0f} | "
             + " | ".join(f"{secs[k]:.2f} s · {peaks[k]:.0f} MB" for k in STAGES)
             + " |"
         )
@@ -180,7 +182,7 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
             s = _med(r[3]["solver_seconds"].get(rec["model"]) for r in res)
             solver_rows.append(
                 f"| {label} | {rec['model']} | {rec['solver']} | {rec['status']} | {rec['objective']:,.1f} | "
-                f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {rec['variables']:,} |"
+                f"{100 * (rec['relative_gap'] or 0):.4f} % | {s:.3f} | {'–' if rec.get('variables') is None else format(rec['variables'], ',')} |"
             )
     lines += [
         "",
@@ -230,9 +232,9 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
         "(the main process and its workers), sampled every 20 ms. Per stage: seconds summed over the 34 provinces (they run "
         "in parallel, so the sum exceeds the wall time), and the largest peak memory of any province's process during that stage.",
         "",
-        "| run | wall s | target | peak MB (all processes) | target | " + " | ".join(STAGES) + " |",
-        "|---|---:|---|---:|---|" + "---:|" * len(STAGES),
-        f"| national official | {wall:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
+        "| run | wall s | reorg 0.1 wall s | target | peak MB (all processes) | target | " + " | ".join(STAGES) + " |",
+        "|---|---:|---:|---|---:|---|" + "---:|" * len(STAGES),
+        f"| national official | {wall:.1f} | {NATIONAL_BEFORE_S:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
         + " | ".join(f"{stages_sum[k]:.1f} s · {stages_max[k]:.0f} MB" for k in STAGES)
         + " |",
     ]
