@@ -4,14 +4,16 @@ that fails is reported with its code and message and the others are kept."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
 from pathlib import Path
 
+import pyogrio
 import pytest
 
-from reorg import names
+from reorg import fmt, i18n, names
 from reorg import national as reorg_national
 from reorg._errors import InputError
 
@@ -75,9 +77,10 @@ def national(tmp_path_factory, geodata):
     return folder, _summary(folder)
 
 
-def test_appendix_a_table_adds_up():
-    assert len(APPENDIX_A_NEW) == 34
-    assert sum(APPENDIX_A_NEW.values()) == 3321
+def test_appendix_a_is_the_packs_new_communes(geodata):
+    """The table above is transcribed right: the pack's new communes, counted per new province."""
+    after = pyogrio.read_dataframe(geodata / "vn_communes_after_2025-07.gpkg", columns=["province_code"], read_geometry=False)
+    assert after.groupby("province_code").size().to_dict() == APPENDIX_A_NEW
 
 
 def test_every_province_succeeded(national):
@@ -87,7 +90,7 @@ def test_every_province_succeeded(national):
         (p["code"], p["error"]) for p in s["provinces"] if p["status"] != "done"
     ]
     assert s["failed"] == []
-    assert s["national"]["done"] == s["national"]["provinces"] == 34 and s["national"]["complete"]
+    assert s["national"]["done"] == s["national"]["provinces"] == len(APPENDIX_A_NEW) and s["national"]["complete"]
     assert reorg_national.exit_code(folder) == 0
     assert s["synthetic_roster"] is True
     assert not {"timings", "peak_memory_mb", "execution"} & set(s), "measurements are in run.json"
@@ -112,7 +115,7 @@ def test_every_province_succeeded(national):
 
 def test_new_communes_match_appendix_a(national):
     folder, s = national
-    assert s["national"]["counts"]["new_communes"] == 3321
+    assert s["national"]["counts"]["new_communes"] == sum(APPENDIX_A_NEW.values())
     got = {p["code"]: p["counts"]["new_communes"] for p in s["provinces"]}
     assert got == APPENDIX_A_NEW
     for p in s["provinces"]:  # the province's own summary says the same
@@ -125,7 +128,7 @@ def test_one_main_station_per_new_commune(national):
     _, s = national
     for p in s["provinces"]:
         assert p["counts"]["main_stations"] == p["counts"]["new_communes"], p["code"]
-    assert s["national"]["counts"]["main_stations"] == 3321
+    assert s["national"]["counts"]["main_stations"] == sum(APPENDIX_A_NEW.values())
 
 
 def test_national_totals_are_the_provinces_summed(national):
@@ -149,15 +152,49 @@ def test_national_totals_are_the_provinces_summed(national):
     )
 
 
-def test_each_province_has_its_full_folder(national):
+def _csv_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _split_targets(geodata: Path) -> dict[str, set[str]]:
+    """New communes receiving a part of an old commune split between several, by new province (merger table)."""
+    rows = _csv_rows(geodata / "vn_commune_merger_2025.csv")
+    parts: dict[str, int] = {}
+    for r in rows:
+        parts[r["old_commune_code"]] = parts.get(r["old_commune_code"], 0) + 1
+    out: dict[str, set[str]] = {}
+    for r in rows:
+        if parts[r["old_commune_code"]] > 1:
+            out.setdefault(r["new_province_code"], set()).add(r["new_commune_code"])
+    return out
+
+
+def test_each_province_has_its_full_folder(national, geodata):
     folder, s = national
-    names = sorted(p.name for p in (folder / "provinces").iterdir())
-    assert names == sorted(Path(p["folder"]).name for p in s["provinces"])
-    for name in names:
-        assert re.fullmatch(r"\d{2}_[a-z0-9_]+", name), name
-        for f in ("map.html", "report.html", "report.md", "summary.json", "stations.csv", "communes_after.csv", "decisions.gpkg"):
-            assert (folder / "provinces" / name / f).is_file(), (name, f)
-    assert "40_nghe_an" in names and "79_ho_chi_minh" in names
+    split_targets = _split_targets(geodata)
+    slugs = sorted(p.name for p in (folder / "provinces").iterdir())
+    assert slugs == sorted(Path(p["folder"]).name for p in s["provinces"])
+    assert "40_nghe_an" in slugs and "79_ho_chi_minh" in slugs
+    for p in s["provinces"]:
+        where = folder / p["folder"]
+        assert re.fullmatch(r"\d{2}_[a-z0-9_]+", where.name) and where.name[:2] == p["code"], where.name
+        own = _summary(where)
+        assert own["province"]["code"] == p["code"] and own["counts"] == p["counts"], p["code"]
+        stations = _csv_rows(where / "stations.csv")
+        assert len(stations) == own["counts"]["stations"], p["code"]
+        assert sum(r["role"] == "main" for r in stations) == own["counts"]["main_stations"], p["code"]
+        communes = _csv_rows(where / "communes_after.csv")
+        assert len(communes) == APPENDIX_A_NEW[p["code"]], p["code"]
+        # a new commune's population is whole in the CSV: a part of a split old commune is rounded
+        # there (by at most half a person), so the sum is exact only where no old commune is split
+        rounded = len(split_targets.get(p["code"], ()))
+        assert (rounded == 0) == (own["counts"]["split_old_communes"] == 0), p["code"]
+        assert abs(sum(int(r["population"]) for r in communes) - p["population"]) <= rounded / 2, p["code"]
+        assert set(pyogrio.list_layers(where / "decisions.gpkg")[:, 0]), p["code"]
+        md = (where / "report.md").read_text(encoding="utf-8")
+        assert own["province"]["name"] in md and own["province"]["name"] in (where / "report.html").read_text(encoding="utf-8")
+        assert own["province"]["name"] in (where / "map.html").read_text(encoding="utf-8"), p["code"]
     assert not [p for p in folder.rglob(".*")], "temporary or staging folders left behind"
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
 
@@ -166,7 +203,7 @@ def test_index_links_every_province_map(national):
     folder, s = national
     doc = (folder / "index.html").read_text(encoding="utf-8")
     linked = set(MAP_HREF.findall(doc))
-    assert len(linked) == 34
+    assert len(linked) == len(APPENDIX_A_NEW)
     assert linked == {Path(p["folder"]).name for p in s["provinces"]}
     for name in linked:
         assert (folder / "provinces" / name / "map.html").is_file(), name
@@ -183,15 +220,20 @@ def test_index_is_offline_and_small(national):
     assert "Synthetic roster" in doc
 
 
-def test_national_report(national):
+def test_national_report(national, geodata):
     folder, s = national
     page = (folder / "report.html").read_text(encoding="utf-8")
     md = (folder / "report.md").read_text(encoding="utf-8")
-    assert page.count('/map.html">map</a>') == 34
+    assert page.count('/map.html">map</a>') == len(APPENDIX_A_NEW)
     assert "<svg" in page and "Synthetic roster" in page
     assert not re.search(r"<(script|link)\b", page, re.I)
-    assert "3,321" in md and "10,0" in md  # new and old commune totals
-    assert md.count("| done |") == 34
+    # the national totals table: the old communes of the merger table, the new ones of Appendix A
+    with open(geodata / "vn_commune_merger_2025.csv", encoding="utf-8", newline="") as f:
+        old = len({r["old_commune_code"] for r in csv.DictReader(f)})
+    totals = md.split(f"## {i18n.text('national.h_totals', 'en')}\n", 1)[1].split("\n## ", 1)[0]
+    for key, n in (("old_communes", old), ("new_communes", sum(APPENDIX_A_NEW.values()))):
+        assert f"| {i18n.text(f'national.count_{key}', 'en')} | {fmt.count(n)} |" in totals.splitlines(), key
+    assert md.count("| done |") == len(APPENDIX_A_NEW)
 
 
 @pytest.fixture(scope="module")
