@@ -26,7 +26,6 @@ allows, identical GeoPackages: their timestamp is pinned with OGR_CURRENT_DATE).
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import tempfile
@@ -37,298 +36,38 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from shapely.geometry import MultiPoint, MultiPolygon, Polygon
+from shapely.geometry import MultiPoint
 
-from .outputs import GPKG_DATE, fixed_gpkg_timestamp
-from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, CRS, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
-
-PROVINCE_CODE = "99"
-PROVINCE_NAME = "Tỉnh Mẫu (demo)"
-N_OLD = 40
-N_NEW = 12
-AREA_CRS = "EPSG:6933"
-# centre of the made-up province (central Vietnam; overlapping real land is fine: it is labelled synthetic)
-LON0, LAT0 = 105.8, 18.9
-KM_PER_DEG_LAT = 110.574
-KM_PER_DEG_LON = 111.320 * math.cos(math.radians(LAT0))
-HALF_WIDTH_KM, HALF_HEIGHT_KM = 30.0, 25.0
-MOUNTAIN_EAST_EDGE = 0.42  # share of the width, from the west, that is mountainous
-
-MARKER = "SYNTHETIC"
-
-# district code, name, type, anchor (share of width from west, share of height from south), communes, new communes
-DISTRICTS = (
-    ("990", "Thị xã Đông Mẫu (demo)", "thi_xa", (0.82, 0.30), 9, 3),
-    ("991", "Huyện Sơn Mẫu (demo)", "huyen", (0.18, 0.75), 10, 3),
-    ("992", "Huyện Lâm Mẫu (demo)", "huyen", (0.18, 0.25), 10, 3),
-    ("993", "Huyện Bình Mẫu (demo)", "huyen", (0.68, 0.80), 11, 3),
+from ..outputs import GPKG_DATE, fixed_gpkg_timestamp
+from ..schema import COMMUNES_AFTER, COMMUNES_BEFORE, CRS, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
+from . import geometry
+from .design import (
+    AREA_CRS,
+    DISTRICTS,
+    LAT0,
+    LON0,
+    MARKER,
+    MERGER_COLUMNS,
+    MOUNTAIN_EAST_EDGE,
+    N_NEW,
+    N_OLD,
+    N_PHUONG,
+    PROVINCE_CODE,
+    PROVINCE_NAME,
+    TYPE_PREFIX,
 )
-N_PHUONG = 4  # wards of the thị xã
-TYPE_PREFIX = {"xa": "Xã", "phuong": "Phường", "thi_tran": "Thị trấn"}
-
-# syllables of made-up (Vietnamese-like) commune names
-FIRST = (
-    "Hòa",
-    "An",
-    "Phú",
-    "Tân",
-    "Thanh",
-    "Xuân",
-    "Hưng",
-    "Vĩnh",
-    "Phúc",
-    "Quảng",
-    "Đức",
-    "Minh",
-    "Nghĩa",
-    "Thạch",
-    "Kim",
-    "Long",
-    "Cẩm",
-    "Hồng",
-    "Lạc",
-    "Diễn",
-    "Trường",
-    "Yên",
-    "Mỹ",
-    "Châu",
-)
-SECOND = (
-    "Bình",
-    "Sơn",
-    "Lâm",
-    "Phong",
-    "Thịnh",
-    "Lộc",
-    "Hà",
-    "Tiến",
-    "Thủy",
-    "Khê",
-    "Hải",
-    "Trung",
-    "Tây",
-    "Nam",
-    "Bắc",
-    "Lợi",
-    "Thành",
-    "Hợp",
-    "Quang",
-    "Xá",
-    "Điền",
-    "Liên",
-    "Cường",
-    "Mẫu",
-)
-
-MERGER_COLUMNS = [
-    "old_commune_code",
-    "old_commune_name",
-    "old_district_code",
-    "old_district_name",
-    "old_province_code",
-    "old_province_name",
-    "new_commune_code",
-    "new_commune_name",
-    "new_province_code",
-    "new_province_name",
-    "partly_merged",
-    "n_new_targets",
-    "area_share",
-    "pair_source",
-    "old_predecessors_2025_01",
-    "crosschecked_with_independent_mapping",
-    "agrees_with_independent_mapping",
-    "pair_in_independent_mapping",
-    "independent_mapping_targets",
-]
-
-
-# --- geometry helpers (kilometre plane) -------------------------------------------------------
-
-
-def _to_lonlat(geom):
-    def f(xy):
-        return np.column_stack([LON0 + xy[:, 0] / KM_PER_DEG_LON, LAT0 + xy[:, 1] / KM_PER_DEG_LAT])
-
-    return shapely.transform(geom, f)
-
-
-def _polygon(g) -> Polygon:
-    """The single polygon of `g` (largest part when several)."""
-    parts = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and p.area > 0]
-    return max(parts, key=lambda p: p.area)
-
-
-def _multi(g) -> MultiPolygon:
-    parts = [p for p in shapely.get_parts(g) if p.geom_type == "Polygon" and not p.is_empty]
-    return MultiPolygon(parts)
-
-
-def _outline(rng: np.random.Generator) -> Polygon:
-    """An irregular star-shaped outline of about 60 km x 50 km, centred on (0, 0)."""
-    n = 36
-    theta = np.linspace(0.0, 2 * np.pi, n, endpoint=False)
-    wobble = np.zeros(n)
-    for k in range(2, 6):
-        wobble += rng.uniform(0.04, 0.12) / (k - 1) ** 0.5 * np.sin(k * theta + rng.uniform(0, 2 * np.pi))
-    wobble += rng.uniform(-0.025, 0.025, n)
-    r = 1.0 / np.sqrt((np.cos(theta) / HALF_WIDTH_KM) ** 2 + (np.sin(theta) / HALF_HEIGHT_KM) ** 2)
-    r = r * (1.0 + wobble)
-    poly = Polygon(np.column_stack([r * np.cos(theta), r * np.sin(theta)]))
-    return shapely.set_precision(poly, 1e-3)
-
-
-def _sites(outline: Polygon, rng: np.random.Generator) -> np.ndarray:
-    """N_OLD points inside the outline, spaced wider in the west (mountain) than in the east."""
-    x0, y0, x1, y1 = outline.bounds
-    shapely.prepare(outline)
-    scale = 1.0
-    for _ in range(50):
-        pts: list[tuple[float, float]] = []
-        for _ in range(20000):
-            x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
-            if not outline.contains(shapely.Point(x, y)):
-                continue
-            fx = (x - x0) / (x1 - x0)
-            spacing = scale * (11.0 - 6.5 * fx)  # km: ~11 in the west, ~4.5 in the east
-            if all((x - a) ** 2 + (y - b) ** 2 >= spacing**2 for a, b in pts):
-                pts.append((x, y))
-                if len(pts) == N_OLD:
-                    return np.array(pts)
-        scale *= 0.95
-    raise RuntimeError("could not place the demo communes")  # pragma: no cover
-
-
-def _cells(outline: Polygon, sites: np.ndarray) -> list[Polygon]:
-    """Voronoi cells of `sites` clipped to the outline, one single polygon per site (fragments of a
-    cell cut off by the outline go to the neighbour sharing the longest border)."""
-    vor = shapely.voronoi_polygons(MultiPoint(sites), extend_to=outline.buffer(20.0), ordered=True)
-    raw = [shapely.set_precision(shapely.intersection(c, outline), 1e-6) for c in shapely.get_parts(vor)]
-    cells: list = []
-    orphans: list = []
-    for site, g in zip(sites, raw):
-        p = shapely.Point(site)
-        parts = list(shapely.get_parts(g))
-        keep = next(q for q in parts if q.covers(p))
-        cells.append(keep)
-        orphans.extend(q for q in parts if q is not keep)
-    for frag in orphans:
-        j = int(np.argmax([shapely.intersection(frag.boundary, c.boundary).length for c in cells]))
-        cells[j] = _polygon(shapely.union(cells[j], frag, grid_size=1e-6))
-    return cells
-
-
-def _adjacency(cells: list[Polygon]) -> list[set[int]]:
-    tree = shapely.STRtree(cells)
-    adj: list[set[int]] = [set() for _ in cells]
-    for i, c in enumerate(cells):
-        for j in tree.query(c):
-            j = int(j)
-            if j != i and shapely.intersection(c.boundary, cells[j].boundary).length > 1e-3:
-                adj[i].add(j)
-    return adj
-
-
-def _grow(members: list[int], adj: list[set[int]], centres: np.ndarray, seeds: list[int], targets: list[int] | None):
-    """Grow groups over the adjacency graph from `seeds` until every member is assigned.
-
-    With `targets`, the group furthest below its target grows first; otherwise the smallest.
-    Each step adds the unassigned neighbour nearest to the group's seed. Returns the group of each
-    member, or None when a group cannot reach its target.
-    """
-    allowed = set(members)
-    label = {s: g for g, s in enumerate(seeds)}
-    sizes = [1] * len(seeds)
-    while len(label) < len(allowed):
-        order = sorted(range(len(seeds)), key=lambda g: (-(targets[g] - sizes[g]) if targets else sizes[g], g))
-        grown = False
-        for g in order:
-            if targets and sizes[g] >= targets[g]:
-                continue
-            cand = sorted({j for i, lab in label.items() if lab == g for j in adj[i]} & allowed - set(label))
-            if not cand:
-                continue
-            d = [float(np.hypot(*(centres[j] - centres[seeds[g]]))) for j in cand]
-            label[cand[int(np.argmin(d))]] = g
-            sizes[g] += 1
-            grown = True
-            break
-        if not grown:
-            return None
-    return label
-
-
-def _districts(cells, adj, centres, outline, rng) -> np.ndarray:
-    """District index (into DISTRICTS) of each cell: contiguous groups of the designed sizes."""
-    x0, y0, x1, y1 = outline.bounds
-    targets = [d[4] for d in DISTRICTS]
-    for attempt in range(500):
-        jitter = 0.0 if attempt == 0 else 0.12
-        seeds = []
-        for d in DISTRICTS:
-            fx, fy = d[3]
-            ax = x0 + (fx + rng.uniform(-jitter, jitter)) * (x1 - x0)
-            ay = y0 + (fy + rng.uniform(-jitter, jitter)) * (y1 - y0)
-            order = np.argsort(np.hypot(centres[:, 0] - ax, centres[:, 1] - ay))
-            seeds.append(next(int(i) for i in order if int(i) not in seeds))
-        label = _grow(list(range(len(cells))), adj, centres, seeds, targets)
-        if label is not None:
-            return np.array([label[i] for i in range(len(cells))])
-    raise RuntimeError("could not draw the demo districts")  # pragma: no cover
-
-
-def _groups(members: list[int], k: int, adj, centres, rng) -> dict[int, int] | None:
-    """Split one district's cells into k contiguous groups of 2-5 cells."""
-    for _ in range(500):
-        seeds = [members[int(rng.integers(len(members)))]]
-        while len(seeds) < k:  # farthest point sampling
-            d = [min(float(np.hypot(*(centres[m] - centres[s]))) for s in seeds) for m in members]
-            seeds.append(members[int(np.argmax(d))])
-        label = _grow(members, adj, centres, seeds, None)
-        if label is None:
-            continue
-        sizes = np.bincount(list(label.values()), minlength=k)
-        if sizes.min() >= 2 and sizes.max() <= 4:  # 4, so the group that receives the split piece stays <= 5
-            return label
-    return None
-
-
-def _halfplane(p: np.ndarray, d: np.ndarray, size: float = 500.0) -> Polygon:
-    """The half-plane {x: (x - p) . d >= 0} as a big square."""
-    n = np.array([-d[1], d[0]])
-    return Polygon([p + n * size, p + n * size + d * size, p - n * size + d * size, p - n * size])
-
-
-# --- names ------------------------------------------------------------------------------------
-
-
-def _stems(rng: np.random.Generator, n: int, taken: set[str]) -> list[str]:
-    out: list[str] = []
-    while len(out) < n:
-        a, b = FIRST[int(rng.integers(len(FIRST)))], SECOND[int(rng.integers(len(SECOND)))]
-        stem = f"{a} {b}"
-        if a != b and stem not in taken:
-            taken.add(stem)
-            out.append(stem)
-    return out
-
-
-def _district_stem(name: str) -> str:
-    # "Huyện Sơn Mẫu (demo)" -> "Sơn Mẫu"
-    return name.replace(" (demo)", "").split(" ", 1)[1].replace("xã ", "")
-
 
 # --- the pack ---------------------------------------------------------------------------------
 
 
 def _build(seed: int):
     rng = np.random.default_rng(seed)
-    outline = _outline(rng)
-    sites = _sites(outline, rng)
-    cells = _cells(outline, sites)
-    adj = _adjacency(cells)
+    outline = geometry.outline(rng)
+    sites = geometry.sites(outline, rng)
+    cells = geometry.cells(outline, sites)
+    adj = geometry.adjacency(cells)
     centres = np.array([[c.centroid.x, c.centroid.y] for c in cells])
-    dist = _districts(cells, adj, centres, outline, rng)
+    dist = geometry.districts(cells, adj, centres, outline, rng)
     x0, _, x1, _ = outline.bounds
 
     # types: one thị trấn per huyện (cell nearest the district's centre), N_PHUONG wards in the thị xã
@@ -357,9 +96,9 @@ def _build(seed: int):
     codes = [f"{PROVINCE_CODE}{i + 1:03d}" for i in range(N_OLD)]
 
     # names
-    seat_stems = {di: _district_stem(d[1]) for di, d in enumerate(DISTRICTS)}
+    seat_stems = {di: geometry.district_stem(d[1]) for di, d in enumerate(DISTRICTS)}
     taken = set(seat_stems.values())
-    stems = _stems(rng, N_OLD, taken)
+    stems = geometry.stems(rng, N_OLD, taken)
     names, stem_of = [], []
     seat_given: set[int] = set()
     for i in range(N_OLD):
@@ -372,7 +111,7 @@ def _build(seed: int):
 
     # population: density by terrain (west mountain, east lowland), denser in towns and wards
     fx = (sites[:, 0] - x0) / (x1 - x0)
-    areas = gpd.GeoSeries([_to_lonlat(c) for c in cells], crs=CRS).to_crs(AREA_CRS).area.to_numpy() / 1e6
+    areas = gpd.GeoSeries([geometry.to_lonlat(c) for c in cells], crs=CRS).to_crs(AREA_CRS).area.to_numpy() / 1e6
     dens = np.where(fx < MOUNTAIN_EAST_EDGE, rng.uniform(20, 80, N_OLD), 300.0 * 5.0 ** rng.uniform(0, 1, N_OLD) ** 2)
     dens = np.where(ctype == "thi_tran", np.clip(dens * 2.5, 350, 2000), dens)
     dens = np.where(ctype == "phuong", rng.uniform(800, 2000, N_OLD), dens)
@@ -383,7 +122,7 @@ def _build(seed: int):
     next_group = 0
     for di, d in enumerate(DISTRICTS):
         members = [int(i) for i in np.flatnonzero(dist == di)]
-        label = _groups(members, d[5], adj, centres, rng)
+        label = geometry.groups(members, d[5], adj, centres, rng)
         if label is None:  # pragma: no cover
             raise RuntimeError(f"could not group the communes of district {d[0]}")
         # number the groups by their lowest old code
@@ -413,8 +152,8 @@ def _build(seed: int):
         mid = np.array(at.coords[0])
         c = np.array(cells[i].centroid.coords[0])
         d = (mid - c) / np.hypot(*(mid - c))
-        piece2 = shapely.intersection(cells[i], _halfplane(c + 0.2 * (mid - c), d))
-        piece1 = shapely.difference(cells[i], _halfplane(c + 0.2 * (mid - c), d))
+        piece2 = shapely.intersection(cells[i], geometry.halfplane(c + 0.2 * (mid - c), d))
+        piece1 = shapely.difference(cells[i], geometry.halfplane(c + 0.2 * (mid - c), d))
         if piece1.geom_type != "Polygon" or piece2.geom_type != "Polygon":
             continue
         if shapely.union(g2_geom, piece2).geom_type != "Polygon":
@@ -424,7 +163,7 @@ def _build(seed: int):
     if split is None:  # pragma: no cover
         raise RuntimeError("no commune to split")
     si, sg2, piece1, piece2 = split
-    a1, a2 = gpd.GeoSeries([_to_lonlat(piece1), _to_lonlat(piece2)], crs=CRS).to_crs(AREA_CRS).area.to_numpy()
+    a1, a2 = gpd.GeoSeries([geometry.to_lonlat(piece1), geometry.to_lonlat(piece2)], crs=CRS).to_crs(AREA_CRS).area.to_numpy()
     share2 = round(float(a2 / (a1 + a2)), 4)
     share1 = round(1.0 - share2, 4)
     pop2 = int(round(pop[si] * share2))
@@ -448,7 +187,7 @@ def _build(seed: int):
             parts.append(piece1)
         if g == sg2:
             parts.append(piece2)
-        new_geoms.append(_polygon(shapely.union_all(parts, grid_size=1e-6)))
+        new_geoms.append(geometry.polygon(shapely.union_all(parts, grid_size=1e-6)))
         new_pop.append(sum(r[5] for r in rows if r[1] == g))
         new_n.append(sum(1 for r in rows if r[1] == g))
         t = "phuong" if any(ctype[i] == "phuong" for i in whole + ([si] if g == group[si] else [])) else "xa"
@@ -482,11 +221,11 @@ def _areas_km2(geoms: gpd.GeoSeries) -> np.ndarray:
 
 
 def _frames(b: dict):
-    cells_ll = gpd.GeoSeries([_multi(_to_lonlat(c)) for c in b["cells"]], crs=CRS)
+    cells_ll = gpd.GeoSeries([geometry.multi(geometry.to_lonlat(c)) for c in b["cells"]], crs=CRS)
     dcode = [DISTRICTS[d][0] for d in b["dist"]]
     dname = [DISTRICTS[d][1] for d in b["dist"]]
     dtype = [DISTRICTS[d][2] for d in b["dist"]]
-    lonlat = _to_lonlat(MultiPoint(b["sites"]))
+    lonlat = geometry.to_lonlat(MultiPoint(b["sites"]))
     lon = np.round([p.x for p in lonlat.geoms], 6)
     lat = np.round([p.y for p in lonlat.geoms], 6)
     for i, g in enumerate(cells_ll):  # keep the rounded point inside its polygon
@@ -522,7 +261,7 @@ def _frames(b: dict):
         crs=CRS,
     )
 
-    new_ll = gpd.GeoSeries([_multi(_to_lonlat(g)) for g in b["new_geoms"]], crs=CRS)
+    new_ll = gpd.GeoSeries([geometry.multi(geometry.to_lonlat(g)) for g in b["new_geoms"]], crs=CRS)
     proj = new_ll.to_crs(AREA_CRS)
     cen = gpd.GeoSeries(proj.centroid, crs=AREA_CRS).to_crs(CRS)
     inside = np.array([g.contains(p) for g, p in zip(new_ll, cen)])
@@ -554,7 +293,11 @@ def _frames(b: dict):
     drows, dgeoms = [], []
     for di, d in enumerate(DISTRICTS):
         members = np.flatnonzero(b["dist"] == di)
-        dgeoms.append(_multi(_to_lonlat(_polygon(shapely.union_all([b["cells"][i] for i in members], grid_size=1e-6)))))
+        dgeoms.append(
+            geometry.multi(
+                geometry.to_lonlat(geometry.polygon(shapely.union_all([b["cells"][i] for i in members], grid_size=1e-6)))
+            )
+        )
         drows.append(
             {
                 "province_code": PROVINCE_CODE,
@@ -574,7 +317,9 @@ def _frames(b: dict):
     districts["n_communes_before"] = districts["n_communes_before"].astype(np.int64)
     districts["pop_2019"] = districts["pop_2019"].astype(np.int64)
 
-    pgeo = gpd.GeoSeries([_multi(_to_lonlat(_polygon(shapely.union_all(b["new_geoms"], grid_size=1e-6))))], crs=CRS)
+    pgeo = gpd.GeoSeries(
+        [geometry.multi(geometry.to_lonlat(geometry.polygon(shapely.union_all(b["new_geoms"], grid_size=1e-6))))], crs=CRS
+    )
     provinces = gpd.GeoDataFrame(
         {
             "province_code": [PROVINCE_CODE],
