@@ -10,6 +10,7 @@ Definitions (population-weighted over demand parts; minutes are door to door, se
 - pop_minutes_regional_centre: mean minutes to one's centre;
 - pop_share_within_30min / 60min: share of people within 30 / 60 minutes of the nearest facility;
 - main_stations_with_doctor_share: main stations with at least one doctor / main stations;
+- open_sites_without_doctor: open stations and points with no doctor;
 - stations_meeting_norm_share: open sites whose staff meet their Circular 03/2023 norm; a site's
   norm is computed on the population it serves (residents of its new commune for whom it is the
   nearest open site; before the reform, its own commune);
@@ -170,6 +171,7 @@ def measure(
             "staff_total": int(staff.sum()),
             "staff_shortfall_total": int(np.maximum(0, norm[is_open] - staff[is_open]).sum()),
             "doctor_shortfall_main_stations": int(np.maximum(0, dmin - st.loc[is_main, doctors_col]).sum()),
+            "open_sites_without_doctor": int((st.loc[is_open, doctors_col] < 1).sum()),
             "doctors_total": int(st[doctors_col].sum()),
             "doctors_per_10k": float(st[doctors_col].sum() / total_pop * 1e4),
             "population_per_health_worker": float(total_pop / max(1, staff.sum())),
