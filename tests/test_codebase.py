@@ -66,7 +66,11 @@ def test_no_module_imports_another_modules_private_names():
     for path in MODULES:
         for target, taken, line in imports(path):
             if target != module_name(path):
-                bad += [f"{path.relative_to(ROOT)}:{line} takes {target}.{n}" for n in taken if n.startswith("_") and not n.startswith("__")]
+                bad += [
+                    f"{path.relative_to(ROOT)}:{line} takes {target}.{n}"
+                    for n in taken
+                    if n.startswith("_") and not n.startswith("__")
+                ]
         text = path.read_text(encoding="utf-8")
         for alias in re.findall(r"^\s*(?:from [.\w]+ )?import ([\w.]+) as (\w+)", text, re.M):
             bad += [f"{path.relative_to(ROOT)}: {alias[1]}._..." for _ in re.findall(rf"\b{alias[1]}\._[a-z]\w*", text)]
