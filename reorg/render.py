@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup, escape
 
-from . import __version__, fmt, i18n, indicators, leaflet, pages
+from . import __version__, fmt, i18n, indicators, leaflet, pages, tables
 from . import map_popups as popups
 from .map_geometry import DECIMALS, display_polygons, drop_small_holes, geojson, label_points, point, round_coords, unions
 
@@ -439,9 +439,7 @@ def render_map(result: Any) -> str:
         },
     }
     pack = result.pack
-    warns = ([t["warn_pack"]] if getattr(pack, "synthetic", False) else []) + (
-        [t["warn_roster"]] if result.synthetic_roster else []
-    )
+    warns = i18n.notices(tables.synthetic_flags(result), lang)  # the one source of the notices
     banner = {
         "title": sc.title or sc.name,
         "province": pack.province_name,

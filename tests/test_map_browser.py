@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from reorg import i18n
 from reorg.pipeline import run
 from reorg.render import LAYER_NAMES, before_layer_names, layer_names, render_map
 from reorg.scenario import load_scenario
@@ -202,7 +203,7 @@ def test_map_deterministic_and_offline(result, map_html, result_vi, map_html_vi)
         assert not re.search(r"_[0-9a-f]{32}\b", doc)
         size_mb = len(doc.encode("utf-8")) / 1e6
         assert size_mb < 8, f"map is {size_mb:.1f} MB"
-    assert "Synthetic roster: station staff and locations are simulated, not real data" in map_html
+    assert i18n.text("notice.synthetic_roster") in map_html
     assert '<html lang="en">' in map_html and '<html lang="vi">' in map_html_vi
     assert "Danh sách trạm mô phỏng" in map_html_vi
     # legend and popups written as UTF-8 text (layer names are checked in the browser)
@@ -222,7 +223,7 @@ def test_map_in_browser(result, map_files, browser):
     # banner, view switch and legend
     banner = page.locator("#reorg-banner").inner_text()
     assert "Tỉnh Nghệ An" in banner
-    assert "Synthetic roster: station staff and locations are simulated, not real data" in banner
+    assert i18n.text("notice.synthetic_roster") in banner
     assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == [
         "After the reform",
         "Before the reform",
@@ -441,7 +442,7 @@ def test_map_in_vietnamese(result, map_files, browser):
     assert page.evaluate("document.documentElement.lang") == "vi"
     banner = page.locator("#reorg-banner").inner_text()
     assert "Tỉnh Nghệ An" in banner and "kịch bản" in banner
-    assert "Danh sách trạm mô phỏng: nhân lực và vị trí trạm là giả lập, không phải số liệu thực" in banner
+    assert i18n.text("notice.synthetic_roster", "vi") in banner
     assert [b.strip() for b in page.locator(".reorg-view-btn").all_inner_texts()] == [
         "Sau sắp xếp",
         "Trước sắp xếp",
