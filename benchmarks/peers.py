@@ -33,7 +33,11 @@ stage's door-to-door minutes). Instances (`--instances`):
   for a pair in different provinces it uses the rule of one of reorg's road edges (network.py):
   great-circle km x `circuity_factor` at each end's terrain speed (half the way each), from the
   demand part's node (the old commune's point, or the part's own point) to the centre's seat, plus
-  the part's within-commune access minutes. Both sides get this same matrix.
+  the part's within-commune access minutes. Both sides get this same matrix. reorg runs its
+  Lagrangian path alone here (`reorg_lagrangian`): when its gap stays above LAGRANGIAN_GAP,
+  solve_catchments would build its pywraplp MIP fallback with 2.3 M binary variables one at a time
+  (tried once on this machine: past 9 GB of memory and still building after 10 minutes, stopped);
+  `--national-full` calls solve_catchments with that fallback all the same.
 
 Solvers:
 - reorg: `reorg_catchments` (the single call into reorg.optimise.catchments.solve_catchments; an
@@ -351,6 +355,12 @@ def _notes(rows: list[dict]) -> list[str]:
         if r.get("pipeline_objective") is not None:
             text += (f"; reorg's own pipeline run recorded {r['pipeline_objective']:,.1f} for this model "
                      f"({'the same' if abs(r['pipeline_objective'] - r['reorg_objective']) <= EQUAL_RTOL * abs(r['reorg_objective']) else 'DIFFERENT'})")
+        if o.get("iterations") is not None:
+            text += (f"; reorg's Lagrangian: {o['iterations']:,} subgradient iterations, best plan {o['objective']:,.1f}, lower bound "
+                     f"{o['best_bound']:,.1f}")
+            if o["status"] != "optimal":
+                text += (" (its gap is not closed, so solve_catchments would go on to its MIP with "
+                         f"{r['communes'] * r['centres']:,} binary assignment variables; not run here)")
         if r["key"] == "hcmc-hard":
             text += (f"; reorg's plans have {max(x['excess_persons'] for x in r['reorg']):g} residents above capacity, so "
                      + ("the soft and hard optima are equal (proof in the docstring)" if r["equivalence_proven"]
@@ -363,12 +373,12 @@ def _notes(rows: list[dict]) -> list[str]:
     return out
 
 
-def section(rows: list[dict], command: str) -> str:
+def section(rows: list[dict], command: list[str]) -> str:
     ours = sorted({r["reorg"][0]["solver"] for r in rows})
     peer = rows[0]["spopt"][0]["solver"]
     parts = [
         START, HEADING, "",
-        f"Command: `{command}`", "",
+        "Command" + ("s" if len(command) > 1 else "") + ": " + "; then ".join(f"`{c}`" for c in command), "",
         f"Machine: {os.cpu_count()} cores shared with other jobs (load average per instance in the table: 1-minute load at the start and "
         f"after each repeat), Python {platform.python_version()}, numpy {version('numpy')}; reorg: {'; '.join(ours)}; peer: {peer}, in its own venv "
         "and process. reorg and spopt run back to back, alternating, `runs` times per instance; times are medians, each model "
@@ -393,8 +403,14 @@ def section(rows: list[dict], command: str) -> str:
         table(rows), "",
         *_notes(rows), "",
     ]
-    met = [r for r in rows if r["equal"] and r["speedup"] >= TARGET_SPEEDUP]
-    parts.append(f"Same objective and reorg at least {TARGET_SPEEDUP:g}× faster: " + ", ".join(f"{r['label']} ({r['kind']})" for r in met)
+    proven = [r for r in rows if r["spopt_proven_optimal"] and all(x["status"] == "optimal" for x in r["reorg"])]
+    met = [r for r in proven if r["equal"] and r["speedup"] >= TARGET_SPEEDUP]
+    open_ = [r for r in rows if r not in proven]
+    if open_:
+        parts.append("Not proven optimal by both sides (objectives are best plans, times are up to the stop): "
+                     + ", ".join(f"{r['label']} ({r['kind']})" for r in open_) + ".")
+        parts.append("")
+    parts.append(f"Both optimal, same objective and reorg at least {TARGET_SPEEDUP:g}× faster: " + ", ".join(f"{r['label']} ({r['kind']})" for r in met)
                  + "." if met else f"reorg is not {TARGET_SPEEDUP:g}× faster on any instance with the same objective.")
     slow = [r for r in rows if r["speedup"] < TARGET_SPEEDUP]
     if slow:
@@ -431,7 +447,16 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat-national", type=int, default=None, help="runs per solver on the national instance (default: --repeat-large)")
     ap.add_argument("--no-write", action="store_true", help=f"print only, do not update {RESULTS.relative_to(ROOT)}")
     ap.add_argument("--json", help="also write the raw measurements to this file")
+    ap.add_argument("--from-json", nargs="+", type=Path, help="no measuring: rebuild the block from --json files of earlier runs")
     args = ap.parse_args(argv)
+    command = ("python benchmarks/peers.py " + shlex.join(argv if argv is not None else sys.argv[1:])).strip()
+    if args.from_json:
+        rows = [row for f in args.from_json for row in json.loads(f.read_text(encoding="utf-8"))]
+        missing = [r["label"] for r in rows if "command" not in r]
+        if missing:
+            raise SystemExit(f"no command recorded for {', '.join(missing)}")
+        commands = list(dict.fromkeys(r["command"] for r in rows)) + [command]
+        return report(rows, commands, args.no_write)
     py = peer_python()
     instances: list[dict] = []
     if "small" in args.instances:
@@ -447,13 +472,16 @@ def main(argv=None) -> int:
         repeat = args.repeat_large if inst["large"] else args.repeat
         if inst["key"] == "national" and args.repeat_national is not None:
             repeat = args.repeat_national
-        rows.append(measure(inst, py, repeat, args.time_limit))
+        rows.append(dict(measure(inst, py, repeat, args.time_limit), command=command))
         if args.json:
             Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
-    command = "python benchmarks/peers.py " + shlex.join(argv if argv is not None else sys.argv[1:])
-    text = section(rows, command.strip())
+    return report(rows, [command], args.no_write)
+
+
+def report(rows: list[dict], commands: list[str], no_write: bool) -> int:
+    text = section(rows, commands)
     print(text)
-    if not args.no_write:
+    if not no_write:
         write_results(text)
         print(f"\nwritten: {RESULTS}", file=sys.stderr)
     return 0
