@@ -347,7 +347,7 @@ def _notes(rows: list[dict]) -> list[str]:
     for r in rows:
         o = r["reorg"][0]
         s = r["spopt"][0]
-        text = (f"**{r['label']}, {r['kind']}**: reorg {o['solver']} ({o['status']}, gap {_num(o['relative_gap'], '.1e')}): "
+        text = (f"**{r['label']}, {r['kind']}**: reorg: {o['solver'].removeprefix('reorg ')} ({o['status']}, gap {_num(o['relative_gap'], '.1e')}): "
                 f"solve {r['reorg_solve_seconds']:.3f} s of {r['reorg_seconds']:.3f} s; spopt ({s['status']}; "
                 f"{s['variables']:,} variables, {s['constraints']:,} constraints): build {r['spopt_build_seconds']:.2f} s + solve "
                 f"{r['spopt_solve_seconds']:.2f} s (writing the model, CBC as a separate program, reading back); "
