@@ -101,7 +101,7 @@ def main(argv=None) -> int:
             try:
                 model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=args.time_limit, logPath=str(log)))
                 solved = True
-            except RuntimeError:  # spopt's check_status: CBC stopped without a plan (time limit)
+            except (RuntimeError, pulp.PulpSolverError):  # spopt's check_status (no plan at the time limit), or CBC failed
                 solved = False
             t2 = time.perf_counter()
             run = {"build_s": t1 - t0, "solve_s": t2 - t1, "seconds": t2 - t0,

@@ -61,6 +61,7 @@ import json
 import os
 import platform
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -275,16 +276,28 @@ def run_reorg(inst: dict, time_limit: float) -> dict:
                 assignment_objective=float(A[np.arange(len(assign)), assign].sum()))
 
 
-def run_spopt(py: Path, npz: Path, time_limit: float) -> dict:
+def run_spopt(py: Path, npz: Path, time_limit: float, wall_limit: float) -> dict:
+    """One spopt solve in the worker; stopped (with its CBC) after `wall_limit` s, since CBC does not check
+    its `-sec` limit inside a long root LP."""
     cmd = [str(py), str(WORKER), str(npz), "--repeat", "1", "--time-limit", str(time_limit)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise SystemExit(f"spopt worker failed:\n{out.stderr}")
-    res = json.loads(out.stdout)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=wall_limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker's own process group: the worker and its CBC
+        proc.communicate()
+        seconds = time.perf_counter() - t0
+        return {"solver": "spopt (stopped)", "status": f"stopped at the {wall_limit:g} s wall limit", "solution_status": "no plan",
+                "objective": None, "seconds": seconds, "build_s": None, "solve_s": None, "variables": None, "constraints": None,
+                "cbc_result": f"CBC had not returned {seconds:.0f} s after the worker started (imports included)"}
+    if proc.returncode != 0:
+        raise SystemExit(f"spopt worker failed:\n{stderr}")
+    res = json.loads(stdout)
     return dict(res["runs"][0], solver=res["solver"])
 
 
-def measure(inst: dict, py: Path, repeat: int, time_limit: float) -> dict:
+def measure(inst: dict, py: Path, repeat: int, time_limit: float, wall_limit: float) -> dict:
     A, P = inst["A"], inst["P"]
     cost = np.divide(A, P[:, None], out=np.zeros_like(A), where=P[:, None] > 0)  # per-person minutes
     ours, peer, load = [], [], [os.getloadavg()[0]]
@@ -300,7 +313,7 @@ def measure(inst: dict, py: Path, repeat: int, time_limit: float) -> dict:
             print(f"  {inst['key']}: repeat {i + 1}/{repeat}: reorg ...", file=sys.stderr, flush=True)
             ours.append(run_reorg(inst, time_limit))
             print(f"  {inst['key']}: repeat {i + 1}/{repeat}: reorg {ours[-1]['seconds']:.3f} s; spopt ...", file=sys.stderr, flush=True)
-            peer.append(run_spopt(py, npz, time_limit))
+            peer.append(run_spopt(py, npz, time_limit, wall_limit))
             print(f"  {inst['key']}: repeat {i + 1}/{repeat}: spopt {peer[-1]['seconds']:.3f} s ({peer[-1]['status']})", file=sys.stderr, flush=True)
             load.append(os.getloadavg()[0])
     o, s = ours[0], peer[0]
@@ -313,12 +326,17 @@ def measure(inst: dict, py: Path, repeat: int, time_limit: float) -> dict:
                 "equal": rel is not None and rel < EQUAL_RTOL and all(r["objective"] == o["objective"] for r in ours),
                 "same_centres": o["open"] == s.get("open"), "spopt_proven_optimal": s["solution_status"] == "Optimal Solution Found", "reorg_seconds": med(r["seconds"] for r in ours),
                 "reorg_solve_seconds": med(r["solve_s"] for r in ours), "spopt_seconds": med(r["seconds"] for r in peer),
-                "spopt_build_seconds": med(r["build_s"] for r in peer), "spopt_solve_seconds": med(r["solve_s"] for r in peer),
+                "spopt_build_seconds": _median_known(r["build_s"] for r in peer), "spopt_solve_seconds": _median_known(r["solve_s"] for r in peer),
                 "load_average": [round(x, 2) for x in load], "repeat": repeat})
     row["speedup"] = row["spopt_seconds"] / row["reorg_seconds"]
     if inst["key"] == "hcmc-hard":
         row["equivalence_proven"] = bool(all(r["excess_persons"] == 0 and r["status"] == "optimal" for r in ours))
     return row
+
+
+def _median_known(values) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def _num(x, fmt: str = ",.1f") -> str:
@@ -337,7 +355,7 @@ def table(rows: list[dict]) -> str:
         load = r["load_average"]
         lines.append(f"| {r['label']} | {r['kind']} | {r['communes']:,} × {r['centres']:,} | {r['p']} | {_num(r['reorg_objective'])} | "
                      f"{_num(r['spopt_objective'])} | {eq} | {r['reorg_seconds']:.3f} | {r['spopt_seconds']:.2f} "
-                     f"({r['spopt_build_seconds']:.2f} + {r['spopt_solve_seconds']:.2f}) | {r['speedup']:.1f}× | {r['repeat']} | "
+                     f"({_num(r['spopt_build_seconds'], '.2f')} + {_num(r['spopt_solve_seconds'], '.2f')}) | {r['speedup']:.1f}× | {r['repeat']} | "
                      f"{min(load):.1f}–{max(load):.1f} |")
     return "\n".join(lines)
 
@@ -349,8 +367,8 @@ def _notes(rows: list[dict]) -> list[str]:
         s = r["spopt"][0]
         text = (f"**{r['label']}, {r['kind']}**: reorg: {o['solver'].removeprefix('reorg ')} ({o['status']}, gap {_num(o['relative_gap'], '.1e')}): "
                 f"solve {r['reorg_solve_seconds']:.3f} s of {r['reorg_seconds']:.3f} s; spopt ({s['status']}; "
-                f"{s['variables']:,} variables, {s['constraints']:,} constraints): build {r['spopt_build_seconds']:.2f} s + solve "
-                f"{r['spopt_solve_seconds']:.2f} s (writing the model, CBC as a separate program, reading back); "
+                f"{_num(s['variables'], ',')} variables, {_num(s['constraints'], ',')} constraints): build {_num(r['spopt_build_seconds'], '.2f')} s + solve "
+                f"{_num(r['spopt_solve_seconds'], '.2f')} s (writing the model, CBC as a separate program, reading back); "
                 f"same centres: {'yes' if r['same_centres'] else 'no'}")
         if r["key"] == "hcmc" and r.get("pipeline_objective") is not None:
             text += (f"; reorg's own pipeline run recorded {r['pipeline_objective']:,.1f} for this model "
@@ -443,6 +461,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="runs per solver on the small instances (median reported)")
     ap.add_argument("--repeat-large", type=int, default=3, help="runs per solver on hcmc, hcmc-hard and national")
     ap.add_argument("--time-limit", type=float, default=1200.0, help="seconds per solve, both solvers")
+    ap.add_argument("--wall-limit", type=float, default=None, help="stop a spopt solve (build, CBC, reading back) after this many s (default: 2 x --time-limit)")
     ap.add_argument("--cache", type=Path, default=None, help="keep the national instance here (keyed on the pack's SHA256SUMS)")
     ap.add_argument("--national-full", action="store_true",
                     help="national: call solve_catchments (Lagrangian, then its MIP when the gap stays open) instead of the Lagrangian path alone")
@@ -474,7 +493,8 @@ def main(argv=None) -> int:
         repeat = args.repeat_large if inst["large"] else args.repeat
         if inst["key"] == "national" and args.repeat_national is not None:
             repeat = args.repeat_national
-        rows.append(dict(measure(inst, py, repeat, args.time_limit), command=command))
+        wall = args.wall_limit if args.wall_limit is not None else 2 * args.time_limit
+        rows.append(dict(measure(inst, py, repeat, args.time_limit, wall), command=command))
         if args.json:
             Path(args.json).write_text(json.dumps(rows, indent=2, default=str), encoding="utf-8")
     return report(rows, [command], args.no_write)
