@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,19 +107,31 @@ def _greedy_interchange(A: np.ndarray, p: int) -> list[int]:
     return sorted(chosen)
 
 
-def p_median_lagrangian(
-    A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float = LAGRANGIAN_GAP
-) -> tuple[list[int], float, float, int]:
-    """Exact uncapacitated p-median by Lagrangian relaxation (subgradient) with primal plans.
+@dataclass
+class LagrangianBound:
+    """What the subgradient run leaves: the best plan's centres and value (`upper`), the best lower
+    bound L(l) (`lower`), the multipliers l that gave it, and the iterations run."""
+
+    centres: list[int]
+    lower: float
+    upper: float
+    iterations: int
+    multipliers: np.ndarray
+
+
+def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float = LAGRANGIAN_GAP) -> LagrangianBound:
+    """Lagrangian relaxation of the uncapacitated p-median (subgradient) with primal plans.
 
     min sum_ck A_ck x_ck, sum_k x_ck = 1, x_ck <= y_k, sum_k y_k = p. Relaxing the assignment rows
     with multipliers l_c gives L(l) = sum_c l_c + (sum of the p smallest r_k), r_k = sum_c
-    min(0, A_ck - l_c): a lower bound. Returns (centres, lower_bound, upper_bound, iterations).
+    min(0, A_ck - l_c): a lower bound. Each relaxed solution's centres, and a greedy + interchange
+    start, give plans (upper bounds). Stops at a relative gap `gap` or when the step vanishes.
     """
     nC, nK = A.shape
     centres = _greedy_interchange(A, p)
     ub = float(A[:, centres].min(axis=1).sum())
     lam = np.sort(A, axis=1)[:, min(1, nK - 1)].astype(float)
+    best_lam = lam.copy()
     lb, step, stall = -np.inf, 2.0, 0
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
@@ -131,7 +143,7 @@ def p_median_lagrangian(
         if plan < ub - 1e-9 * abs(ub):
             ub, centres = plan, ks.tolist()
         if value > lb + 1e-12 * max(1.0, abs(value)):
-            lb, stall = value, 0
+            lb, stall, best_lam = value, 0, lam.copy()
         else:
             stall += 1
             if stall > 30:
@@ -141,10 +153,84 @@ def p_median_lagrangian(
         g = 1.0 - (A[:, ks] - lam[:, None] < 0).sum(axis=1)
         norm = float(g @ g)
         if norm == 0:
-            lb = max(lb, ub)  # the relaxed solution is feasible: it is optimal
+            lb, best_lam = max(lb, ub), lam.copy()  # the relaxed solution is feasible: it is optimal
             break
         lam = lam + step * (ub - value) / norm * g
-    return sorted(centres), min(lb, ub), ub, it
+    return LagrangianBound(sorted(centres), min(lb, ub), ub, it, best_lam)
+
+
+def p_median_lagrangian(
+    A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float = LAGRANGIAN_GAP
+) -> tuple[list[int], float, float, int]:
+    """Exact uncapacitated p-median by Lagrangian relaxation (`lagrangian_bound`): returns
+    (centres, lower_bound, upper_bound, iterations); optimal when the gap is at most `gap`."""
+    run = lagrangian_bound(A, p, max_iter=max_iter, gap=gap)
+    return run.centres, run.lower, run.upper, run.iterations
+
+
+FIXING_TOLERANCE = 1e-9  # relative margin above the incumbent before a variable is fixed (rounding)
+
+
+@dataclass
+class Fixing:
+    """Reduced-cost fixing of the p-median: `keep[c, k]` x_ck may be 1 in a plan at most as costly as
+    the incumbent; `closed[k]` / `opened[k]` centres proven closed / open in every such plan; `lower`
+    L(l) recomputed from the multipliers."""
+
+    keep: np.ndarray
+    closed: np.ndarray
+    opened: np.ndarray
+    lower: float
+
+
+def reduced_cost_fixing(A: np.ndarray, p: int, multipliers: np.ndarray, upper: float, incumbent: Sequence[int]) -> Fixing:
+    """Fix the variables of the uncapacitated p-median that no plan of cost <= `upper` can use.
+
+    With multipliers l, reduced costs d_ck = A_ck - l_c, r_k = sum_c min(0, d_ck), S the p centres of
+    smallest r_k (the relaxed solution), r_(p) = max over S, r_(p+1) = min outside S, and
+    LB = L(l) = sum_c l_c + sum_{k in S} r_k. Fixing a variable and re-solving the relaxation gives
+    the bound of every plan that uses it; a plan's cost is at least the Lagrangian bound of any
+    restriction it satisfies (its assignment rows hold, so the relaxed terms vanish):
+
+    - x_ck = 1 forces y_k = 1; the relaxation then takes column k with x_ck = 1 (value
+      r_k - min(0, d_ck) + d_ck = r_k + max(0, d_ck)) and the p - 1 best other columns: when
+      k is in S that is S itself, when k is not, S without the column of r_(p). Hence every plan
+      with x_ck = 1 costs at least LB + max(0, r_k - r_(p)) + max(0, d_ck) (the first term is 0 for
+      k in S, whose r_k <= r_(p)).
+    - y_k = 1 for k not in S: at least LB + r_k - r_(p) (k replaces the column of r_(p)).
+    - y_k = 0 for k in S: at least LB + r_(p+1) - r_k (the best column outside S replaces k).
+
+    A bound above `upper` (by more than FIXING_TOLERANCE x |upper|) means no plan of cost <= upper
+    (the incumbent's) sets that variable so: x_ck = 0, y_k = 0 or y_k = 1 respectively. Every
+    optimal plan costs at most `upper`, so it survives the fixing whole, and the problem restricted
+    to the surviving variables has the same optimum. The incumbent's pairs and centres are kept
+    explicitly (they cannot be fixed but for rounding), so the restriction is feasible.
+    """
+    nC, nK = A.shape
+    lam = np.asarray(multipliers, dtype=float)
+    d = A - lam[:, None]
+    r = np.minimum(0.0, d).sum(axis=0)
+    tol = FIXING_TOLERANCE * max(1.0, abs(upper))
+    closed = np.zeros(nK, dtype=bool)
+    opened = np.zeros(nK, dtype=bool)
+    if p < nK:
+        order = np.argsort(r, kind="stable")
+        inside, outside = order[:p], order[p:]
+        lower = float(lam.sum() + r[inside].sum())
+        r_p, r_next = float(r[inside].max()), float(r[outside].min())
+        extra = np.maximum(0.0, r - r_p)  # what opening k costs the relaxation (0 inside S)
+        closed[outside] = lower + r[outside] - r_p > upper + tol
+        opened[inside] = lower + r_next - r[inside] > upper + tol
+    else:  # every centre is open: no centre to choose
+        lower = float(lam.sum() + r.sum())
+        extra = np.zeros(nK)
+        opened[:] = True
+    keep = lower + extra[None, :] + np.maximum(0.0, d) <= upper + tol
+    inc = np.asarray(incumbent, dtype=int)
+    keep[np.arange(nC), inc[np.argmin(A[:, inc], axis=1)]] = True
+    closed[inc] = False
+    keep &= ~closed[None, :]
+    return Fixing(keep, closed, opened, lower)
 
 
 LAGRANGIAN_MAX_ITER = 5000
@@ -152,10 +238,11 @@ LAGRANGIAN_MAX_ITER = 5000
 
 def _lagrangian(
     A: np.ndarray, P: np.ndarray, capacity: np.ndarray, p: int, rho: float
-) -> tuple[np.ndarray | None, LagrangianRecord]:
+) -> tuple[np.ndarray | None, LagrangianRecord, LagrangianBound]:
     t = time.perf_counter()
-    centres, lb, ub, iters = p_median_lagrangian(A, p, max_iter=LAGRANGIAN_MAX_ITER)
+    run = lagrangian_bound(A, p, max_iter=LAGRANGIAN_MAX_ITER)
     seconds = time.perf_counter() - t
+    lb, ub = run.lower, run.upper
     gap = (ub - lb) / max(1.0, abs(ub))
     proven = gap <= LAGRANGIAN_GAP
     rec = LagrangianRecord(
@@ -167,14 +254,131 @@ def _lagrangian(
         best_bound=float(lb),
         relative_gap=float(gap),
         seconds=round(seconds, 3),
-        iterations=int(iters),
+        iterations=int(run.iterations),
         max_iterations=LAGRANGIAN_MAX_ITER,
         gap_target=LAGRANGIAN_GAP,
         centres_kept=int(p),
     )
     if not proven:
+        return None, rec, run
+    assign = np.asarray(run.centres)[np.argmin(A[:, run.centres], axis=1)]
+    rec.terms = objective_terms(A, P, capacity, assign, rho)
+    return assign, rec, run
+
+
+FIXING_MIP_SOLVER = "SCIP"  # the restricted MIP's backend (measured on the national instance: benchmarks/RESULTS.md)
+
+
+@dataclass(kw_only=True)
+class FixedMipRecord(MipRecord):
+    """The uncapacitated p-median solved by Lagrangian relaxation, reduced-cost fixing
+    (`reduced_cost_fixing`) and a MIP on the surviving variables (`restricted_p_median`).
+
+    objective, best_bound, status: the restricted MIP's; its optimum is the full problem's, since
+    every fixed variable was proven unable to appear in a plan at most as costly as the incumbent.
+    variables, constraints: the restricted MIP's; assignment_variables_kept / _total: x_ck kept of
+    |C| x |K|; centres_closed / centres_opened: y_k fixed to 0 / 1; lagrangian_iterations,
+    lagrangian_bound, lagrangian_plan: the subgradient run before the fixing (its bound and best
+    plan).
+    """
+
+    method: str = "lagrangian + reduced-cost fixing + MIP"
+    assignment_variables_kept: int = 0
+    assignment_variables_total: int = 0
+    centres_closed: int = 0
+    centres_opened: int = 0
+    lagrangian_iterations: int = 0
+    lagrangian_bound: float = 0.0
+    lagrangian_plan: float = 0.0
+
+
+def restricted_p_median(
+    A: np.ndarray, p: int, fixing: Fixing, *, solver_name: str, seed: int, time_limit_s: float
+) -> tuple[np.ndarray | None, MipRecord]:
+    """The p-median MIP (min sum A_ck x_ck, sum_k x_ck = 1, x_ck <= y_k, sum_k y_k = p) on the
+    variables `fixing` kept: x_ck for keep[c, k], y_k for the centres not closed (lower bound 1 for
+    the centres proven open). Built as one model proto from numpy arrays and solved by `solver_name`.
+    Returns (centre of each commune or None, the MIP's record)."""
+    from ortools.linear_solver import linear_solver_pb2
+
+    nC, nK = A.shape
+    cs, ks = np.nonzero(fixing.keep)  # row-major: each commune's pairs are consecutive
+    centres = np.flatnonzero(~fixing.closed)
+    ypos = np.full(nK, -1)
+    ypos[centres] = len(cs) + np.arange(len(centres))
+    proto = linear_solver_pb2.MPModelProto(name="catchments_restricted")
+    var = linear_solver_pb2.MPVariableProto
+    proto.variable.extend(
+        var(lower_bound=0.0, upper_bound=1.0, is_integer=True, objective_coefficient=a, name=f"x_{c}_{k}")
+        for a, c, k in zip(A[cs, ks].tolist(), cs.tolist(), ks.tolist())
+    )
+    proto.variable.extend(
+        var(lower_bound=1.0 if fixing.opened[k] else 0.0, upper_bound=1.0, is_integer=True, name=f"y_{k}")
+        for k in centres.tolist()
+    )
+    row = linear_solver_pb2.MPConstraintProto
+    starts = np.searchsorted(cs, np.arange(nC + 1))
+    proto.constraint.extend(
+        row(
+            lower_bound=1.0,
+            upper_bound=1.0,
+            var_index=range(starts[c], starts[c + 1]),
+            coefficient=[1.0] * int(starts[c + 1] - starts[c]),
+        )
+        for c in range(nC)
+    )
+    proto.constraint.extend(
+        row(upper_bound=0.0, lower_bound=-np.inf, var_index=[j, y], coefficient=[1.0, -1.0])
+        for j, y in enumerate(ypos[ks].tolist())
+    )
+    proto.constraint.append(
+        row(lower_bound=float(p), upper_bound=float(p), var_index=ypos[centres].tolist(), coefficient=[1.0] * len(centres))
+    )
+    solver = _mip.new_solver(solver_name, seed)
+    error = solver.LoadModelFromProto(proto)
+    if error:
+        raise RuntimeError(f"restricted p-median: {error}")
+    rec = _mip.solve(solver, model="catchments", time_limit_s=time_limit_s)
+    if not rec.has_plan:
         return None, rec
-    assign = np.asarray(centres)[np.argmin(A[:, centres], axis=1)]
+    response = linear_solver_pb2.MPSolutionResponse()
+    solver.FillSolutionResponseProto(response)
+    x = np.asarray(response.variable_value)[: len(cs)] > 0.5
+    assign = np.full(nC, -1)
+    assign[cs[x]] = ks[x]
+    return assign, rec
+
+
+def _fixed_mip(
+    A: np.ndarray,
+    P: np.ndarray,
+    capacity: np.ndarray,
+    p: int,
+    rho: float,
+    run: LagrangianBound,
+    *,
+    seed: int,
+    time_limit_s: float,
+) -> tuple[np.ndarray | None, FixedMipRecord]:
+    t = time.perf_counter()
+    fixing = reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
+    assign, mip = restricted_p_median(A, p, fixing, solver_name=FIXING_MIP_SOLVER, seed=seed, time_limit_s=time_limit_s)
+    seconds = time.perf_counter() - t
+    kept = {f.name: getattr(mip, f.name) for f in fields(MipRecord) if f.name not in ("method", "seconds")}
+    rec = FixedMipRecord(
+        **kept,
+        seconds=round(seconds, 3),
+        assignment_variables_kept=int(fixing.keep.sum()),
+        assignment_variables_total=int(A.size),
+        centres_closed=int(fixing.closed.sum()),
+        centres_opened=int(fixing.opened.sum()) if p < A.shape[1] else 0,
+        lagrangian_iterations=int(run.iterations),
+        lagrangian_bound=float(run.lower),
+        lagrangian_plan=float(run.upper),
+    )
+    if assign is None or rec.status != "optimal" or (assign < 0).any():
+        rec.has_plan = False
+        return None, rec
     rec.terms = objective_terms(A, P, capacity, assign, rho)
     return assign, rec
 
@@ -256,10 +460,16 @@ def solve_catchments(
         )
 
     if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
-        assign, lagrangian_rec = _lagrangian(A, P, capacity, nK if p_kept < 0 else min(p_kept, nK), rho)
+        p = nK if p_kept < 0 else min(p_kept, nK)
+        assign, lagrangian_rec, run = _lagrangian(A, P, capacity, p, rho)
+        rec_fast: LagrangianRecord | FixedMipRecord = lagrangian_rec
+        if assign is None:  # gap open: fix what the bound excludes, solve the MIP on the rest
+            assign, fixed_rec = _fixed_mip(A, P, capacity, p, rho, run, seed=seed, time_limit_s=params["solver_time_limit_s"])
+            fixed_rec.seconds = round(fixed_rec.seconds + lagrangian_rec.seconds, 3)
+            rec_fast = fixed_rec
         if assign is not None:
             out = ModelExport(mps={"catchments": _mip.mps_text(build()[0], "catchments")}) if export else None
-            return CatchmentsResult(assign, lagrangian_rec, out)
+            return CatchmentsResult(assign, rec_fast, out)
     solver, x = build()
     rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"])
     out = ModelExport(mps={"catchments": _mip.mps_text(solver, "catchments")}) if export else None
