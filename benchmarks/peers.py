@@ -33,11 +33,14 @@ stage's door-to-door minutes). Instances (`--instances`):
   for a pair in different provinces it uses the rule of one of reorg's road edges (network.py):
   great-circle km x `circuity_factor` at each end's terrain speed (half the way each), from the
   demand part's node (the old commune's point, or the part's own point) to the centre's seat, plus
-  the part's within-commune access minutes. Both sides get this same matrix. reorg runs its
-  Lagrangian path alone here (`reorg_lagrangian`): when its gap stays above LAGRANGIAN_GAP,
-  solve_catchments would build its pywraplp MIP fallback with 2.3 M binary variables one at a time
-  (tried once on this machine: past 9 GB of memory and still building after 10 minutes, stopped);
-  `--national-full` calls solve_catchments with that fallback all the same.
+  the part's within-commune access minutes. Both sides get this same matrix. reorg runs
+  solve_catchments: its Lagrangian p-median stalls at a relative gap near 1e-4 here, so it goes on
+  to Lagrangian reduced-cost fixing and a MIP on the surviving variables (catchments.
+  reduced_cost_fixing, restricted_p_median), whose optimum is proven optimal for the full problem;
+  the row's note gives the variables kept of the 2.3 M. `--national-lagrangian` runs the
+  Lagrangian alone instead (`reorg_lagrangian`: bounds only, no proof when the gap stays open).
+  spopt builds the full model (2.3 M variables) in PuLP and hands it to CBC; `--wall-limit`
+  stops it.
 
 Solvers:
 - reorg: `reorg_catchments` (the single call into reorg.optimise.catchments.solve_catchments; an
@@ -90,6 +93,11 @@ UNCAPACITATED = 1e12  # capacity per centre that cannot bind: reorg's Lagrangian
 HARD_PENALTY = 1e4  # person-minutes per resident above capacity in the `hcmc-hard` instance
 NATIONAL_P = 345
 HCMC = "79"
+NATIONAL_SPOPT_EARLIER = (  # an attempt made by hand before this script could stop spopt; not measured by it
+    "an earlier spopt + CBC attempt on this instance (2026-11-30, run by a colleague outside this script): PuLP built the "
+    "model in about 9 minutes, then CBC ran 27 minutes without returning despite its 1,200 s limit and was stopped "
+    "(no plan, no gap)"
+)
 SMALL = ("40", "38")
 
 
@@ -110,6 +118,16 @@ def unpack_catchments(out) -> dict:
         "excess_persons": terms.get("excess_persons"),
         "variables": rec.get("variables"),
         "constraints": rec.get("constraints"),
+        "method": rec.get("method"),
+        "best_bound": rec.get("best_bound"),
+        # the large uncapacitated path (Lagrangian, reduced-cost fixing, MIP on the survivors)
+        "iterations": rec.get("lagrangian_iterations", rec.get("iterations")),
+        "lagrangian_bound": rec.get("lagrangian_bound"),
+        "lagrangian_plan": rec.get("lagrangian_plan"),
+        "assignment_variables_kept": rec.get("assignment_variables_kept"),
+        "assignment_variables_total": rec.get("assignment_variables_total"),
+        "centres_closed": rec.get("centres_closed"),
+        "centres_opened": rec.get("centres_opened"),
     }
 
 
@@ -117,7 +135,10 @@ def reorg_catchments(A: np.ndarray, P: np.ndarray, capacity: np.ndarray, params:
     """reorg.optimise.catchments.solve_catchments(A, P, capacity, params=params, seed=seed), unpacked."""
     from reorg.optimise.catchments import solve_catchments
 
-    return unpack_catchments(solve_catchments(A, P, capacity, params=params, seed=seed))
+    out = unpack_catchments(solve_catchments(A, P, capacity, params=params, seed=seed))
+    if out["method"] == "lagrangian + reduced-cost fixing + MIP":
+        out["solver"] = f"reorg Lagrangian + reduced-cost fixing + restricted MIP ({out['solver']})"
+    return out
 
 
 def reorg_lagrangian(A: np.ndarray, p: int) -> dict:
@@ -275,7 +296,7 @@ def _national_block(r) -> tuple[list, list, np.ndarray, np.ndarray, dict]:
     return list(r.reformed.new.index), list(net.centre_codes), A, P, parts
 
 
-def national_instance(geodata: str | None, cache: Path | None, full: bool) -> dict:
+def national_instance(geodata: str | None, cache: Path | None, lagrangian_only: bool) -> dict:
     """The national uncapacitated p-median: every new commune x every regional centre, p = NATIONAL_P."""
     from reorg.national import province_table
     from reorg.network import haversine_km
@@ -327,7 +348,7 @@ def national_instance(geodata: str | None, cache: Path | None, full: bool) -> di
         "params": dict(defaults(), centres_kept=NATIONAL_P),
         "seed": 1,
         "large": True,
-        "reorg_path": "solve_catchments" if full else "lagrangian",
+        "reorg_path": "lagrangian" if lagrangian_only else "solve_catchments",
     }
 
 
@@ -464,7 +485,8 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['label']} | {r['kind']} | {r['communes']:,} × {r['centres']:,} | {r['p']} | {_num(r['reorg_objective'])} | "
             f"{_num(r['spopt_objective'])} | {eq} | {r['reorg_seconds']:.3f} | {r['spopt_seconds']:.2f} "
-            f"({_num(r['spopt_build_seconds'], '.2f')} + {_num(r['spopt_solve_seconds'], '.2f')}) | {r['speedup']:.1f}× | {r['repeat']} | "
+            f"({_num(r['spopt_build_seconds'], '.2f')} + {_num(r['spopt_solve_seconds'], '.2f')}) | "
+            f"{'≥ ' if r['spopt_objective'] is None else ''}{r['speedup']:.1f}× | {r['repeat']} | "
             f"{min(load):.1f}–{max(load):.1f} |"
         )
     return "\n".join(lines)
@@ -487,15 +509,27 @@ def _notes(rows: list[dict]) -> list[str]:
                 f"; reorg's own pipeline run recorded {r['pipeline_objective']:,.1f} for this model "
                 f"({'the same' if abs(r['pipeline_objective'] - r['reorg_objective']) <= EQUAL_RTOL * abs(r['reorg_objective']) else 'DIFFERENT'})"
             )
-        if o.get("iterations") is not None:
+        if o.get("assignment_variables_kept") is not None:
+            lgap = (o["lagrangian_plan"] - o["lagrangian_bound"]) / max(1.0, abs(o["lagrangian_plan"]))
+            kept, total = o["assignment_variables_kept"], o["assignment_variables_total"]
+            text += (
+                f"; reorg's method: Lagrangian relaxation ({o['iterations']:,} subgradient iterations: lower bound "
+                f"{o['lagrangian_bound']:,.1f}, best plan {o['lagrangian_plan']:,.1f}, gap {lgap:.1e}), then reduced-cost fixing "
+                f"(kept {kept:,} of {total:,} assignment variables, {kept / total:.2%}; {o['centres_closed']:,} centres fixed "
+                f"closed, {o['centres_opened']:,} fixed open), then the MIP on the surviving variables ({_num(o['variables'], ',')} "
+                f"variables, {_num(o['constraints'], ',')} constraints): {o['status']}, objective {o['objective']:,.1f}, bound "
+                f"{_num(o['best_bound'])}; optimal for the full problem because every fixed variable was proven unable to appear "
+                "in a plan at most as costly as the Lagrangian's best plan"
+            )
+        elif o.get("iterations") is not None:
             text += (
                 f"; reorg's Lagrangian: {o['iterations']:,} subgradient iterations, best plan {o['objective']:,.1f}, lower bound "
                 f"{o['best_bound']:,.1f}"
             )
             if o["status"] != "optimal":
                 text += (
-                    " (its gap is not closed, so solve_catchments would go on to its MIP with "
-                    f"{r['communes'] * r['centres']:,} binary assignment variables; not run here)"
+                    " (its gap is not closed, so solve_catchments would go on to reduced-cost fixing and a MIP on the "
+                    f"variables that survive of the {r['communes'] * r['centres']:,} assignment variables; not run here)"
                 )
         if r["key"] == "hcmc-hard":
             text += (
@@ -514,6 +548,8 @@ def _notes(rows: list[dict]) -> list[str]:
                 f"'{s.get('cbc_result', 'no result')}', best plan {_num(s.get('cbc_objective'))}, lower bound "
                 f"{_num(s.get('cbc_lower_bound'))}, gap {_num(s.get('cbc_gap'), '.2%')}; its time is a lower bound"
             )
+        if r["key"] == "national":
+            text += f"; {NATIONAL_SPOPT_EARLIER}"
         out.append("- " + text + ".")
     return out
 
@@ -618,9 +654,10 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--cache", type=Path, default=None, help="keep the national instance here (keyed on the pack's SHA256SUMS)")
     ap.add_argument(
-        "--national-full",
+        "--national-lagrangian",
         action="store_true",
-        help="national: call solve_catchments (Lagrangian, then its MIP when the gap stays open) instead of the Lagrangian path alone",
+        help="national: run reorg's Lagrangian p-median alone (bounds, no proof) instead of solve_catchments "
+        "(Lagrangian, then reduced-cost fixing and the MIP on the surviving variables)",
     )
     ap.add_argument(
         "--repeat-national", type=int, default=None, help="runs per solver on the national instance (default: --repeat-large)"
@@ -645,7 +682,7 @@ def main(argv=None) -> int:
         hc = hcmc_instances(args.geodata, hard="hcmc-hard" in args.instances)
         instances += [i for i in hc if i["key"] in args.instances]
     if "national" in args.instances:
-        instances.append(national_instance(args.geodata, args.cache, args.national_full))
+        instances.append(national_instance(args.geodata, args.cache, args.national_lagrangian))
     rows = []
     for inst in instances:
         print(
