@@ -50,7 +50,7 @@ DEPENDENCIES = (
     "scipy",
     "ortools",
     "jinja2",
-    "folium",
+    "markupsafe",
     "matplotlib",
     "reportlab",
     "tqdm",

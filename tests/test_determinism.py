@@ -114,7 +114,7 @@ def test_run_json_records_the_measurements_and_the_environment(two_runs, geodata
             "scipy",
             "ortools",
             "jinja2",
-            "folium",
+            "markupsafe",
             "reportlab",
         ):
             assert run["dependencies"][package] == metadata.version(package), package
