@@ -61,6 +61,18 @@ NATIONAL_TARGET_S, NATIONAL_TARGET_MB = 18.0, 4096.0
 NATIONAL_BEFORE_S = 23.6  # reorg 0.1 (d8d437c), the same command
 OFFICIAL_NEW_COMMUNES = 3321  # DOMAIN.md: 3,321 new communes (Resolution 202/2025/QH15 and the NA resolutions)
 SAMPLE_S = 0.02
+#: another checkout of reorg (its root and its Python) timed alternately with this one, run for run, so that
+#: both are measured on the same machine at the same time (`--baseline ROOT PYTHON`); None: not measured
+BASELINE: tuple[Path, str] | None = None
+
+
+def baseline_wall(args: list[str], geodata: str, out: Path) -> float | None:
+    """Wall seconds of `python -m reorg run ARGS` in the baseline checkout (None without a baseline)."""
+    if BASELINE is None:
+        return None
+    root, python = BASELINE
+    wall, _, _ = timed([python, "-m", "reorg", "run", *args, "--geodata", geodata, "--out", str(out), "--quiet"], cwd=root)
+    return wall
 
 
 def _tree_rss_kb(root_pid: int) -> int:
@@ -89,10 +101,10 @@ def _tree_rss_kb(root_pid: int) -> int:
     return total
 
 
-def timed(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cwd: Path = ROOT) -> tuple[float, float, subprocess.CompletedProcess]:
     """(wall seconds, peak MB of the process tree, completed process)."""
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0]
     done = threading.Event()
 
@@ -161,8 +173,16 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
     ]
     solver_rows, model_rows = [], []
     for label, scenario, province, target, before in RUNS:
-        res = [reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench") for k in range(repeat)]
+        res, base = [], []
+        for k in range(repeat):  # this checkout and the baseline alternately
+            res.append(reorg_run(scenario, province, geodata, tmp / f"e2e_{k}", "bench"))
+            extra = ["--province", province] if province else []
+            base.append(
+                baseline_wall([str(ROOT / "scenarios" / scenario), "--set", 'name="base"', *extra], geodata, tmp / f"base_{k}")
+            )
         wall = _med(r[0] for r in res)
+        if BASELINE is not None:
+            before = _med(base)
         mb = max(r[1] for r in res)
         secs = {k: _med(r[3]["timings"].get(k) for r in res) for k in STAGES}
         peaks = {k: max(r[3]["peak_memory_mb"].get(k, 0.0) for r in res) for k in STAGES}
@@ -197,7 +217,8 @@ def end_to_end(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> list[s
 
 
 def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
-    res = []
+    res: list = []
+    base_walls: list[float] = []
     for k in range(repeat):
         out = tmp / f"national_{k}"
         cmd = [
@@ -213,6 +234,9 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
             "--quiet",
         ]
         wall, mb, _ = timed(cmd)
+        base_wall = baseline_wall([str(ROOT / "scenarios" / NATIONAL)], geodata, tmp / f"national_base_{k}")
+        if base_wall is not None:
+            base_walls.append(base_wall)
         name = next(p for p in out.iterdir() if p.is_dir() and not p.name.startswith("."))
         res.append((wall, mb, _json(name / "summary.json"), _json(name / "run.json")))
     wall, mb, s, measured = _med(r[0] for r in res), max(r[1] for r in res), res[-1][2], res[-1][3]
@@ -234,7 +258,7 @@ def national(geodata: str, repeat: int, tmp: Path, lines: list[str]) -> None:
         "",
         "| run | wall s | reorg 0.1 wall s | target | peak MB (all processes) | target | " + " | ".join(STAGES) + " |",
         "|---|---:|---:|---|---:|---|" + "---:|" * len(STAGES),
-        f"| national official | {wall:.1f} | {NATIONAL_BEFORE_S:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
+        f"| national official | {wall:.1f} | {_med(base_walls) if base_walls else NATIONAL_BEFORE_S:.1f} | {_ok(wall, NATIONAL_TARGET_S, 's')} | {mb:,.0f} | {_ok(mb, NATIONAL_TARGET_MB, 'MB')} | "
         + " | ".join(f"{stages_sum[k]:.1f} s · {stages_max[k]:.0f} MB" for k in STAGES)
         + " |",
     ]
@@ -334,7 +358,17 @@ def main() -> int:
     ap.add_argument("--skip-map", action="store_true")
     ap.add_argument("--skip-peers", action="store_true", help="do not run benchmarks/peers.py (its block in RESULTS.md is kept)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not update RESULTS.md")
+    ap.add_argument(
+        "--baseline",
+        nargs=2,
+        metavar=("ROOT", "PYTHON"),
+        help="another checkout of reorg and its Python (e.g. reorg 0.1), timed alternately with this one: the "
+        "'reorg 0.1 wall s' columns are then measured in this session instead of taken from the 0.1 record",
+    )
     args = ap.parse_args()
+    global BASELINE
+    if args.baseline:
+        BASELINE = (Path(args.baseline[0]).resolve(), args.baseline[1])
     geodata = str(Path(args.geodata).resolve())
     cmdline = "python benchmarks/run.py" + "".join(
         f" {a}" for a in sys.argv[1:] if not a.startswith("--geodata") and a != geodata
@@ -347,6 +381,13 @@ def main() -> int:
         f"Command: `{cmdline}` · {dt.date.today()} · {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB · Python {platform.python_version()} · "
         f"load average at the start {load[0]:.2f}.",
+        "",
+        (
+            "The *reorg 0.1 wall s* columns were measured in this session, alternately with this checkout, run for run "
+            "(`--baseline`: reorg 0.1 at commit d8d437c, same machine, same moment)."
+            if args.baseline
+            else "The *reorg 0.1 wall s* columns are reorg 0.1's figures recorded on 2026-11-27 with the same script (commit d8d437c)."
+        ),
         "",
     ]
     with tempfile.TemporaryDirectory() as tmpdir:
