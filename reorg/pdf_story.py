@@ -144,7 +144,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
         )
     )
     story.append(P(w("pdf.h_rules"), "h2"))
-    rules = [[_esc(k.replace("_", " ")), _esc(v)] for k, v in r.plan.rules.items()]
+    rules = [[_esc(k.replace("_", " ")), _esc(v)] for k, v in r.plan.rule_texts(lang).items()]
     story.append(
         _table(S, [i18n.text("pdf.col_decision", lang), i18n.text("pdf.col_rule", lang)], rules, [width * 0.24, width * 0.76])
     )
@@ -472,7 +472,7 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
         story.append(P(w("pdf.baseline_note"), "small"))
     for d in r.plan.diagnoses:
         communes = d.get("communes", [])
-        story.append(P(w("report.rule_not_met", rule=_esc(d["rule"])) + " " + _esc(d["message"]), "notice"))
+        story.append(P(w("report.rule_not_met", rule=_esc(d["rule"])) + " " + _esc(r.plan.diagnosis_text(d, lang)), "notice"))
         if communes:
             listed = ", ".join(f"{_esc(r.reformed.new['commune_name'].get(cc, cc))} ({_esc(cc)})" for cc in communes[:60])
             story.append(

@@ -91,7 +91,7 @@ def build_summary(result: Any) -> dict:
             },
             "indicators": {"before": m.before, "after": m.after},
             "extremes": m.extremes,
-            "decision_rules": r.plan.rules,
+            "decision_rules": r.plan.rule_texts(),
             "network": {
                 "ferry_links": r.network.ferry_links,
                 "pieces_without_land_link": r.network.n_components_before_ferries - 1,
@@ -101,7 +101,10 @@ def build_summary(result: Any) -> dict:
             },
             "warnings": [p.format() for p in r.warnings],
             "solver": r.plan.solver_summary(),
-            "diagnoses": r.plan.diagnoses,
+            "diagnoses": [
+                {**{k: v for k, v in d.items() if k != "message_key"}, "message": r.plan.diagnosis_text(d)}
+                for d in r.plan.diagnoses
+            ],
         }
     )
 

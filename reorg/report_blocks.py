@@ -56,7 +56,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
         ),
         doc.Figures(t("report.h_charts"), []),  # filled by the HTML page
         doc.Heading(t("report.h_decisions")),
-        doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rules.items()]),
+        doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rule_texts(lang).items()]),
         doc.Heading(t("report.h_indicators")),
     ]
     rows = []
@@ -325,7 +325,9 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
     for d in r.plan.diagnoses:
         communes = d.get("communes", [])
         out += [
-            doc.Para(doc.join(doc.bold(t("report.rule_not_met", rule=d["rule"])), " " + d["message"]), "notice"),
+            doc.Para(
+                doc.join(doc.bold(t("report.rule_not_met", rule=d["rule"])), " " + r.plan.diagnosis_text(d, lang)), "notice"
+            ),
             doc.Para(
                 t(
                     "report.communes_concerned",

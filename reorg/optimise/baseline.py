@@ -92,9 +92,5 @@ def baseline_plan(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
         centre_of=centre_of.reindex(reformed.new.index),
         staff_after=stations[list(CADRES)].copy(),
         moves=pd.DataFrame(columns=MOVE_COLUMNS),
-        rules={
-            "station_roles": "keep_all: every old station stays open; the main station of each new commune is chosen by the MoH rule (least population-weighted minutes, then best facility score)",
-            "catchments": "each new commune is served by the centre of the old district that held most of its population",
-            "staff": "staff stay where they are",
-        },
+        rules={"station_roles": ("keep_all_moh_rule", {}), "catchments": ("largest_district", {}), "staff": ("stay", {})},
     )

@@ -96,8 +96,8 @@ def decide(
         if roles_res.export:
             plan.models.update(roles_res.export.files())
         plan.rules["station_roles"] = (
-            f"station roles model (policy {policy['station_roles']}, main station {policy['main_station']}): "
-            "least person-minutes to the nearest site and to the main station, minus a facility bonus, plus a cost per point kept"
+            "roles_model",
+            {"policy": policy["station_roles"], "main_station": policy["main_station"]},
         )
         plan.explain["points"] = roles_model.point_savings(demand, st, S, plan.roles)
     # --- staff
@@ -117,9 +117,8 @@ def decide(
         plan.lost, plan.hired = staff_res.lost, {c: int(params[f"hires_{c}"]) for c in CADRES}
         staff_after = staff_res.staff_after
         plan.rules["staff"] = (
-            "staff placement model: least weighted shortfall against the Circular 03/2023 norms and the doctor minimum "
-            f"({params['doctors_min_main_station']} per main station; doctors first), then least person-minutes moved, then fewest persons moved; "
-            f"moves of at most {params['max_move_minutes']:g} min"
+            "staff_model",
+            {"doctors_min": params["doctors_min_main_station"], "max_minutes": f"{params['max_move_minutes']:g}"},
         )
         short = staff_model.shortfall_terms(staff_after, plan.roles, norms, params)
         if short["doctor_shortfall"] > 0:
@@ -132,11 +131,16 @@ def decide(
                 {
                     "model": "staff_placement",
                     "rule": "doctors_min_main_station",
-                    "message": (
-                        f"doctors_min_main_station = {params['doctors_min_main_station']} cannot be met at every main station: "
-                        f"{need} doctors needed at main stations, {avail} doctors in the province's stations after the plan "
-                        f"(moves limited to {params['max_move_minutes']:g} min); {int(short['doctor_shortfall'])} doctors missing "
-                        f"at {len(communes)} main stations. The plan shown is the nearest feasible one: the least shortfall."
+                    "message_key": (
+                        "doctors_min_not_met",
+                        {
+                            "minimum": params["doctors_min_main_station"],
+                            "need": need,
+                            "available": avail,
+                            "max_minutes": f"{params['max_move_minutes']:g}",
+                            "missing": int(short["doctor_shortfall"]),
+                            "stations": len(communes),
+                        },
                     ),
                     "doctor_shortfall": short["doctor_shortfall"],
                     "communes": communes,
@@ -195,11 +199,9 @@ def decide(
         ex["minutes_gained"] = ex["minutes_before"] - ex["minutes_after"]
         plan.explain["catchments"] = ex[changed.to_numpy()].reset_index(drop=True)
         plan.centre_of = new_centre
-        plan.rules["catchments"] = (
-            "catchment model: least person-minutes to the regional centre plus a penalty per resident above capacity"
-            + ("; catchments contiguous" if params["contiguous_catchments"] else "")
-            + (f"; {params['centres_kept']} centres kept" if params["centres_kept"] >= 0 else "")
-        )
+        key = "catchment_model" + ("_contiguous" if params["contiguous_catchments"] else "")
+        key += "_kept" if params["centres_kept"] >= 0 else ""
+        plan.rules["catchments"] = (key, {"kept": params["centres_kept"]})
     return plan
 
 

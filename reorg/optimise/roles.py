@@ -205,8 +205,10 @@ def optimise_roles(
         diagnosis = {
             "model": "station_roles",
             "rule": "points_budget",
-            "message": f"points_budget = {params['points_budget']} cannot hold with max_minutes_nearest_facility = {params['max_minutes_nearest_facility']} min: "
-            f"at least {need} points must stay open; the plan shown keeps {need}",
+            "message_key": (
+                "points_budget_infeasible",
+                {"budget": params["points_budget"], "max_minutes": params["max_minutes_nearest_facility"], "need": need},
+            ),
             "minimum_feasible_points": need,
             "communes": needed_in,
         }
