@@ -298,7 +298,7 @@ def _national_block(r) -> tuple[list, list, np.ndarray, np.ndarray, dict]:
 
 def national_instance(geodata: str | None, cache: Path | None, lagrangian_only: bool) -> dict:
     """The national uncapacitated p-median: every new commune x every regional centre, p = NATIONAL_P."""
-    from reorg.national import province_table
+    from reorg.load import province_table
     from reorg.network import haversine_km
     from reorg.params import defaults
 
