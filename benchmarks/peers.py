@@ -502,7 +502,7 @@ def _notes(rows: list[dict]) -> list[str]:
             f"solve {r['reorg_solve_seconds']:.3f} s of {r['reorg_seconds']:.3f} s; spopt ({s['status']}; "
             f"{_num(s['variables'], ',')} variables, {_num(s['constraints'], ',')} constraints): build {_num(r['spopt_build_seconds'], '.2f')} s + solve "
             f"{_num(r['spopt_solve_seconds'], '.2f')} s (writing the model, CBC as a separate program, reading back); "
-            f"same centres: {'yes' if r['same_centres'] else 'no'}"
+            f"same centres: {'n/a (spopt has no plan)' if s.get('open') is None else 'yes' if r['same_centres'] else 'no'}"
         )
         if r["key"] == "hcmc" and r.get("pipeline_objective") is not None:
             text += (
@@ -615,7 +615,15 @@ def section(rows: list[dict], command: list[str]) -> str:
         parts.append("")
         parts.append(
             f"**Below {TARGET_SPEEDUP:g}×**: "
-            + ", ".join(f"{r['label']} ({r['kind']}) {r['speedup']:.1f}×" for r in slow)
+            + ", ".join(
+                f"{r['label']} ({r['kind']}) "
+                + (
+                    f"≥ {r['speedup']:.1f}× (spopt stopped without a plan)"
+                    if r["spopt_objective"] is None
+                    else f"{r['speedup']:.1f}×"
+                )
+                for r in slow
+            )
             + ". Where both sides hand the same capacitated MIP to CBC, the solver time dominates both and the ratio can only "
             "reflect the model building and the file round trip, not a better method."
         )
