@@ -59,7 +59,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__, runinfo
+from . import __version__, indicators, runinfo
 from ._errors import InputError, Problem, ReorgError
 from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
@@ -71,31 +71,8 @@ if TYPE_CHECKING:
 
 DEFAULT_WORKERS = 2
 
-#: indicators kept per province in the national summary
-KEY_INDICATORS = (
-    "population",
-    "open_stations",
-    "main_stations",
-    "pop_minutes_nearest_facility",
-    "pop_minutes_main_station",
-    "pop_minutes_regional_centre",
-    "pop_share_within_30min",
-    "pop_share_within_60min",
-    "pop_share_main_station_within_30min",
-    "pop_share_main_station_within_60min",
-    "pop_share_centre_within_60min",
-    "main_stations_with_doctor_share",
-    "stations_meeting_norm_share",
-    "staff_norm_total",
-    "staff_total",
-    "staff_shortfall_total",
-    "doctor_shortfall_main_stations",
-    "doctors_total",
-    "doctors_per_10k",
-    "population_per_health_worker",
-    "centres_over_capacity",
-    "centre_excess_population",
-)
+#: indicators kept per province in the national summary: the indicator table's rows with a national rule
+KEY_INDICATORS = indicators.national_keys()
 COUNT_KEYS = (
     "old_communes",
     "new_communes",
@@ -108,20 +85,6 @@ COUNT_KEYS = (
     "special_zone_stations",
     "new_sites_needed",
 )
-_POP_WEIGHTED = tuple(k for k in KEY_INDICATORS if k.startswith(("pop_minutes_", "pop_share_")))
-_SUMMED = (
-    "population",
-    "open_stations",
-    "main_stations",
-    "staff_norm_total",
-    "staff_total",
-    "staff_shortfall_total",
-    "doctor_shortfall_main_stations",
-    "doctors_total",
-    "centres_over_capacity",
-    "centre_excess_population",
-)
-_COUNT_WEIGHTED = {"main_stations_with_doctor_share": "main_stations", "stations_meeting_norm_share": "open_stations"}
 
 
 # ---------------------------------------------------------------- provinces
@@ -302,10 +265,6 @@ def finish(folder: Path, stream: TextIO | None = None) -> int:
 # ---------------------------------------------------------------- summary
 
 
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 def _round(x):
     if isinstance(x, dict):
         return {k: _round(v) for k, v in x.items()}
@@ -315,23 +274,9 @@ def _round(x):
 
 
 def aggregate_indicators(rows: list[dict]) -> dict:
-    """National indicators of one period from the provinces' indicators of that period."""
-    out: dict = {}
-    for k in _SUMMED:
-        vals = [r[k] for r in rows if _finite(r.get(k))]
-        out[k] = sum(vals) if vals else None
-    for k in _POP_WEIGHTED:
-        pairs = [(r[k], r["population"]) for r in rows if _finite(r.get(k)) and _finite(r.get("population"))]
-        w = sum(p for _, p in pairs)
-        out[k] = sum(v * p for v, p in pairs) / w if w > 0 else None
-    for k, wk in _COUNT_WEIGHTED.items():
-        pairs = [(r[k], r[wk]) for r in rows if _finite(r.get(k)) and _finite(r.get(wk))]
-        w = sum(p for _, p in pairs)
-        out[k] = sum(v * p for v, p in pairs) / w if w > 0 else None
-    pop, staff, doctors = out.get("population"), out.get("staff_total"), out.get("doctors_total")
-    out["doctors_per_10k"] = doctors / pop * 1e4 if pop and doctors is not None else None
-    out["population_per_health_worker"] = pop / staff if pop and staff else None
-    return _round({k: out.get(k) for k in KEY_INDICATORS})
+    """National indicators of one period from the provinces' indicators of that period, by each
+    indicator's national rule in the indicator table (`indicators.aggregate`), rounded."""
+    return _round(indicators.aggregate(rows))
 
 
 def build_summary(
