@@ -397,34 +397,14 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
     from reportlab.platypus import CondPageBreak, Paragraph
 
     w = _words(lang)
-    n = lambda v: fmt.count(v, lang)  # noqa: E731
     P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     head = lambda *keys: [i18n.text(k, lang) for k in keys]  # noqa: E731
     story = [CondPageBreak(200), P(w("report.h_centres"), "h2")]
-    rows = [
-        [
-            _esc(row["name"]),
-            _esc(row["host_name"]),
-            n(row["beds"]),
-            n(row["capacity"]),
-            n(row["served_pop_before"]),
-            n(row["served_pop_after"]),
-            fmt.share(row["load_after"], 0, lang),
-        ]
-        for row in tables.centre_table(r).to_dict("records")
-    ]
+    rows = [[_esc(cell) for cell in row] for row in tables.centre_rows(r, lang)]
     story.append(
         _table(
             S,
-            head(
-                "report.col_centre",
-                "report.col_seat",
-                "report.col_beds",
-                "report.col_capacity",
-                "report.col_served_before",
-                "report.col_served_after",
-                "report.col_load",
-            ),
+            head(*tables.CENTRE_COLUMNS),
             rows,
             [width * 0.24, width * 0.18, width * 0.08, width * 0.12, width * 0.13, width * 0.13, width * 0.12],
             right={2, 3, 4, 5, 6},

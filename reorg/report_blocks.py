@@ -168,35 +168,8 @@ def _main_stations(r: Any, lang: str) -> list[doc.Block]:
 
 def _centres(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
-    n = lambda v: fmt.count(v, lang)  # noqa: E731
-    rows = [
-        [
-            row["name"],
-            row["host_name"],
-            n(row["beds"]),
-            n(row["capacity"]),
-            n(row["served_pop_before"]),
-            n(row["served_pop_after"]),
-            fmt.share(row["load_after"], 0, lang),
-        ]
-        for row in tables.centre_table(r).to_dict("records")
-    ]
-    return [
-        doc.Heading(t("report.h_centres")),
-        doc.Table(
-            [
-                t("report.col_centre"),
-                t("report.col_seat"),
-                t("report.col_beds"),
-                t("report.col_capacity"),
-                t("report.col_served_before"),
-                t("report.col_served_after"),
-                t("report.col_load"),
-            ],
-            rows,
-            "llrrrrr",
-        ),
-    ]
+    rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang)]
+    return [doc.Heading(t("report.h_centres")), doc.Table([t(k) for k in tables.CENTRE_COLUMNS], rows, "llrrrrr")]
 
 
 def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:

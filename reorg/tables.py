@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import i18n, indicators
+from . import fmt, i18n, indicators
 from . import params as parameters
 from .schema import CADRES
 
@@ -97,6 +97,35 @@ def centre_table(result: Any) -> pd.DataFrame:
         result.measures.centres[["served_pop_before", "served_pop_after", "communes_after", "load_after", "excess_after"]]
     )
     return cen.reset_index(drop=True)
+
+
+#: message keys of the centre rows' columns (report and PDF)
+CENTRE_COLUMNS = (
+    "report.col_centre",
+    "report.col_seat",
+    "report.col_beds",
+    "report.col_capacity",
+    "report.col_served_before",
+    "report.col_served_after",
+    "report.col_load",
+)
+
+
+def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[list[str]]:
+    """The regional centres as the report and the PDF print them (CENTRE_COLUMNS): name, seat, beds,
+    capacity, residents served before and after, load after; numbers formatted in `lang`."""
+    return [
+        [
+            str(row["name"]),
+            str(row["host_name"]),
+            fmt.count(row["beds"], lang),
+            fmt.count(row["capacity"], lang),
+            fmt.count(row["served_pop_before"], lang),
+            fmt.count(row["served_pop_after"], lang),
+            fmt.share(row["load_after"], 0, lang),
+        ]
+        for row in centre_table(result).to_dict("records")
+    ]
 
 
 def indicator_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
