@@ -346,6 +346,18 @@ def _bars(ax: Any, keys: tuple, rows: dict, runs: list[Any], lang: str, *, scale
     ax.set_axisbelow(True)
 
 
+def _legend(fig: Any, ax: Any, runs: list[Any]) -> None:
+    """One legend above a figure: before and each run, from the bars of `ax`."""
+    fig.legend(
+        *ax.get_legend_handles_labels(),
+        loc="upper center",
+        ncol=len(runs) + 1,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1.03),
+    )
+
+
 def charts(rows: list[dict], runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
     """Two inline SVG figures: access (mean minutes and shares within reach) and staff shortfall, before and per run."""
     import matplotlib
@@ -376,14 +388,7 @@ def charts(rows: list[dict], runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> 
             fontsize=10,
         )
         fig.suptitle(t("compare.chart_access"), fontsize=11, fontweight="bold", y=1.06)
-        fig.legend(
-            *a1.get_legend_handles_labels(),
-            loc="upper center",
-            ncol=len(runs) + 1,
-            fontsize=8,
-            frameon=False,
-            bbox_to_anchor=(0.5, 1.03),
-        )
+        _legend(fig, a1, runs)
         out["access"] = _svg(fig, "reorg-compare-access")
 
         fig = Figure(figsize=(8, 3.4))
@@ -391,13 +396,6 @@ def charts(rows: list[dict], runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> 
         _bars(ax, STAFF, by_key, runs, lang, digits=0)
         ax.set_ylabel(t("compare.chart_persons"))
         fig.suptitle(t("compare.chart_staff"), fontsize=11, fontweight="bold", y=1.08)
-        fig.legend(
-            *ax.get_legend_handles_labels(),
-            loc="upper center",
-            ncol=len(runs) + 1,
-            fontsize=8,
-            frameon=False,
-            bbox_to_anchor=(0.5, 1.03),
-        )
+        _legend(fig, ax, runs)
         out["staff"] = _svg(fig, "reorg-compare-staff")
     return out
