@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import i18n
-from .records import SolveRecord, solver_seconds
+from .records import SolveRecord
 
 #: a decision rule or diagnosis as words: a key of the message files' [decision] section and its fields
 Rule = tuple[str, dict]
@@ -53,7 +53,3 @@ class Plan:
     def solver_summary(self) -> list[dict]:
         """The deterministic part of every solve record (summary.json)."""
         return [rec.summary() for rec in self.solver]
-
-    def solver_seconds(self) -> list[dict]:
-        """The measured part of every solve record, in solve order (run.json): [{model, seconds}]."""
-        return solver_seconds(self.solver)

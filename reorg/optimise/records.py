@@ -10,7 +10,6 @@ report, the PDF and the comparison read them without knowing the method.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
@@ -122,11 +121,6 @@ class LagrangianRecord(SolveRecord):
     max_iterations: int = 0
     gap_target: float = 0.0
     centres_kept: int = 0
-
-
-def solver_seconds(records: Sequence[SolveRecord]) -> list[dict[str, Any]]:
-    """The measured part of every record, in solve order: [{"model": label, "seconds": s}, ...]."""
-    return [{"model": rec.label, **rec.measured()} for rec in records]
 
 
 @dataclass
