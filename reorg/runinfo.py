@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .schema import COMMUNES_AFTER, COMMUNES_BEFORE, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
+from .schema import PROVINCE_LAYERS, PROVINCES_AFTER
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -58,7 +58,7 @@ DEPENDENCIES = (
     "distributed",
 )
 #: pack files read by a province run (reorg.load.load_pack) and by a national run (plus the provinces)
-PROVINCE_FILES = tuple(layer.file for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER))
+PROVINCE_FILES = tuple(layer.file for layer in PROVINCE_LAYERS)
 NATIONAL_FILES = PROVINCE_FILES + (PROVINCES_AFTER.file,)
 FILE_NAME = "run.json"
 _CHUNK = 1 << 20

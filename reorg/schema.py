@@ -134,6 +134,8 @@ MERGER = Layer(
 )
 
 PACK_LAYERS = (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, PROVINCES_AFTER, MERGER)
+#: the tables a province run reads (validate.pack); a national run also reads PROVINCES_AFTER
+PROVINCE_LAYERS = (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER)
 
 CADRES = ("doctor", "assistant_doctor", "nurse", "midwife", "pharmacist", "other")
 

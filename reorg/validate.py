@@ -27,6 +27,7 @@ from .schema import (
     COMMUNES_BEFORE,
     DISTRICTS_BEFORE,
     MERGER,
+    PROVINCE_LAYERS,
     PROVINCES_AFTER,
     ROSTER,
     Layer,
@@ -61,7 +62,7 @@ def pack(path: Path, province: str | None) -> CheckedProvince:
     the merger's area shares. Raises InputError listing every problem of the first step that fails.
     """
     log = ProblemLog()
-    read = {layer.key: table(path, layer, log) for layer in (COMMUNES_BEFORE, COMMUNES_AFTER, DISTRICTS_BEFORE, MERGER)}
+    read = {layer.key: table(path, layer, log) for layer in PROVINCE_LAYERS}
     log.raise_if_errors()  # a table that could not be read is an error
     raw = {key: t[0] for key, t in read.items() if t is not None}
     typed = {key: t[1] for key, t in read.items() if t is not None}
