@@ -13,7 +13,7 @@ DASH = "–"
 MINUS = "−"
 
 
-def _value(v: Any) -> float | None:
+def finite(v: Any) -> float | None:
     """A finite float of `v`, or None (None, NaN, inf, text, bool)."""
     if v is None or isinstance(v, (bool, str)):
         return None
@@ -33,7 +33,7 @@ def _localise(s: str, lang: str) -> str:
 
 def number(v: Any, digits: int = 0, lang: str = "en") -> str:
     """`v` with thousands separators and `digits` decimals."""
-    x = _value(v)
+    x = finite(v)
     if x is None:
         return DASH
     s = f"{round(x):,}" if digits == 0 else f"{x:,.{digits}f}"
@@ -47,7 +47,7 @@ def count(v: Any, lang: str = "en") -> str:
 
 def signed(v: Any, digits: int = 0, lang: str = "en") -> str:
     """A change with its sign: +3, 0, −2 (a true minus sign)."""
-    x = _value(v)
+    x = finite(v)
     if x is None:
         return DASH
     s = number(abs(x), digits, lang)
@@ -58,7 +58,7 @@ def signed(v: Any, digits: int = 0, lang: str = "en") -> str:
 
 def share(v: Any, digits: int = 1, lang: str = "en") -> str:
     """A share of 1 as a percentage: 0.1234 -> 12.3 %."""
-    x = _value(v)
+    x = finite(v)
     return DASH if x is None else number(100 * x, digits, lang) + " %"
 
 
@@ -69,7 +69,7 @@ def minutes(v: Any, digits: int = 1, lang: str = "en") -> str:
 
 def money(v: Any, lang: str = "en") -> str:
     """An amount of Vietnamese đồng: 1,250,000 ₫ (1.250.000 ₫ in Vietnamese)."""
-    x = _value(v)
+    x = finite(v)
     return DASH if x is None else number(x, 0, lang) + " ₫"
 
 
@@ -81,7 +81,7 @@ def indicator(key: str, v: Any, lang: str = "en", *, extra_digits: int = 0) -> s
     if ind.format == "share":
         return share(v, digits, lang)
     if ind.format == "count":
-        x = _value(v)
+        x = finite(v)
         if extra_digits and x is not None and not float(x).is_integer():
             return number(x, extra_digits, lang)
         return number(v, 0, lang)
@@ -90,7 +90,7 @@ def indicator(key: str, v: Any, lang: str = "en", *, extra_digits: int = 0) -> s
 
 def indicator_change(key: str, before: Any, after: Any, lang: str = "en") -> str:
     """after − before of indicator `key`, signed, in its format (shares in percentage points)."""
-    b, a = _value(before), _value(after)
+    b, a = finite(before), finite(after)
     if a is None or b is None:
         return DASH
     ind = indicators.get(key)
@@ -102,7 +102,7 @@ def indicator_change(key: str, before: Any, after: Any, lang: str = "en") -> str
 def amount(v: Any, lang: str = "en") -> str:
     """A free-form number (a solver's objective or bound): whole with thousands separators when it is
     whole or at least 1,000, else with 2 decimals."""
-    x = _value(v)
+    x = finite(v)
     if x is None:
         return DASH
     return number(x, 0 if x.is_integer() or abs(x) >= 1000 else 2, lang)

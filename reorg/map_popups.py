@@ -34,14 +34,6 @@ def _signed(v: Any, lang: str) -> str:
     return fmt.signed(v, 0, lang)
 
 
-def _finite(v: Any) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if x == x and x not in (float("inf"), float("-inf")) else None
-
-
 @cache
 def _label(text: str) -> str:
     """A row or column label, escaped (labels are the message files' words: a few, repeated)."""
@@ -65,7 +57,7 @@ def popup(title: str, sub: str, body: str) -> str:
 
 
 def _gap_cell(gap: Any, lang: str) -> str:
-    x = _finite(gap)
+    x = fmt.finite(gap)
     cls = ' class="neg"' if x is not None and x < 0 else ""
     return f"<span{cls}>{_signed(gap, lang)}</span>"
 

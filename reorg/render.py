@@ -93,17 +93,9 @@ def map_indicator(key: str) -> indicators.Indicator:
     return indicators.get(key)
 
 
-def _finite(v: Any) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
-
-
 def gap_style(gap: Any) -> dict:
     """Marker of a station on the Staff gaps layer: red shortfall, blue surplus, radius ~ sqrt(persons)."""
-    x = _finite(gap)
+    x = fmt.finite(gap)
     g = 0 if x is None else int(round(x))
     kind = "short" if g < 0 else "surplus" if g > 0 else "meets"
     radius = 4.0 if g == 0 else min(4.5 + 3.0 * math.sqrt(abs(g)), 20.0)
@@ -129,7 +121,7 @@ class _Classes:
         self.nodata = False
 
     def fill(self, value: Any) -> str:
-        k = self.ind.map_class(_finite(value))
+        k = self.ind.map_class(fmt.finite(value))
         if k is None:
             self.nodata = True
             return indicators.no_data_colour()
@@ -320,7 +312,7 @@ def render_map(result: Any) -> str:
         features[role].append({"type": "Feature", "id": code, "geometry": geometry, "properties": props})
         if role != "closed":
             gap = st.get("gap_after")
-            x = _finite(gap)
+            x = fmt.finite(gap)
             g0 = 0 if x is None else int(round(x))
             counts["gap_short" if g0 < 0 else "gap_surplus" if g0 > 0 else "gap_meets"] += 1
             style = gap_style(gap)
@@ -377,7 +369,7 @@ def render_map(result: Any) -> str:
         ccode = centre_of.get(code)
         if not isinstance(ccode, str) or ccode not in centres:
             continue
-        lon, lat = _finite(admin_lon[code]), _finite(admin_lat[code])
+        lon, lat = fmt.finite(admin_lon[code]), fmt.finite(admin_lat[code])
         if lon is None or lat is None:
             p = new.geometry[code].representative_point()
             lon, lat = p.x, p.y

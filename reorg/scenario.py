@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import indicators
+from . import i18n, indicators
 from . import params as param_defs
 from ._errors import InputError, Problem
 
@@ -44,7 +44,7 @@ POLICIES = {  # first value = default
     "catchments": ("largest_district", "optimise"),
     "staff": ("stay", "optimise"),
 }
-MAP_LANGS = ("en", "vi")
+MAP_LANGS = i18n.LANGS
 #: indicators that can colour the province map: the commune-scope rows of the indicator table with map classes
 MAP_INDICATORS = indicators.map_keys("commune")
 TOP_KEYS = {
