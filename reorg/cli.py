@@ -32,7 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario key, e.g. params.doctor_presence_share=0.9",
     )
-    r.add_argument("--lang", choices=["en", "vi"], help="language of the map labels (default: the scenario's, else en)")
+    r.add_argument(
+        "--lang",
+        choices=["en", "vi"],
+        help="language of every output: map, reports, PDF (default: the scenario's [output] lang, else en)",
+    )
     r.add_argument(
         "--export-models",
         action="store_true",
@@ -68,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     sets = (
         list(args.sets)
-        + ([f"map.lang='{args.lang}'"] if args.lang else [])
+        + ([f"output.lang='{args.lang}'"] if args.lang else [])
         + (["export_models=true"] if args.export_models else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":

@@ -206,8 +206,8 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         with progress.stage("render"):
             (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
         with progress.stage("report"):
-            summary = report.write_all(result, tmp)
-            pdf.write_pdf(result, summary, tmp / "report.pdf")
+            summary = report.write_all(result, tmp, lang=result.scenario.lang)
+            pdf.write_pdf(result, summary, tmp / "report.pdf", lang=result.scenario.lang)
             report.write_summary(summary, tmp)
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()

@@ -150,7 +150,7 @@ def render_map(result: Any) -> str:
     network, the same bytes for the same result)."""
     sc = result.scenario
     mp = sc.map or {}
-    lang = _lang(mp.get("lang", "en"))
+    lang = _lang(sc.lang)
     t = popups.words("map", lang)
     names = dict(zip(LAYER_KEYS, layer_names(lang)))
     after_classes = _Classes(map_indicator(mp.get("indicator", DEFAULT_INDICATOR)), lang)

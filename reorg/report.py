@@ -62,6 +62,7 @@ def build_summary(result: Any) -> dict:
                 "policy": r.scenario.policy,
                 "params_overridden": {k: v for k, v in r.scenario.params.items() if v != parameters.BY_NAME[k].default},
                 "map": dict(r.scenario.map),
+                "lang": r.scenario.lang,
             },
             "province": {"code": r.pack.province_code, "name": r.pack.province_name},
             "synthetic_roster": flags["synthetic_roster"],

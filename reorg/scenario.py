@@ -23,7 +23,10 @@ Keys (all optional except `province` unless given on the command line):
     indicator = "minutes_main_after"    # colour of new communes: minutes_main_after, minutes_nearest_after,
                                         # minutes_centre_after, minutes_main_before, staff_per_1000, gap_after
                                         # (the commune rows of indicators.toml with map breaks)
-    lang = "en"                         # labels of the map: en | vi
+
+    [output]
+    lang = "en"                         # language of every output (map, reports, PDF, workbook): en | vi
+                                        # (also --lang; `[map] lang` is read as an older spelling of it)
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ POLICIES = {  # first value = default
     "staff": ("stay", "optimise"),
 }
 MAP_LANGS = i18n.LANGS
+OUTPUT_KEYS = {"lang": i18n.LANGS}
 #: indicators that can colour the province map: the commune-scope rows of the indicator table with map classes
 MAP_INDICATORS = indicators.map_keys("commune")
 TOP_KEYS = {
@@ -58,6 +62,7 @@ TOP_KEYS = {
     "policy": dict,
     "params": dict,
     "map": dict,
+    "output": dict,
 }
 
 
@@ -75,6 +80,7 @@ class Scenario:
     source: str
     raw: dict = field(default_factory=dict)
     export_models: bool = False
+    lang: str = i18n.DEFAULT_LANG  # language of every output: `[output] lang`, --lang
 
 
 def _suggest(key: str, options) -> str:
@@ -160,6 +166,16 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
             problems.append(Problem(file=file, field=f"map.{key}", message=f"'{value}' is not one of {', '.join(allowed[key])}"))
         else:
             mp[key] = value
+    out = {"lang": mp.pop("lang")}
+    for key, value in (data.get("output") or {}).items() if isinstance(data.get("output"), dict) else []:
+        if key not in OUTPUT_KEYS:
+            problems.append(Problem(file=file, field=f"output.{key}", message=f"unknown output key{_suggest(key, OUTPUT_KEYS)}"))
+        elif value not in OUTPUT_KEYS[key]:
+            problems.append(
+                Problem(file=file, field=f"output.{key}", message=f"'{value}' is not one of {', '.join(OUTPUT_KEYS[key])}")
+            )
+        else:
+            out[key] = value
     if problems:
         raise InputError(problems)
     values = param_defs.resolve(data.get("params") or {}, file=file)
@@ -196,4 +212,5 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
         source=file,
         raw=data,
         export_models=bool(data.get("export_models", False)),
+        lang=out["lang"],
     )

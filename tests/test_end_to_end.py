@@ -259,7 +259,7 @@ def test_lang_option_gives_a_vietnamese_map(tmp_path, geodata):
     assert '<html lang="vi">' in html
     assert "Trạm y tế chính" in html and "Tìm xã/phường" in html
     assert "Find a commune" not in html
-    assert json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]["map"]["lang"] == "vi"
+    assert json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]["lang"] == "vi"
     rc = run_cli(
         "run",
         str(ROOT / "scenarios" / "lao_cai_official.toml"),

@@ -73,7 +73,7 @@ def result():
 
 
 def _with_lang(result, lang: str):
-    sc = dataclasses.replace(result.scenario, map={**result.scenario.map, "lang": lang})
+    sc = dataclasses.replace(result.scenario, lang=lang)
     return dataclasses.replace(result, scenario=sc)
 
 
