@@ -40,6 +40,16 @@ def number(v: Any, digits: int = 0, lang: str = "en") -> str:
     return _localise(s, lang)
 
 
+def plain(v: Any, lang: str = "en") -> str:
+    """A parameter's value as written: numbers with as many digits as they have (0.9, 1,500, 0.25),
+    the decimal mark of `lang`; text and booleans as they are."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, int) or float(v).is_integer() and abs(v) >= 1000:
+        return number(v, 0, lang)
+    return _localise(f"{v:g}", lang)
+
+
 def count(v: Any, lang: str = "en") -> str:
     """A whole number: 12,345."""
     return number(v, 0, lang)

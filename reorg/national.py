@@ -144,7 +144,7 @@ def run_national(
     folders = {
         c: f"{c}_{province_slug(names[c])}" if names[c] else re.sub(r"[^A-Za-z0-9_-]+", "_", c) or "province" for c in codes
     }
-    scenarios = {c: load_scenario(scenario_path, sets + [f'name="{folders[c]}"'], province=c) for c in codes}
+    scenarios = {c: load_scenario(scenario_path, sets + [f'name="{folders[c]}"', 'title=""'], province=c) for c in codes}
     executor = make_executor(workers=workers, scheduler=scheduler)  # a scheduler is reached before anything is written
 
     out_root = Path(out_root)

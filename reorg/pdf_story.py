@@ -470,6 +470,12 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
     w = _words(lang)
     P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     story = [PageBreak(), P(w("report.h_assumptions"), "h1"), P(w("pdf.assumptions_note"), "small")]
+    set_here = [
+        w("scenario.set_item", name=p["name"], value=fmt.plain(p["value"], lang), default=fmt.plain(p["default"], lang))
+        for p in tables.parameters_set(r)
+    ]
+    if set_here:
+        story.append(P(_esc(w("scenario.set_here", items="; ".join(set_here))), "small"))
     rows = []
     for p in tables.parameter_table(r).to_dict("records"):
         v = p["value"]

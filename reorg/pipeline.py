@@ -23,7 +23,7 @@ from .load import Pack, load_pack
 from .measure import Measures, measure
 from .optimise.decide import decide
 from .optimise.plan import Plan
-from .scenario import Scenario
+from .scenario import Scenario, titled
 
 
 def _reset_peak_rss() -> bool:
@@ -147,6 +147,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     params = scenario.params
     with progress.stage("load"):
         pack = load_pack(geodata or scenario.geodata, scenario.province)
+        scenario = titled(scenario, pack.province_name)
     with progress.stage("validate"):
         old = reform.classify_old_communes(pack, params)
         given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed)

@@ -225,9 +225,14 @@ def _assumptions(r: Any, lang: str) -> list[doc.Block]:
         ]
         for p in tables.parameter_table(r).to_dict("records")
     ]
+    set_here = [
+        t("scenario.set_item", name=p["name"], value=fmt.plain(p["value"], lang), default=fmt.plain(p["default"], lang))
+        for p in tables.parameters_set(r)
+    ]
     return [
         doc.Heading(t("report.h_assumptions")),
         doc.Para(t("report.assumptions_note")),
+        *([doc.Para(t("scenario.set_here", items="; ".join(set_here)))] if set_here else []),
         doc.Table(
             [
                 t("report.col_parameter"),

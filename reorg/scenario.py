@@ -3,8 +3,10 @@
 Keys (all optional except `province` unless given on the command line):
 
     name = "nghe_an_official"    # output folder name (default: the file name without .toml)
-    title = "..."                 # shown on the map and in the report
-    province = "40"               # new province code (1 July 2025), e.g. 40 Nghệ An
+    title = "..."                 # shown on the map and in the report; "{province}" is replaced by the
+                                  # province's name; default: the province's name and the policies
+    province = "40"               # new province code (1 July 2025), e.g. 40 Nghệ An; a scenario without
+                                  # one (scenarios/official.toml) runs any province given by --province
     geodata = "../geodata/demo"   # pack directory, relative to this file (default: $REORG_GEODATA)
     roster = "stations.csv"       # station roster CSV, relative to this file (default: synthetic)
     seed = 20250701               # seed of every random draw (synthetic roster, attrition)
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,32 @@ def _suggest(key: str, options) -> str:
     return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
+def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
+    """The output folder's name: the file's name, with the province code when the file names no
+    province (`official.toml --province 79` writes outputs/official_79/)."""
+    if not path:
+        return f"province_{province or 'x'}"
+    stem = Path(path).stem
+    return stem if "province" in file_data or not province else f"{stem}_{province}"
+
+
+def titled(scenario: Scenario, province_name: str) -> Scenario:
+    """`scenario` with its title for the province `province_name`: the scenario's own title with
+    "{province}" replaced, else the province's name and what the policies decide, in the output
+    language ("Tỉnh Nghệ An: official merger, baseline decisions")."""
+    if scenario.title:
+        return replace(scenario, title=scenario.title.replace("{province}", province_name))
+    t = i18n.translator(scenario.lang)
+    optimised = [key for key, value in scenario.policy.items() if value != POLICIES[key][0]]
+    if not optimised:
+        what = t("scenario.official")
+    elif len(optimised) == len(POLICIES):
+        what = t("scenario.all_optimised")
+    else:
+        what = t("scenario.some_optimised", policies=", ".join(t(f"scenario.policy_{k}") for k in optimised))
+    return replace(scenario, title=t("scenario.title", province=province_name, what=what))
+
+
 def parse_value(text: str) -> Any:
     """A --set value as TOML (numbers, booleans, quoted strings), else the plain text."""
     try:
@@ -130,6 +158,7 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
             raise InputError("not UTF-8 text: save the scenario as UTF-8", file=file) from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"not valid TOML: {exc}", file=file) from None
+    file_data = dict(data)
     data = apply_sets(data, sets or [], file)
     if province is not None:
         data["province"] = str(province)
@@ -189,7 +218,7 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
                     message='hires are placed by the staff model: set policy.staff = "optimise"',
                 )
             )
-    name = data.get("name") or (Path(path).stem if path else f"province_{data.get('province', 'x')}")
+    name = data.get("name") or _default_name(path, file_data, data.get("province"))
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(
             Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)")
@@ -201,7 +230,7 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
 
     return Scenario(
         name=name,
-        title=data.get("title") or name,
+        title=data.get("title") or "",
         province=data.get("province"),
         geodata=rel("geodata"),
         roster=rel("roster"),

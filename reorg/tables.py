@@ -168,6 +168,15 @@ def parameter_table(result: Any) -> pd.DataFrame:
     )
 
 
+def parameters_set(result: Any) -> list[dict]:
+    """The parameters this run's scenario sets to a value other than the default (name, value, default)."""
+    return [
+        {"name": p.name, "value": result.scenario.params[p.name], "default": p.default}
+        for p in parameters.PARAMETERS
+        if result.scenario.params[p.name] != p.default
+    ]
+
+
 def travel_table(result: Any) -> pd.DataFrame:
     """Every (demand part, facility) pair the decisions use: stations of the part's new commune and
     every regional centre, with door-to-door minutes."""
