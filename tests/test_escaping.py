@@ -3,15 +3,16 @@
 A copy of the synthetic demo pack (`reorg.demo`) gets markup and script in every name field
 (old and new commune names, district names -- and with them the regional centres' names --, the
 province name in every layer), the scenario title holds markup too, and one run reads a roster
-CSV. The province is run twice (official, optimised with the roster; and once in Vietnamese),
-the two runs are compared, and the national pages are built from the pack. Then:
+CSV. The province is run three times (official; optimised with the roster; official in
+Vietnamese), the first two are compared, and the national pages are built from the pack. Then:
 
 - every HTML page holds no element made from a name (checked on the page source, iframes'
   srcdoc included), the PDF builds and its text holds the names as typed (`<`, `&` and quotes);
 - in Chromium (browser marker) every page is opened, every tooltip and popup of every map (the
   before view's included, and the maps inside comparison.html) is opened, the search lists the
   names and opens their popups, and nothing runs: `window.__pwned` stays undefined in every
-  frame, no dialog fires, and the names show as typed.
+  frame, no dialog fires, and the names show as typed;
+- every workbook written (issue 11 point 2) holds a name starting with "=" as text, not a formula.
 
 Rosters have no name column (schema.ROSTER: station code, position, facility score, staff by
 cadre, region): a station is named after its old commune, from the pack. An extra column is
@@ -48,6 +49,10 @@ def new_name(k: int) -> str:
     return f'<img src=x onerror="window.__pwned=1;alert(1)">Xã N{k} "A" & {B}'
 
 
+# a spreadsheet reads a text starting with "=" as a formula: one new commune's name does
+FORMULA = '=1+2+HYPERLINK("x","<b>B</b>")'
+
+
 def old_name(k: int) -> str:
     return f"Xã O{k} {B} & 'q' </script><script>window.__pwned=2</script>"
 
@@ -78,6 +83,7 @@ def pack(tmp_path_factory) -> Path:
     before["district_name"] = before["district_code"].map(dnames)
     before["province_name"] = PROVINCE
     after["commune_name"] = [new_name(k) for k in range(len(after))]
+    after.loc[1, "commune_name"] = FORMULA
     after["province_name"] = PROVINCE
     districts["district_name"] = districts["district_code"].map(dnames)
     provinces["province_name"] = PROVINCE
@@ -272,6 +278,21 @@ def test_pdf_prints_names_as_typed(outputs, run):
     # a new commune's name, an old one's, a centre's (from its district's name): as typed
     for name in (new_name(0), old_name(0), district_name(0)):
         assert _squeeze(name) in text, name
+
+
+def test_workbooks_hold_names_as_text(outputs):
+    """Every workbook written (decisions.xlsx, comparison.xlsx: issue 11 point 2) holds the names
+    as text cells, never as formulas: the commune named `=1+2+HYPERLINK(...)` is a string."""
+    import zipfile
+
+    books = sorted(p for key in ("run", "run_b", "run_vi", "comparison") for p in outputs[key].glob("*.xlsx"))
+    for book in books:
+        with zipfile.ZipFile(book) as z:
+            sheets = [z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+            strings = z.read("xl/sharedStrings.xml").decode("utf-8") if "xl/sharedStrings.xml" in z.namelist() else ""
+        formulas = [f for sheet in sheets for f in re.findall(r"<f(?:\s[^>]*)?>(.*?)</f>", sheet, re.S)]
+        assert not [f for f in formulas if "HYPERLINK" in f], (book.name, formulas[:3])
+        assert "=1+2+HYPERLINK(" in strings + "".join(sheets), book.name
 
 
 def test_markdown_and_summary_keep_names(outputs):
