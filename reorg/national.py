@@ -191,7 +191,7 @@ def run_national(
                         Problem.of(
                             "every_province_failed",
                             file=str(scenario_path or "scenario"),
-                            code=first["code"],
+                            province=first["code"],
                             name=first["name"],
                             detail=first["error"],
                         )
