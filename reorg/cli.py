@@ -11,7 +11,8 @@ import sys
 import traceback
 from pathlib import Path
 
-from ._errors import InputError, ReorgError
+from . import i18n
+from ._errors import InputError, Problem, ReorgError, grouped
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write each solved model (MPS, with its variable names) and its data into <output>/models/",
     )
     r.add_argument("--quiet", action="store_true", help="no progress display")
+    r.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2, nothing written")
     r.add_argument(
         "--workers", type=int, default=2, help="--province all: local worker processes (default: 2; 0: in this process)"
     )
@@ -55,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
     v.add_argument("--province", help="new province code; default: every province")
     v.add_argument("--roster", help="station roster CSV to check against the province")
+    v.add_argument("--lang", choices=list(i18n.LANGS), help="language of the messages (default: en)")
+    v.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2")
     d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
     d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
     for module in PLUGIN_COMMANDS:
@@ -78,6 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
 
+        if args.strict:
+            raise InputError(Problem.of("strict_national", file="--strict"))
+
         return finish(
             run_national(
                 args.scenario,
@@ -90,17 +97,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         )
     if args.scheduler:
-        raise InputError(
-            "--scheduler runs the provinces of a national run (--province all) on a Dask cluster; "
-            "a single province runs in this process",
-            file="--scheduler",
-        )
+        raise InputError(Problem.of("scheduler_single", file="--scheduler"))
     scenario = load_scenario(args.scenario, sets, args.province)
+    args.lang = lang = scenario.lang  # the language of the messages from here on
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)
+    for line in grouped(result.warnings, lang):  # what the report will list, on the terminal too
+        print(line, file=sys.stderr)
+    if args.strict and result.warnings:
+        print(i18n.text("cli.strict", lang, command="run", n=len(result.warnings)), file=sys.stderr)
+        return 2
     folder = write(result, args.out, progress=progress)
     if result.synthetic_roster:
-        print("note: synthetic roster (no roster CSV given): station staff and locations are simulated", file=sys.stderr)
+        print(i18n.text("cli.synthetic_roster", lang), file=sys.stderr)
     print(f"outputs: {folder}")
     print(f"map: {folder / 'map.html'}")
     return 0
@@ -112,19 +121,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from .params import defaults
     from .roster import read_roster
 
+    lang = args.lang or i18n.DEFAULT_LANG
     provinces = [args.province] if args.province else province_codes(args.geodata)
     errors: list = []
+    warned = 0
     for code in provinces:
         try:
             pack = load_pack(args.geodata, code)
-            for w in pack.warnings:
-                print(w.format())
+            old = reform.classify_old_communes(pack, defaults())  # the run's warnings about the pack
+            warnings = [*pack.warnings, *old.warnings]
             if args.roster:
-                given = read_roster(args.roster, reform.classify_old_communes(pack, defaults()).frame)
-                for w in given.warnings:
-                    print(w.format())
+                warnings += read_roster(args.roster, old.frame).warnings
+            for line in grouped(warnings, lang):
+                print(line)
+            warned += len(warnings)
+            status = "cli.ok" if not warnings else "cli.ok_warning" if len(warnings) == 1 else "cli.ok_warnings"
             print(
-                f"province {pack.province_code} {pack.province_name}: {len(pack.communes_before)} old communes -> {len(pack.communes_after)} new communes, ok"
+                i18n.text(
+                    "cli.validated",
+                    lang,
+                    code=pack.province_code,
+                    name=pack.province_name,
+                    old=len(pack.communes_before),
+                    new=len(pack.communes_after),
+                    status=i18n.text(status, lang, n=len(warnings)),
+                )
             )
         except InputError as exc:
             errors.extend(exc.problems)
@@ -132,6 +153,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 break
     if errors:
         raise InputError(list(dict.fromkeys(errors)))  # each problem once, in the order found
+    if args.strict and warned:
+        print(i18n.text("cli.strict", lang, command="validate", n=warned), file=sys.stderr)
+        return 2
     return 0
 
 
@@ -143,30 +167,39 @@ def cmd_demo_pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def message_lang(args: argparse.Namespace) -> str:
+    """The language of a command's messages: its --lang (for `run`, the scenario's language once it
+    is read), else the scenario file's `[output] lang` when it can be read, else English."""
+    from .scenario import scenario_lang
+
+    given = getattr(args, "lang", None)
+    scenario = getattr(args, "scenario", None)
+    return given or (scenario_lang(scenario) if isinstance(scenario, str) else None) or i18n.DEFAULT_LANG
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}.get(args.command) or args.handler
     try:
         return handler(args)
     except InputError as exc:
-        print(f"reorg {args.command}: bad input, nothing written", file=sys.stderr)
-        for p in exc.problems:
-            if p.severity == "warning":
-                print(p.format(), file=sys.stderr)
-        print(exc.describe(limit=200), file=sys.stderr)
+        lang = message_lang(args)
+        # validate never writes; every other command says its outputs are untouched
+        said = "cli.bad_input" if args.command == "validate" else "cli.bad_input_nothing_written"
+        print(i18n.text(said, lang, command=args.command), file=sys.stderr)
+        for line in grouped([p for p in exc.problems if p.severity == "warning"], lang):
+            print(line, file=sys.stderr)
+        print(exc.describe(limit=200, lang=lang), file=sys.stderr)
         return 2
     except ReorgError as exc:
         print(f"reorg {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("reorg: interrupted, nothing written", file=sys.stderr)
+        print(i18n.text("cli.interrupted", message_lang(args)), file=sys.stderr)
         return 130
     except Exception:  # noqa: BLE001 - the last resort: an internal error, with its traceback for a bug report
         traceback.print_exc()
-        print(
-            f"reorg {args.command}: internal error (a bug in reorg, not in your input); please report the traceback above",
-            file=sys.stderr,
-        )
+        print(i18n.text("cli.internal_error", message_lang(args), command=args.command), file=sys.stderr)
         return 1
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import compare_page, i18n, indicators
-from ._errors import InputError, Problem
+from ._errors import InputError, Phrase, Problem
 
 FILES = ("comparison.csv", "comparison.md", "comparison.html")
 
@@ -78,17 +78,17 @@ class Run:
 
 def _read_csv(path: Path, needed: tuple[str, ...]) -> list[dict]:
     if not path.is_file():
-        raise InputError(Problem(file=str(path), message="missing from the run folder (was it written by `reorg run`?)"))
+        raise InputError(Problem.of("missing_from_run", file=str(path)))
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh)
             rows = list(reader)
             header = reader.fieldnames or []
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(Problem(file=str(path), message=f"cannot be read as a UTF-8 CSV file: {exc}")) from None
+        raise InputError(Problem.of("not_utf8_csv_file", file=str(path), reason=str(exc))) from None
     missing = [c for c in needed if c not in header]
     if missing:
-        raise InputError(Problem(file=str(path), field=missing[0], row=1, message=f"column(s) missing: {', '.join(missing)}"))
+        raise InputError(Problem.of("columns_missing", file=str(path), field=missing[0], row=1, columns=", ".join(missing)))
     return rows
 
 
@@ -97,9 +97,9 @@ def _read_summary(folder: Path) -> dict:
     try:
         s = json.loads(f.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(Problem(file=str(f), message=f"cannot be read as JSON: {exc}")) from None
+        raise InputError(Problem.of("not_json", file=str(f), reason=str(exc))) from None
     if not isinstance(s, dict):
-        raise InputError(Problem(file=str(f), message="not a summary.json written by reorg (not a JSON object)"))
+        raise InputError(Problem.of("summary_not_object", file=str(f)))
     for key, sub in (
         ("reorg_version", None),
         ("scenario", "name"),
@@ -109,13 +109,7 @@ def _read_summary(folder: Path) -> dict:
     ):
         ok = key in s and (sub is None or (isinstance(s[key], dict) and sub in s[key]))
         if not ok:
-            raise InputError(
-                Problem(
-                    file=str(f),
-                    field=key if sub is None else f"{key}.{sub}",
-                    message="missing: not a summary.json written by reorg",
-                )
-            )
+            raise InputError(Problem.of("summary_key_missing", file=str(f), field=key if sub is None else f"{key}.{sub}"))
     return s
 
 
@@ -123,47 +117,51 @@ def _version(run: Run) -> tuple[str, ...]:
     v = str(run.summary["reorg_version"])
     m = re.match(r"^(\d+)\.(\d+)", v)
     if not m:
-        raise InputError(
-            Problem(file=str(run.folder / "summary.json"), field="reorg_version", message=f"'{v}' is not a version number")
-        )
+        raise InputError(Problem.of("not_a_version", file=str(run.folder / "summary.json"), field="reorg_version", value=v))
     return m.groups()
 
 
 def _load_runs(folders: list[Path]) -> list[Run]:
     if len(folders) < 2:
         raise InputError(
-            Problem(
+            Problem.of(
+                "two_runs_needed",
                 file="reorg compare",
-                message=f"give at least two run folders to compare (got {len(folders)}: "
-                f"{', '.join(map(str, folders)) or 'none'})",
+                n=len(folders),
+                folders=", ".join(map(str, folders)) or Phrase.of("problem.none"),
             )
         )
     problems = []
     for f in folders:
         if not f.is_dir():
-            problems.append(Problem(file=str(f), message="no such folder"))
+            problems.append(Problem.of("no_such_folder", file=str(f)))
         elif not (f / "summary.json").is_file():
             inner = sorted(p.parent.name for p in f.glob("*/summary.json"))
-            hint = f"; it holds the runs {', '.join(inner)}: give those folders instead" if inner else ""
-            problems.append(Problem(file=str(f), message=f"not a reorg run folder: summary.json is missing{hint}"))
+            hint = Phrase.of("error.holds_runs", runs=", ".join(inner)) if inner else ""
+            problems.append(Problem.of("not_a_run", file=str(f), hint=hint))
     if problems:
         raise InputError(problems)
     seen: dict[Path, Path] = {}
     for f in folders:
         resolved = f.resolve()
         if resolved in seen:
-            raise InputError(Problem(file=str(f), message=f"the same run folder is given twice ({seen[resolved]} and {f})"))
+            raise InputError(Problem.of("same_run_twice", file=str(f), first=str(seen[resolved]), second=str(f)))
         seen[resolved] = f
     runs = [Run(f, _read_summary(f)) for f in folders]
 
     first = runs[0]
     p0 = first.summary["province"]
     problems = [
-        Problem(
+        Problem.of(
+            "different_provinces",
             file=str(r.folder / "summary.json"),
             field="province.code",
-            message=f"{r.folder} is province {r.summary['province']['code']} ({r.summary['province'].get('name', '?')}) but "
-            f"{first.folder} is province {p0['code']} ({p0.get('name', '?')}): runs of different provinces cannot be compared",
+            run=str(r.folder),
+            province=r.summary["province"]["code"],
+            name=r.summary["province"].get("name", "?"),
+            first=str(first.folder),
+            first_province=p0["code"],
+            first_name=p0.get("name", "?"),
         )
         for r in runs[1:]
         if str(r.summary["province"]["code"]) != str(p0["code"])
@@ -172,11 +170,14 @@ def _load_runs(folders: list[Path]) -> list[Run]:
         raise InputError(problems)
     v0 = _version(first)
     problems = [
-        Problem(
+        Problem.of(
+            "different_versions",
             file=str(r.folder / "summary.json"),
             field="reorg_version",
-            message=f"{r.folder} was written by reorg {r.summary['reorg_version']} but {first.folder} by reorg "
-            f"{first.summary['reorg_version']}: incompatible reorg versions (major.minor differ), run both again with one version",
+            run=str(r.folder),
+            version=r.summary["reorg_version"],
+            first=str(first.folder),
+            first_version=first.summary["reorg_version"],
         )
         for r in runs[1:]
         if _version(r) != v0
@@ -207,23 +208,11 @@ def _check_out(out_dir: Path, runs: list[Run]) -> None:
     for r in runs:
         f = r.folder.resolve()
         if out == f or out in f.parents or f in out.parents:
-            raise InputError(
-                Problem(
-                    file=str(out_dir),
-                    field="--out",
-                    message=f"would replace or write into the run folder {r.folder}: choose a folder outside the runs",
-                )
-            )
+            raise InputError(Problem.of("out_in_run", file=str(out_dir), field="--out", run=str(r.folder)))
     if out.exists() and not out.is_dir():
-        raise InputError(Problem(file=str(out_dir), field="--out", message="exists and is not a folder"))
+        raise InputError(Problem.of("out_not_folder", file=str(out_dir), field="--out"))
     if out.is_dir() and any(out.iterdir()) and not (out / "comparison.csv").is_file():
-        raise InputError(
-            Problem(
-                file=str(out_dir),
-                field="--out",
-                message="exists and is not an earlier comparison: it would be replaced, choose a new or empty folder",
-            )
-        )
+        raise InputError(Problem.of("out_not_comparison", file=str(out_dir), field="--out"))
 
 
 # ---------------------------------------------------------------- tables
@@ -400,9 +389,24 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
 
 def cmd_compare(args: argparse.Namespace) -> int:
     out = compare_runs([Path(r) for r in args.runs], Path(args.out))
-    print(f"comparison: {out / 'comparison.html'}")
-    print(f"table: {out / 'comparison.csv'}")
+    for line in written(out):
+        print(line)
     return 0
+
+
+#: how `reorg compare` names each file it wrote, by suffix, in the order printed
+LABELS = {".html": "comparison", ".csv": "table", ".md": "report", ".pdf": "pdf", ".xlsx": "workbook"}
+
+
+def written(out: Path) -> list[str]:
+    """A line "label: path" for every file of the comparison folder `out` (as `reorg run` prints
+    its outputs): comparison.html, .csv, .md, then any other (pdf, workbook) it holds."""
+    order = list(LABELS)
+    files = sorted(
+        (f for f in out.iterdir() if f.is_file()),
+        key=lambda f: (order.index(f.suffix) if f.suffix in LABELS else len(order), f.name),
+    )
+    return [f"{LABELS.get(f.suffix, 'file')}: {f}" for f in files]
 
 
 def add_parser(subparsers: Any) -> None:

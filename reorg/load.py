@@ -50,12 +50,10 @@ def find_pack(geodata: str | os.PathLike | None) -> Path:
     """The pack directory: the argument, else $REORG_GEODATA; a clear error when neither exists."""
     where = geodata or os.environ.get(ENV_VAR)
     if not where:
-        raise InputError(
-            f"no geodata pack given: pass --geodata DIR, set 'geodata' in the scenario, or set {ENV_VAR}", file="geodata"
-        )
+        raise InputError(Problem.of("no_geodata", file="geodata", env=ENV_VAR))
     path = Path(where).expanduser()
     if not path.is_dir():
-        raise InputError(f"geodata directory not found: {path}", file=str(path))
+        raise InputError(Problem.of("geodata_not_found", file=str(path.resolve()), folder=str(path.resolve())))
     return path
 
 
@@ -91,7 +89,7 @@ def province_codes(geodata: str | os.PathLike | None) -> list[str]:
     path = find_pack(geodata)
     f = path / COMMUNES_AFTER.file
     if not f.exists():
-        raise InputError(f"file not found in {path}", file=COMMUNES_AFTER.file)
+        raise InputError(Problem.of("file_not_found_in", file=COMMUNES_AFTER.file, folder=str(path.resolve())))
     codes = pyogrio.read_dataframe(f, layer=COMMUNES_AFTER.layer, columns=["province_code"], read_geometry=False)["province_code"]
     return sorted(codes.astype(str).unique())
 

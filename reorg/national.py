@@ -127,18 +127,18 @@ def run_national(
     sets = list(sets or [])
     if indicator not in MAP_INDICATORS:
         raise InputError(
-            Problem(file="national map", field="indicator", message=f"'{indicator}' is not one of {', '.join(MAP_INDICATORS)}")
+            Problem.of("not_one_of", file="national map", field="indicator", value=indicator, choices=", ".join(MAP_INDICATORS))
         )
     if period not in MAP_PERIODS:
         raise InputError(
-            Problem(file="national map", field="period", message=f"'{period}' is not one of {', '.join(MAP_PERIODS)}")
+            Problem.of("not_one_of", file="national map", field="period", value=period, choices=", ".join(MAP_PERIODS))
         )
     base = load_scenario(scenario_path, sets)  # every key checked before anything runs or is written
     pack = find_pack(geodata or base.geodata).resolve()
     table = province_table(pack)
     codes = list(table.index) if provinces is None else list(dict.fromkeys(_normalise_code(c) for c in provinces))
     if not codes:
-        raise InputError(Problem(file="provinces", message="no province to run"))
+        raise InputError(Problem.of("no_province_to_run", file="provinces"))
     size = {c: int(table.at[c, "n_communes"]) if c in table.index else 0 for c in codes}
     names = {c: str(table.at[c, "province_name"]) if c in table.index else "" for c in codes}
     folders = {
@@ -187,7 +187,15 @@ def run_national(
                 first = ordered[0]
                 msg = f"every province failed; {first['code']} {first['name']}: {first['error']}".rstrip()
                 if first["exit_code"] == 2:
-                    raise InputError(Problem(file=str(scenario_path or "scenario"), message=msg))
+                    raise InputError(
+                        Problem.of(
+                            "every_province_failed",
+                            file=str(scenario_path or "scenario"),
+                            province=first["code"],
+                            name=first["name"],
+                            detail=first["error"],
+                        )
+                    )
                 raise ReorgError(msg)
             t1 = time.perf_counter()
             summary = build_summary(base, sets, pack, ordered, tmp, indicator, period)

@@ -8,11 +8,10 @@ The report's assumptions page prints this table.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import InputError, Problem
+from ._errors import InputError, Problem, did_you_mean
 from .schema import CADRES
 
 
@@ -437,35 +436,39 @@ def resolve(overrides: dict[str, Any] | None, *, file: str = "scenario") -> dict
     problems = []
     for key, value in (overrides or {}).items():
         if key not in BY_NAME:
-            hint = difflib.get_close_matches(key, BY_NAME, n=1)
-            sugg = f" (did you mean '{hint[0]}'?)" if hint else ""
-            problems.append(Problem(file=file, field=f"params.{key}", message=f"unknown parameter{sugg}"))
+            problems.append(Problem.of("unknown_param", file=file, field=f"params.{key}", hint=did_you_mean(key, BY_NAME)))
             continue
         p = BY_NAME[key]
         if isinstance(p.default, bool):
             if not isinstance(value, bool):
-                problems.append(Problem(file=file, field=f"params.{key}", message=f"expected true or false, got {value!r}"))
+                problems.append(Problem.of("expected_bool", file=file, field=f"params.{key}", value=value))
                 continue
         elif isinstance(p.default, str):
             if not isinstance(value, str):
-                problems.append(Problem(file=file, field=f"params.{key}", message=f"expected text, got {value!r}"))
+                problems.append(Problem.of("expected_text", file=file, field=f"params.{key}", value=value))
                 continue
             if p.choices and value not in p.choices:
                 problems.append(
-                    Problem(file=file, field=f"params.{key}", message=f"'{value}' is not one of {', '.join(p.choices)}")
+                    Problem.of("not_one_of", file=file, field=f"params.{key}", value=value, choices=", ".join(p.choices))
                 )
                 continue
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                problems.append(Problem(file=file, field=f"params.{key}", message=f"expected a number ({p.unit}), got {value!r}"))
+                problems.append(Problem.of("expected_number", file=file, field=f"params.{key}", unit=p.unit, value=value))
                 continue
             if isinstance(p.default, int) and not isinstance(p.default, bool) and float(value) != int(value):
-                problems.append(Problem(file=file, field=f"params.{key}", message=f"expected a whole number, got {value!r}"))
+                problems.append(Problem.of("expected_whole", file=file, field=f"params.{key}", value=value))
                 continue
             if (p.minimum is not None and value < p.minimum) or (p.maximum is not None and value > p.maximum):
                 problems.append(
-                    Problem(
-                        file=file, field=f"params.{key}", message=f"{value!r} is out of range [{p.minimum}, {p.maximum}] {p.unit}"
+                    Problem.of(
+                        "out_of_range",
+                        file=file,
+                        field=f"params.{key}",
+                        value=value,
+                        minimum=p.minimum,
+                        maximum=p.maximum,
+                        unit=p.unit,
                     )
                 )
                 continue

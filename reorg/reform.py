@@ -107,14 +107,18 @@ def classify_old_communes(pack: Pack, params: dict) -> OldCommunes:
         if polys and not any(g.contains(pts[k]) for g in polys):
             rep[k] = shapely.point_on_surface(polys[0])
             warnings.append(
-                Problem(
+                Problem.of(
+                    "point_outside_new_commune",
                     file=COMMUNES_BEFORE.file,
                     layer=COMMUNES_BEFORE.layer,
                     field="lon",
                     code=code,
                     severity="warning",
-                    message=f"no polygon, and its point ({old.at[code, 'lon']:.4f}, {old.at[code, 'lat']:.4f}) lies outside its new commune "
-                    f"{targets[code][0]}: its station is placed on that commune ({shapely.get_x(rep[k]):.4f}, {shapely.get_y(rep[k]):.4f})",
+                    lon=float(old.at[code, "lon"]),
+                    lat=float(old.at[code, "lat"]),
+                    new=targets[code][0],
+                    x=float(shapely.get_x(rep[k])),
+                    y=float(shapely.get_y(rep[k])),
                 )
             )
     old["pt_lon"] = shapely.get_x(rep)

@@ -208,16 +208,12 @@ class DaskExecutor:
         try:
             from distributed import Client
         except ImportError:
-            raise InputError(
-                Problem(file="--scheduler", field=address, message="needs Dask: pip install 'dask[distributed]' (or reorg[dask])")
-            ) from None
+            raise InputError(Problem.of("needs_dask", file="--scheduler", field=address)) from None
         self.address = address
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(
-                Problem(file="--scheduler", field=address, message=f"cannot reach the Dask scheduler: {exc}")
-            ) from None
+            raise InputError(Problem.of("scheduler_unreachable", file="--scheduler", field=address, reason=str(exc))) from None
 
     def describe(self, n_tasks: int) -> dict[str, Any]:
         return {"kind": "dask", "scheduler": self.address}

@@ -33,7 +33,7 @@ Keys (all optional except `province` unless given on the command line):
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,7 +41,7 @@ from typing import Any
 
 from . import i18n, indicators
 from . import params as param_defs
-from ._errors import InputError, Problem
+from ._errors import InputError, Problem, did_you_mean
 
 POLICIES = {  # first value = default
     "station_roles": ("keep_all", "optimise"),
@@ -85,11 +85,6 @@ class Scenario:
     lang: str = i18n.DEFAULT_LANG  # language of every output: `[output] lang`, --lang
 
 
-def _suggest(key: str, options) -> str:
-    hint = difflib.get_close_matches(key, list(options), n=1)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
-
-
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
     """The output folder's name: the file's name, with the province code when the file names no
     province (`official.toml --province 79` writes outputs/official_79/)."""
@@ -128,61 +123,101 @@ def apply_sets(data: dict, sets: list[str], file: str) -> dict:
     data = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
     for item in sets or []:
         if "=" not in item:
-            raise InputError(
-                Problem(file="--set", field=item, message="expected KEY=VALUE, e.g. params.doctor_presence_share=0.9")
-            )
+            raise InputError(Problem.of("set_syntax", file="--set", field=item))
         key, value = item.split("=", 1)
         parts = key.strip().split(".")
         target = data
         for part in parts[:-1]:
             target = target.setdefault(part, {})
             if not isinstance(target, dict):
-                raise InputError(Problem(file="--set", field=key, message=f"'{part}' is not a table"))
+                raise InputError(Problem.of("set_not_table", file=f"--set {item}", field=key, part=part))
         target[parts[-1]] = parse_value(value.strip())
     return data
 
 
+def set_origins(sets: list[str] | None) -> dict[str, str]:
+    """The dotted key each `--set KEY=VALUE` gives, and the option as typed ("--set KEY=VALUE"),
+    the last one of a key winning: the place a problem with that key's value is blamed on."""
+    out: dict[str, str] = {}
+    for item in sets or []:
+        if "=" in item:
+            out[item.split("=", 1)[0].strip()] = f"--set {item}"
+    return out
+
+
+def _blame(problems: list[Problem], origins: dict[str, str]) -> list[Problem]:
+    """`problems` with a key given by --set blamed on that --set (its longest given prefix)."""
+    out = []
+    for p in problems:
+        parts = (p.field or "").split(".")
+        given = next((origins[k] for k in (".".join(parts[:n]) for n in range(len(parts), 0, -1)) if k in origins), None)
+        out.append(dataclasses.replace(p, file=given) if given and p.file != given else p)
+    return out
+
+
+def scenario_lang(path: str | Path | None) -> str | None:
+    """The output language a scenario file asks for (`[output] lang`, else `[map] lang`), None when
+    the file cannot be read or names no known language: the language of its error messages."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    for table in ("output", "map"):
+        lang = data.get(table, {}).get("lang") if isinstance(data.get(table), dict) else None
+        if lang in i18n.LANGS:
+            return str(lang)
+    return None
+
+
 def load_scenario(path: str | Path | None, sets: list[str] | None = None, province: str | None = None) -> Scenario:
-    """Read, override and check a scenario file; every problem is reported with its key."""
+    """Read, override and check a scenario file; every problem is reported with its key, and blamed
+    on the `--set KEY=VALUE` that gave the value when one did. Paths in the file are relative to
+    the file; paths given by --set to the current directory."""
+    origins = set_origins(sets)
+    try:
+        return _load(path, sets or [], province, origins)
+    except InputError as exc:
+        raise InputError(_blame(exc.problems, origins)) from None
+
+
+def _load(path: str | Path | None, sets: list[str], province: str | None, origins: dict[str, str]) -> Scenario:
     data: dict = {}
     file = str(path) if path else "(no scenario file)"
     base = Path(".")
     if path is not None:
         p = Path(path)
         if not p.is_file():
-            raise InputError(f"scenario file not found: {p}", file=str(p))
+            raise InputError(Problem.of("scenario_not_found", file=str(p.resolve()), path=str(p.resolve())))
         base = p.parent
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except UnicodeDecodeError:
-            raise InputError("not UTF-8 text: save the scenario as UTF-8", file=file) from None
+            raise InputError(Problem.of("scenario_not_utf8", file=file)) from None
         except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"not valid TOML: {exc}", file=file) from None
+            raise InputError(Problem.of("not_toml", file=file, reason=str(exc))) from None
     file_data = dict(data)
-    data = apply_sets(data, sets or [], file)
+    data = apply_sets(data, sets, file)
     if province is not None:
         data["province"] = str(province)
     problems = []
     for key, value in data.items():
         if key not in TOP_KEYS:
-            problems.append(Problem(file=file, field=key, message=f"unknown key{_suggest(key, TOP_KEYS)}"))
+            problems.append(Problem.of("unknown_key", file=file, field=key, hint=did_you_mean(key, TOP_KEYS)))
             continue
         want = TOP_KEYS[key]
         if key == "province" and isinstance(value, int) and not isinstance(value, bool):
             data[key] = value = f"{value:02d}"
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
-            problems.append(Problem(file=file, field=key, message=f"expected a whole number, got {value!r}"))
+            problems.append(Problem.of("expected_whole", file=file, field=key, value=value))
         elif want is not int and not isinstance(value, want):
-            problems.append(
-                Problem(file=file, field=key, message=f"expected {'a table' if want is dict else 'text'}, got {value!r}")
-            )
+            problems.append(Problem.of("expected_table" if want is dict else "expected_text", file=file, field=key, value=value))
     policy = {k: v[0] for k, v in POLICIES.items()}
     for key, value in (data.get("policy") or {}).items() if isinstance(data.get("policy"), dict) else []:
         if key not in POLICIES:
-            problems.append(Problem(file=file, field=f"policy.{key}", message=f"unknown policy{_suggest(key, POLICIES)}"))
+            problems.append(Problem.of("unknown_policy", file=file, field=f"policy.{key}", hint=did_you_mean(key, POLICIES)))
         elif value not in POLICIES[key]:
             problems.append(
-                Problem(file=file, field=f"policy.{key}", message=f"'{value}' is not one of {', '.join(POLICIES[key])}")
+                Problem.of("not_one_of", file=file, field=f"policy.{key}", value=value, choices=", ".join(POLICIES[key]))
             )
         else:
             policy[key] = value
@@ -190,18 +225,20 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
     allowed = {"indicator": MAP_INDICATORS, "lang": MAP_LANGS}
     for key, value in (data.get("map") or {}).items() if isinstance(data.get("map"), dict) else []:
         if key not in allowed:
-            problems.append(Problem(file=file, field=f"map.{key}", message=f"unknown map key{_suggest(key, allowed)}"))
+            problems.append(Problem.of("unknown_map_key", file=file, field=f"map.{key}", hint=did_you_mean(key, allowed)))
         elif value not in allowed[key]:
-            problems.append(Problem(file=file, field=f"map.{key}", message=f"'{value}' is not one of {', '.join(allowed[key])}"))
+            problems.append(Problem.of("not_one_of", file=file, field=f"map.{key}", value=value, choices=", ".join(allowed[key])))
         else:
             mp[key] = value
     out = {"lang": mp.pop("lang")}
     for key, value in (data.get("output") or {}).items() if isinstance(data.get("output"), dict) else []:
         if key not in OUTPUT_KEYS:
-            problems.append(Problem(file=file, field=f"output.{key}", message=f"unknown output key{_suggest(key, OUTPUT_KEYS)}"))
+            problems.append(
+                Problem.of("unknown_output_key", file=file, field=f"output.{key}", hint=did_you_mean(key, OUTPUT_KEYS))
+            )
         elif value not in OUTPUT_KEYS[key]:
             problems.append(
-                Problem(file=file, field=f"output.{key}", message=f"'{value}' is not one of {', '.join(OUTPUT_KEYS[key])}")
+                Problem.of("not_one_of", file=file, field=f"output.{key}", value=value, choices=", ".join(OUTPUT_KEYS[key]))
             )
         else:
             out[key] = value
@@ -211,22 +248,16 @@ def load_scenario(path: str | Path | None, sets: list[str] | None = None, provin
     if policy["staff"] != "optimise":
         hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
         if hires:
-            raise InputError(
-                Problem(
-                    file=file,
-                    field=f"params.{hires[0]}",
-                    message='hires are placed by the staff model: set policy.staff = "optimise"',
-                )
-            )
+            raise InputError(Problem.of("hires_need_staff_model", file=file, field=f"params.{hires[0]}"))
     name = data.get("name") or _default_name(path, file_data, data.get("province"))
     if not name.replace("_", "").replace("-", "").isalnum():
-        raise InputError(
-            Problem(file=file, field="name", message=f"'{name}' must be letters, digits, '-' or '_' (it names the output folder)")
-        )
+        raise InputError(Problem.of("bad_name", file=file, field="name", value=name))
 
-    def rel(key):
+    def rel(key):  # a path of the file is relative to the file; one given by --set, to the current directory
         v = data.get(key)
-        return None if v is None else str((base / v) if not Path(v).is_absolute() else Path(v))
+        if v is None:
+            return None
+        return str(Path(v) if Path(v).is_absolute() or key in origins else base / v)
 
     return Scenario(
         name=name,

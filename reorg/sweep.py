@@ -89,43 +89,35 @@ def parse_grid(items: list[str]) -> list[tuple[str, list[tuple[str, Any]]]]:
     seen_keys: set[str] = set()
     for item in items or []:
         if "=" not in item:
-            problems.append(
-                Problem(file="--grid", field=item, message="expected KEY=V1,V2,..., e.g. params.doctor_presence_share=0.5,0.9")
-            )
+            problems.append(Problem.of("grid_syntax", file="--grid", field=item))
             continue
         key, text = item.split("=", 1)
         key = key.strip()
         if not key or any(not part for part in key.split(".")):
-            problems.append(Problem(file="--grid", field=item, message="empty key"))
+            problems.append(Problem.of("grid_empty_key", file="--grid", field=item))
             continue
         if key == "name":
-            problems.append(
-                Problem(
-                    file="--grid", field=key, message="the sweep names each combination itself; use --name for the sweep's name"
-                )
-            )
+            problems.append(Problem.of("grid_name", file="--grid", field=key))
             continue
         if key in seen_keys:
-            problems.append(
-                Problem(file="--grid", field=key, message="key given in two --grid options: list all its values in one")
-            )
+            problems.append(Problem.of("grid_key_twice", file="--grid", field=key))
             continue
         seen_keys.add(key)
         texts = split_values(text)
         if any(t == "" for t in texts):
-            problems.append(Problem(file="--grid", field=key, message=f"empty value in '{text}'"))
+            problems.append(Problem.of("grid_empty_value", file="--grid", field=key, values=text))
             continue
         values, seen = [], set()
         for t in texts:
             v = parse_value(t)
             marker = (type(v).__name__, json.dumps(v, sort_keys=True, default=str))
             if marker in seen:
-                problems.append(Problem(file="--grid", field=key, message=f"value {t} is listed twice"))
+                problems.append(Problem.of("grid_value_twice", file="--grid", field=key, value=t))
             seen.add(marker)
             values.append((t, v))
         grid.append((key, values))
     if not items:
-        problems.append(Problem(file="--grid", message="give at least one --grid KEY=V1,V2,..."))
+        problems.append(Problem.of("grid_missing", file="--grid"))
     if problems:
         raise InputError(problems)
     return grid
@@ -207,9 +199,7 @@ def plan_sweep(
 
 def _safe_name(name: str, what: str) -> str:
     if not name or not name.replace("_", "").replace("-", "").isalnum():
-        raise InputError(
-            Problem(file=what, field=name, message="must be letters, digits, '-' or '_' (it names the output folder)")
-        )
+        raise InputError(Problem.of("bad_folder_name", file=what, field=name))
     return name
 
 
@@ -284,7 +274,7 @@ def sweep(
                 first = combos[0]
                 if first.exit_code == 2:
                     raise InputError(
-                        Problem(file=str(scenario_path), message=f"every combination failed; {first.name}: {first.error}")
+                        Problem.of("every_combination_failed", file=str(scenario_path), name=first.name, detail=first.error)
                     )
                 raise ReorgError(f"every combination failed; {first.name}:\n{first.traceback or first.error}")
             comparison = None  # a comparison needs two runs

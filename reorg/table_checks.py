@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._errors import ProblemLog
+from ._errors import Phrase, ProblemLog
 from .schema import (
     CRS,
     LONLAT_PAIRS,
@@ -36,12 +36,15 @@ def row_number(layer: Layer, index: int) -> int:
 
 
 def _limited(log: ProblemLog, layer: Layer, fname: str, bad: pd.Index, message, *, key=None) -> None:
+    """A problem for each of the first `MAX_PER_FIELD` rows `bad`; `message(i)` gives row i's
+    (message key, fields)."""
     bad = list(bad)
     for i in bad[:MAX_PER_FIELD]:
         code = None if key is None else str(key.loc[i])
-        log.add(layer.file, message(i), layer=layer.layer, row=row_number(layer, i), field=fname, code=code)
+        msg, fields = message(i)
+        log.add(layer.file, msg, layer=layer.layer, row=row_number(layer, i), field=fname, code=code, **fields)
     if len(bad) > MAX_PER_FIELD:
-        log.add(layer.file, f"... and {len(bad) - MAX_PER_FIELD} more rows with the same problem", layer=layer.layer, field=fname)
+        log.add(layer.file, "more_rows", layer=layer.layer, field=fname, n=len(bad) - MAX_PER_FIELD)
 
 
 def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: str | None = None) -> pd.DataFrame:
@@ -58,9 +61,12 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 found = ", ".join(c for c in df.columns if c != "geometry")
                 log.add(
                     layer.file,
-                    f"missing column '{col.name}' ({col.description or col.kind}); columns found: {found}",
+                    "missing_column",
                     layer=layer.layer,
                     field=col.name,
+                    column=col.name,
+                    what=col.description or col.kind,
+                    found=found,
                 )
             continue
         s = df[col.name]
@@ -75,16 +81,18 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 log.add(
                     layer.file,
-                    f"codes must be text of {col.width} digits with leading zeros, found numbers (e.g. {s.dropna().iloc[0] if s.notna().any() else ''}); read or write the column as text",
+                    "codes_as_numbers",
                     layer=layer.layer,
                     field=col.name,
+                    width=col.width,
+                    example=s.dropna().iloc[0] if s.notna().any() else "",
                 )
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
             bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
             _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
-                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "empty code", key=key)
+                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: ("empty_code", {}), key=key)
             out[col.name] = stripped
         elif col.kind in ("int", "float"):
             num = pd.to_numeric(s, errors="coerce")
@@ -96,7 +104,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                     layer,
                     col.name,
                     df.index[blank],
-                    lambda i, col=col: "missing value" + (f" ({col.unit})" if col.unit else ""),
+                    lambda i, col=col: ("missing_value_unit", {"unit": col.unit}) if col.unit else ("missing_value", {}),
                     key=key,
                 )
             if col.minimum is not None:
@@ -105,7 +113,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                     layer,
                     col.name,
                     df.index[num < col.minimum],
-                    lambda i, col=col, num=num: f"{num.at[i]:g} is below the minimum {col.minimum:g} {col.unit}".rstrip(),
+                    lambda i, col=col, num=num: ("below_minimum", {"value": num.at[i], "minimum": col.minimum, "unit": col.unit}),
                     key=key,
                 )
             if col.maximum is not None:
@@ -114,12 +122,12 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                     layer,
                     col.name,
                     df.index[num > col.maximum],
-                    lambda i, col=col, num=num: f"{num.at[i]:g} is above the maximum {col.maximum:g} {col.unit}".rstrip(),
+                    lambda i, col=col, num=num: ("above_maximum", {"value": num.at[i], "maximum": col.maximum, "unit": col.unit}),
                     key=key,
                 )
             if col.kind == "int":
                 frac = df.index[num.notna() & (num != np.floor(num.fillna(0)))]
-                _limited(log, layer, col.name, frac, lambda i, col=col, num=num: f"{num.at[i]:g} is not a whole number", key=key)
+                _limited(log, layer, col.name, frac, lambda i, col=col, num=num: ("not_whole", {"value": num.at[i]}), key=key)
             out[col.name] = num
         elif col.kind == "bool":
             if pd.api.types.is_bool_dtype(s):
@@ -131,13 +139,13 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 layer,
                 col.name,
                 df.index[~ok.fillna(False)],
-                lambda i, col=col: f"'{df.at[i, col.name]}' is not True/False",
+                lambda i, col=col: ("not_bool", {"value": df.at[i, col.name]}),
                 key=key,
             )
             out[col.name] = low.isin(["true", "1"])
         else:
             if not col.nullable and col.required:
-                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: "empty value", key=key)
+                _limited(log, layer, col.name, df.index[blank], lambda i, col=col: ("empty_value", {}), key=key)
     for lon_col, lat_col in LONLAT_PAIRS:
         if lon_col in present and lat_col in present:
             _check_lonlat(out, layer, log, lon_col, lat_col, key)
@@ -152,28 +160,30 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             layer,
             key_column,
             dup,
-            lambda i: f"duplicate code {df.at[i, key_column]} (first at row {row_number(layer, first[df.at[i, key_column]])})",
+            lambda i: (
+                "duplicate_code",
+                {"value": df.at[i, key_column], "first": row_number(layer, first[df.at[i, key_column]])},
+            ),
         )
     return out
 
 
-def _not_a_number(value, col) -> str:
+def _not_a_number(value, col) -> tuple[str, dict]:
     text = str(value).strip()
     if re.fullmatch(r"-?\d{1,3}([.,\s]\d{3})+", text):
-        plain = re.sub(r"[.,\s]", "", text)
-        return f"'{text}' looks like a number with thousands separators: write it without them ({plain})"
+        return "thousands_separators", {"value": text, "plain": re.sub(r"[.,\s]", "", text)}
     if re.fullmatch(r"-?\d+,\d+", text):
-        return f"'{text}' has a decimal comma: write a decimal point ({text.replace(',', '.')})"
-    return f"'{text}' is not a number ({col.unit or col.kind})"
+        return "decimal_comma", {"value": text, "plain": text.replace(",", ".")}
+    return "not_a_number", {"value": text, "unit": col.unit or col.kind}
 
 
-def _not_a_code(value, width: int) -> str:
+def _not_a_code(value, width: int) -> tuple[str, dict]:
     text = str(value).strip()
     if text.isdigit() and len(text) < width:
-        return f"'{text}' has {len(text)} digits: codes keep their leading zeros (did you mean '{text.zfill(width)}'?)"
+        return "code_short", {"value": text, "digits": len(text), "fixed": text.zfill(width)}
     if re.fullmatch(r"\d+\.0", text):
-        return f"'{text}' was written as a decimal number: codes are text of {width} digits (did you mean '{text[:-2].zfill(width)}'?)"
-    return f"'{text}' is not a code of {width} digits"
+        return "code_decimal", {"value": text, "width": width, "fixed": text[:-2].zfill(width)}
+    return "not_a_code", {"value": text, "width": width}
 
 
 def _inside(lon, lat):
@@ -188,8 +198,8 @@ def _check_lonlat(df, layer: Layer, log: ProblemLog, lon_col: str, lat_col: str,
     bad = df.index[known & ~_inside(lon, lat)]
 
     def message(i):
-        hint = ": longitude and latitude look swapped" if _inside(lat[i], lon[i]) else ""
-        return f"point ({lon[i]:g}, {lat[i]:g}) lies outside Vietnam (lon {VN_LON[0]:g}-{VN_LON[1]:g}, lat {VN_LAT[0]:g}-{VN_LAT[1]:g}){hint}"
+        box = {"lon": lon[i], "lat": lat[i], "lon0": VN_LON[0], "lon1": VN_LON[1], "lat0": VN_LAT[0], "lat1": VN_LAT[1]}
+        return ("outside_vietnam_swapped" if _inside(lat[i], lon[i]) else "outside_vietnam"), box
 
     _limited(log, layer, lon_col, bad, message, key=key)
 
@@ -199,32 +209,22 @@ def check_geometry(
 ) -> gpd.GeoDataFrame:
     """CRS must be EPSG:4326; invalid polygons are repaired with make_valid and reported."""
     if gdf.crs is None:
-        log.add(
-            layer.file,
-            f"no coordinate reference system; expected {CRS} (longitude/latitude)",
-            layer=layer.layer,
-            field="geometry",
-        )
+        log.add(layer.file, "no_crs", layer=layer.layer, field="geometry", expected=CRS)
         return gdf
     if gdf.crs.to_string().upper() != CRS and gdf.crs.to_epsg() != 4326:
-        log.add(
-            layer.file,
-            f"unexpected coordinate reference system {gdf.crs.to_string()}; expected {CRS} (longitude/latitude): reproject the layer",
-            layer=layer.layer,
-            field="geometry",
-        )
+        log.add(layer.file, "wrong_crs", layer=layer.layer, field="geometry", found=gdf.crs.to_string(), expected=CRS)
         return gdf
     idx = gdf.index if rows is None else rows
     geom = gdf.geometry.loc[idx]
     key = gdf[layer.key_column] if layer.key_column in gdf.columns else None
     null = geom.index[geom.isna() | geom.is_empty]
     if not allow_null:
-        _limited(log, layer, "geometry", null, lambda i: "missing or empty geometry", key=key)
+        _limited(log, layer, "geometry", null, lambda i: ("empty_geometry", {}), key=key)
     present = geom.drop(null)
     if len(present):
         types = present.geom_type
         wrong = types.index[~types.isin(["Polygon", "MultiPolygon"])]
-        _limited(log, layer, "geometry", wrong, lambda i: f"{types.at[i]} where a polygon is expected", key=key)
+        _limited(log, layer, "geometry", wrong, lambda i: ("not_a_polygon", {"kind": types.at[i]}), key=key)
         arr = present.drop(wrong).values
         invalid_mask = ~shapely.is_valid(np.asarray(arr))
         invalid = present.drop(wrong).index[invalid_mask]
@@ -239,7 +239,8 @@ def check_geometry(
                 if g is None or g.is_empty:
                     log.add(
                         layer.file,
-                        f"invalid geometry ({reason}) that make_valid cannot turn into a polygon",
+                        "geometry_unrepairable",
+                        reason=reason,
                         layer=layer.layer,
                         row=row_number(layer, i),
                         field="geometry",
@@ -249,7 +250,8 @@ def check_geometry(
                     gdf.loc[[i], "geometry"] = gpd_series([g], gdf.crs, [i])
                     log.warn(
                         layer.file,
-                        f"invalid geometry ({reason}) repaired with make_valid",
+                        "geometry_repaired",
+                        reason=reason,
                         layer=layer.layer,
                         row=row_number(layer, i),
                         field="geometry",
@@ -262,7 +264,7 @@ def check_geometry(
             layer,
             "geometry",
             out,
-            lambda i: "coordinates outside longitude/latitude range: is the layer in another CRS than declared?",
+            lambda i: ("outside_lonlat_range", {}),
             key=key,
         )
     return gdf
@@ -277,32 +279,32 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
     """Read a CSV or GeoPackage layer of the schema `layer`; problems go to `log`, None on failure."""
     file = path / layer.file
     if not file.exists():
-        log.add(layer.file, f"file not found in {path}", layer=layer.layer)
+        log.add(layer.file, "file_not_found_in", layer=layer.layer, folder=str(path.resolve()))
         return None
     if layer.layer is None:
         data = file.read_bytes()
         if data[:4] == b"PK\x03\x04":
-            log.add(layer.file, "this is an Excel workbook (.xlsx, a zip file) renamed .csv: save it from Excel as 'CSV UTF-8'")
+            log.add(layer.file, "xlsx_renamed")
             return None
         if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-            log.add(layer.file, "this is an old Excel workbook (.xls) renamed .csv: save it from Excel as 'CSV UTF-8'")
+            log.add(layer.file, "xls_renamed")
             return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            log.add(layer.file, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8 CSV (Excel: 'CSV UTF-8')")
+            log.add(layer.file, "not_utf8_csv", byte=exc.start)
             return None
         lines = text.splitlines()
         for n, line in enumerate(lines[1:], start=2):
             if not line.strip(" ,;\t"):
-                log.warn(layer.file, "blank line ignored", row=n)
+                log.warn(layer.file, "blank_line", row=n)
         try:
             df = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8", skip_blank_lines=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            log.add(layer.file, f"cannot be read as CSV: {exc}")
+            log.add(layer.file, "not_csv", reason=str(exc))
             return None
         if len(df.columns) == 1 and ";" in df.columns[0]:
-            log.add(layer.file, "columns are separated by ';': save the file with ',' as separator")
+            log.add(layer.file, "semicolons")
             return None
         empty = df.isna().all(axis=1)
         first = df.columns[0]
@@ -312,18 +314,20 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
                 break
             header &= df[c].fillna("").astype(str).str.strip() == str(c).strip()
         for i in df.index[header]:
-            log.add(layer.file, "this line repeats the header row: delete it", row=row_number(layer, i))
+            log.add(layer.file, "repeated_header", row=row_number(layer, i))
         return df.loc[~empty]
     try:
         layers = [name for name, _ in pyogrio.list_layers(file)]
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
-        log.add(layer.file, f"cannot be read as a GeoPackage: {exc}")
+        log.add(layer.file, "not_gpkg", reason=str(exc))
         return None
     if layer.layer not in layers:
-        log.add(layer.file, f"missing layer '{layer.layer}' (layers found: {', '.join(layers) or 'none'})", layer=layer.layer)
+        log.add(
+            layer.file, "missing_layer", layer=layer.layer, name=layer.layer, found=", ".join(layers) or Phrase.of("problem.none")
+        )
         return None
     try:
         return pyogrio.read_dataframe(file, layer=layer.layer)
     except Exception as exc:  # noqa: BLE001
-        log.add(layer.file, f"cannot read layer: {exc}", layer=layer.layer)
+        log.add(layer.file, "layer_unreadable", layer=layer.layer, reason=str(exc))
         return None

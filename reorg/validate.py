@@ -104,11 +104,12 @@ def provinces(path: Path) -> gpd.GeoDataFrame:
     dup = frame["province_code"].duplicated()
     if dup.any():
         raise InputError(
-            Problem(
+            Problem.of(
+                "province_twice",
                 file=PROVINCES_AFTER.file,
                 layer=PROVINCES_AFTER.layer,
                 field="province_code",
-                message=f"province code {frame.loc[dup, 'province_code'].iloc[0]} appears twice",
+                province=frame.loc[dup, "province_code"].iloc[0],
             )
         )
     return frame
@@ -126,18 +127,21 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
     """Read and check a roster CSV against the province's old communes (`old`, by code): the schema,
     every station an old commune of the province, regions I, II or III. Raises InputError."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem.of("file_not_found", file=str(path.resolve())))
     layer = dataclasses.replace(ROSTER, file=str(path))
     log = ProblemLog()
     df = read_table(Path("."), layer, log)
     log.raise_if_errors()
     if df is None or len(df) == 0:
-        raise InputError(f"roster {path} has no rows", file=str(path))
+        raise InputError(Problem.of("roster_empty", file=str(path), path=str(path)))
     typed = check_columns(df, layer, log)
     log.raise_if_errors()
     for i in typed.index[~typed["station_code"].isin(set(old.index))]:
         log.add(
             str(path),
-            f"station {typed.at[i, 'station_code']} is not an old commune of this province",
+            "station_not_in_province",
+            station=typed.at[i, "station_code"],
             row=row_number(layer, i),
             field="station_code",
             code=typed.at[i, "station_code"],
@@ -147,7 +151,8 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
         for i in bad:
             log.add(
                 str(path),
-                f"region '{typed.at[i, 'region']}' is not I, II or III",
+                "bad_region",
+                region=typed.at[i, "region"],
                 row=row_number(layer, i),
                 field="region",
                 code=typed.at[i, "station_code"],
@@ -192,15 +197,12 @@ def _province_code(province: str | None, after: pd.DataFrame) -> str:
     """The province code as the pack writes it ("1" -> "01"); InputError when absent or unknown."""
     codes = sorted(after["province_code"].unique())
     if province is None:
-        raise InputError(
-            f"no province chosen: pass --province CODE or set 'province' in the scenario (codes in this pack: {', '.join(codes)})",
-            file="scenario",
-        )
+        raise InputError(Problem.of("no_province", file="scenario", codes=", ".join(codes)))
     province = str(province).strip()
     if province.isdigit() and len(province) < 2:
         province = province.zfill(2)
     if province not in codes:
-        raise InputError(f"unknown province code '{province}'; codes in this pack: {', '.join(codes)}", file=COMMUNES_AFTER.file)
+        raise InputError(Problem.of("unknown_province", file=COMMUNES_AFTER.file, province=province, codes=", ".join(codes)))
     return province
 
 
@@ -217,7 +219,11 @@ def _joins(
     for i, r in other.iterrows():
         log.add(
             MERGER.file,
-            f"old commune {r.old_commune_code} is mapped to new commune {r.new_commune_code} of province {r.new_province_code} and also into province {province}",
+            "mapped_twice",
+            old=r.old_commune_code,
+            new=r.new_commune_code,
+            other=r.new_province_code,
+            province=province,
             row=row_number(MERGER, i),
             field="new_province_code",
             code=r.old_commune_code,
@@ -233,7 +239,9 @@ def _joins(
     for i in m.index[~m["old_commune_code"].isin(known_old)]:
         log.add(
             MERGER.file,
-            f"old commune {m.at[i, 'old_commune_code']} is not in {COMMUNES_BEFORE.file}",
+            "old_not_in_file",
+            old=m.at[i, "old_commune_code"],
+            table=COMMUNES_BEFORE.file,
             row=row_number(MERGER, i),
             field="old_commune_code",
             code=m.at[i, "old_commune_code"],
@@ -242,7 +250,9 @@ def _joins(
     for i in m.index[~m["new_commune_code"].isin(known_new)]:
         log.add(
             MERGER.file,
-            f"new commune {m.at[i, 'new_commune_code']} is not in {COMMUNES_AFTER.file}",
+            "new_not_in_file",
+            new=m.at[i, "new_commune_code"],
+            table=COMMUNES_AFTER.file,
             row=row_number(MERGER, i),
             field="new_commune_code",
             code=m.at[i, "new_commune_code"],
@@ -255,7 +265,10 @@ def _joins(
     for i in wrong_prov:
         log.add(
             MERGER.file,
-            f"new commune {m.at[i, 'new_commune_code']} belongs to another province in {COMMUNES_AFTER.file}, not {province}",
+            "new_in_other_province",
+            new=m.at[i, "new_commune_code"],
+            table=COMMUNES_AFTER.file,
+            province=province,
             row=row_number(MERGER, i),
             field="new_province_code",
             code=m.at[i, "old_commune_code"],
@@ -263,7 +276,10 @@ def _joins(
     for i in b.index[~b["commune_code"].isin(set(m["old_commune_code"]))]:
         log.add(
             COMMUNES_BEFORE.file,
-            f"old commune {b.at[i, 'commune_code']} ({b.at[i, 'commune_name']}) says new province {province} but is absent from the merger table",
+            "old_not_in_merger",
+            old=b.at[i, "commune_code"],
+            name=b.at[i, "commune_name"],
+            province=province,
             layer=COMMUNES_BEFORE.layer,
             row=row_number(COMMUNES_BEFORE, i),
             field="commune_code",
@@ -273,7 +289,9 @@ def _joins(
     for i in b_in.index[b_in["new_province_code"] != province]:
         log.add(
             COMMUNES_BEFORE.file,
-            f"new_province_code {b_in.at[i, 'new_province_code']} disagrees with the merger table, which sends this commune into {province}",
+            "province_disagrees",
+            given=b_in.at[i, "new_province_code"],
+            province=province,
             layer=COMMUNES_BEFORE.layer,
             row=row_number(COMMUNES_BEFORE, i),
             field="new_province_code",
@@ -284,7 +302,10 @@ def _joins(
         if a.at[i, "n_old_communes"] > 0:
             log.add(
                 COMMUNES_AFTER.file,
-                f"new commune {a.at[i, 'commune_code']} ({a.at[i, 'commune_name']}) has n_old_communes = {int(a.at[i, 'n_old_communes'])} but no row of the merger table",
+                "new_not_in_merger",
+                new=a.at[i, "commune_code"],
+                name=a.at[i, "commune_name"],
+                n=int(a.at[i, "n_old_communes"]),
                 layer=COMMUNES_AFTER.layer,
                 row=row_number(COMMUNES_AFTER, i),
                 field="commune_code",
@@ -294,7 +315,9 @@ def _joins(
     for i in b_in.index[~b_in["district_code"].isin(known_d)]:
         log.add(
             COMMUNES_BEFORE.file,
-            f"district {b_in.at[i, 'district_code']} is not in {DISTRICTS_BEFORE.file}",
+            "district_not_in_file",
+            district=b_in.at[i, "district_code"],
+            table=DISTRICTS_BEFORE.file,
             layer=COMMUNES_BEFORE.layer,
             row=row_number(COMMUNES_BEFORE, i),
             field="district_code",
@@ -304,7 +327,9 @@ def _joins(
     for i in dup_pairs:
         log.add(
             MERGER.file,
-            f"duplicate pair {m.at[i, 'old_commune_code']} -> {m.at[i, 'new_commune_code']}",
+            "duplicate_pair",
+            old=m.at[i, "old_commune_code"],
+            new=m.at[i, "new_commune_code"],
             row=row_number(MERGER, i),
             field="new_commune_code",
             code=m.at[i, "old_commune_code"],
@@ -323,7 +348,9 @@ def _area_shares(m: pd.DataFrame, log: ProblemLog) -> None:
         code = m.at[i, "old_commune_code"]
         log.add(
             MERGER.file,
-            f"area shares of old commune {code} add up to {sums[i]:.3f}, not 1",
+            "area_shares_sum",
+            old=code,
+            total=float(sums[i]),
             row=row_number(MERGER, i),
             field="area_share",
             code=code,
