@@ -5,7 +5,12 @@ touch (within `adjacency_tolerance_m`, the pack leaves slivers); an edge takes
 great-circle distance x `circuity_factor` at the speed of each endpoint's terrain (half the way
 each). Stations and centres hang off the commune they stand in; split-commune parts hang off their
 old commune. Pieces of the province with no land link (islands) are joined to the nearest node of
-the mainland by a ferry edge at `ferry_speed_kmh`, listed in `Network.ferry_links`. From home to
+the pieces already joined by a water link at `sea_speed_kmh` (DOMAIN 1H: a scheduled fast boat),
+listed by commune code and name at both ends in `Network.ferry_links`. The code cannot tell a sea
+crossing from a river ferry (the pack has no coastline or water layer), so EVERY link between land
+pieces is taken as a sea crossing (mode "sea"): a river crossing of a few hundred metres then costs
+about a minute instead of the river-ferry default of DOMAIN 1H. Each piece is numbered
+(`Network.part_piece`, `Network.centre_piece`: 0 is the largest piece, the mainland). From home to
 the commune's point takes the within-commune access time: the mean distance from a point of a
 disc of the commune's area to its centre (2/3 of the radius) x circuity at the commune's speed.
 
@@ -71,7 +76,9 @@ class Network:
     centre_station: np.ndarray | None = None  # minutes from centres to stations (nc x ns), for rotation
     ferry_links: list[dict] = field(default_factory=list)
     n_components_before_ferries: int = 1
-    part_island: np.ndarray | None = None  # demand parts on a piece joined by a ferry link
+    part_island: np.ndarray | None = None  # demand parts on a piece joined by a sea link
+    part_piece: np.ndarray | None = None  # land piece of each demand part (0 = the mainland, the largest)
+    centre_piece: np.ndarray | None = None  # land piece of each centre (`centre_codes` order)
 
 
 def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
@@ -168,9 +175,10 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     for code, r in centres.iterrows():
         node = ("centre", code)
         G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")
-        attach(node, r["lon"], r["lat"], r["host_old_code"])
+        attach(node, r["lon"], r["lat"], r["host_old_code"], r.get("host_new_code") or None)
 
-    ferry_links, n_comp = _join_components(G, params)
+    piece = _pieces(G)
+    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node))
 
     # within-commune access time
     area = old["area_km2"].astype(float)
@@ -218,13 +226,38 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
         ferry_links=ferry_links,
         n_components_before_ferries=n_comp,
         part_island=np.array([bool(G.nodes[x].get("island", False)) for x in demand_node]),
+        part_piece=np.array([piece[x] for x in demand_node], dtype=int),
+        centre_piece=np.array([piece[("centre", c)] for c in centre_codes], dtype=int),
     )
 
 
-def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
-    """Join every piece without a land link (islands) by ferry edges, island by island: each time the
-    piece nearest to the pieces already joined, by its nearest pair of places (a spanning tree
-    over pieces, starting from the largest). Every ferry link is listed with its km and minutes."""
+def _pieces(G: nx.Graph) -> dict[Any, int]:
+    """The land piece of every node (connected components before the sea links): 0 the largest
+    (the mainland), then by size and smallest node name, so the numbering is deterministic."""
+    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
+    return {n: k for k, comp in enumerate(comps) for n in comp}
+
+
+def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, str]]:
+    """(commune code, name) of each place a sea link may end at: an old commune's node names the old
+    commune; a special zone's own node (no old commune) names the special zone."""
+    old, new = reformed.old, reformed.new
+    out: dict[Any, tuple[str, str]] = {
+        ("commune", c): (str(c), str(n)) for c, n in zip(old.index, old["commune_name"])
+    }
+    for i, node in enumerate(demand_node):
+        if node[0] == "part":
+            code = reformed.demand.at[i, "old_code"] or reformed.demand.at[i, "new_code"]
+            name = old.at[code, "commune_name"] if code in old.index else new.at[code, "commune_name"]
+            out[node] = (str(code), str(name))
+    return out
+
+
+def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]]) -> tuple[list[dict], int]:
+    """Join every piece without a land link (islands) by sea edges at `sea_speed_kmh`, island by
+    island: each time the piece nearest to the pieces already joined, by its nearest pair of places
+    (a spanning tree over pieces, starting from the largest). Every link is listed with the commune
+    code and name at both ends (`names`), its km, minutes and mode."""
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
     links: list[dict] = []
     if len(comps) <= 1:
@@ -249,10 +282,22 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
             raise ValueError("a piece of the network has no place to join by ferry")
         km, w, a, b = best
         comp, pl = waiting.pop(w)
-        minutes = 60.0 * km / params["ferry_speed_kmh"]
-        G.add_edge(a, b, minutes=minutes, km=km, mode="ferry")
+        minutes = 60.0 * km / params["sea_speed_kmh"]
+        G.add_edge(a, b, minutes=minutes, km=km, mode="sea")
         for n in comp:
             G.nodes[n]["island"] = True
-        links.append({"from": str(a[1]), "to": str(b[1]), "km": round(km, 2), "minutes": round(minutes, 1), "nodes": len(comp)})
+        (fa, fa_name), (to, to_name) = names.get(a, (str(a[1]), str(a[1]))), names.get(b, (str(b[1]), str(b[1])))
+        links.append(
+            {
+                "from": fa,
+                "from_name": fa_name,
+                "to": to,
+                "to_name": to_name,
+                "km": round(km, 2),
+                "minutes": round(minutes, 1),
+                "mode": "sea",
+                "nodes": len(comp),
+            }
+        )
         joined.append(pl)
     return links, len(comps)
