@@ -9,8 +9,8 @@ on their island, not by a mainland centre across the sea.
   (`roster.synthesise_centres`), so a special zone (đặc khu) made from an island district without
   old communes (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) or from an island commune of a
   district seated on another island (Thổ Châu, of Phú Quốc) holds no centre. Each gets a synthetic
-  centre at the special zone's point (the pack's `admin_lon/admin_lat`, a point of its polygon),
-  with synthetic beds and staff, `origin` "synthetic" and `seat_rule` "special_zone_island".
+  centre at the zone's most populous place (its old commune's station point, or the pack's
+  `admin_lon/admin_lat` of a zone without old commune), with synthetic beds and staff, `origin` "synthetic" and `seat_rule` "special_zone_island".
 - `island_centres`: the rule both catchment policies keep (the official `largest_district` one
   and, as a fixed assignment, the optimised one): a new commune whose residents live mostly on a
   piece of land with no land link to the mainland (an island, `Network.part_piece` != 0) is served
@@ -34,7 +34,7 @@ SEAT_RULE = "special_zone_island"
 
 
 def centre_name(zone_name: str) -> str:
-    """"Trung tâm Y tế đặc khu Côn Đảo" for "Đặc khu Côn Đảo" (the type word in lower case, as in
+    """ "Trung tâm Y tế đặc khu Côn Đảo" for "Đặc khu Côn Đảo" (the type word in lower case, as in
     running Vietnamese text)."""
     prefix = "Đặc khu "
     rest = zone_name[len(prefix) :] if zone_name.startswith(prefix) else zone_name
@@ -56,6 +56,10 @@ def special_zone_centres(reformed: Reformed, centres: pd.DataFrame, params: dict
         olds = set(demand.loc[demand["new_code"] == code, "old_code"]) - {""}
         if olds & hosts:
             continue
+        # at the zone's most populous place (its old commune's station point; the zone's own point
+        # when it has no old commune): a point on the island where its residents are
+        parts = demand[demand["new_code"] == code].sort_values(["population", "old_code"], ascending=[False, True])
+        lon, lat = float(parts["lon"].iloc[0]), float(parts["lat"].iloc[0])
         beds = int(params["centre_beds_min"])
         staff = int(round(beds * params["centre_staff_per_bed"]))
         pop = float(new.at[code, "population"])
@@ -67,8 +71,8 @@ def special_zone_centres(reformed: Reformed, centres: pd.DataFrame, params: dict
                 "host_old_code": "",
                 "host_name": str(new.at[code, "commune_name"]),
                 "seat_rule": SEAT_RULE,
-                "lon": float(new.at[code, "admin_lon"]),
-                "lat": float(new.at[code, "admin_lat"]),
+                "lon": lon,
+                "lat": lat,
                 "beds": beds,
                 "staff": staff,
                 "doctors": int(round(staff * params["centre_doctor_share"])),

@@ -242,9 +242,7 @@ def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, 
     """(commune code, name) of each place a sea link may end at: an old commune's node names the old
     commune; a special zone's own node (no old commune) names the special zone."""
     old, new = reformed.old, reformed.new
-    out: dict[Any, tuple[str, str]] = {
-        ("commune", c): (str(c), str(n)) for c, n in zip(old.index, old["commune_name"])
-    }
+    out: dict[Any, tuple[str, str]] = {("commune", c): (str(c), str(n)) for c, n in zip(old.index, old["commune_name"])}
     for i, node in enumerate(demand_node):
         if node[0] == "part":
             code = reformed.demand.at[i, "old_code"] or reformed.demand.at[i, "new_code"]
@@ -256,8 +254,11 @@ def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, 
 def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]]) -> tuple[list[dict], int]:
     """Join every piece without a land link (islands) by sea edges at `sea_speed_kmh`, island by
     island: each time the piece nearest to the pieces already joined, by its nearest pair of places
-    (a spanning tree over pieces, starting from the largest). Every link is listed with the commune
-    code and name at both ends (`names`), its km, minutes and mode."""
+    (a spanning tree over pieces, starting from the largest; `nodes`: the nodes of the piece joined).
+    Then a direct crossing between any two pieces, nearest pairs first, wherever the links so far
+    take longer than going straight across (an island of a district joined to the mainland rather
+    than to its district's island: Thanh Lân and Cô Tô); `nodes` 0. Every link is listed with the
+    commune code and name at both ends (`names`), its km, minutes and mode."""
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
     links: list[dict] = []
     if len(comps) <= 1:
@@ -267,25 +268,9 @@ def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]
         nodes = sorted((n for n in comp if G.nodes[n]["kind"] in ("commune", "part")), key=str) or sorted(comp, key=str)
         return nodes, np.array([G.nodes[n]["lon"] for n in nodes]), np.array([G.nodes[n]["lat"] for n in nodes])
 
-    joined = [places(comps[0])]
-    waiting = [(comp, places(comp)) for comp in comps[1:]]
-    while waiting:
-        best: tuple[float, int, Any, Any] | None = None  # km, piece waiting, its place, the joined place
-        for w, (_comp, (nodes, lon, lat)) in enumerate(waiting):
-            for jn, jlon, jlat in joined:
-                for i, n in enumerate(nodes):
-                    d = haversine_km(lon[i], lat[i], jlon, jlat)
-                    j = int(np.argmin(d))
-                    if best is None or d[j] < best[0]:
-                        best = (float(d[j]), w, n, jn[j])
-        if best is None:
-            raise ValueError("a piece of the network has no place to join by ferry")
-        km, w, a, b = best
-        comp, pl = waiting.pop(w)
+    def link(a, b, km: float, nodes: int) -> None:
         minutes = 60.0 * km / params["sea_speed_kmh"]
         G.add_edge(a, b, minutes=minutes, km=km, mode="sea")
-        for n in comp:
-            G.nodes[n]["island"] = True
         (fa, fa_name), (to, to_name) = names.get(a, (str(a[1]), str(a[1]))), names.get(b, (str(b[1]), str(b[1])))
         links.append(
             {
@@ -296,8 +281,44 @@ def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]
                 "km": round(km, 2),
                 "minutes": round(minutes, 1),
                 "mode": "sea",
-                "nodes": len(comp),
+                "nodes": nodes,
             }
         )
-        joined.append(pl)
+
+    pl = [places(comp) for comp in comps]
+    cache: dict[tuple[int, int], tuple[float, Any, Any]] = {}
+
+    def nearest(i: int, j: int) -> tuple[float, Any, Any]:  # the nearest pair of places of pieces i and j
+        if (i, j) in cache:
+            return cache[i, j]
+        pa, pb = pl[i], pl[j]
+        best: tuple[float, Any, Any] | None = None
+        for k, n in enumerate(pa[0]):
+            d = haversine_km(pa[1][k], pa[2][k], pb[1], pb[2])
+            m = int(np.argmin(d))
+            if best is None or d[m] < best[0]:
+                best = (float(d[m]), n, pb[0][m])
+        assert best is not None
+        cache[i, j] = best
+        return best
+
+    joined = [0]
+    waiting = list(range(1, len(comps)))
+    while waiting:
+        km, a, b, w = min((nearest(w, j) + (w,) for w in waiting for j in joined), key=lambda x: (x[0], x[3]))
+        waiting.remove(w)
+        link(a, b, km, len(comps[w]))
+        for n in comps[w]:
+            G.nodes[n]["island"] = True
+        joined.append(w)
+    # a direct crossing between two pieces where the links above route the boat a longer way round
+    # (an island joined to the mainland next to another island): nearest pairs first
+    pairs = sorted(
+        (nearest(i, j) + (i, j) for i in range(len(comps)) for j in range(i + 1, len(comps))),
+        key=lambda x: (x[0], x[3], x[4]),
+    )
+    for km, a, b, _i, _j in pairs:
+        direct = 60.0 * km / params["sea_speed_kmh"]
+        if nx.shortest_path_length(G, a, b, weight="minutes") > direct + 1e-9:
+            link(a, b, km, 0)
     return links, len(comps)

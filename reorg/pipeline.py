@@ -153,7 +153,9 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
-        centres = islands.with_special_zone_centres(reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params)
+        centres = islands.with_special_zone_centres(
+            reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
+        )
     with progress.stage("network"):
         net = network.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):

@@ -192,7 +192,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
             doc.Items(
                 [
                     t(
-                        "report.ferry",
+                        "report.ferry" if f["nodes"] else "island.ferry_direct",
                         start=f["from"],
                         start_name=f["from_name"],
                         end=f["to"],

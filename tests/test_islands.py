@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import ROOT
 from reorg import islands, pipeline, tables
 from reorg.network import Network
 from reorg.optimise.fixed import without_fixed
 from reorg.params import BY_NAME
 from reorg.scenario import load_scenario
-
-from conftest import ROOT
 
 MAX_MINUTES = 600.0
 # provinces with a special zone, a few of them: Côn Đảo (no old commune); Cát Hải and Bạch Long Vĩ;
@@ -79,7 +78,10 @@ def test_con_dao_gets_its_own_synthetic_centre_and_demand_code(geodata):
     assert c["staff"] > 0 and c["beds"] > 0
     # without the island rule the zone was sent to the mainland: the nearest mainland centre is far
     mainland = np.flatnonzero(r.network.centre_piece == 0)
-    assert r.network.centre_minutes[rows][:, mainland].min() > 3 * r.network.centre_minutes[rows, list(r.centres.index).index(centre)].max()
+    assert (
+        r.network.centre_minutes[rows][:, mainland].min()
+        > 3 * r.network.centre_minutes[rows, list(r.centres.index).index(centre)].max()
+    )
     travel = tables.travel_table(r)
     zone = travel[travel["new_commune_code"] == code]
     assert len(zone) and (zone["demand_code"] == code).all()

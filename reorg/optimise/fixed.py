@@ -87,9 +87,7 @@ def without_fixed(
         sub_host = row[np.asarray(host, dtype=int)[centres]]
     sub_neigh = None
     if neighbours is not None:
-        sub_neigh = {
-            int(row[c]): [int(row[n]) for n in ns if row[n] >= 0] for c, ns in neighbours.items() if row[c] >= 0
-        }
+        sub_neigh = {int(row[c]): [int(row[n]) for n in ns if row[n] >= 0] for c, ns in neighbours.items() if row[c] >= 0}
     return Restricted(
         communes=communes,
         centres=centres,
