@@ -121,7 +121,7 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
             for (a, b), m, k in zip(pairs, mins, km)
         )
     # communes without polygon: joined by road to the (at most three) nearest communes within
-    # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the ferry links
+    # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the sea links
     nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]
     if len(nopoly) and len(old) > 1:
         for code in nopoly:

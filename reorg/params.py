@@ -406,7 +406,7 @@ PARAMETERS: tuple[Param, ...] = (
         "nopolygon_link_km",
         10.0,
         "km",
-        "a commune without polygon in the pack is linked by road to its nearest communes within this distance; farther ones (islands) by ferry",
+        "a commune without polygon in the pack is linked by road to its nearest communes within this distance; farther ones (islands) by sea links",
         "technical (MANIFEST: 12 units without polygon)",
         "L",
         0,
