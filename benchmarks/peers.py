@@ -290,7 +290,8 @@ def _national_block(r) -> tuple[list, list, np.ndarray, np.ndarray, dict]:
         "access": np.asarray(net.access_minutes, dtype=float),
         "centre_lon": centres["lon"].to_numpy(dtype=float),
         "centre_lat": centres["lat"].to_numpy(dtype=float),
-        "centre_speed": np.array([speed[h] for h in centres["host_old_code"]], dtype=float),
+        # an island special zone's synthetic centre has no host old commune (islands.py): the fallback
+        "centre_speed": np.array([speed.get(h, fallback) for h in centres["host_old_code"]], dtype=float),
         "circuity": float(params["circuity_factor"]),
     }
     return list(r.reformed.new.index), list(net.centre_codes), A, P, parts

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .islands import special_zone_figures
 from .rules import staff_norms, weighted_gini
 from .schema import CADRES
 
@@ -291,6 +292,7 @@ def measure(
         }
         for c, r in communes[communes["island"]].iterrows()
     ]
+    extremes["special_zones"] = special_zone_figures(d, communes, reformed.new, centres, net)
     return Measures(
         before=before,
         after=after,

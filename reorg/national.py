@@ -318,6 +318,7 @@ def build_summary(
                 "lost": s["staff"].get("lost", 0),
             }
             rec["synthetic_roster"] = s.get("synthetic_roster")
+            rec["special_zones"] = s["extremes"].get("special_zones", [])
         else:
             failed.append(
                 {

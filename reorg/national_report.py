@@ -214,9 +214,37 @@ def _tail(summary: dict, lang: str) -> list[doc.Block]:
     return B
 
 
+def _islands(summary: dict, lang: str) -> list[doc.Block]:
+    """The island special zones of the provinces done: centre, on the island or not, minutes."""
+    t = i18n.translator(lang)
+    rows: list[Sequence[doc.Rich]] = [
+        [
+            f"{p['code']} {short_name(p['name'])}",
+            f"{z['name']} ({z['code']})",
+            fmt.count(z["population"], lang),
+            z["centre_name"],
+            t("island.yes" if z["centre_on_island"] else "island.no"),
+            fmt.number(z["minutes_main_after"], 0, lang),
+            fmt.number(z["minutes_centre_after"], 0, lang),
+            fmt.number(z["max_minutes_centre_after"], 0, lang),
+        ]
+        for p in summary["provinces"]
+        if p["status"] == "done"
+        for z in p.get("special_zones", [])
+    ]
+    if not rows:
+        return []
+    cols = ("province", "zone", "residents", "centre", "on_island", "main", "centre_minutes", "most")
+    return [
+        doc.Heading(t("island.h_special_zones")),
+        doc.Para(t("island.note")),
+        doc.Table([t(f"island.col_{c}") for c in cols], rows, "llrllrrr"),
+    ]
+
+
 def report_markdown(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
     """report.md of a national run."""
-    return doc.markdown(_head(summary, lang) + _provinces_md(summary, lang) + _tail(summary, lang))
+    return doc.markdown(_head(summary, lang) + _provinces_md(summary, lang) + _islands(summary, lang) + _tail(summary, lang))
 
 
 def chart(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -250,6 +278,7 @@ def report_html(summary: dict, lang: str = i18n.DEFAULT_LANG) -> str:
         _head(summary, lang)
         + _provinces_html(summary, lang)
         + [doc.Figures(i18n.text("national.h_chart", lang), [chart(summary, lang)])]
+        + _islands(summary, lang)
         + _tail(summary, lang)
     )
     return pages.render("national.html", lang, title=summary["scenario"]["title"], blocks=blocks, rich=doc.html)

@@ -5,7 +5,12 @@ touch (within `adjacency_tolerance_m`, the pack leaves slivers); an edge takes
 great-circle distance x `circuity_factor` at the speed of each endpoint's terrain (half the way
 each). Stations and centres hang off the commune they stand in; split-commune parts hang off their
 old commune. Pieces of the province with no land link (islands) are joined to the nearest node of
-the mainland by a ferry edge at `ferry_speed_kmh`, listed in `Network.ferry_links`. From home to
+the pieces already joined by a water link at `sea_speed_kmh` (DOMAIN 1H: a scheduled fast boat),
+listed by commune code and name at both ends in `Network.ferry_links`. The code cannot tell a sea
+crossing from a river ferry (the pack has no coastline or water layer), so EVERY link between land
+pieces is taken as a sea crossing (mode "sea"): a river crossing of a few hundred metres then costs
+about a minute instead of the river-ferry default of DOMAIN 1H. Each piece is numbered
+(`Network.part_piece`, `Network.centre_piece`: 0 is the largest piece, the mainland). From home to
 the commune's point takes the within-commune access time: the mean distance from a point of a
 disc of the commune's area to its centre (2/3 of the radius) x circuity at the commune's speed.
 
@@ -71,7 +76,9 @@ class Network:
     centre_station: np.ndarray | None = None  # minutes from centres to stations (nc x ns), for rotation
     ferry_links: list[dict] = field(default_factory=list)
     n_components_before_ferries: int = 1
-    part_island: np.ndarray | None = None  # demand parts on a piece joined by a ferry link
+    part_island: np.ndarray | None = None  # demand parts on a piece joined by a sea link
+    part_piece: np.ndarray | None = None  # land piece of each demand part (0 = the mainland, the largest)
+    centre_piece: np.ndarray | None = None  # land piece of each centre (`centre_codes` order)
 
 
 def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
@@ -114,7 +121,7 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
             for (a, b), m, k in zip(pairs, mins, km)
         )
     # communes without polygon: joined by road to the (at most three) nearest communes within
-    # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the ferry links
+    # `nopolygon_link_km`; farther ones (the Trường Sa islands) are left to the sea links
     nopoly = old.index[old.geometry.isna() | old.geometry.is_empty]
     if len(nopoly) and len(old) > 1:
         for code in nopoly:
@@ -168,9 +175,10 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     for code, r in centres.iterrows():
         node = ("centre", code)
         G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")
-        attach(node, r["lon"], r["lat"], r["host_old_code"])
+        attach(node, r["lon"], r["lat"], r["host_old_code"], r.get("host_new_code") or None)
 
-    ferry_links, n_comp = _join_components(G, params)
+    piece = _pieces(G)
+    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node))
 
     # within-commune access time
     area = old["area_km2"].astype(float)
@@ -218,13 +226,39 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
         ferry_links=ferry_links,
         n_components_before_ferries=n_comp,
         part_island=np.array([bool(G.nodes[x].get("island", False)) for x in demand_node]),
+        part_piece=np.array([piece[x] for x in demand_node], dtype=int),
+        centre_piece=np.array([piece[("centre", c)] for c in centre_codes], dtype=int),
     )
 
 
-def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
-    """Join every piece without a land link (islands) by ferry edges, island by island: each time the
-    piece nearest to the pieces already joined, by its nearest pair of places (a spanning tree
-    over pieces, starting from the largest). Every ferry link is listed with its km and minutes."""
+def _pieces(G: nx.Graph) -> dict[Any, int]:
+    """The land piece of every node (connected components before the sea links): 0 the largest
+    (the mainland), then by size and smallest node name, so the numbering is deterministic."""
+    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
+    return {n: k for k, comp in enumerate(comps) for n in comp}
+
+
+def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, str]]:
+    """(commune code, name) of each place a sea link may end at: an old commune's node names the old
+    commune; a special zone's own node (no old commune) names the special zone."""
+    old, new = reformed.old, reformed.new
+    out: dict[Any, tuple[str, str]] = {("commune", c): (str(c), str(n)) for c, n in zip(old.index, old["commune_name"])}
+    for i, node in enumerate(demand_node):
+        if node[0] == "part":
+            code = reformed.demand.at[i, "old_code"] or reformed.demand.at[i, "new_code"]
+            name = old.at[code, "commune_name"] if code in old.index else new.at[code, "commune_name"]
+            out[node] = (str(code), str(name))
+    return out
+
+
+def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]]) -> tuple[list[dict], int]:
+    """Join every piece without a land link (islands) by sea edges at `sea_speed_kmh`, island by
+    island: each time the piece nearest to the pieces already joined, by its nearest pair of places
+    (a spanning tree over pieces, starting from the largest; `nodes`: the nodes of the piece joined).
+    Then a direct crossing between any two pieces, nearest pairs first, wherever the links so far
+    take longer than going straight across (an island of a district joined to the mainland rather
+    than to its district's island: Thanh Lân and Cô Tô); `nodes` 0. Every link is listed with the
+    commune code and name at both ends (`names`), its km, minutes and mode."""
     comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
     links: list[dict] = []
     if len(comps) <= 1:
@@ -234,25 +268,57 @@ def _join_components(G: nx.Graph, params: dict) -> tuple[list[dict], int]:
         nodes = sorted((n for n in comp if G.nodes[n]["kind"] in ("commune", "part")), key=str) or sorted(comp, key=str)
         return nodes, np.array([G.nodes[n]["lon"] for n in nodes]), np.array([G.nodes[n]["lat"] for n in nodes])
 
-    joined = [places(comps[0])]
-    waiting = [(comp, places(comp)) for comp in comps[1:]]
+    def link(a, b, km: float, nodes: int) -> None:
+        minutes = 60.0 * km / params["sea_speed_kmh"]
+        G.add_edge(a, b, minutes=minutes, km=km, mode="sea")
+        (fa, fa_name), (to, to_name) = names.get(a, (str(a[1]), str(a[1]))), names.get(b, (str(b[1]), str(b[1])))
+        links.append(
+            {
+                "from": fa,
+                "from_name": fa_name,
+                "to": to,
+                "to_name": to_name,
+                "km": round(km, 2),
+                "minutes": round(minutes, 1),
+                "mode": "sea",
+                "nodes": nodes,
+            }
+        )
+
+    pl = [places(comp) for comp in comps]
+    cache: dict[tuple[int, int], tuple[float, Any, Any]] = {}
+
+    def nearest(i: int, j: int) -> tuple[float, Any, Any]:  # the nearest pair of places of pieces i and j
+        if (i, j) in cache:
+            return cache[i, j]
+        pa, pb = pl[i], pl[j]
+        best: tuple[float, Any, Any] | None = None
+        for k, n in enumerate(pa[0]):
+            d = haversine_km(pa[1][k], pa[2][k], pb[1], pb[2])
+            m = int(np.argmin(d))
+            if best is None or d[m] < best[0]:
+                best = (float(d[m]), n, pb[0][m])
+        assert best is not None
+        cache[i, j] = best
+        return best
+
+    joined = [0]
+    waiting = list(range(1, len(comps)))
     while waiting:
-        best: tuple[float, int, Any, Any] | None = None  # km, piece waiting, its place, the joined place
-        for w, (_comp, (nodes, lon, lat)) in enumerate(waiting):
-            for jn, jlon, jlat in joined:
-                for i, n in enumerate(nodes):
-                    d = haversine_km(lon[i], lat[i], jlon, jlat)
-                    j = int(np.argmin(d))
-                    if best is None or d[j] < best[0]:
-                        best = (float(d[j]), w, n, jn[j])
-        if best is None:
-            raise ValueError("a piece of the network has no place to join by ferry")
-        km, w, a, b = best
-        comp, pl = waiting.pop(w)
-        minutes = 60.0 * km / params["ferry_speed_kmh"]
-        G.add_edge(a, b, minutes=minutes, km=km, mode="ferry")
-        for n in comp:
+        km, a, b, w = min((nearest(w, j) + (w,) for w in waiting for j in joined), key=lambda x: (x[0], x[3]))
+        waiting.remove(w)
+        link(a, b, km, len(comps[w]))
+        for n in comps[w]:
             G.nodes[n]["island"] = True
-        links.append({"from": str(a[1]), "to": str(b[1]), "km": round(km, 2), "minutes": round(minutes, 1), "nodes": len(comp)})
-        joined.append(pl)
+        joined.append(w)
+    # a direct crossing between two pieces where the links above route the boat a longer way round
+    # (an island joined to the mainland next to another island): nearest pairs first
+    pairs = sorted(
+        (nearest(i, j) + (i, j) for i in range(len(comps)) for j in range(i + 1, len(comps))),
+        key=lambda x: (x[0], x[3], x[4]),
+    )
+    for km, a, b, _i, _j in pairs:
+        direct = 60.0 * km / params["sea_speed_kmh"]
+        if nx.shortest_path_length(G, a, b, weight="minutes") > direct + 1e-9:
+            link(a, b, km, 0)
     return links, len(comps)

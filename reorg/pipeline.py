@@ -17,7 +17,7 @@ from typing import TextIO
 
 import pandas as pd
 
-from . import __version__, network, reform, roster, runinfo
+from . import __version__, islands, network, reform, roster, runinfo
 from ._errors import Problem
 from .load import Pack, load_pack
 from .measure import Measures, measure
@@ -154,7 +154,9 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
-        centres = roster.synthesise_centres(reformed.old, pack.districts, params)
+        centres = islands.with_special_zone_centres(
+            reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
+        )
     with progress.stage("network"):
         net = network.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):

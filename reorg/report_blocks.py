@@ -191,7 +191,17 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
         out.append(
             doc.Items(
                 [
-                    t("report.ferry", start=f["from"], end=f["to"], km=f["km"], minutes=f["minutes"], nodes=f["nodes"])
+                    t(
+                        "report.ferry" if f["nodes"] else "island.ferry_direct",
+                        start=f["from"],
+                        start_name=f["from_name"],
+                        end=f["to"],
+                        end_name=f["to_name"],
+                        mode=t(f"island.mode_{f['mode']}"),
+                        km=fmt.number(f["km"], 1, lang),
+                        minutes=fmt.number(f["minutes"], 0, lang),
+                        nodes=f["nodes"],
+                    )
                     for f in net["ferry_links"]
                 ]
             )
@@ -209,7 +219,29 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
             )
             for i in isl
         )
-        out.append(doc.Para(t("report.islands", speed=f"{r.scenario.params['ferry_speed_kmh']:g}", islands=each)))
+        out.append(doc.Para(t("report.islands", speed=fmt.number(r.scenario.params["sea_speed_kmh"], 0, lang), islands=each)))
+    zones = summary["extremes"].get("special_zones", [])
+    if zones:
+        out += [
+            doc.Heading(t("island.h_special_zones"), 3),
+            doc.Para(t("island.note")),
+            doc.Items(
+                [
+                    t(
+                        "island.zone",
+                        name=z["name"],
+                        code=z["code"],
+                        residents=fmt.count(z["population"], lang),
+                        centre=z["centre_name"],
+                        where=t("island.on_island" if z["centre_on_island"] else "island.off_island"),
+                        main=fmt.number(z["minutes_main_after"], 0, lang),
+                        minutes=fmt.number(z["minutes_centre_after"], 0, lang),
+                        most=fmt.number(z["max_minutes_centre_after"], 0, lang),
+                    )
+                    for z in zones
+                ]
+            ),
+        ]
     return out
 
 

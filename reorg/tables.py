@@ -188,11 +188,13 @@ def travel_table(result: Any) -> pd.DataFrame:
     nc = len(r.network.centre_codes)
     ci = np.repeat(np.arange(len(d)), nc)
     cj = np.tile(np.arange(nc), len(d))
+    # a part's code: its old commune, or the special zone's own code where it has none (Côn Đảo)
+    code = np.where(d["old_code"].to_numpy() != "", d["old_code"].to_numpy(), d["new_code"].to_numpy())
     scodes = np.asarray(r.network.station_codes, dtype=object)
     ccodes = np.asarray(r.network.centre_codes, dtype=object)
     t = pd.DataFrame(
         {
-            "demand_code": np.r_[d["old_code"].to_numpy()[di], d["old_code"].to_numpy()[ci]],
+            "demand_code": np.r_[code[di], code[ci]],
             "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
             "facility_code": np.r_[scodes[sj], ccodes[cj]],
             "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],

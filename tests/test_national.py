@@ -404,6 +404,20 @@ def _fake_national_summary() -> dict:
         "indicators": {"before": ind, "after": ind},
         "population": 1000,
         "staff": staff,
+        "special_zones": [
+            {
+                "code": "26732",
+                "name": "Đặc khu Côn Đảo",
+                "population": 8827,
+                "centre_code": "DK26732",
+                "centre_name": "Trung tâm Y tế đặc khu <i>Côn Đảo</i>",
+                "centre_seat_rule": "special_zone_island",
+                "centre_on_island": True,
+                "minutes_main_after": 17.4,
+                "minutes_centre_after": 17.4,
+                "max_minutes_centre_after": 1234.4,
+            }
+        ],
     }
     failed = {"code": "00", "name": None, "status": "failed", "folder": None, "exit_code": 2, "error": "bad input\nmore"}
     return {
@@ -448,3 +462,8 @@ def test_national_report_words_and_escaping():
         assert "<b>Nghệ</b>" not in page and "&lt;b&gt;Nghệ&lt;/b&gt;" in page and "&lt;test&gt;" in page
         assert f'<html lang="{lang}">' in page and "run.json" in md and "Timings" not in md
         assert page.count('/map.html">') == 1 and "bad input" in md
+        # the island special zones' table, numbers in the language's format, names escaped
+        assert f"## {i18n.text('island.h_special_zones', lang)}" in md
+        most = "1,234" if lang == "en" else "1.234"
+        assert f"| {i18n.text('island.yes', lang)} | 17 | 17 | {most} |" in md
+        assert "&lt;i&gt;Côn Đảo&lt;/i&gt;" in page and "<i>Côn" not in page

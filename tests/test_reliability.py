@@ -147,8 +147,14 @@ def test_islands_have_finite_documented_travel_times(tmp_path, geodata, province
     assert island_names <= set(com.loc[com["island"], "new_commune_name"])
     assert island_names == set(com.loc[com["island"], "new_commune_name"]), "every island commune is listed, none other"
     md = (folder / "report.md").read_text(encoding="utf-8")
-    for link in s["network"]["ferry_links"]:
-        assert f"{link['from']} → {link['to']}" in md, link
+    for link in s["network"]["ferry_links"]:  # named by commune name and code at both ends
+        assert f"{link['from_name']} ({link['from']}) → {link['to_name']} ({link['to']})" in md, link
+    # every special zone is served on its own island, no resident more than 600 min from its centre
+    zones = {z["name"]: z for z in s["extremes"]["special_zones"]}
+    assert set(zones) == set(SPECIAL_ZONES[province])
+    for z in zones.values():
+        assert z["centre_on_island"] and z["max_minutes_centre_after"] <= 600, z
+        assert z["centre_name"] in md, z
     for v in s["indicators"]["after"].values():
         assert v is None or np.isfinite(v)
 

@@ -3,7 +3,9 @@
 - keep_all: every old station stays open; one main station per new commune, the others points.
 - main station by the MoH rule of convenience and facilities [DOMAIN 1C, S4]: least
   population-weighted minutes from the new commune's residents, then best facility score.
-- each new commune is served by the centre of the old district that held most of its population.
+- each new commune is served by the centre of the old district that held most of its population;
+  an island commune by the centre on its own island, when there is one (`islands.island_centres`,
+  DOMAIN 1H: island special zones keep their own health centre).
 - staff stay where they are.
 """
 
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..islands import island_centres
 from ..schema import CADRES
 from .plan import Plan
 
@@ -86,6 +89,9 @@ def baseline_plan(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     missing = [c for c in reformed.new.index if c not in centre_of.index]
     if missing:
         centre_of = pd.concat([centre_of, nearest_centre(missing, reformed.demand, net.centre_minutes, net.centre_codes)])
+    on_island = island_centres(reformed.demand, net)
+    centre_of = centre_of.astype(object)
+    centre_of.loc[on_island.index] = on_island
     return Plan(
         roles=roles,
         main_station=main.reindex(reformed.new.index),

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..islands import island_centres
 from ..rules import staff_norms
 from ..schema import CADRES
 from . import catchments as catchment_model
 from . import roles as roles_model
 from . import staff as staff_model
 from .baseline import baseline_plan
+from .fixed import without_fixed
 from .plan import Plan
 
 if TYPE_CHECKING:
@@ -160,30 +162,33 @@ def decide(
             if params["contiguous_catchments"]
             else None
         )
+        fixed = island_centres(demand, net).reindex(reformed.new.index).map(cidx)
+        sub = without_fixed(A, P, cap, fixed.to_numpy(dtype=float), host, neigh, params)
         with stage("catchments"):
             catch_res = catchment_model.solve_catchments(
-                A,
-                P,
-                cap,
-                params=params,
+                sub.A,
+                sub.P,
+                sub.capacity,
+                params=sub.params,
                 seed=seed,
-                host=host,
-                neighbours=neigh,
+                host=sub.host,
+                neighbours=sub.neighbours,
                 export=export,
-                names=(reformed.new.index, net.centre_codes),
+                names=(reformed.new.index[sub.communes], np.asarray(net.centre_codes, dtype=object)[sub.centres]),
             )
-        rec, assign = catch_res.record, catch_res.assign
-        rec.baseline_objective = catchment_model.objective_terms(A, P, cap, base_assign, params["capacity_penalty_per_person"])[
-            "total"
-        ]
+        rec = catch_res.record
+        rec.baseline_objective = sub.objective_of(base_assign, params["capacity_penalty_per_person"])
         plan.solver.append(rec)
         if catch_res.export:
+            parts = demand["new_code"].isin(set(reformed.new.index[sub.communes])).to_numpy()
             catch_res.export.tables["catchments_minutes"] = catchment_model.minutes_table(
-                demand, net.centre_minutes, net.centre_codes, cap
+                demand[parts],
+                net.centre_minutes[np.ix_(parts, sub.centres)],
+                np.asarray(net.centre_codes, dtype=object)[sub.centres],
+                sub.capacity,
             )
             plan.models.update(catch_res.export.files())
-        if assign is None:
-            assign = base_assign
+        assign = base_assign if catch_res.assign is None else sub.full_assign(catch_res.assign)
         new_centre = pd.Series(np.asarray(net.centre_codes, dtype=object)[assign], index=reformed.new.index)
         changed = new_centre != plan.centre_of
         ex = pd.DataFrame(
@@ -208,5 +213,7 @@ def decide(
 def _centre_hosts(reformed: Reformed, centres: pd.DataFrame, net: Network, st: pd.DataFrame) -> np.ndarray:
     """Commune position of each centre's seat (the new commune its host old commune's station is in)."""
     pos = {c: i for i, c in enumerate(reformed.new.index)}
-    host_new = st.set_index("old_code")["new_code"]
-    return np.array([pos[host_new[centres.at[k, "host_old_code"]]] for k in net.centre_codes])
+    host_new = st[st["old_code"] != ""].set_index("old_code")["new_code"]
+    zone = centres["host_new_code"] if "host_new_code" in centres else pd.Series("", index=centres.index)
+    seat = {k: zone[k] or host_new[centres.at[k, "host_old_code"]] for k in net.centre_codes}
+    return np.array([pos[seat[k]] for k in net.centre_codes])
