@@ -144,7 +144,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
         )
     )
     story.append(P(w("pdf.h_rules"), "h2"))
-    rules = [[_esc(k.replace("_", " ")), _esc(v)] for k, v in r.plan.rule_texts(lang).items()]
+    rules = [[_esc(i18n.text(f"policy.{k}", lang)), _esc(v)] for k, v in r.plan.rule_texts(lang).items()]
     story.append(
         _table(S, [i18n.text("pdf.col_decision", lang), i18n.text("pdf.col_rule", lang)], rules, [width * 0.24, width * 0.76])
     )
@@ -471,11 +471,10 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
     P = lambda text, style="base": Paragraph(text, S[style])  # noqa: E731
     story = [PageBreak(), P(w("report.h_assumptions"), "h1"), P(w("pdf.assumptions_note"), "small")]
     rows = []
-    for p in tables.parameter_table(r).to_dict("records"):
-        v = p["value"]
-        vs = f"{v:g}" if isinstance(v, float) else _esc(v)
+    for p in tables.parameter_table(r, lang).to_dict("records"):
+        vs = _esc(tables.parameter_value(p["value"], lang))
         if p["value"] != p["default"]:
-            vs = w("pdf.value_not_default", value=f"<b>{vs}</b>", default=_esc(p["default"]))
+            vs = w("pdf.value_not_default", value=f"<b>{vs}</b>", default=_esc(tables.parameter_value(p["default"], lang)))
         rows.append(
             [
                 f"<b>{_esc(p['name'])}</b><br/>{_esc(p['description'])}",
@@ -495,5 +494,5 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
         )
     )
     density = r.scenario.params["mountain_density_max_per_km2"]
-    story.append(KeepTogether([Spacer(1, 8), P(w("pdf.regions_note", density=f"{density:g}"), "small")]))
+    story.append(KeepTogether([Spacer(1, 8), P(w("pdf.regions_note", density=tables.parameter_value(density, lang)), "small")]))
     return story

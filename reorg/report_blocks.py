@@ -56,7 +56,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
         ),
         doc.Figures(t("report.h_charts"), []),  # filled by the HTML page
         doc.Heading(t("report.h_decisions")),
-        doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rule_texts(lang).items()]),
+        doc.Items([doc.join(doc.bold(t(f"policy.{k}")), ": ", v) for k, v in r.plan.rule_texts(lang).items()]),
         doc.Heading(t("report.h_indicators")),
     ]
     rows = []
@@ -182,7 +182,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
                 "report.network",
                 nodes=fmt.count(net["nodes"], lang),
                 edges=fmt.count(net["edges"], lang),
-                method=net["shortest_path_method"],
+                method=t("method.shortest_paths"),
                 pieces=fmt.count(net["pieces_without_land_link"], lang),
             )
         ),
@@ -191,7 +191,14 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
         out.append(
             doc.Items(
                 [
-                    t("report.ferry", start=f["from"], end=f["to"], km=f["km"], minutes=f["minutes"], nodes=f["nodes"])
+                    t(
+                        "report.ferry",
+                        start=f["from"],
+                        end=f["to"],
+                        km=fmt.number(f["km"], 1, lang),
+                        minutes=fmt.number(f["minutes"], 0, lang),
+                        nodes=fmt.count(f["nodes"], lang),
+                    )
                     for f in net["ferry_links"]
                 ]
             )
@@ -218,12 +225,12 @@ def _assumptions(r: Any, lang: str) -> list[doc.Block]:
     rows: list[list[doc.Rich]] = [
         [
             doc.join(doc.code(p["name"]), ": " + str(p["description"])),
-            str(p["value"]),
+            tables.parameter_value(p["value"], lang),
             str(p["unit"]),
             str(p["source"]),
             str(p["confidence"]),
         ]
-        for p in tables.parameter_table(r).to_dict("records")
+        for p in tables.parameter_table(r, lang).to_dict("records")
     ]
     return [
         doc.Heading(t("report.h_assumptions")),

@@ -150,17 +150,30 @@ def indicator_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameter_table(result: Any) -> pd.DataFrame:
-    """Every parameter: its value in this run, default, unit, description, source and confidence."""
+def parameter_value(value: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A parameter's value for reading: numbers with the language's separators (as many decimals as
+    the value has), true/false as words, text (a choice such as a solver name) as it is."""
+    if isinstance(value, bool):
+        return i18n.text(f"param_value.{str(value).lower()}", lang)
+    if isinstance(value, (int, float)):
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        digits = len(shown.split(".")[1]) if "." in shown and "e" not in shown else 0
+        return fmt.number(value, digits, lang)
+    return str(value)
+
+
+def parameter_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+    """Every parameter: its value in this run, default, unit, description, source (words in `lang`)
+    and confidence."""
     return pd.DataFrame(
         [
             {
                 "name": p.name,
                 "value": result.scenario.params[p.name],
                 "default": p.default,
-                "unit": p.unit,
-                "description": p.description,
-                "source": p.source,
+                "unit": parameters.unit_text(p.name, lang),
+                "description": parameters.description(p.name, lang),
+                "source": parameters.source(p.name, lang),
                 "confidence": p.confidence,
             }
             for p in parameters.PARAMETERS
