@@ -366,7 +366,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
                 _esc(i18n.text(f"cadre.{row['cadre']}", lang)),
                 n(row["persons"]),
                 fmt.number(row["minutes"], 0, lang),
-                _esc(row["reason"]),
+                _esc(tables.move_reason(row["reason"], lang)),
             ]
             for row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True])
             .head(40)
@@ -418,12 +418,12 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
         rows = []
         for rec in r.plan.solver:
             gap = fmt.DASH if rec.get("relative_gap") is None else fmt.share(rec["relative_gap"], 4, lang)
-            status = _esc(rec["status"]) + (
+            status = _esc(i18n.word("solver_status", rec["status"], lang)) + (
                 " " + _b(i18n.text("report.time_limit_reached", lang)) if rec.get("time_limit_reached") else ""
             )
             rows.append(
                 [
-                    _esc(rec["model"]),
+                    _esc(i18n.word("model", rec["model"], lang)),
                     _esc(rec.get("solver", "")),
                     status,
                     fmt.amount(rec.get("objective"), lang),

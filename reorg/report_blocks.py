@@ -257,12 +257,12 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
     rows = []
     for rec in r.plan.solver:
         gap = fmt.DASH if rec.get("relative_gap") is None else fmt.share(rec["relative_gap"], 4, lang)
-        status: doc.Rich = rec["status"]
+        status: doc.Rich = i18n.word("solver_status", rec["status"], lang)
         if rec.get("time_limit_reached"):
-            status = doc.join(rec["status"] + " ", doc.bold(t("report.time_limit_reached")))
+            status = doc.join(i18n.word("solver_status", rec["status"], lang) + " ", doc.bold(t("report.time_limit_reached")))
         rows.append(
             [
-                rec["model"],
+                i18n.word("model", rec["model"], lang),
                 rec["solver"],
                 status,
                 fmt.amount(rec.get("objective"), lang),
@@ -296,7 +296,8 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
         if rec.get("terms"):
             items.append(
                 doc.join(
-                    doc.bold(rec["model"]), ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items())
+                    doc.bold(i18n.word("model", rec["model"], lang)),
+                    ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items()),
                 )
             )
     if items:
@@ -388,7 +389,7 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
                         t(f"cadre.{row['cadre']}"),
                         n(row["persons"]),
                         fmt.number(row["minutes"], 0, lang),
-                        row["reason"],
+                        tables.move_reason(row["reason"], lang),
                     ]
                     for row in shown.to_dict("records")
                 ],
