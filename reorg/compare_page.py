@@ -107,7 +107,9 @@ def _runs_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
     rows: list[list[doc.Rich]] = []
     for r in runs:
         sc = r.summary["scenario"]
-        pol = ", ".join(f"{i18n.word('policy', k, lang)}: {v}" for k, v in (sc.get("policy") or {}).items())
+        pol = ", ".join(
+            f"{i18n.word('policy', k, lang)}: {i18n.word('policy_choice', v, lang)}" for k, v in (sc.get("policy") or {}).items()
+        )
         par = ", ".join(
             f"{k} = {tables.parameter_value(v, lang)}" for k, v in (sc.get("params_overridden") or {}).items()
         ) or i18n.text("compare.none", lang)
@@ -344,6 +346,10 @@ def _bars(ax: Any, keys: tuple, rows: dict, runs: list[Any], lang: str, *, scale
         bars = ax.bar(x - 0.4 + width * (s + 0.5), v, width * 0.92, label=name, color=COLOURS[s % len(COLOURS)])
         ax.bar_label(bars, labels=[fmt.number(a, digits, lang) for a in v], fontsize=7, padding=1.5)
     ax.set_xticks(x, [t(f"compare.chart_{k}") for k in keys], fontsize=8)
+    if lang != "en":  # the value axis with the language's separators (English keeps matplotlib's own)
+        from matplotlib.ticker import FuncFormatter
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v, 0 if float(v).is_integer() else 1, lang)))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e5e5e5")
     ax.set_axisbelow(True)
