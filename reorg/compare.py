@@ -408,7 +408,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    out = compare_runs([Path(r) for r in args.runs], Path(args.out), lang=args.lang)
+    out = compare_runs([Path(r) for r in args.runs], Path(args.out), lang=getattr(args, "lang", None))
     print(f"comparison: {out / 'comparison.html'}")
     print(f"table: {out / 'comparison.csv'}")
     return 0
