@@ -360,10 +360,18 @@ def comparison_csv(rows: list[dict], runs: list[Run]) -> str:
 # ---------------------------------------------------------------- entry points
 
 
-def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LANG) -> Path:
+def run_lang(runs: list[Run]) -> str:
+    """The language of a comparison when none is given: the first run's (its summary.json's
+    `scenario.lang`), else English."""
+    lang = runs[0].summary["scenario"].get("lang") if runs else None
+    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+
+
+def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) -> Path:
     """Compare the run folders (two or more, one province) and write comparison.csv, .md and .html
     into `out_dir` (atomically); returns `out_dir`. Raises InputError, writing nothing, when the
-    runs cannot be compared. comparison.csv is always in English (a data file); the pages in `lang`."""
+    runs cannot be compared. comparison.csv is always in English (a data file); the pages in `lang`
+    (None: the first run's language, `run_lang`)."""
     from .outputs import atomic_dir
 
     folders = [Path(f) for f in folders]
@@ -372,6 +380,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
     _check_out(out_dir, runs)
     for r in runs:
         _read_tables(r)
+    lang = i18n.check_lang(lang) if lang else run_lang(runs)
     table = comparison_csv(indicator_rows(runs), runs)
     rows = indicator_rows(runs, lang)
     roles = role_differences(runs)
@@ -388,7 +397,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    out = compare_runs([Path(r) for r in args.runs], Path(args.out))
+    out = compare_runs([Path(r) for r in args.runs], Path(args.out), lang=getattr(args, "lang", None))
     for line in written(out):
         print(line)
     return 0
@@ -419,5 +428,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("runs", nargs="+", help="run folders (outputs/<scenario>), two or more")
     p.add_argument(
         "--out", required=True, help="folder for comparison.csv, comparison.md and comparison.html (replaced atomically)"
+    )
+    p.add_argument(
+        "--lang",
+        choices=i18n.LANGS,
+        help="language of comparison.md and comparison.html (default: the first run's language, else en)",
     )
     p.set_defaults(handler=cmd_compare)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import document as doc
-from . import fmt, i18n, indicators, pages
+from . import fmt, i18n, indicators, pages, tables
 
 EXTRA_DIGITS = 1  # more decimals than the reports: runs often differ in the second decimal
 STAFF_KEYS = ("moved", "hired", "lost", "person_minutes_moved")
@@ -91,9 +91,10 @@ def _solver_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
             rows.append(
                 [
                     r.name,
-                    str(rec.get("model", "")),
+                    i18n.word("model", rec.get("model", ""), lang),
                     str(rec.get("solver", "")),
-                    str(rec.get("status", "")) + (" " + t("compare.time_limit_reached") if rec.get("time_limit_reached") else ""),
+                    i18n.word("solver_status", rec.get("status", ""), lang)
+                    + (" " + t("compare.time_limit_reached") if rec.get("time_limit_reached") else ""),
                     fmt.amount(number(rec.get("objective")), lang),
                     fmt.amount(number(rec.get("best_bound")), lang),
                     fmt.DASH if gap is None else fmt.share(gap, 4, lang),
@@ -106,8 +107,12 @@ def _runs_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
     rows: list[list[doc.Rich]] = []
     for r in runs:
         sc = r.summary["scenario"]
-        pol = ", ".join(f"{k} {v}" for k, v in (sc.get("policy") or {}).items())
-        par = ", ".join(f"{k} = {v}" for k, v in (sc.get("params_overridden") or {}).items()) or i18n.text("compare.none", lang)
+        pol = ", ".join(
+            f"{i18n.word('policy', k, lang)}: {i18n.word('policy_choice', v, lang)}" for k, v in (sc.get("policy") or {}).items()
+        )
+        par = ", ".join(
+            f"{k} = {tables.parameter_value(v, lang)}" for k, v in (sc.get("params_overridden") or {}).items()
+        ) or i18n.text("compare.none", lang)
         rows.append(
             [r.name, str(sc.get("title", "")), pol, str(sc.get("seed", "")), par, str(r.summary["reorg_version"]), str(r.folder)]
         )
@@ -341,6 +346,10 @@ def _bars(ax: Any, keys: tuple, rows: dict, runs: list[Any], lang: str, *, scale
         bars = ax.bar(x - 0.4 + width * (s + 0.5), v, width * 0.92, label=name, color=COLOURS[s % len(COLOURS)])
         ax.bar_label(bars, labels=[fmt.number(a, digits, lang) for a in v], fontsize=7, padding=1.5)
     ax.set_xticks(x, [t(f"compare.chart_{k}") for k in keys], fontsize=8)
+    if lang != "en":  # the value axis with the language's separators (English keeps matplotlib's own)
+        from matplotlib.ticker import FuncFormatter
+
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.number(v, 0 if float(v).is_integer() else 1, lang)))
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e5e5e5")
     ax.set_axisbelow(True)

@@ -54,6 +54,12 @@ def text(key: str, lang: str = DEFAULT_LANG, /, **fields: Any) -> str:
     return str(value).format(**fields) if fields else str(value)
 
 
+def word(section_name: str, value: Any, lang: str = DEFAULT_LANG) -> str:
+    """`value` (a code or an English word kept in data: a model name, a solver status) in words of
+    `lang` when the section `section_name` holds it, else `value` as it is."""
+    return str(messages(lang).get(f"{section_name}.{value}", value))
+
+
 def section(name: str, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """The messages of one section (``map``, ``unit``...) by their short key."""
     prefix = name + "."

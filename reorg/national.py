@@ -199,9 +199,10 @@ def run_national(
                 raise ReorgError(msg)
             t1 = time.perf_counter()
             summary = build_summary(base, sets, pack, ordered, tmp, indicator, period)
-            (tmp / "report.md").write_text(report_markdown(summary), encoding="utf-8")
-            (tmp / "report.html").write_text(report_html(summary), encoding="utf-8")
-            (tmp / "index.html").write_text(render_index(summary, table, indicator, period), encoding="utf-8")
+            lang = base.lang
+            (tmp / "report.md").write_text(report_markdown(summary, lang), encoding="utf-8")
+            (tmp / "report.html").write_text(report_html(summary, lang), encoding="utf-8")
+            (tmp / "index.html").write_text(render_index(summary, table, indicator, period, lang), encoding="utf-8")
             (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             t2 = time.perf_counter()
             runinfo.write(

@@ -144,7 +144,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
         )
     )
     story.append(P(w("pdf.h_rules"), "h2"))
-    rules = [[_esc(k.replace("_", " ")), _esc(v)] for k, v in r.plan.rule_texts(lang).items()]
+    rules = [[_esc(i18n.text(f"policy.{k}", lang)), _esc(v)] for k, v in r.plan.rule_texts(lang).items()]
     story.append(
         _table(S, [i18n.text("pdf.col_decision", lang), i18n.text("pdf.col_rule", lang)], rules, [width * 0.24, width * 0.76])
     )
@@ -366,7 +366,7 @@ def _decisions(r: Any, summary: dict, S: dict, width: float, lang: str) -> list:
                 _esc(i18n.text(f"cadre.{row['cadre']}", lang)),
                 n(row["persons"]),
                 fmt.number(row["minutes"], 0, lang),
-                _esc(row["reason"]),
+                _esc(tables.move_reason(row["reason"], lang)),
             ]
             for row in mv.sort_values(["minutes", "from_station", "to_station", "cadre"], ascending=[False, True, True, True])
             .head(40)
@@ -418,12 +418,12 @@ def _centres_and_solver(r: Any, S: dict, width: float, lang: str) -> list:
         rows = []
         for rec in r.plan.solver:
             gap = fmt.DASH if rec.get("relative_gap") is None else fmt.share(rec["relative_gap"], 4, lang)
-            status = _esc(rec["status"]) + (
+            status = _esc(i18n.word("solver_status", rec["status"], lang)) + (
                 " " + _b(i18n.text("report.time_limit_reached", lang)) if rec.get("time_limit_reached") else ""
             )
             rows.append(
                 [
-                    _esc(rec["model"]),
+                    _esc(i18n.word("model", rec["model"], lang)),
                     _esc(rec.get("solver", "")),
                     status,
                     fmt.amount(rec.get("objective"), lang),
@@ -477,11 +477,10 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
     if set_here:
         story.append(P(_esc(w("scenario.set_here", items="; ".join(set_here))), "small"))
     rows = []
-    for p in tables.parameter_table(r).to_dict("records"):
-        v = p["value"]
-        vs = f"{v:g}" if isinstance(v, float) else _esc(v)
+    for p in tables.parameter_table(r, lang).to_dict("records"):
+        vs = _esc(tables.parameter_value(p["value"], lang))
         if p["value"] != p["default"]:
-            vs = w("pdf.value_not_default", value=f"<b>{vs}</b>", default=_esc(p["default"]))
+            vs = w("pdf.value_not_default", value=f"<b>{vs}</b>", default=_esc(tables.parameter_value(p["default"], lang)))
         rows.append(
             [
                 f"<b>{_esc(p['name'])}</b><br/>{_esc(p['description'])}",
@@ -501,5 +500,5 @@ def _assumptions(r: Any, S: dict, width: float, lang: str) -> list:
         )
     )
     density = r.scenario.params["mountain_density_max_per_km2"]
-    story.append(KeepTogether([Spacer(1, 8), P(w("pdf.regions_note", density=f"{density:g}"), "small")]))
+    story.append(KeepTogether([Spacer(1, 8), P(w("pdf.regions_note", density=tables.parameter_value(density, lang)), "small")]))
     return story

@@ -3,7 +3,7 @@
 `run(scenario)` computes everything in memory (`RunResult`); `write(result, out_dir)` renders and
 writes the scenario folder atomically. Bad input raises InputError before anything is written.
 Each stage only moves forward: it reads what the earlier stages returned and returns its own
-result (warnings included), never modifying theirs. `STAGES` says what each stage does.
+result (warnings included), never modifying theirs. `STAGES` names the stages in order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import TextIO
 
 import pandas as pd
 
-from . import __version__, islands, network, reform, roster, runinfo
+from . import __version__, fmt, i18n, islands, network, reform, roster, runinfo
 from ._errors import Problem
 from .load import Pack, load_pack
 from .measure import Measures, measure
@@ -50,17 +50,8 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-# the stages in order: key (timings, peak memory) -> what the stage does (progress display)
-STAGES: dict[str, str] = {
-    "load": "read and check the geodata pack",
-    "validate": "check or simulate the station roster",
-    "reform": "apply the official merger",
-    "network": "build the travel network",
-    "optimise": "decide roles, staff and catchments",
-    "measure": "measure access and staffing",
-    "render": "draw the map",
-    "report": "write the reports",
-}
+# the stages in order (timings, peak memory); what each does is in the message files' [progress]
+STAGES: tuple[str, ...] = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
 
 
 class Progress:
@@ -74,10 +65,11 @@ class Progress:
     when the Progress was made (UTC, ISO 8601), the run's start in run.json (pass the same
     Progress to `run` and `write`). The measurements go to run.json, never to summary.json."""
 
-    STAGES = tuple(STAGES)  # the keys, in order
+    STAGES = STAGES  # the keys, in order
 
-    def __init__(self, enabled: bool = True, stream: TextIO | None = None) -> None:
+    def __init__(self, enabled: bool = True, stream: TextIO | None = None, lang: str | None = None) -> None:
         self.enabled = enabled
+        self.lang = lang  # the language of the stage lines; None: the scenario's (set by `run`)
         self.stream = stream or sys.stderr
         self.timings: dict[str, float] = {}
         self.peak_memory_mb: dict[str, float] = {}
@@ -101,8 +93,9 @@ class Progress:
                 self.t = time.perf_counter()
                 if progress.enabled and shown:
                     k = progress.STAGES.index(name) + 1
-                    width = max(len(label) for label in STAGES.values())
-                    progress.stream.write(f"[{k}/{len(progress.STAGES)}] {STAGES[name]:<{width}}")
+                    labels = progress.labels()
+                    width = max(len(label) for label in labels.values())
+                    progress.stream.write(f"[{k}/{len(progress.STAGES)}] {labels[name]:<{width}}")
                     progress.stream.flush()
                 return self
 
@@ -115,11 +108,17 @@ class Progress:
                 progress.timings[name] = progress.timings.get(name, 0.0) + dt
                 progress.peak_memory_mb[name] = max(progress.peak_memory_mb.get(name, 0.0), peak)
                 if progress.enabled and shown:
-                    progress.stream.write(f" {'failed' if exc_type else 'done'} in {dt:.2f} s\n")
+                    seconds = fmt.number(dt, 2, progress.lang or i18n.DEFAULT_LANG)
+                    word = "progress.failed" if exc_type else "progress.done"
+                    progress.stream.write(f" {i18n.text(word, progress.lang or i18n.DEFAULT_LANG, seconds=seconds)}\n")
                     progress.stream.flush()
                 return False
 
         return _Stage()
+
+    def labels(self) -> dict[str, str]:
+        """What each top-level stage does, in the progress's language."""
+        return {k: i18n.text(f"progress.{k}", self.lang or i18n.DEFAULT_LANG) for k in self.STAGES}
 
 
 @dataclass
@@ -144,6 +143,7 @@ class RunResult:
 def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | None = None) -> RunResult:
     """Every stage up to measure, in memory; InputError (nothing computed further) on bad input."""
     progress = progress or Progress(enabled=False)
+    progress.lang = progress.lang or scenario.lang
     params = scenario.params
     with progress.stage("load"):
         pack = load_pack(geodata or scenario.geodata, scenario.province)
@@ -197,6 +197,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
     from .render import render_map
 
     progress = progress or Progress(enabled=False)
+    progress.lang = progress.lang or result.scenario.lang
     out_root = Path(out_root)
     final = out_root / result.scenario.name
     if clean:

@@ -56,7 +56,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
         ),
         doc.Figures(t("report.h_charts"), []),  # filled by the HTML page
         doc.Heading(t("report.h_decisions")),
-        doc.Items([doc.join(doc.bold(k), ": ", v) for k, v in r.plan.rule_texts(lang).items()]),
+        doc.Items([doc.join(doc.bold(t(f"policy.{k}")), ": ", v) for k, v in r.plan.rule_texts(lang).items()]),
         doc.Heading(t("report.h_indicators")),
     ]
     rows = []
@@ -126,8 +126,8 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
     B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang)
-    if summary["warnings"]:
-        B += [doc.Heading(t("report.h_warnings")), doc.Items(list(summary["warnings"]))]
+    if r.warnings:  # summary.json keeps them in English; the report in its language
+        B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
     B += _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)
     B += [doc.Heading(t("report.h_measurements")), doc.Para(doc.rich(t("report.measurements"), file=doc.code("run.json")))]
     return B
@@ -182,7 +182,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
                 "report.network",
                 nodes=fmt.count(net["nodes"], lang),
                 edges=fmt.count(net["edges"], lang),
-                method=net["shortest_path_method"],
+                method=t("method.shortest_paths"),
                 pieces=fmt.count(net["pieces_without_land_link"], lang),
             )
         ),
@@ -200,7 +200,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
                         mode=t(f"island.mode_{f['mode']}"),
                         km=fmt.number(f["km"], 1, lang),
                         minutes=fmt.number(f["minutes"], 0, lang),
-                        nodes=f["nodes"],
+                        nodes=fmt.count(f["nodes"], lang),
                     )
                     for f in net["ferry_links"]
                 ]
@@ -250,12 +250,12 @@ def _assumptions(r: Any, lang: str) -> list[doc.Block]:
     rows: list[list[doc.Rich]] = [
         [
             doc.join(doc.code(p["name"]), ": " + str(p["description"])),
-            str(p["value"]),
+            tables.parameter_value(p["value"], lang),
             str(p["unit"]),
             str(p["source"]),
             str(p["confidence"]),
         ]
-        for p in tables.parameter_table(r).to_dict("records")
+        for p in tables.parameter_table(r, lang).to_dict("records")
     ]
     set_here = [
         t("scenario.set_item", name=p["name"], value=fmt.plain(p["value"], lang), default=fmt.plain(p["default"], lang))
@@ -287,12 +287,12 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
     rows = []
     for rec in r.plan.solver:
         gap = fmt.DASH if rec.get("relative_gap") is None else fmt.share(rec["relative_gap"], 4, lang)
-        status: doc.Rich = rec["status"]
+        status: doc.Rich = i18n.word("solver_status", rec["status"], lang)
         if rec.get("time_limit_reached"):
-            status = doc.join(rec["status"] + " ", doc.bold(t("report.time_limit_reached")))
+            status = doc.join(i18n.word("solver_status", rec["status"], lang) + " ", doc.bold(t("report.time_limit_reached")))
         rows.append(
             [
-                rec["model"],
+                i18n.word("model", rec["model"], lang),
                 rec["solver"],
                 status,
                 fmt.amount(rec.get("objective"), lang),
@@ -326,7 +326,8 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
         if rec.get("terms"):
             items.append(
                 doc.join(
-                    doc.bold(rec["model"]), ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items())
+                    doc.bold(i18n.word("model", rec["model"], lang)),
+                    ": " + "; ".join(f"{k} = {fmt.amount(v, lang)}" for k, v in rec["terms"].items()),
                 )
             )
     if items:
@@ -418,7 +419,7 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
                         t(f"cadre.{row['cadre']}"),
                         n(row["persons"]),
                         fmt.number(row["minutes"], 0, lang),
-                        row["reason"],
+                        tables.move_reason(row["reason"], lang),
                     ]
                     for row in shown.to_dict("records")
                 ],

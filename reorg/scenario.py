@@ -3,7 +3,8 @@
 Keys (all optional except `province` unless given on the command line):
 
     name = "nghe_an_official"    # output folder name (default: the file name without .toml)
-    title = "..."                 # shown on the map and in the report; "{province}" is replaced by the
+    title = "..."                 # shown on the map and in the report (or per language: {en = "...",
+                                  # vi = "..."}); "{province}" is replaced by the
                                   # province's name; default: the province's name and the policies
     province = "40"               # new province code (1 July 2025), e.g. 40 Nghệ An; a scenario without
                                   # one (scenarios/official.toml) runs any province given by --province
@@ -92,6 +93,14 @@ def _default_name(path: str | Path | None, file_data: dict, province: str | None
         return f"province_{province or 'x'}"
     stem = Path(path).stem
     return stem if "province" in file_data or not province else f"{stem}_{province}"
+
+
+def _title(given: str | dict | None, lang: str) -> str:
+    """The scenario's own title in `lang`: the text, or its entry for `lang` (else English) when
+    the title is given per language; "" when none (then `titled` builds one)."""
+    if isinstance(given, dict):
+        return str(given.get(lang) or given.get(i18n.DEFAULT_LANG) or "")
+    return given or ""
 
 
 def titled(scenario: Scenario, province_name: str) -> Scenario:
@@ -209,6 +218,17 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
             data[key] = value = f"{value:02d}"
         if want is int and (isinstance(value, bool) or not isinstance(value, int)):
             problems.append(Problem.of("expected_whole", file=file, field=key, value=value))
+        elif key == "title" and isinstance(value, dict):  # a title per language: {en = "...", vi = "..."}
+            problems += [
+                Problem.of("not_one_of", file=file, field=f"title.{k}", value=k, choices=", ".join(i18n.LANGS))
+                for k in value
+                if k not in i18n.LANGS
+            ]
+            problems += [
+                Problem.of("expected_text", file=file, field=f"title.{k}", value=v)
+                for k, v in value.items()
+                if not isinstance(v, str)
+            ]
         elif want is not int and not isinstance(value, want):
             problems.append(Problem.of("expected_table" if want is dict else "expected_text", file=file, field=key, value=value))
     policy = {k: v[0] for k, v in POLICIES.items()}
@@ -261,7 +281,7 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
 
     return Scenario(
         name=name,
-        title=data.get("title") or "",
+        title=_title(data.get("title"), out["lang"]),
         province=data.get("province"),
         geodata=rel("geodata"),
         roster=rel("roster"),

@@ -7,6 +7,7 @@ PDF never import each other). Columns are stable: they are the CSV files' column
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -150,17 +151,57 @@ def indicator_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameter_table(result: Any) -> pd.DataFrame:
-    """Every parameter: its value in this run, default, unit, description, source and confidence."""
+def _reason_patterns() -> list[tuple[str, re.Pattern]]:
+    """Each [reason] message's English text as a pattern whose groups are its {fields}."""
+    out = []
+    for key, text in i18n.section("reason", "en").items():
+        parts = re.split(r"\{(\w+)\}", str(text))
+        rx = "".join(re.escape(p) if n % 2 == 0 else f"(?P<{p}>.+?)" for n, p in enumerate(parts))
+        out.append((key, re.compile(rx + "$")))
+    return out
+
+
+def move_reason(reason: str, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A staff move's reason (staff_moves.csv's English, its parts joined by "; ") in `lang`; a part
+    that is not a [reason] message is kept as it is."""
+    if lang == "en":
+        return reason
+    out = []
+    for part in str(reason).split("; "):
+        for key, rx in _reason_patterns():
+            m = rx.match(part)
+            if m:
+                fields = {k: fmt.count(int(v), lang) if v.lstrip("-").isdigit() else v for k, v in m.groupdict().items()}
+                part = i18n.text(f"reason.{key}", lang, **fields)
+                break
+        out.append(part)
+    return "; ".join(out)
+
+
+def parameter_value(value: Any, lang: str = i18n.DEFAULT_LANG) -> str:
+    """A parameter's value for reading: numbers with the language's separators (as many decimals as
+    the value has), true/false as words, text (a choice such as a solver name) as it is."""
+    if isinstance(value, bool):
+        return i18n.text(f"param_value.{str(value).lower()}", lang)
+    if isinstance(value, (int, float)):
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        digits = len(shown.split(".")[1]) if "." in shown and "e" not in shown else 0
+        return fmt.number(value, digits, lang)
+    return str(value)
+
+
+def parameter_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
+    """Every parameter: its value in this run, default, unit, description, source (words in `lang`)
+    and confidence."""
     return pd.DataFrame(
         [
             {
                 "name": p.name,
                 "value": result.scenario.params[p.name],
                 "default": p.default,
-                "unit": p.unit,
-                "description": p.description,
-                "source": p.source,
+                "unit": parameters.unit_text(p.name, lang),
+                "description": parameters.description(p.name, lang),
+                "source": parameters.source(p.name, lang),
                 "confidence": p.confidence,
             }
             for p in parameters.PARAMETERS

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reorg import fmt
+from reorg._errors import InputError
 from reorg.cli import main
 from reorg.scenario import load_scenario, titled
 
@@ -40,9 +41,16 @@ def test_titles_are_built_from_the_province_name_and_the_policies():
     assert titled(some, "Tỉnh Nghệ An").title == "Tỉnh Nghệ An: official merger, optimised staff placement"
     own = load_scenario(ROOT / "scenarios" / "official.toml", ["title='{province}, plan B'"], province="40")
     assert titled(own, "Tỉnh Nghệ An").title == "Tỉnh Nghệ An, plan B"
-    # a province scenario's own title stays as written
+    # a province scenario without title is titled like the generic one, in its language
     na = load_scenario(ROOT / "scenarios" / "nghe_an_official.toml")
-    assert titled(na, "Tỉnh Nghệ An").title == "Nghệ An: official merger, baseline decisions"
+    assert titled(na, "Tỉnh Nghệ An").title == "Tỉnh Nghệ An: official merger, baseline decisions"
+    # a title per language
+    two = ROOT / "scenarios" / "nghe_an_two_doctors.toml"
+    assert titled(load_scenario(two), "Tỉnh Nghệ An").title.startswith("Tỉnh Nghệ An: two doctors per main station")
+    assert titled(load_scenario(two, ["output.lang='vi'"]), "Tỉnh Nghệ An").title.startswith("Tỉnh Nghệ An: hai bác sĩ")
+    with pytest.raises(InputError) as bad:
+        load_scenario(two, ["title.fr='x'"])
+    assert bad.value.problems[0].field == "title.fr"
 
 
 def test_fmt_plain_writes_parameter_values_in_the_language():

@@ -211,8 +211,8 @@ def test_compare_prints_every_file_it_wrote(tmp_path, monkeypatch, capsys):
     out.mkdir()
     for name in ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx"):
         (out / name).write_text("x", encoding="utf-8")
-    monkeypatch.setattr(reorg.compare, "compare_runs", lambda runs, folder: folder)
-    assert cmd_compare(argparse.Namespace(runs=["a", "b"], out=str(out))) == 0
+    monkeypatch.setattr(reorg.compare, "compare_runs", lambda runs, folder, lang=None: folder)
+    assert cmd_compare(argparse.Namespace(runs=["a", "b"], out=str(out), lang=None)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         f"comparison: {out / 'comparison.html'}",

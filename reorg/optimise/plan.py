@@ -43,7 +43,11 @@ class Plan:
 
     def rule_texts(self, lang: str = i18n.DEFAULT_LANG) -> dict[str, str]:
         """The rule behind each decision, in words of `lang`."""
-        return {name: i18n.text(f"decision.{key}", lang, **fields) for name, (key, fields) in self.rules.items()}
+
+        def words(fields: dict) -> dict:  # a policy value (keep_all, optimise...) in words of `lang`
+            return {k: i18n.word("policy_choice", v, lang) if isinstance(v, str) else v for k, v in fields.items()}
+
+        return {name: i18n.text(f"decision.{key}", lang, **words(fields)) for name, (key, fields) in self.rules.items()}
 
     def diagnosis_text(self, diagnosis: dict, lang: str = i18n.DEFAULT_LANG) -> str:
         """A diagnosis's message in words of `lang`."""

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import i18n
 from ..schema import CADRES
 from . import _mip
 from .records import MipRecord, ModelExport
@@ -321,7 +322,7 @@ def solve_staff(
                     "cadre": "doctor",
                     "persons": p,
                     "minutes": round(float(ct[ci, j]), 1),
-                    "reason": "rotation of a centre doctor to a main station short of doctors",
+                    "reason": i18n.text("reason.rotation"),
                 }
             )
     pools = {0: {"doctor": hires_c["doctor"]}, 1: {c: hires_c[c] for c in others}}  # hires left to place, by cadre
@@ -338,7 +339,7 @@ def solve_staff(
                     "cadre": c,
                     "persons": 1,
                     "minutes": 0.0,
-                    "reason": "new hire placed where the shortfall is",
+                    "reason": i18n.text("reason.hire"),
                 }
             )
     moves = pd.DataFrame(rows, columns=MOVE_COLUMNS)
@@ -377,14 +378,14 @@ def _reason(i, j, k, role, r, a, n) -> str:
     """Why a move from i to j of commodity k (0 doctors, 1 other staff), in the planner's terms."""
     why = []
     if role[i] == "closed":
-        why.append("its station closes")
+        why.append(i18n.text("reason.closes"))
     if k == 0 and r[j] > 0 and a[j, 0] < r[j]:
-        why.append(f"the main station has {int(a[j, 0])} doctor(s) for a minimum of {int(r[j])}")
+        why.append(i18n.text("reason.doctors_short", doctors=int(a[j, 0]), minimum=int(r[j])))
     if a[j].sum() < n[j]:
-        why.append(f"the destination has {int(a[j].sum())} staff for a norm of {int(n[j])}")
+        why.append(i18n.text("reason.destination_short", staff=int(a[j].sum()), norm=int(n[j])))
     if a[i].sum() > n[i] and role[i] != "closed":
-        why.append(f"the origin has {int(a[i].sum())} staff for a norm of {int(n[i])}")
-    return "; ".join(why) or "rebalancing"
+        why.append(i18n.text("reason.origin_surplus", staff=int(a[i].sum()), norm=int(n[i])))
+    return "; ".join(why) or i18n.text("reason.rebalancing")
 
 
 def shortfall_terms(staff: pd.DataFrame, roles: pd.Series, norms: pd.Series, params: dict) -> dict:
