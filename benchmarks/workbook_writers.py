@@ -51,7 +51,7 @@ def write_openpyxl(sheets: list[workbook.Sheet], path: Path) -> None:
         kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
         for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=2):
             for j, (v, kind) in enumerate(zip(row, row_kinds), start=1):
-                v = workbook._plain(v)
+                v = workbook.plain(v)
                 if v is None:
                     continue
                 cell = ws.cell(i, j, str(v) if kind in ("code", "text") else v)
@@ -59,7 +59,7 @@ def write_openpyxl(sheets: list[workbook.Sheet], path: Path) -> None:
                 if fmt:
                     cell.number_format = fmt
         for j, col in enumerate(sheet.columns, start=1):
-            width = workbook._width(col, [r[j - 1] for r in sheet.rows], [k[j - 1] for k in kinds])
+            width = workbook.column_width(col, [r[j - 1] for r in sheet.rows], [k[j - 1] for k in kinds])
             ws.column_dimensions[get_column_letter(j)].width = width
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{max(2, len(sheet.rows) + 1)}"

@@ -15,6 +15,9 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   marked, the counts and staff, the solver records, the stations whose role differs, the communes
   whose regional centre differs and, in the HTML, each run's own map side by side (an iframe whose
   `srcdoc` holds the run's map.html).
+- `comparison.xlsx` (`reorg.workbook.write_comparison`): the indicators side by side with each
+  row's best run highlighted, the stations whose role differs and the communes whose regional
+  centre differs, in the output language, codes as text.
 
 Refused with exit code 2 (`InputError`), nothing written: fewer than two runs, the same folder
 twice, a folder that is not a run (no summary.json), runs of different provinces, runs written by
@@ -34,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import compare_page, i18n, indicators
+from . import compare_page, i18n, indicators, workbook
 from ._errors import InputError, Problem
 
-FILES = ("comparison.csv", "comparison.md", "comparison.html")
+FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx")
 
 RESERVED = {"indicator", "label", "unit", "before", "best"}  # columns of comparison.csv
 
@@ -372,7 +375,7 @@ def comparison_csv(rows: list[dict], runs: list[Run]) -> str:
 
 
 def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LANG) -> Path:
-    """Compare the run folders (two or more, one province) and write comparison.csv, .md and .html
+    """Compare the run folders (two or more, one province) and write comparison.csv, .md, .html and .xlsx
     into `out_dir` (atomically); returns `out_dir`. Raises InputError, writing nothing, when the
     runs cannot be compared. comparison.csv is always in English (a data file); the pages in `lang`."""
     from .outputs import atomic_dir
@@ -395,6 +398,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
         (tmp / "comparison.csv").write_text(table, encoding="utf-8", newline="")
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
+        workbook.write_comparison(runs, rows, roles, centres, tmp / "comparison.xlsx", lang)
     return out_dir
 
 

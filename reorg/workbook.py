@@ -75,9 +75,9 @@ class Sheet:
 # ---------------------------------------------------------------- values
 
 
-def _plain(v: Any) -> Any:
-    """A value a cell can hold: None for missing / not finite, Python numbers, text otherwise."""
-    if v is None or v is pd.NA or v is pd.NaT:
+def plain(v: Any) -> Any:
+    """A value a cell can hold: None for missing / not finite / empty text, Python numbers, text otherwise."""
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, str) and not v):
         return None
     if isinstance(v, bool):
         return v
@@ -109,7 +109,7 @@ def _shown(v: Any, kind: str) -> str:
     return str(v)
 
 
-def _width(column: Column, values: Sequence[Any], kinds: Sequence[str]) -> float:
+def column_width(column: Column, values: Sequence[Any], kinds: Sequence[str]) -> float:
     """Characters: the longest value, and room for the header on at most two lines."""
     longest = max((len(_shown(v, k)) for v, k in zip(values, kinds)), default=0)
     words = max((len(w) for w in column.header.split()), default=0)
@@ -150,11 +150,11 @@ def write_sheets(sheets: list[Sheet], path: Path, *, title: str = "", lang: str 
         kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
         for j, col in enumerate(sheet.columns):
             ws.write_string(0, j, col.header, header)
-            ws.set_column(j, j, _width(col, [r[j] for r in sheet.rows], [k[j] for k in kinds]))
+            ws.set_column(j, j, column_width(col, [r[j] for r in sheet.rows], [k[j] for k in kinds]))
         ws.set_row(0, 30)
         for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
             for j, (v, kind) in enumerate(zip(row, row_kinds)):
-                v = _plain(v)
+                v = plain(v)
                 fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
                 if v is None:
                     if (i - 1, j) in sheet.marked:
@@ -190,7 +190,7 @@ def _worded(key_prefix: str, value: Any, lang: str) -> Any:
 
 
 def _yes_no(value: Any, lang: str) -> str | None:
-    v = _plain(value)
+    v = plain(value)
     return None if v is None else _t("xlsx.yes" if v else "xlsx.no", lang)
 
 
@@ -239,8 +239,7 @@ def column_spec(lang: str) -> dict[str, Column]:
     }
     for key, ind in indicators.table().items():  # commune measures: the indicator table's words
         if ind.scope == "commune":
-            kind = {"minutes": "minutes", "count": "count", "share": "share"}.get(ind.format, "decimal")
-            spec[key] = Column(ind.label(lang), kind)
+            spec[key] = Column(ind.label(lang), indicator_kind(key))
     for c in CADRES:
         for when, header in _before_after(_t(f"cadre.{c}", lang), lang).items():
             spec[f"{c}_{when}"] = Column(header, "count")
@@ -271,7 +270,7 @@ def frame_sheet(name: str, frame: pd.DataFrame, lang: str, *, worded: dict[str, 
         data["island"] = [_yes_no(v, lang) for v in data["island"]]
     for c, col in zip(frame.columns, columns):
         if col.kind == "code":
-            data[c] = [None if _plain(v) is None else str(v) for v in data[c]]
+            data[c] = [None if plain(v) is None else str(v) for v in data[c]]
     rows = [list(r) for r in zip(*data.values())] if len(frame) else []
     return Sheet(name, columns, rows)
 
@@ -328,7 +327,7 @@ def indicator_kind(key: str) -> str:
     if ind.format == "count":
         return "count"
     if ind.format == "minutes":
-        return "minutes" if ind.digits >= 1 else "count"
+        return "minutes"  # 1 decimal (the map's classes round commune minutes; a workbook keeps the tenth)
     return "decimal"
 
 
@@ -365,7 +364,7 @@ def assumption_sheet(result: Any, lang: str) -> Sheet:
 
 def _cell_value(v: Any) -> Any:
     """A parameter value for a cell: numbers as numbers, anything else (text, yes/no, lists) as text."""
-    v = _plain(v)
+    v = plain(v)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None if v is None else str(v)
     return v
@@ -419,4 +418,100 @@ def write_decisions(result: Any, path: Path, lang: str | None = None) -> Path:
     """decisions.xlsx of a run at `path` (`lang`: default the run's output language); returns `path`."""
     lang = lang or result.scenario.lang
     write_sheets(run_sheets(result, lang), Path(path), title=result.scenario.title, lang=lang)
+    return Path(path)
+
+
+# ---------------------------------------------------------------- comparison.xlsx
+
+
+def comparison_sheets(runs: list[Any], rows: list[dict], roles: list[dict], centres: list[dict], lang: str) -> list[Sheet]:
+    """The sheets of comparison.xlsx: about (runs, notices), the indicators of the runs side by side
+    with each row's best run highlighted (`reorg.compare.indicator_rows`), the stations whose role
+    differs and the communes whose regional centre differs (`role_differences`, `centre_differences`).
+    `runs`: the compared runs (`name`, `summary`, `folder`)."""
+    first = runs[0].summary
+    lines = [(_t("xlsx.province", lang), f"{first['province']['code']} {first['province'].get('name', '')}")]
+    for r in runs:
+        lines.append((_t("xlsx.run", lang), f"{r.name}: {r.summary['scenario'].get('title', '')} ({r.folder})"))
+    lines.append((_t("xlsx.contents", lang), _t("xlsx.contents_comparison", lang)))
+    notices: list[str] = []
+    for r in runs:
+        flags = {k: bool(r.summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
+        notices += [f"{r.name}: {text}" for text in i18n.notices(flags, lang)]
+    about = about_sheet(lines, notices, [], lang)
+
+    names = [r.name for r in runs]
+    columns = [
+        Column(_t("xlsx.indicator_key", lang), "code"),
+        Column(_t("xlsx.indicator", lang)),
+        Column(_t("xlsx.unit", lang)),
+        Column(_t("xlsx.better", lang)),
+        Column(_t("xlsx.value_before", lang), "number"),
+        *(Column(n, "number") for n in names),
+        Column(_t("xlsx.best", lang)),
+    ]
+    ind_rows, kinds, marked = [], [], set()
+    for i, row in enumerate(rows):
+        kind = indicator_kind(row["indicator"])
+        better = row["direction"] or "none"
+        ind_rows.append(
+            [row["indicator"], row["label"], row["unit"], _t(f"xlsx.better_{better}", lang), row["before"]]
+            + [row["values"][n] for n in names]
+            + ["; ".join(row["best"])]
+        )
+        kinds.append(["code", "text", "text", "text", kind, *([kind] * len(names)), "text"])
+        marked |= {(i, 5 + names.index(n)) for n in row["best"]}
+    indicators_sheet = Sheet(_t("xlsx.sheet_indicators", lang), columns, ind_rows, kinds, marked)
+
+    def role_word(role: str | None) -> str:
+        return _t("xlsx.absent", lang) if role is None else str(_worded("role.", role, lang))
+
+    role_sheet = Sheet(
+        _t("xlsx.sheet_roles", lang),
+        [
+            Column(_t("xlsx.station_code", lang), "code"),
+            Column(_t("xlsx.station_name", lang)),
+            Column(_t("xlsx.new_commune_code", lang), "code"),
+            Column(_t("xlsx.new_commune_name", lang)),
+            *(Column(_t("xlsx.role_in", lang, run=n)) for n in names),
+        ],
+        [
+            [d["station_code"], d["station_name"], d["new_commune_code"], d["new_commune_name"]]
+            + [role_word(d["roles"][n]) for n in names]
+            for d in roles
+        ],
+    )
+    centre_sheet = Sheet(
+        _t("xlsx.sheet_catchments", lang),
+        [
+            Column(_t("xlsx.new_commune_code", lang), "code"),
+            Column(_t("xlsx.new_commune_name", lang)),
+            Column(indicators.get("population").label(lang), "count"),
+            *(Column(_t("xlsx.centre_in", lang, run=n)) for n in names),
+        ],
+        [
+            [d["new_commune_code"], d["new_commune_name"], _number_or_none(d.get("population"))]
+            + [_t("xlsx.absent", lang) if d["centres"][n] is None else d["centres"][n] for n in names]
+            for d in centres
+        ],
+    )
+    return [about, indicators_sheet, role_sheet, centre_sheet]
+
+
+def _number_or_none(v: Any) -> float | int | None:
+    """A number read from a CSV cell ('' or not a number: None)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    return int(x) if x.is_integer() else x
+
+
+def write_comparison(runs: list[Any], rows: list[dict], roles: list[dict], centres: list[dict], path: Path, lang: str) -> Path:
+    """comparison.xlsx at `path` (see `comparison_sheets`); returns `path`."""
+    first = runs[0].summary["province"]
+    title = i18n.text("compare.title", lang, n=len(runs), code=first["code"], name=first.get("name", ""))
+    write_sheets(comparison_sheets(runs, rows, roles, centres, lang), Path(path), title=title, lang=lang)
     return Path(path)

@@ -27,6 +27,7 @@ RESULTS = {
     "report.pdf",
     "map.html",
     "decisions.gpkg",
+    "decisions.xlsx",
     "stations.csv",
     "communes_after.csv",
     "centres.csv",
