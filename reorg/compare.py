@@ -417,7 +417,5 @@ def add_parser(subparsers: Any) -> None:
         "counts, solver records, station roles and centre catchments that differ, maps side by side.",
     )
     p.add_argument("runs", nargs="+", help="run folders (outputs/<scenario>), two or more")
-    p.add_argument(
-        "--out", required=True, help="folder for comparison.csv, comparison.md and comparison.html (replaced atomically)"
-    )
+    p.add_argument("--out", required=True, help="folder for comparison.csv, .md, .html and .xlsx (replaced atomically)")
     p.set_defaults(handler=cmd_compare)

@@ -9,9 +9,10 @@ header row frozen with an autofilter, column widths from the content. The first 
 the workbook is and which of its data are synthetic (`i18n.notices`).
 
 Writer: XlsxWriter. Measured on the Nghệ An official workbook (benchmarks/workbook_writers.py,
-benchmarks/RESULTS.md): XlsxWriter writes it about three times faster than openpyxl and gives the
+benchmarks/RESULTS.md): XlsxWriter writes it about 2.5 times faster than openpyxl and gives the
 same bytes for the same run once its document dates are fixed (`set_properties(created=...)` also
-dates the zip entries); openpyxl needs its properties and every zip entry's date patched by hand.
+dates the zip entries); openpyxl needs every zip entry re-dated and its `modified` date (set to
+the time of saving) rewritten by hand.
 openpyxl stays a test dependency, to read the workbooks back as a user's tool would.
 
 Same run, same bytes: the document's creation date is the reform's date (`CREATED`), never the
@@ -61,15 +62,15 @@ class Column:
 class Sheet:
     """A sheet: name (at most 31 characters), columns, rows of plain values (None: empty cell);
     `kinds`: per row, the kind of each cell where it differs from its column's (indicator rows);
-    `notes`: lines above nothing else, for a sheet without a table (the first sheet);
-    `bold_rows`: rows (0-based, of `rows`) written in bold (the best run of a comparison is marked by cell)."""
+    `marked`: (row, column) cells highlighted (the best run of a comparison, the synthetic-data
+    notices); `table=False`: a sheet of label/text lines, without header row or filter (the first sheet)."""
 
     name: str
     columns: list[Column]
     rows: list[list[Any]]
     kinds: list[list[str]] | None = None
-    marked: set[tuple[int, int]] = field(default_factory=set)  # (row, column) cells to highlight
-    table: bool = True  # False: a notes sheet (no header row, no filter)
+    marked: set[tuple[int, int]] = field(default_factory=set)
+    table: bool = True
 
 
 # ---------------------------------------------------------------- values
