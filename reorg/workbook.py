@@ -429,11 +429,12 @@ def comparison_sheets(runs: list[Any], rows: list[dict], roles: list[dict], cent
     """The sheets of comparison.xlsx: about (runs, notices), the indicators of the runs side by side
     with each row's best run highlighted (`reorg.compare.indicator_rows`), the stations whose role
     differs and the communes whose regional centre differs (`role_differences`, `centre_differences`).
-    `runs`: the compared runs (`name`, `summary`, `folder`)."""
+    `runs`: the compared runs (`name`, `summary`); their folders are left out, so that the same runs
+    give the same bytes wherever they lie (a sweep compares runs in a temporary folder)."""
     first = runs[0].summary
     lines = [(_t("xlsx.province", lang), f"{first['province']['code']} {first['province'].get('name', '')}")]
     for r in runs:
-        lines.append((_t("xlsx.run", lang), f"{r.name}: {r.summary['scenario'].get('title', '')} ({r.folder})"))
+        lines.append((_t("xlsx.run", lang), f"{r.name}: {r.summary['scenario'].get('title', '')}"))
     lines.append((_t("xlsx.contents", lang), _t("xlsx.contents_comparison", lang)))
     notices: list[str] = []
     for r in runs:
