@@ -125,7 +125,8 @@ def write_sheets(sheets: list[Sheet], path: Path, *, title: str = "", lang: str 
     """Write `sheets` as an .xlsx file at `path` (same sheets, same bytes)."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    options = {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    wb = xlsxwriter.Workbook(str(path), options)  # in memory: no temporary files (about a quarter faster)
     wb.set_properties(
         {"title": title, "author": "reorg", "company": "", "created": CREATED, "comments": i18n.text("xlsx.generator", lang)}
     )
