@@ -9,7 +9,7 @@ header row frozen with an autofilter, column widths from the content. The first 
 the workbook is and which of its data are synthetic (`i18n.notices`).
 
 Writer: XlsxWriter. Measured on the Nghệ An official workbook (benchmarks/workbook_writers.py,
-benchmarks/RESULTS.md): XlsxWriter writes it about 2.5 times faster than openpyxl and gives the
+benchmarks/RESULTS.md): XlsxWriter writes it 2.3 to 2.5 times faster than openpyxl and gives the
 same bytes for the same run once its document dates are fixed (`set_properties(created=...)` also
 dates the zip entries); openpyxl needs every zip entry re-dated and its `modified` date (set to
 the time of saving) rewritten by hand.
