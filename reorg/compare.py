@@ -15,6 +15,9 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   marked, the counts and staff, the solver records, the stations whose role differs, the communes
   whose regional centre differs and, in the HTML, each run's own map side by side (an iframe whose
   `srcdoc` holds the run's map.html).
+- `comparison.xlsx` (`reorg.workbook.write_comparison`): the indicators side by side with each
+  row's best run highlighted, the stations whose role differs and the communes whose regional
+  centre differs, in the output language, codes as text.
 
 Refused with exit code 2 (`InputError`), nothing written: fewer than two runs, the same folder
 twice, a folder that is not a run (no summary.json), runs of different provinces, runs written by
@@ -34,10 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import compare_page, i18n, indicators
+from . import compare_page, i18n, indicators, workbook
 from ._errors import InputError, Phrase, Problem
 
-FILES = ("comparison.csv", "comparison.md", "comparison.html")
+FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx")
 
 RESERVED = {"indicator", "label", "unit", "before", "best"}  # columns of comparison.csv
 
@@ -368,7 +371,7 @@ def run_lang(runs: list[Run]) -> str:
 
 
 def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) -> Path:
-    """Compare the run folders (two or more, one province) and write comparison.csv, .md and .html
+    """Compare the run folders (two or more, one province) and write comparison.csv, .md, .html and .xlsx
     into `out_dir` (atomically); returns `out_dir`. Raises InputError, writing nothing, when the
     runs cannot be compared. comparison.csv is always in English (a data file); the pages in `lang`
     (None: the first run's language, `run_lang`)."""
@@ -393,6 +396,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
         (tmp / "comparison.csv").write_text(table, encoding="utf-8", newline="")
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
+        workbook.write_comparison(runs, rows, roles, centres, tmp / "comparison.xlsx", lang)
     return out_dir
 
 
@@ -426,12 +430,10 @@ def add_parser(subparsers: Any) -> None:
         "counts, solver records, station roles and centre catchments that differ, maps side by side.",
     )
     p.add_argument("runs", nargs="+", help="run folders (outputs/<scenario>), two or more")
-    p.add_argument(
-        "--out", required=True, help="folder for comparison.csv, comparison.md and comparison.html (replaced atomically)"
-    )
+    p.add_argument("--out", required=True, help="folder for comparison.csv, .md, .html and .xlsx (replaced atomically)")
     p.add_argument(
         "--lang",
         choices=i18n.LANGS,
-        help="language of comparison.md and comparison.html (default: the first run's language, else en)",
+        help="language of comparison.md, .html and .xlsx (default: the first run's language, else en)",
     )
     p.set_defaults(handler=cmd_compare)

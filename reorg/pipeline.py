@@ -192,7 +192,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
     runs' temporary folders alone (parallel runs writing into the same folder)."""
-    from . import pdf, report
+    from . import pdf, report, workbook
     from .outputs import atomic_dir, clean_stale
     from .render import render_map
 
@@ -212,6 +212,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         with progress.stage("report"):
             summary = report.write_all(result, tmp, lang=result.scenario.lang)
             pdf.write_pdf(result, summary, tmp / "report.pdf", lang=result.scenario.lang)
+            workbook.write_decisions(result, tmp / "decisions.xlsx", lang=result.scenario.lang)
             report.write_summary(summary, tmp)
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()

@@ -53,6 +53,7 @@ DEPENDENCIES = (
     "markupsafe",
     "matplotlib",
     "reportlab",
+    "xlsxwriter",
     "tqdm",
     "dask",
     "distributed",

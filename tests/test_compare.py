@@ -142,8 +142,13 @@ def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
     return [t[2:] for t in tables]  # without header and alignment rows
 
 
-def test_three_files_written_atomically(comparison):
-    assert sorted(p.name for p in comparison.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md"]
+def test_four_files_written_atomically(comparison):
+    assert sorted(p.name for p in comparison.iterdir()) == [
+        "comparison.csv",
+        "comparison.html",
+        "comparison.md",
+        "comparison.xlsx",
+    ]
     assert not [p for p in comparison.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
 
 
@@ -268,7 +273,7 @@ def test_maps_side_by_side_and_self_contained(runs, comparison, page):
 def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
     again = tmp_path / "again"
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx"):
         assert (again / f).read_bytes() == (comparison / f).read_bytes(), f
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0, "an earlier comparison is replaced"
 
@@ -298,7 +303,7 @@ def test_python_api_three_runs_and_shared_names(runs, comparison, tmp_path):
     assert {(A, f"{A}#2"), (B,)} <= kinds, "the twins share a best, and the optimised run is best alone somewhere"
     args = argparse.Namespace(runs=[str(runs["official"]), str(runs["optimise"])], out=str(tmp_path / "ns"))
     assert cmd_compare(args) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx"):
         assert (tmp_path / "ns" / f).read_bytes() == (comparison / f).read_bytes(), f
 
 

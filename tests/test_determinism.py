@@ -27,6 +27,7 @@ RESULTS = {
     "report.pdf",
     "map.html",
     "decisions.gpkg",
+    "decisions.xlsx",
     "stations.csv",
     "communes_after.csv",
     "centres.csv",
@@ -116,6 +117,7 @@ def test_run_json_records_the_measurements_and_the_environment(two_runs, geodata
             "jinja2",
             "markupsafe",
             "reportlab",
+            "xlsxwriter",
         ):
             assert run["dependencies"][package] == metadata.version(package), package
         # the pack's checksum: each file read, as the pack's own SHA256SUMS says, and the digest over them

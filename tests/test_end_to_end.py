@@ -52,6 +52,7 @@ FILES = [
     "summary.json",
     "run.json",
     "decisions.gpkg",
+    "decisions.xlsx",
     "stations.csv",
     "communes_after.csv",
     "centres.csv",

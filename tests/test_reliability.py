@@ -27,6 +27,7 @@ DETERMINISTIC = [
     "travel_minutes.csv",
     "map.html",
     "decisions.gpkg",
+    "decisions.xlsx",
 ]
 
 
@@ -94,7 +95,9 @@ def test_same_inputs_and_seed_give_identical_outputs(tmp_path, geodata):
         p = _reorg("run", scenario, "--geodata", str(geodata), "--out", str(out), "--quiet", env={"PYTHONHASHSEED": hashseed})
         assert p.wait(timeout=300) == 0, p.stderr.read().decode()
         folders.append(out / "lao_cai_optimise")
-    assert _hashes(folders[0]) == _hashes(folders[1]), "summary.json, CSVs, map.html and decisions.gpkg are byte-identical"
+    assert _hashes(folders[0]) == _hashes(folders[1]), (
+        "summary.json, CSVs, map.html, decisions.gpkg and decisions.xlsx are byte-identical"
+    )
 
 
 SPECIAL_ZONES = {  # all 13 special zones (đặc khu) of 1 July 2025
