@@ -82,6 +82,10 @@ def test_official_for_ho_chi_minh_city_is_titled_for_it(tmp_path, geodata):
     assert "Set by this scenario" not in report  # nothing set: nothing listed
     assert "Thành phố Hồ Chí Minh: official merger" in (folder / "map.html").read_text(encoding="utf-8")
     assert "Nghệ An" not in report.split("\n", 1)[0]
+    # Côn Đảo is served by the centre on its island (issue 11 point 6), within 600 minutes
+    zone = {z["name"]: z for z in summary["extremes"]["special_zones"]}["Đặc khu Côn Đảo"]
+    assert zone["centre_on_island"] and "Côn Đảo" in zone["centre_name"] and zone["max_minutes_centre_after"] <= 600
+    assert "Trung tâm Y tế đặc khu Côn Đảo (on the island)" in report
 
 
 def test_a_province_scenario_lists_its_own_parameters(tmp_path, geodata):
