@@ -10,11 +10,13 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   best for that indicator, by the indicator table's `better` direction (empty for neutral counts
   such as population, open and main stations, staff norm). Tied runs are joined with ";".
 - `comparison.md` and `comparison.html` (`reorg.compare_page`; self-contained: the shared page
-  stylesheet inlined, charts as inline SVG drawn with matplotlib, no script of its own): the runs'
+  stylesheet inlined, charts as inline SVG drawn with matplotlib, one script that unpacks the
+  maps): the runs'
   synthetic-data notices first, the indicators side by side with the best value of each row
   marked, the counts and staff, the solver records, the stations whose role differs, the communes
-  whose regional centre differs and, in the HTML, each run's own map side by side (an iframe whose
-  `srcdoc` holds the run's map.html).
+  whose regional centre differs and, in the HTML, each run's own map side by side (an iframe
+  showing the run's map.html exactly; the maps share one copy of their geometry and of Leaflet,
+  `reorg.compare_maps`).
 
 Refused with exit code 2 (`InputError`), nothing written: fewer than two runs, the same folder
 twice, a folder that is not a run (no summary.json), runs of different provinces, runs written by

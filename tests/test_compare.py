@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import test_map_browser
 
 import reorg.cli
 from conftest import ROOT
+from reorg import compare_maps, pages
 from reorg.compare import cmd_compare, compare_runs
 
 A, B = "nghe_an_official", "nghe_an_optimise"
+browser = test_map_browser.browser  # the Chromium fixture of the map tests
 # directions stated here independently of reorg.compare
 LOWER = (
     "pop_minutes_nearest_facility",
@@ -80,12 +83,12 @@ def _summary(folder: Path) -> dict:
 
 
 class _Page(HTMLParser):
-    """Tables by id (rows of (text, class) cells) and the iframes' srcdoc (unescaped)."""
+    """Tables by id (rows of (text, class) cells) and the iframes' map index (data-reorg-map)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.tables: dict[str, list[list[tuple[str, str]]]] = {}
-        self.srcdocs: list[str] = []
+        self.frames: list[str | None] = []
         self._table = self._row = self._cell = None
 
     def handle_starttag(self, tag, attrs):
@@ -98,7 +101,7 @@ class _Page(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell = ["", a.get("class") or ""]
         elif tag == "iframe":
-            self.srcdocs.append(a.get("srcdoc"))
+            self.frames.append(a.get("data-reorg-map"))
 
     def handle_data(self, data):
         if self._cell is not None:
@@ -255,14 +258,60 @@ def test_synthetic_notices_solver_records_and_counts(runs, comparison, page):
     assert "Tỉnh Nghệ An" in html_text.split("<h2>")[0]
 
 
+def _payload(html_text: str) -> str:
+    m = re.search(r'<script type="application/octet-stream" id="reorg-maps"[^>]*>([A-Za-z0-9+/=]+)</script>', html_text)
+    assert m, "the maps' shared pieces are in the page"
+    return m.group(1)
+
+
 def test_maps_side_by_side_and_self_contained(runs, comparison, page):
-    assert page.srcdocs == [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
     html_text = (comparison / "comparison.html").read_text(encoding="utf-8")
-    outside = re.sub(r'srcdoc="[^"]*"', "", html_text)
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    assert page.frames == ["0", "1"]
+    assert compare_maps.assemble(_payload(html_text)) == own, "each iframe gets exactly its run's map.html"
+    outside = html_text.replace(_payload(html_text), "").replace(pages.asset("map_compare.js"), "")
     assert "runs' own maps" in html.unescape(outside)  # the page's text is escaped by its template
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", outside), "nothing is fetched from the network"
-    assert "<script" not in outside and "<link" not in outside
+    assert "<link" not in outside
+    assert outside.count("<script") == 2, "the maps' pieces and the script that unpacks them, nothing else"
     assert outside.count("<svg") == 2, "two charts, inline SVG"
+
+
+def test_maps_share_one_copy_of_their_geometry(runs, comparison):
+    """Point 9 of issue 11: two Nghệ An runs on one page in at most 3 MB, the polygons held once."""
+    size = (comparison / "comparison.html").stat().st_size
+    assert size <= 3_000_000, f"comparison.html is {size / 1e6:.2f} MB"
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    shared = compare_maps.pieces(own)
+    for parts in shared["maps"]:
+        texts = [p for p in parts if isinstance(p, str)]
+        assert not any('"coordinates":[[[' in p for p in texts), "no polygon is left in a run's own parts"
+        assert not any(pages.asset("leaflet.js")[:2000] in p for p in texts), "Leaflet is held once"
+    polygons = [p for p in shared["pieces"] if p.startswith('{"type":"') and '"coordinates":[[[' in p]
+    assert len(polygons) == len(set(polygons)), "each polygon once"
+    # the new communes' polygons are the same in both runs, so every one of them is held once
+    geo = [re.findall(r'\{"geometry":(\{"type":"(?:Multi)?Polygon".*?\]\]\]\})', p) for p in own]
+    assert set(geo[0]) & set(geo[1]), "the runs share polygons"
+    for g in set(geo[0]) | set(geo[1]):
+        assert any(p == g or p.startswith('{"geometry":' + g) for p in shared["pieces"]), "a polygon is held in the pieces"
+
+
+@pytest.mark.browser
+def test_maps_draw_in_chromium(runs, comparison, browser):
+    """Both maps of comparison.html draw in Chromium, offline, each with every new commune; each
+    iframe shows exactly its run's map.html."""
+    pg = test_map_browser.Page(browser, comparison / "comparison.html", wait_drawn=False)
+    pg.page.wait_for_selector("body[data-reorg-maps='2']")
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    assert pg.page.evaluate("Array.from(document.querySelectorAll('iframe')).map(f => f.srcdoc)") == own
+    frames = [f for f in pg.page.frames if f != pg.page.main_frame]
+    assert len(frames) == 2
+    for frame, k in zip(frames, ("official", "optimise")):
+        frame.wait_for_selector("body[data-reorg-drawn]", timeout=120_000)
+        n = len(pd.read_csv(runs[k] / "communes_after.csv", dtype=str))
+        assert frame.locator(".reorg-after-map .leaflet-reorgCommunes-pane path").count() == n
+        assert frame.locator("path.reorg-main").count() > 0
+    pg.close()
 
 
 def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
