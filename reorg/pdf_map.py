@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from . import fmt, i18n, indicators, leaflet
+from . import fmt, i18n, indicators, leaflet, tables
 from .map_geometry import display_polygons, drop_small_holes
 from .pdf_charts import FONT, FONT_BOLD
 from .render import COLOURS, DEFAULT_INDICATOR
@@ -376,8 +376,8 @@ def drawing(m: StaticMap, width: float, height: float, lang: str = i18n.DEFAULT_
 
 
 def map_page(result: Any, styles: dict, width: float, height: float, lang: str = i18n.DEFAULT_LANG) -> list:
-    """The first page of report.pdf: a heading, the map of the province after the reform filling
-    the page, and a page break."""
+    """The first page of report.pdf: a heading, the synthetic-data notices, the map of the province
+    after the reform filling the rest of the page, and a page break."""
     from xml.sax.saxutils import escape
 
     from reportlab.platypus import PageBreak, Paragraph
@@ -385,6 +385,8 @@ def map_page(result: Any, styles: dict, width: float, height: float, lang: str =
     heading = i18n.text("pdf_map.title", lang, name=result.pack.province_name)
     sub = str(result.scenario.title or result.scenario.name)
     head = [Paragraph(escape(heading), styles["h1"]), Paragraph(escape(sub), styles["small"])]
+    # a map of simulated stations travels without the rest of the report: it says so itself
+    head += [Paragraph(escape(n), styles["notice"]) for n in i18n.notices(tables.synthetic_flags(result), lang)]
     used = sum(p.wrap(width, height)[1] + p.getSpaceBefore() + p.getSpaceAfter() for p in head)
     room = height - used - 16  # the frame pads its flowables by 6 points top and bottom
     return [*head, drawing(from_result(result, width), width, room, lang), PageBreak()]

@@ -296,3 +296,60 @@ def test_synthetic_centres_follows_the_centres(official):
     assert tables.synthetic_flags(real)["synthetic_centres"] is False
     centres.iloc[0, centres.columns.get_loc("origin")] = "synthetic"
     assert tables.synthetic_flags(real)["synthetic_centres"] is True
+
+
+def _fills(content: bytes) -> set[str]:
+    """The fill colours (#rrggbb) a page's content sets."""
+    out = set()
+    for r, g, b in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) rg", content):
+        out.add("#" + "".join(f"{round(float(v) * 255):02x}" for v in (r, g, b)))
+    return out
+
+
+def _map_page(result, reader, texts, lang):
+    """Page 1 of a report.pdf in `lang` holds the map: every word of its legend, the scale bar and
+    the north arrow, a fill in each class colour that some new commune has, vector paths (many
+    line segments, a circle per station), no image."""
+    import bisect
+
+    from reorg import indicators, leaflet
+
+    first = texts[0]
+    ind = indicators.get(result.scenario.map.get("indicator", "minutes_main_after"))
+    assert ind.label(lang) in first
+    for label in leaflet.class_labels(ind, lang):
+        assert label in first, label
+    for key in ("main", "point", "centre", "catchment", "north", "scale"):
+        assert i18n.text(f"pdf_map.{key}", lang) in first, key
+    assert re.search(r"\b\d+ km\b", first), "the scale bar's length"
+    assert i18n.text("pdf_map.title", lang, name=result.pack.province_name).split(":")[0] in first
+    content = reader.pages[0].get_contents().get_data()
+    values = result.measures.communes[ind.key].dropna()
+    used = {ind.colours()[bisect.bisect_right(ind.breaks, float(v))] for v in values}
+    assert used and used <= _fills(content), "each class colour of the communes is painted"
+    st = result.measures.stations
+    circles = int(st["role"].isin(["main", "point"]).sum())
+    assert content.count(b" c ") >= 4 * circles, "a circle (four curves) per main station and point"
+    assert content.count(b" l ") > 3000, "the communes are drawn as paths"
+    assert "/XObject" not in reader.pages[0]["/Resources"], "the map is vector, not an image"
+
+
+def test_pdf_opens_with_a_vector_map(official, pages):
+    """Issue 11 point 8: report.pdf's first page is the map of the province after the reform."""
+    result, folder = official
+    reader, texts = pages
+    _map_page(result, reader, texts, "en")
+    assert (folder / "report.pdf").stat().st_size < 2_000_000
+
+
+def test_pdf_map_in_vietnamese(official, tmp_path):
+    from pypdf import PdfReader
+
+    result, _ = official
+    write_pdf(result, report.build_summary(result), tmp_path / "vi.pdf", "vi")
+    reader = PdfReader(str(tmp_path / "vi.pdf"))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    _map_page(result, reader, texts, "vi")
+    for key in ("main", "point", "centre", "catchment", "scale"):
+        assert i18n.text(f"pdf_map.{key}", "en") not in texts[0], key
+    assert "trạm y tế chính" in texts[0] and "điểm trạm" in texts[0]
