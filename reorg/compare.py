@@ -17,6 +17,8 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   whose regional centre differs and, in the HTML, each run's own map side by side (an iframe
   showing the run's map.html exactly; the maps share one copy of their geometry and of Leaflet,
   `reorg.compare_maps`).
+- `comparison.pdf` (`reorg.compare_pdf`): the indicator table with the best run of each row marked
+  and the runs' static maps side by side (two a row), in the pages' language.
 
 Refused with exit code 2 (`InputError`), nothing written: fewer than two runs, the same folder
 twice, a folder that is not a run (no summary.json), runs of different provinces, runs written by
@@ -36,10 +38,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import compare_page, i18n, indicators
+from . import compare_page, compare_pdf, i18n, indicators
 from ._errors import InputError, Problem
 
-FILES = ("comparison.csv", "comparison.md", "comparison.html")
+FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf")
 
 RESERVED = {"indicator", "label", "unit", "before", "best"}  # columns of comparison.csv
 
@@ -397,6 +399,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str = i18n.DEFAULT_LA
         (tmp / "comparison.csv").write_text(table, encoding="utf-8", newline="")
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
+        compare_pdf.write_pdf(runs, rows, tmp / "comparison.pdf", lang)
     return out_dir
 
 

@@ -156,13 +156,14 @@ def _legend_entries(m: StaticMap, lang: str) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = list(zip(leaflet.class_labels(ind, lang), (("fill", c) for c in ind.colours())))
     if m.nodata:
         out.append((w("pdf_map.no_data"), ("fill", indicators.no_data_colour())))
-    out += [(w("pdf_map.main"), ("main",)), (w("pdf_map.point"), ("point",))]
-    if m.stations["closed"]:
-        out.append((w("pdf_map.closed"), ("closed",)))
-    out.append((w("pdf_map.centre"), ("centre",)))
-    if m.catchments:
-        out.append((w("pdf_map.catchment"), ("catch",)))
-    return out
+    # every symbol, drawn or not: maps side by side then have legends of one height
+    return out + [
+        (w("pdf_map.main"), ("main",)),
+        (w("pdf_map.point"), ("point",)),
+        (w("pdf_map.closed"), ("closed",)),
+        (w("pdf_map.centre"), ("centre",)),
+        (w("pdf_map.catchment"), ("catch",)),
+    ]
 
 
 def _symbol(kind: tuple, x: float, y: float, size: float) -> list:

@@ -146,7 +146,12 @@ def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
 
 
 def test_three_files_written_atomically(comparison):
-    assert sorted(p.name for p in comparison.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md"]
+    assert sorted(p.name for p in comparison.iterdir()) == [
+        "comparison.csv",
+        "comparison.html",
+        "comparison.md",
+        "comparison.pdf",
+    ]
     assert not [p for p in comparison.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
 
 
@@ -317,7 +322,7 @@ def test_maps_draw_in_chromium(runs, comparison, browser):
 def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
     again = tmp_path / "again"
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf"):
         assert (again / f).read_bytes() == (comparison / f).read_bytes(), f
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0, "an earlier comparison is replaced"
 
@@ -347,7 +352,7 @@ def test_python_api_three_runs_and_shared_names(runs, comparison, tmp_path):
     assert {(A, f"{A}#2"), (B,)} <= kinds, "the twins share a best, and the optimised run is best alone somewhere"
     args = argparse.Namespace(runs=[str(runs["official"]), str(runs["optimise"])], out=str(tmp_path / "ns"))
     assert cmd_compare(args) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf"):
         assert (tmp_path / "ns" / f).read_bytes() == (comparison / f).read_bytes(), f
 
 
@@ -417,3 +422,34 @@ def test_comparison_in_vietnamese(runs, comparison, tmp_path):
     for key in ("compare.h_runs", "compare.h_indicators", "compare.h_counts", "compare.h_solver", "compare.h_maps"):
         assert f"## {i18n.text(key, 'vi')}" in md and f"<h2>{i18n.text(key, 'vi')}</h2>" in page, key
     assert '<html lang="vi">' in page and i18n.notices({"synthetic_roster": True}, "vi")[0] in md
+
+
+def test_comparison_pdf_table_and_maps(runs, comparison):
+    """Issue 11 point 8: comparison.pdf holds the indicator table (the best run of a row named
+    in its last column and its value in bold) and both runs' maps side by side, as vector paths."""
+    from pypdf import PdfReader
+
+    from reorg import i18n
+
+    reader = PdfReader(str(comparison / "comparison.pdf"))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    text = "\n".join(texts)
+    sa, sb = _summary(runs["official"]), _summary(runs["optimise"])
+    assert "Tỉnh Nghệ An" in texts[0] and "Synthetic roster" in texts[0]
+    # a row whose best is one run: its label, unit, before, both values and the best run, in order
+    key = "staff_shortfall_total"
+    a, b = sa["indicators"]["after"][key], sb["indicators"]["after"][key]
+    assert a != b
+    best = A if a < b else B
+    flat = " ".join(text.split())  # cells may wrap
+    before = sa["indicators"]["before"][key]
+    assert f"Staff shortfall against the norm persons {before:,} {a:,} {b:,} {best} " in flat
+    # both maps: one caption per run, the legend twice, paths for the communes of both
+    for name in (A, B):
+        assert f"{name} (" in text
+    assert text.count(i18n.text("pdf_map.main")) == 2 and text.count(i18n.text("pdf_map.north")) >= 2
+    n_communes = len(pd.read_csv(runs["official"] / "communes_after.csv", dtype=str))
+    maps_page = next(p for p, t in zip(reader.pages, texts) if i18n.text("pdf_map.main") in t)
+    content = maps_page.get_contents().get_data()
+    assert content.count(b" h") >= 2 * n_communes, "each run's communes are closed paths"
+    assert "/XObject" not in maps_page["/Resources"]
