@@ -422,6 +422,12 @@ def test_comparison_in_vietnamese(runs, comparison, tmp_path):
     for key in ("compare.h_runs", "compare.h_indicators", "compare.h_counts", "compare.h_solver", "compare.h_maps"):
         assert f"## {i18n.text(key, 'vi')}" in md and f"<h2>{i18n.text(key, 'vi')}</h2>" in page, key
     assert '<html lang="vi">' in page and i18n.notices({"synthetic_roster": True}, "vi")[0] in md
+    from pypdf import PdfReader
+
+    pdf = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(str(out / "comparison.pdf")).pages).split())
+    for key in ("pdf_map.main", "pdf_map.point", "pdf_map.centre", "pdf_map.best_note", "compare.h_maps"):
+        assert i18n.text(key, "vi") in pdf and i18n.text(key, "en") not in pdf, key
+    assert indicators.get("minutes_main_after").label("vi") in pdf
 
 
 def test_comparison_pdf_table_and_maps(runs, comparison):
@@ -444,6 +450,14 @@ def test_comparison_pdf_table_and_maps(runs, comparison):
     flat = " ".join(text.split())  # cells may wrap
     before = sa["indicators"]["before"][key]
     assert f"Staff shortfall against the norm persons {before:,} {a:,} {b:,} {best} " in flat
+    bold: set[str] = set()
+
+    def seen(text, cm, tm, font, size):
+        if font and "Bold" in str(font.get("/BaseFont", "")):
+            bold.add(text.strip())
+
+    reader.pages[0].extract_text(visitor_text=seen)
+    assert f"{min(a, b):,}" in bold and f"{max(a, b):,}" not in bold, "the best value is bold, the other is not"
     # both maps: one caption per run, the legend twice, paths for the communes of both
     for name in (A, B):
         assert f"{name} (" in text
