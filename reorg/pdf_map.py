@@ -47,6 +47,8 @@ class StaticMap:
     stations: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: {r: [] for r in ROLES})
     centres: list[tuple[float, float]] = field(default_factory=list)
     nodata: bool = False
+    #: the name of each commune of `communes` (an inset names the far islands it shows)
+    names: list[str] = field(default_factory=list)
 
     def bounds(self) -> tuple[float, float, float, float]:
         geoms = [g for g, _ in self.communes]
@@ -93,12 +95,14 @@ def from_result(result: Any, width_pt: float = 480.0) -> StaticMap:
     values = result.measures.communes.reindex(new.index)[ind.key].to_numpy() if ind.key in result.measures.communes else []
     m = StaticMap(ind.key)
     colours = ind.colours()
-    for g, v in zip(simple, values if len(values) else [None] * len(simple)):
+    names = new["commune_name"].astype(str).tolist()
+    for g, v, name in zip(simple, values if len(values) else [None] * len(simple), names):
         if g is None or g.is_empty:
             continue
         k = ind.map_class(fmt.finite(v))
         m.nodata |= k is None
         m.communes.append((g, indicators.no_data_colour() if k is None else colours[k]))
+        m.names.append(str(name))
     m.catchments = _catchments(simple, list(result.plan.centre_of.reindex(new.index)))
     st = result.measures.stations.sort_index()
     pos = result.stations.reindex(st.index)
@@ -132,6 +136,7 @@ def from_map_html(text: str, indicator: str = DEFAULT_INDICATOR, width_pt: float
         fill = str(f["properties"].get("style", {}).get("fillColor", nodata))
         m.nodata |= fill == nodata
         m.communes.append((g, fill))
+        m.names.append(str(f["properties"].get("name", "")))
     catch = [f["geometry"] for f in layers.get("catchments", []) if f.get("geometry")]
     m.catchments = list(shapely.from_geojson([json.dumps(g) for g in catch])) if catch else []
     for role in ROLES:
@@ -264,6 +269,41 @@ def _diamonds_code(xy: np.ndarray, r: float) -> str:
     )
 
 
+#: a part of the province farther than this from its middle goes to an inset (km), and farther
+#: than this many times the distance within which nine communes in ten lie
+FAR_KM = 100.0
+FAR_SPREAD = 3.0
+
+
+def _far(m: StaticMap) -> Any:
+    """A function (lon, lat arrays) -> bool array: True where a point lies so far from the
+    province's communes (Trường Sa off Khánh Hòa, Hoàng Sa off Đà Nẵng) that drawing it on the
+    main map would shrink the province to a corner; such parts are drawn in an inset."""
+    if not m.communes:
+        return lambda lon, lat: np.zeros(np.shape(lon), dtype=bool)
+    largest = [max(getattr(g, "geoms", [g]), key=lambda p: p.area) for g, _ in m.communes]
+    c = shapely.get_coordinates(shapely.centroid(largest))
+    mid = np.median(c, axis=0)
+    k = math.cos(math.radians(float(mid[1])))
+
+    def km(lon: Any, lat: Any) -> np.ndarray:
+        return np.hypot((np.asarray(lon) - mid[0]) * k, np.asarray(lat) - mid[1]) * KM_PER_DEGREE
+
+    limit = max(FAR_KM, FAR_SPREAD * float(np.percentile(km(c[:, 0], c[:, 1]), 90)))
+    return lambda lon, lat: km(lon, lat) > limit
+
+
+def _parts(geoms: list[Any]) -> tuple[list[Any], np.ndarray]:
+    """The polygon parts of `geoms` and the index of the geometry each came from."""
+    parts, owner = [], []
+    for i, g in enumerate(geoms):
+        for p in getattr(g, "geoms", [g]):
+            if p.geom_type == "Polygon" and not p.is_empty:
+                parts.append(p)
+                owner.append(i)
+    return parts, np.asarray(owner, dtype=int)
+
+
 def drawing(m: StaticMap, width: float, height: float, lang: str = i18n.DEFAULT_LANG, font_size: float = 7.5) -> Any:
     """The map `m` as a reportlab flowable `width` x `height` points, all vector: the communes and
     catchment outlines as paths, then a Drawing of the symbols, a scale bar, a north arrow and the
@@ -283,39 +323,83 @@ def drawing(m: StaticMap, width: float, height: float, lang: str = i18n.DEFAULT_
     legend_h = line * (per_col + 1.4)
     map_h = height - legend_h - 4
     d = Drawing(width, height)
+    w = i18n.translator(lang)
 
-    minx, miny, maxx, maxy = m.bounds()
-    k = math.cos(math.radians((miny + maxy) / 2))
-    pad = 6.0
-    scale = min((width - 2 * pad) / max((maxx - minx) * k, 1e-9), (map_h - 2 * pad) / max(maxy - miny, 1e-9))
-    ox = (width - (maxx - minx) * k * scale) / 2
-    oy = height - map_h + (map_h - (maxy - miny) * scale) / 2
-
-    def xy(lon: float, lat: float) -> tuple[float, float]:
-        return ox + (lon - minx) * k * scale, oy + (lat - miny) * scale
-
-    def page(a: np.ndarray) -> np.ndarray:
-        return np.column_stack([ox + (a[:, 0] - minx) * k * scale, oy + (a[:, 1] - miny) * scale])
-
-    communes = [(fill, _path_code([page(r) for r in rings])) for g, fill in m.communes for rings in _rings(g)]
-    outlines = [_path_code([page(r)]) for g in m.catchments for rings in _rings(g) for r in rings]
-
-    d.add(Rect(0, height - map_h, width, map_h, fillColor=None, strokeColor=hexc("#999999"), strokeWidth=0.5))
+    far = _far(m)
+    parts, owner = _parts([g for g, _ in m.communes])
+    centres_xy = shapely.get_coordinates(shapely.centroid(parts)) if parts else np.zeros((0, 2))
+    is_far = far(centres_xy[:, 0], centres_xy[:, 1]) if parts else np.zeros(0, dtype=bool)
+    lines, line_owner = _parts(m.catchments)
+    lines_xy = shapely.get_coordinates(shapely.centroid(lines)) if lines else np.zeros((0, 2))
+    lines_far = far(lines_xy[:, 0], lines_xy[:, 1]) if lines else np.zeros(0, dtype=bool)
     size = max(2.2, min(4.0, width / 120))
+    pad = 6.0
+    d.add(Rect(0, height - map_h, width, map_h, fillColor=None, strokeColor=hexc("#999999"), strokeWidth=0.5))
+    # per map box (main, then the inset): its frame (None for the main map), the communes
+    # (fill, path), the catchment outlines and the symbols (path, fill or None, stroke or None,
+    # line width), drawn in this order
+    layers: list[tuple[Any, list[tuple[str, str]], list[str], list[tuple[str, str | None, str | None, float]]]] = []
+    scales = []
+    # the main map fills the frame; far parts go to an inset in the corner (bottom right or top
+    # left; the scale bar and north arrow hold the others) that hides least of the main map
+    inset_w, inset_h = width * 0.3, map_h * 0.3
+    corners = [(width - inset_w - 4, height - map_h + 4), (4.0, height - inset_h - 4 - font_size)]
+    boxes = [(False, 0.0, height - map_h, width, map_h)]
+    main_page: Any = None
+    if is_far.any():
+        boxes.append((True, *corners[0], inset_w, inset_h))
+    for in_inset, bx0, by0, bw, bh in boxes:
+        if in_inset:
+            near = shapely.transform(np.asarray([p for p, f in zip(parts, is_far) if not f], dtype=object), main_page)
+            hidden = [
+                float(shapely.area(shapely.intersection(near, shapely.box(x, y, x + bw, y + bh + font_size))).sum())
+                for x, y in corners
+            ]
+            bx0, by0 = corners[int(np.argmin(hidden))]
+        chosen = [p for p, f in zip(parts, is_far) if f == in_inset]
+        minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(chosen))
+        k = math.cos(math.radians((miny + maxy) / 2))
+        scale = min((bw - 2 * pad) / max((maxx - minx) * k, 1e-9), (bh - 2 * pad) / max(maxy - miny, 1e-9))
+        ox = bx0 + (bw - (maxx - minx) * k * scale) / 2
+        oy = by0 + (bh - (maxy - miny) * scale) / 2
+        scales.append(scale)
 
-    def at(points: list[tuple[float, float]]) -> np.ndarray:
-        return page(np.asarray(points, dtype=float).reshape(-1, 2))
+        def page(
+            a: np.ndarray,
+            ox: float = ox,
+            oy: float = oy,
+            minx: float = minx,
+            miny: float = miny,
+            k: float = k,
+            scale: float = scale,
+        ) -> np.ndarray:
+            return np.column_stack([ox + (a[:, 0] - minx) * k * scale, oy + (a[:, 1] - miny) * scale])
 
-    # (code, fill colour or None, stroke colour or None, line width), drawn in this order
-    symbols: list[tuple[str, str | None, str | None, float]] = [
-        (_crosses_code(at(m.stations["closed"]), size * 0.4), None, COLOURS["closed"], 0.7),
-        (_circles_code(at(m.stations["point"]), size * 0.38), "#ffffff", COLOURS["point"], 0.6),
-        (_circles_code(at(m.stations["main"]), size * 0.55), COLOURS["main"], "#ffffff", 0.4),
-        (_diamonds_code(at(m.centres), size * 0.88), COLOURS["centre"], "#ffffff", 0.5),
-    ]
+        main_page = main_page or page
+        communes: list[tuple[str, str]] = []
+        if in_inset:
+            shown = sorted({m.names[i] for i in owner[is_far]} if m.names else set())
+            label = w("pdf_map.inset", names=", ".join(shown))
+            d.add(String(bx0 + 2, by0 + bh + 2.5, label, fontName=FONT, fontSize=font_size - 1.5, fillColor=hexc("#333333")))
+        for p, f, i in zip(parts, is_far, owner):
+            if f == in_inset:
+                communes.append((m.communes[i][1], _path_code([page(r) for r in _rings(p)[0]])))
+        outlines = [_path_code([page(r) for r in _rings(p)[0]]) for p, f in zip(lines, lines_far) if f == in_inset]
+
+        def at(points: list[tuple[float, float]], page: Any = page, in_inset: bool = in_inset) -> np.ndarray:
+            a = np.asarray(points, dtype=float).reshape(-1, 2)
+            return page(a[far(a[:, 0], a[:, 1]) == in_inset])
+
+        symbols: list[tuple[str, str | None, str | None, float]] = [
+            (_crosses_code(at(m.stations["closed"]), size * 0.4), None, COLOURS["closed"], 0.7),
+            (_circles_code(at(m.stations["point"]), size * 0.38), "#ffffff", COLOURS["point"], 0.6),
+            (_circles_code(at(m.stations["main"]), size * 0.55), COLOURS["main"], "#ffffff", 0.4),
+            (_diamonds_code(at(m.centres), size * 0.88), COLOURS["centre"], "#ffffff", 0.5),
+        ]
+        layers.append(((bx0, by0, bw, bh) if in_inset else None, communes, outlines, symbols))
+    scale = scales[0]
 
     # north arrow (top right) and scale bar (bottom left), on the map
-    w = i18n.translator(lang)
     ax, ay = width - 14, height - 12
     d.add(Polygon([ax, ay, ax + 5, ay - 14, ax, ay - 10, ax - 5, ay - 14], fillColor=hexc("#222222"), strokeColor=None))
     d.add(String(ax, ay - 24, w("pdf_map.north"), fontName=FONT_BOLD, fontSize=font_size + 1, textAnchor="middle"))
@@ -351,25 +435,31 @@ def drawing(m: StaticMap, width: float, height: float, lang: str = i18n.DEFAULT_
         def draw(self) -> None:
             canv = self.canv
             canv.saveState()
-            canv.setStrokeColor(colors.white)
-            canv.setLineWidth(0.35)
             canv.setLineJoin(1)
-            for fill, code in communes:
-                canv.setFillColor(hexc(fill))
-                canv.drawPath(_RawPath(code), stroke=1, fill=1, fillMode=FILL_EVEN_ODD)
-            canv.setStrokeColor(hexc(COLOURS["catch"]))
-            canv.setLineWidth(1.1)
-            for code in outlines:
-                canv.drawPath(_RawPath(code), stroke=1, fill=0)
-            for code, inside, edge, lw in symbols:
-                if not code:
-                    continue
-                if inside:
-                    canv.setFillColor(hexc(inside))
-                if edge:
-                    canv.setStrokeColor(hexc(edge))
-                canv.setLineWidth(lw)
-                canv.drawPath(_RawPath(code), stroke=1 if edge else 0, fill=1 if inside else 0)
+            for frame, communes, outlines, symbols in layers:
+                if frame is not None:
+                    canv.setFillColor(colors.white)
+                    canv.setStrokeColor(hexc("#666666"))
+                    canv.setLineWidth(0.6)
+                    canv.rect(*frame, stroke=1, fill=1)
+                canv.setStrokeColor(colors.white)
+                canv.setLineWidth(0.35)
+                for fill, code in communes:
+                    canv.setFillColor(hexc(fill))
+                    canv.drawPath(_RawPath(code), stroke=1, fill=1, fillMode=FILL_EVEN_ODD)
+                canv.setStrokeColor(hexc(COLOURS["catch"]))
+                canv.setLineWidth(1.1)
+                for code in outlines:
+                    canv.drawPath(_RawPath(code), stroke=1, fill=0)
+                for code, inside, edge, lw in symbols:
+                    if not code:
+                        continue
+                    if inside:
+                        canv.setFillColor(hexc(inside))
+                    if edge:
+                        canv.setStrokeColor(hexc(edge))
+                    canv.setLineWidth(lw)
+                    canv.drawPath(_RawPath(code), stroke=1 if edge else 0, fill=1 if inside else 0)
             canv.restoreState()
             renderPDF.draw(d, canv, 0, 0)
 
