@@ -353,3 +353,29 @@ def test_pdf_map_in_vietnamese(official, tmp_path):
     for key in ("main", "point", "centre", "catchment", "scale"):
         assert i18n.text(f"pdf_map.{key}", "en") not in texts[0], key
     assert "trạm y tế chính" in texts[0] and "điểm trạm" in texts[0]
+
+
+def test_far_islands_go_to_an_inset(tmp_path):
+    """A part of a province hundreds of km offshore (Trường Sa off Khánh Hòa) is drawn in an inset
+    named after its commune, so the mainland keeps the map's scale."""
+    import shapely
+    from pypdf import PdfReader
+    from reportlab.platypus import SimpleDocTemplate
+
+    from reorg import pdf_map
+
+    register_fonts()
+    square = lambda x, y, s=0.1: shapely.box(x, y, x + s, y + s)  # noqa: E731
+    mainland = [square(109.0 + 0.1 * i, 12.0 + 0.1 * j) for i in range(4) for j in range(5)]
+    islands = shapely.MultiPolygon([square(109.5, 12.2, 0.05), square(114.3, 8.6, 0.02), square(114.4, 8.7, 0.02)])
+    m = pdf_map.StaticMap("minutes_main_after")
+    m.communes = [(g, "#fee391") for g in mainland] + [(islands, "#fe9929")]
+    m.names = [f"Xã {i}" for i in range(len(mainland))] + ["Đặc khu Trường Sa"]
+    m.stations["main"] = [(109.05, 12.05), (114.31, 8.61)]
+    m.centres = [(109.2, 12.2)]
+    doc = SimpleDocTemplate(str(tmp_path / "m.pdf"), invariant=1)
+    doc.build([pdf_map.drawing(m, 480, 600, "vi")])
+    text = " ".join((PdfReader(str(tmp_path / "m.pdf")).pages[0].extract_text() or "").split())
+    assert i18n.text("pdf_map.inset", "vi", names="Đặc khu Trường Sa") in text
+    # the mainland's scale: about 50 km of mainland fill the map, the bar is 10 km (100 km with the islands)
+    assert re.search(r"\b10 km\b", text), text
