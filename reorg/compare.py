@@ -10,11 +10,15 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   best for that indicator, by the indicator table's `better` direction (empty for neutral counts
   such as population, open and main stations, staff norm). Tied runs are joined with ";".
 - `comparison.md` and `comparison.html` (`reorg.compare_page`; self-contained: the shared page
-  stylesheet inlined, charts as inline SVG drawn with matplotlib, no script of its own): the runs'
+  stylesheet inlined, charts as inline SVG drawn with matplotlib, one script that unpacks the
+  maps): the runs'
   synthetic-data notices first, the indicators side by side with the best value of each row
   marked, the counts and staff, the solver records, the stations whose role differs, the communes
-  whose regional centre differs and, in the HTML, each run's own map side by side (an iframe whose
-  `srcdoc` holds the run's map.html).
+  whose regional centre differs and, in the HTML, each run's own map side by side (an iframe
+  showing the run's map.html exactly; the maps share one copy of their geometry and of Leaflet,
+  `reorg.compare_maps`).
+- `comparison.pdf` (`reorg.compare_pdf`): the indicator table with the best run of each row marked
+  and the runs' static maps side by side (two a row), in the pages' language.
 - `comparison.xlsx` (`reorg.workbook.write_comparison`): the indicators side by side with each
   row's best run highlighted, the stations whose role differs and the communes whose regional
   centre differs, in the output language, codes as text.
@@ -37,10 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import compare_page, i18n, indicators, workbook
+from . import compare_page, compare_pdf, i18n, indicators, workbook
 from ._errors import InputError, Phrase, Problem
 
-FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx")
+FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf", "comparison.xlsx")
 
 RESERVED = {"indicator", "label", "unit", "before", "best"}  # columns of comparison.csv
 
@@ -397,6 +401,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
         workbook.write_comparison(runs, rows, roles, centres, tmp / "comparison.xlsx", lang)
+        compare_pdf.write_pdf(runs, rows, tmp / "comparison.pdf", lang)
     return out_dir
 
 

@@ -15,8 +15,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from . import compare_maps, fmt, i18n, indicators, pages, tables
 from . import document as doc
-from . import fmt, i18n, indicators, pages, tables
 
 EXTRA_DIGITS = 1  # more decimals than the reports: runs often differ in the second decimal
 STAFF_KEYS = ("moved", "hired", "lost", "person_minutes_moved")
@@ -286,13 +286,14 @@ def markdown(runs: list[Any], page_blocks: list[doc.Block], lang: str = i18n.DEF
 
 
 def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: str = i18n.DEFAULT_LANG) -> str:
-    """comparison.html: the blocks with the charts, then each run's own map (its map.html in an
-    iframe's srcdoc, escaped by the template)."""
+    """comparison.html: the blocks with the charts, then each run's own map (its map.html, put
+    back together from the pieces the maps share by `reorg.compare_maps`, in an iframe)."""
     figures = charts(rows, runs, lang)
     filled = [
         doc.Figures(b.title, [figures["access"], figures["staff"]]) if isinstance(b, doc.Figures) else b for b in page_blocks
     ]
     maps = []
+    texts: list[str] = []
     for r in runs:
         mp = r.folder / "map.html"
         maps.append(
@@ -300,11 +301,14 @@ def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: 
                 "name": r.name,
                 "title": r.summary["scenario"].get("title", ""),
                 "folder": str(r.folder),
-                "srcdoc": mp.read_text(encoding="utf-8", errors="replace") if mp.is_file() else None,
+                "index": len(texts) if mp.is_file() else None,
             }
         )
+        if mp.is_file():
+            texts.append(mp.read_text(encoding="utf-8", errors="replace"))
     title = doc.plain(page_blocks[0].text) if isinstance(page_blocks[0], doc.Heading) else ""
-    return pages.render("comparison.html", lang, title=title, blocks=filled, maps=maps, rich=doc.html)
+    shared = compare_maps.payload(texts) if texts else None
+    return pages.render("comparison.html", lang, title=title, blocks=filled, maps=maps, rich=doc.html, payload=shared)
 
 
 # ---------------------------------------------------------------- charts (matplotlib, inline SVG)

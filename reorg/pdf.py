@@ -3,6 +3,7 @@ diacritics), page numbers, table headers repeated on every page, deterministic b
 
 `write_pdf(result, summary, path)` lays out, with reportlab's platypus:
 
+0. the map of the province after the reform (``reorg.pdf_map``, vector graphics);
 1. a title page: title, province, scenario, the synthetic-data notices, the merger in figures and
    the rule behind each kind of decision;
 2. the indicators before and after the reform;
@@ -29,7 +30,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import i18n
+from . import i18n, pdf_map
 from .pdf_charts import FONT, FONT_BOLD, register_fonts
 from .pdf_story import build_story
 
@@ -174,7 +175,7 @@ def write_pdf(result: Any, summary: dict, path: Path, lang: str = i18n.DEFAULT_L
     if result.synthetic_roster or getattr(result.pack, "synthetic", False):
         footer += " · " + i18n.text("pdf.footer_synthetic", lang)
     decor = _page_decor(title, footer)
-    story = build_story(result, summary, S, doc.width, lang)
+    story = pdf_map.map_page(result, S, doc.width, doc.height, lang) + build_story(result, summary, S, doc.width, lang)
     a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary streams: smaller, and no pure-Python ASCII85 encoding of the fonts and pages
     try:

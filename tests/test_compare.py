@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import test_map_browser
 
 import reorg.cli
 from conftest import ROOT
+from reorg import compare_maps, pages
 from reorg.compare import cmd_compare, compare_runs
 
 A, B = "nghe_an_official", "nghe_an_optimise"
+browser = test_map_browser.browser  # the Chromium fixture of the map tests
 # directions stated here independently of reorg.compare
 LOWER = (
     "pop_minutes_nearest_facility",
@@ -80,12 +83,12 @@ def _summary(folder: Path) -> dict:
 
 
 class _Page(HTMLParser):
-    """Tables by id (rows of (text, class) cells) and the iframes' srcdoc (unescaped)."""
+    """Tables by id (rows of (text, class) cells) and the iframes' map index (data-reorg-map)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.tables: dict[str, list[list[tuple[str, str]]]] = {}
-        self.srcdocs: list[str] = []
+        self.frames: list[str | None] = []
         self._table = self._row = self._cell = None
 
     def handle_starttag(self, tag, attrs):
@@ -98,7 +101,7 @@ class _Page(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell = ["", a.get("class") or ""]
         elif tag == "iframe":
-            self.srcdocs.append(a.get("srcdoc"))
+            self.frames.append(a.get("data-reorg-map"))
 
     def handle_data(self, data):
         if self._cell is not None:
@@ -142,11 +145,12 @@ def _md_tables(md: str, heading: str) -> list[list[list[str]]]:
     return [t[2:] for t in tables]  # without header and alignment rows
 
 
-def test_four_files_written_atomically(comparison):
+def test_five_files_written_atomically(comparison):
     assert sorted(p.name for p in comparison.iterdir()) == [
         "comparison.csv",
         "comparison.html",
         "comparison.md",
+        "comparison.pdf",
         "comparison.xlsx",
     ]
     assert not [p for p in comparison.parent.iterdir() if p.name.startswith(".")], "no temporary folder is left"
@@ -260,20 +264,66 @@ def test_synthetic_notices_solver_records_and_counts(runs, comparison, page):
     assert "Tỉnh Nghệ An" in html_text.split("<h2>")[0]
 
 
+def _payload(html_text: str) -> str:
+    m = re.search(r'<script type="application/octet-stream" id="reorg-maps"[^>]*>([A-Za-z0-9+/=]+)</script>', html_text)
+    assert m, "the maps' shared pieces are in the page"
+    return m.group(1)
+
+
 def test_maps_side_by_side_and_self_contained(runs, comparison, page):
-    assert page.srcdocs == [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
     html_text = (comparison / "comparison.html").read_text(encoding="utf-8")
-    outside = re.sub(r'srcdoc="[^"]*"', "", html_text)
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    assert page.frames == ["0", "1"]
+    assert compare_maps.assemble(_payload(html_text)) == own, "each iframe gets exactly its run's map.html"
+    outside = html_text.replace(_payload(html_text), "").replace(pages.asset("map_compare.js"), "")
     assert "runs' own maps" in html.unescape(outside)  # the page's text is escaped by its template
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", outside), "nothing is fetched from the network"
-    assert "<script" not in outside and "<link" not in outside
+    assert "<link" not in outside
+    assert outside.count("<script") == 2, "the maps' pieces and the script that unpacks them, nothing else"
     assert outside.count("<svg") == 2, "two charts, inline SVG"
+
+
+def test_maps_share_one_copy_of_their_geometry(runs, comparison):
+    """Point 9 of issue 11: two Nghệ An runs on one page in at most 3 MB, the polygons held once."""
+    size = (comparison / "comparison.html").stat().st_size
+    assert size <= 3_000_000, f"comparison.html is {size / 1e6:.2f} MB"
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    shared = compare_maps.pieces(own)
+    for parts in shared["maps"]:
+        texts = [p for p in parts if isinstance(p, str)]
+        assert not any('"coordinates":[[[' in p for p in texts), "no polygon is left in a run's own parts"
+        assert not any(pages.asset("leaflet.js")[:2000] in p for p in texts), "Leaflet is held once"
+    polygons = [p for p in shared["pieces"] if p.startswith('{"type":"') and '"coordinates":[[[' in p]
+    assert len(polygons) == len(set(polygons)), "each polygon once"
+    # the new communes' polygons are the same in both runs, so every one of them is held once
+    geo = [re.findall(r'\{"geometry":(\{"type":"(?:Multi)?Polygon".*?\]\]\]\})', p) for p in own]
+    assert set(geo[0]) & set(geo[1]), "the runs share polygons"
+    for g in set(geo[0]) | set(geo[1]):
+        assert any(p == g or p.startswith('{"geometry":' + g) for p in shared["pieces"]), "a polygon is held in the pieces"
+
+
+@pytest.mark.browser
+def test_maps_draw_in_chromium(runs, comparison, browser):
+    """Both maps of comparison.html draw in Chromium, offline, each with every new commune; each
+    iframe shows exactly its run's map.html."""
+    pg = test_map_browser.Page(browser, comparison / "comparison.html", wait_drawn=False)
+    pg.page.wait_for_selector("body[data-reorg-maps='2']")
+    own = [(runs[k] / "map.html").read_text(encoding="utf-8") for k in ("official", "optimise")]
+    assert pg.page.evaluate("Array.from(document.querySelectorAll('iframe')).map(f => f.srcdoc)") == own
+    frames = [f for f in pg.page.frames if f != pg.page.main_frame]
+    assert len(frames) == 2
+    for frame, k in zip(frames, ("official", "optimise")):
+        frame.wait_for_selector("body[data-reorg-drawn]", timeout=120_000)
+        n = len(pd.read_csv(runs[k] / "communes_after.csv", dtype=str))
+        assert frame.locator(".reorg-after-map .leaflet-reorgCommunes-pane path").count() == n
+        assert frame.locator("path.reorg-main").count() > 0
+    pg.close()
 
 
 def test_same_runs_give_the_same_bytes(cli, runs, comparison, tmp_path):
     again = tmp_path / "again"
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf", "comparison.xlsx"):
         assert (again / f).read_bytes() == (comparison / f).read_bytes(), f
     assert cli("compare", runs["official"], runs["optimise"], "--out", again) == 0, "an earlier comparison is replaced"
 
@@ -303,7 +353,7 @@ def test_python_api_three_runs_and_shared_names(runs, comparison, tmp_path):
     assert {(A, f"{A}#2"), (B,)} <= kinds, "the twins share a best, and the optimised run is best alone somewhere"
     args = argparse.Namespace(runs=[str(runs["official"]), str(runs["optimise"])], out=str(tmp_path / "ns"))
     assert cmd_compare(args) == 0
-    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.xlsx"):
+    for f in ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf", "comparison.xlsx"):
         assert (tmp_path / "ns" / f).read_bytes() == (comparison / f).read_bytes(), f
 
 
@@ -373,3 +423,48 @@ def test_comparison_in_vietnamese(runs, comparison, tmp_path):
     for key in ("compare.h_runs", "compare.h_indicators", "compare.h_counts", "compare.h_solver", "compare.h_maps"):
         assert f"## {i18n.text(key, 'vi')}" in md and f"<h2>{i18n.text(key, 'vi')}</h2>" in page, key
     assert '<html lang="vi">' in page and i18n.notices({"synthetic_roster": True}, "vi")[0] in md
+    from pypdf import PdfReader
+
+    pdf = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(str(out / "comparison.pdf")).pages).split())
+    for key in ("pdf_map.main", "pdf_map.point", "pdf_map.centre", "pdf_map.best_note", "compare.h_maps"):
+        assert i18n.text(key, "vi") in pdf and i18n.text(key, "en") not in pdf, key
+    assert indicators.get("minutes_main_after").label("vi") in pdf
+
+
+def test_comparison_pdf_table_and_maps(runs, comparison):
+    """Issue 11 point 8: comparison.pdf holds the indicator table (the best run of a row named
+    in its last column and its value in bold) and both runs' maps side by side, as vector paths."""
+    from pypdf import PdfReader
+
+    from reorg import i18n
+
+    reader = PdfReader(str(comparison / "comparison.pdf"))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    text = "\n".join(texts)
+    sa, sb = _summary(runs["official"]), _summary(runs["optimise"])
+    assert "Tỉnh Nghệ An" in texts[0] and "Synthetic roster" in texts[0]
+    # a row whose best is one run: its label, unit, before, both values and the best run, in order
+    key = "staff_shortfall_total"
+    a, b = sa["indicators"]["after"][key], sb["indicators"]["after"][key]
+    assert a != b
+    best = A if a < b else B
+    flat = " ".join(text.split())  # cells may wrap
+    before = sa["indicators"]["before"][key]
+    assert f"Staff shortfall against the norm persons {before:,} {a:,} {b:,} {best} " in flat
+    bold: set[str] = set()
+
+    def seen(text, cm, tm, font, size):
+        if font and "Bold" in str(font.get("/BaseFont", "")):
+            bold.add(text.strip())
+
+    reader.pages[0].extract_text(visitor_text=seen)
+    assert f"{min(a, b):,}" in bold and f"{max(a, b):,}" not in bold, "the best value is bold, the other is not"
+    # both maps: one caption per run, the legend twice, paths for the communes of both
+    for name in (A, B):
+        assert f"{name} (" in text
+    assert text.count(i18n.text("pdf_map.main")) == 2 and text.count(i18n.text("pdf_map.north")) >= 2
+    n_communes = len(pd.read_csv(runs["official"] / "communes_after.csv", dtype=str))
+    maps_page = next(p for p, t in zip(reader.pages, texts) if i18n.text("pdf_map.main") in t)
+    content = maps_page.get_contents().get_data()
+    assert content.count(b" h") >= 2 * n_communes, "each run's communes are closed paths"
+    assert "/XObject" not in maps_page["/Resources"]

@@ -296,3 +296,86 @@ def test_synthetic_centres_follows_the_centres(official):
     assert tables.synthetic_flags(real)["synthetic_centres"] is False
     centres.iloc[0, centres.columns.get_loc("origin")] = "synthetic"
     assert tables.synthetic_flags(real)["synthetic_centres"] is True
+
+
+def _fills(content: bytes) -> set[str]:
+    """The fill colours (#rrggbb) a page's content sets."""
+    out = set()
+    for r, g, b in re.findall(rb"([\d.]+) ([\d.]+) ([\d.]+) rg", content):
+        out.add("#" + "".join(f"{round(float(v) * 255):02x}" for v in (r, g, b)))
+    return out
+
+
+def _map_page(result, reader, texts, lang):
+    """Page 1 of a report.pdf in `lang` holds the map: every word of its legend, the scale bar and
+    the north arrow, a fill in each class colour that some new commune has, vector paths (many
+    line segments, a circle per station), no image."""
+    import bisect
+
+    from reorg import indicators, leaflet
+
+    first = texts[0]
+    ind = indicators.get(result.scenario.map.get("indicator", "minutes_main_after"))
+    assert ind.label(lang) in first
+    for label in leaflet.class_labels(ind, lang):
+        assert label in first, label
+    for key in ("main", "point", "centre", "catchment", "north", "scale"):
+        assert i18n.text(f"pdf_map.{key}", lang) in first, key
+    assert re.search(r"\b\d+ km\b", first), "the scale bar's length"
+    assert i18n.text("pdf_map.title", lang, name=result.pack.province_name).split(":")[0] in first
+    content = reader.pages[0].get_contents().get_data()
+    values = result.measures.communes[ind.key].dropna()
+    used = {ind.colours()[bisect.bisect_right(ind.breaks, float(v))] for v in values}
+    assert used and used <= _fills(content), "each class colour of the communes is painted"
+    st = result.measures.stations
+    circles = int(st["role"].isin(["main", "point"]).sum())
+    assert content.count(b" c ") >= 4 * circles, "a circle (four curves) per main station and point"
+    assert content.count(b" l ") > 3000, "the communes are drawn as paths"
+    assert "/XObject" not in reader.pages[0]["/Resources"], "the map is vector, not an image"
+
+
+def test_pdf_opens_with_a_vector_map(official, pages):
+    """Issue 11 point 8: report.pdf's first page is the map of the province after the reform."""
+    result, folder = official
+    reader, texts = pages
+    _map_page(result, reader, texts, "en")
+    assert (folder / "report.pdf").stat().st_size < 2_000_000
+
+
+def test_pdf_map_in_vietnamese(official, tmp_path):
+    from pypdf import PdfReader
+
+    result, _ = official
+    write_pdf(result, report.build_summary(result), tmp_path / "vi.pdf", "vi")
+    reader = PdfReader(str(tmp_path / "vi.pdf"))
+    texts = [p.extract_text() or "" for p in reader.pages]
+    _map_page(result, reader, texts, "vi")
+    for key in ("main", "point", "centre", "catchment", "scale"):
+        assert i18n.text(f"pdf_map.{key}", "en") not in texts[0], key
+    assert "trạm y tế chính" in texts[0] and "điểm trạm" in texts[0]
+
+
+def test_far_islands_go_to_an_inset(tmp_path):
+    """A part of a province hundreds of km offshore (Trường Sa off Khánh Hòa) is drawn in an inset
+    named after its commune, so the mainland keeps the map's scale."""
+    import shapely
+    from pypdf import PdfReader
+    from reportlab.platypus import SimpleDocTemplate
+
+    from reorg import pdf_map
+
+    register_fonts()
+    square = lambda x, y, s=0.1: shapely.box(x, y, x + s, y + s)  # noqa: E731
+    mainland = [square(109.0 + 0.1 * i, 12.0 + 0.1 * j) for i in range(4) for j in range(5)]
+    islands = shapely.MultiPolygon([square(109.5, 12.2, 0.05), square(114.3, 8.6, 0.02), square(114.4, 8.7, 0.02)])
+    m = pdf_map.StaticMap("minutes_main_after")
+    m.communes = [(g, "#fee391") for g in mainland] + [(islands, "#fe9929")]
+    m.names = [f"Xã {i}" for i in range(len(mainland))] + ["Đặc khu Trường Sa"]
+    m.stations["main"] = [(109.05, 12.05), (114.31, 8.61)]
+    m.centres = [(109.2, 12.2)]
+    doc = SimpleDocTemplate(str(tmp_path / "m.pdf"), invariant=1)
+    doc.build([pdf_map.drawing(m, 480, 600, "vi")])
+    text = " ".join((PdfReader(str(tmp_path / "m.pdf")).pages[0].extract_text() or "").split())
+    assert i18n.text("pdf_map.inset", "vi", names="Đặc khu Trường Sa") in text
+    # the mainland's scale: about 50 km of mainland fill the map, the bar is 10 km (100 km with the islands)
+    assert re.search(r"\b10 km\b", text), text

@@ -117,7 +117,13 @@ def test_sweep_comparison_lists_the_runs_with_their_summary_values(local_sweep):
     indicators of that run's summary.json; the md and html name both runs."""
     folder, _ = local_sweep
     comp = folder / "comparison"
-    assert sorted(p.name for p in comp.iterdir()) == ["comparison.csv", "comparison.html", "comparison.md", "comparison.xlsx"]
+    assert sorted(p.name for p in comp.iterdir()) == [
+        "comparison.csv",
+        "comparison.html",
+        "comparison.md",
+        "comparison.pdf",
+        "comparison.xlsx",
+    ]
     with (comp / "comparison.csv").open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["indicator", "label", "unit", "before", *NAMES, "best"]
