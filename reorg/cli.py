@@ -127,7 +127,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     warned = 0
     for code in provinces:
         try:
-            pack = load_pack(args.geodata, code)
+            pack = load_pack(args.geodata, code, whole=True)  # validate checks every row of every table
             old = reform.classify_old_communes(pack, defaults())  # the run's warnings about the pack
             warnings = [*pack.warnings, *old.warnings]
             if args.roster:

@@ -61,14 +61,15 @@ def is_synthetic_pack(path: Path) -> bool:
     return (path / "SYNTHETIC").exists()
 
 
-def load_pack(geodata: str | os.PathLike | None, province: str | None) -> Pack:
-    """Read and check the province `province` (new code, e.g. "40") of the pack at `geodata`.
+def load_pack(geodata: str | os.PathLike | None, province: str | None, *, whole: bool = False) -> Pack:
+    """Read and check the province `province` (new code, e.g. "40") of the pack at `geodata`
+    (the national layers' rows of the province, or every row with `whole`: `validate.pack`).
 
     Every check is `validate.pack`'s; it raises InputError listing every problem found. Repaired
     geometry is kept and reported in `Pack.warnings`.
     """
     path = find_pack(geodata)
-    checked = validate.pack(path, province)
+    checked = validate.pack(path, province, whole=whole)
     pack = Pack(
         directory=path,
         province_code=checked.province_code,

@@ -275,8 +275,10 @@ def gpd_series(geoms: Sequence[shapely.Geometry], crs: pyproj.CRS | str | None, 
     return gpd.GeoSeries(geoms, crs=crs, index=index)
 
 
-def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None:
-    """Read a CSV or GeoPackage layer of the schema `layer`; problems go to `log`, None on failure."""
+def read_table(path: Path, layer: Layer, log: ProblemLog, where: str | None = None) -> pd.DataFrame | None:
+    """Read a CSV or GeoPackage layer of the schema `layer`; problems go to `log`, None on failure.
+    `where` (a GeoPackage layer only): an SQL filter; the rows read keep their record index (the
+    0-based feature number in the whole layer), so problems name the rows a person sees."""
     file = path / layer.file
     if not file.exists():
         log.add(layer.file, "file_not_found_in", layer=layer.layer, folder=str(path.resolve()))
@@ -327,7 +329,15 @@ def read_table(path: Path, layer: Layer, log: ProblemLog) -> pd.DataFrame | None
         )
         return None
     try:
-        return pyogrio.read_dataframe(file, layer=layer.layer)
+        if where is None:
+            return pyogrio.read_dataframe(file, layer=layer.layer)
+        rows = pyogrio.read_dataframe(file, layer=layer.layer, where=where, fid_as_index=True)
+        fids = pyogrio.read_dataframe(file, layer=layer.layer, read_geometry=False, columns=[], fid_as_index=True).index
+        rows.index = pd.Index(np.searchsorted(fids.to_numpy(), rows.index.to_numpy()))
+        for c in rows.columns:  # a text field with no value among these rows: text, as in the whole layer
+            if c != rows.geometry.name and rows[c].dtype == object and rows[c].isna().all():
+                rows[c] = rows[c].astype("str")
+        return rows
     except Exception as exc:  # noqa: BLE001
         log.add(layer.file, "layer_unreadable", layer=layer.layer, reason=str(exc))
         return None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from ._errors import InputError, Problem, ProblemLog
 from .schema import (
@@ -54,15 +55,22 @@ class CheckedProvince:
     warnings: list[Problem]
 
 
-def pack(path: Path, province: str | None) -> CheckedProvince:
+def pack(path: Path, province: str | None, *, whole: bool = False) -> CheckedProvince:
     """Read and check the province `province` (new code, e.g. "40") of the pack at `path`.
 
     The tables against their schemas, then the province code, the joins between the tables (both
     ways), the geometry (CRS, validity: invalid polygons are repaired and reported as warnings) and
     the merger's area shares. Raises InputError listing every problem of the first step that fails.
+
+    The national GeoPackage layers are read for the province's rows only (those the joins look at:
+    its communes, the communes its merger rows name, their districts), unless `whole` (what
+    `reorg validate` does: every row of every table checked) or the layers cannot be filtered
+    safely (a filter column missing or not text, an unknown province): then they are read whole.
     """
     log = ProblemLog()
-    read = {layer.key: table(path, layer, log) for layer in PROVINCE_LAYERS}
+    read = None if whole else _province_rows(path, province, log)
+    if read is None:
+        read = {layer.key: table(path, layer, log) for layer in PROVINCE_LAYERS}
     log.raise_if_errors()  # a table that could not be read is an error
     raw = {key: t[0] for key, t in read.items() if t is not None}
     typed = {key: t[1] for key, t in read.items() if t is not None}
@@ -164,11 +172,68 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
 _TABLES: dict = {}  # checked national tables of this process, by (file, size, mtime): provinces share them
 
 
-def table(path: Path, layer: Layer, log: ProblemLog) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+def _province_rows(
+    path: Path, province: str | None, log: ProblemLog
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame] | None] | None:
+    """The four tables of `pack` with the GeoPackage layers filtered to the rows the province's
+    checks read; None when they cannot be filtered safely (the caller reads them whole)."""
+    code = str(province or "").strip()
+    if not code.isdigit():
+        return None
+    code = code.zfill(2)
+    local = ProblemLog()
+    merger = table(path, MERGER, local)
+    layers = {layer.key: layer for layer in PROVINCE_LAYERS}
+    filters = {"communes_before": ("new_province_code", "commune_code"), "communes_after": ("province_code", "commune_code")}
+    filters["districts_before"] = ("district_code", "district_code")
+    for key, columns in filters.items():
+        layer = layers[key]
+        try:
+            info = pyogrio.read_info(path / layer.file, layer=layer.layer)
+        except Exception:  # noqa: BLE001 - any reader problem: read whole, which reports it
+            return None
+        types = dict(zip(info["fields"], info["dtypes"]))
+        if any(types.get(c) != "object" for c in columns):
+            return None
+    if merger is None or local.problems:
+        return None
+    _, m = merger
+    rows = m[m["new_province_code"] == code]
+    old = set(rows["old_commune_code"])
+    new = set(m.loc[m["old_commune_code"].isin(old), "new_commune_code"])
+    if not old or not all(c.isdigit() for c in old | new):
+        return None
+
+    def where(column: str, codes: set[str], extra: str = "") -> str:
+        listed = ",".join(f"'{c}'" for c in sorted(codes)) or "''"
+        return f"{extra}{column} IN ({listed})"
+
+    read: dict[str, tuple[pd.DataFrame, pd.DataFrame] | None] = {"merger": merger}
+    read["communes_before"] = table(
+        path, layers["communes_before"], log, where("commune_code", old, f"new_province_code = '{code}' OR ")
+    )
+    read["communes_after"] = table(
+        path, layers["communes_after"], log, where("commune_code", new, f"province_code = '{code}' OR ")
+    )
+    before = read["communes_before"]
+    districts = set() if before is None else {str(d) for d in before[0]["district_code"].dropna() if str(d).isdigit()}
+    read["districts_before"] = table(path, layers["districts_before"], log, where("district_code", districts))
+    log.problems.extend(local.problems)
+    return read
+
+
+def table(path: Path, layer: Layer, log: ProblemLog, where: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """Read and check (`read_table`, `check_columns`) one national table of the pack at `path`:
     (raw, typed), or None when it cannot be read (the problem is in `log`). Once per process (the
     national files are read by every province of a national run or of `reorg validate`); the
-    problems found are replayed."""
+    problems found are replayed. `where`: an SQL filter of a GeoPackage layer (see `read_table`);
+    such reads are not kept."""
+    if where is not None:
+        local = ProblemLog()
+        raw = read_table(path, layer, local, where)
+        read = None if raw is None else (raw, check_columns(raw, layer, local))
+        log.problems.extend(local.problems)
+        return read
     file = path / layer.file
     try:
         st = file.stat()

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from reorg import reform, roster, validate
+from reorg import i18n, reform, roster, validate
 from reorg._errors import InputError
 from reorg.load import load_pack
 from reorg.params import defaults
@@ -178,7 +178,8 @@ def test_progress_says_what_each_stage_does():
                     pass
     lines = stream.getvalue().splitlines()
     assert len(lines) == len(STAGES) == 8
-    for k, (line, (_key, label)) in enumerate(zip(lines, STAGES.items()), start=1):
+    for k, (line, key) in enumerate(zip(lines, STAGES), start=1):
+        label = i18n.text(f"progress.{key}", "en")
         assert re.fullmatch(rf"\[{k}/8\] {re.escape(label)} +done in \d+\.\d\d s", line), line
     assert list(p.timings) == [
         "load",
@@ -192,3 +193,19 @@ def test_progress_says_what_each_stage_does():
         "report",
     ]
     assert len({line.index(" done in") for line in lines}) == 1  # aligned
+
+
+@pytest.mark.parametrize("province", ["01", "14", "56", "79"])
+def test_province_rows_read_equal_the_whole_tables(geodata, province):
+    """A run reads the national layers' rows of its province only (`validate.pack`'s filtered read,
+    issue 10's speed work); `reorg validate` reads them whole. Both give the same province, rows,
+    record numbers (row numbers of messages) and warnings."""
+    whole, rows = validate.pack(geodata, province, whole=True), validate.pack(geodata, province)
+    for name in ("communes_before", "communes_after", "districts"):
+        a, b = getattr(whole, name), getattr(rows, name)
+        assert a.index.equals(b.index), name  # 0-based feature numbers of the whole layer
+        assert a.drop(columns="geometry").equals(b.drop(columns="geometry")), name
+        same = a.geometry.geom_equals_exact(b.geometry, 0) | (a.geometry.isna() & b.geometry.isna())
+        assert same.all(), name
+    assert whole.merger.equals(rows.merger)
+    assert [w.format() for w in whole.warnings] == [w.format() for w in rows.warnings]
