@@ -225,25 +225,25 @@ def solve_staff(
         """The three objectives of the plan the last solve returned, from its integer flows and the
         unrounded minutes (the shortfalls from the staff the plan leaves, not from u and v)."""
         after = a.astype(float).copy()
-        for (i, j, k), x in f.items():
-            after[i, k] -= val(x)
-            after[j, k] += val(x)
+        fv = {key: val(x) for key, x in f.items()}  # each variable's value read once
+        rv = {key: val(x) for key, x in rot.items()}
+        for (i, j, k), x in fv.items():
+            after[i, k] -= x
+            after[j, k] += x
         for (j, k), x in g.items():
             after[j, k] += val(x)
-        for (_ci, j), x in rot.items():
-            after[j, 0] += val(x)
+        for (_ci, j), x in rv.items():
+            after[j, 0] += x
         is_open = role != "closed"
         dshort = float(np.maximum(0, r - after[:, 0])[is_open].sum())
         sshort = float(np.maximum(0, n - after.sum(axis=1))[is_open].sum())
-        pm = sum(val(x) * float(tt[i, j]) for (i, j, k), x in f.items()) + sum(
-            val(x) * float(ct[ci, j]) for (ci, j), x in rot.items()
-        )
+        pm = sum(x * float(tt[i, j]) for (i, j, k), x in fv.items()) + sum(x * float(ct[ci, j]) for (ci, j), x in rv.items())
         return {
             "weighted_shortfall": float(w * dshort + sshort),
             "doctor_shortfall": dshort,
             "staff_shortfall": sshort,
             "person_minutes_moved": float(pm),
-            "persons_moved": int(sum(val(x) for x in f.values()) + sum(val(x) for x in rot.values())),
+            "persons_moved": int(sum(fv.values()) + sum(rv.values())),
         }
 
     records: list[MipRecord] = []
