@@ -110,8 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = write(result, args.out, progress=progress)
     if result.synthetic_roster:
         print(i18n.text("cli.synthetic_roster", lang), file=sys.stderr)
-    print(f"outputs: {folder}")
-    print(f"map: {folder / 'map.html'}")
+    print(i18n.text("cli.outputs", lang, path=folder))
+    print(i18n.text("cli.map", lang, path=folder / "map.html"))
     return 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from . import indicators
+from . import i18n, indicators
 
 DASH = "–"
 MINUS = "−"
@@ -105,7 +105,7 @@ def indicator_change(key: str, before: Any, after: Any, lang: str = "en") -> str
         return DASH
     ind = indicators.get(key)
     if ind.format == "share":
-        return signed(100 * (a - b), ind.digits, lang) + " pp"
+        return signed(100 * (a - b), ind.digits, lang) + " " + i18n.text("unit.percentage_points", lang)
     return signed(a - b, 0 if ind.format == "count" else ind.digits, lang)
 
 

@@ -56,6 +56,9 @@ def test_titles_are_built_from_the_province_name_and_the_policies():
 def test_fmt_plain_writes_parameter_values_in_the_language():
     assert [fmt.plain(v, "en") for v in (0.9, 1500, 60.0, True)] == ["0.9", "1,500", "60", "True"]
     assert [fmt.plain(v, "vi") for v in (0.9, 1500, 0.25)] == ["0,9", "1.500", "0,25"]
+    # a change of share in percentage points, in the language's words
+    assert fmt.indicator_change("pop_share_within_30min", 0.5, 0.625, "en") == "+12.5 pp"
+    assert fmt.indicator_change("pop_share_within_30min", 0.5, 0.625, "vi") == "+12,5 điểm %"
 
 
 def test_official_for_ho_chi_minh_city_is_titled_for_it(tmp_path, geodata):
