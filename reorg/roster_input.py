@@ -44,7 +44,7 @@ _NS = {
 def header_key(text: Any) -> str:
     """`text` as headers are compared: lower case, no diacritics (đ -> d), '_' and '-' as spaces,
     spaces collapsed, a trailing "(...)" dropped ("Điểm cơ sở vật chất (0–1)" -> "diem co so vat chat")."""
-    s = str(text).strip().casefold().replace("đ", "d")
+    s = str(text).replace("\ufeff", "").strip().casefold().replace("đ", "d")
     s = "".join(ch for ch in unicodedata.normalize("NFD", s) if not unicodedata.combining(ch))
     s = re.sub(r"[_\-\s]+", " ", s).strip()
     return re.sub(r"\s*\([^()]*\)$", "", s).strip()
@@ -124,7 +124,7 @@ def read(path: Path, sheet: str | None, log: ProblemLog) -> RosterFile:
     if suffix in XLSX_SUFFIXES:
         return _read_xlsx(path, sheet, log)
     if sheet is not None:
-        log.add(label, "roster_xlsx.sheet_for_csv", sheet=sheet)
+        log.add(label, "roster_xlsx.sheet_for_csv", name=sheet)
         return RosterFile(label)
     df = read_table(Path("."), dataclasses.replace(ROSTER, file=label), log)
     out = RosterFile(label)
@@ -178,7 +178,7 @@ def _read_xlsx(path: Path, sheet: str | None, log: ProblemLog) -> RosterFile:
             log.add(out.label, "roster_xlsx.no_worksheet")
             return out
         if sheet is not None and sheet not in names:
-            log.add(out.label, "roster_xlsx.no_sheet", sheet=sheet, sheets=", ".join(f"'{n}'" for n in names))
+            log.add(out.label, "roster_xlsx.no_sheet", name=sheet, sheets=", ".join(f"'{n}'" for n in names))
             return out
         out.sheet = sheet if sheet is not None else names[0]
         rows = [list(r) for r in wb[out.sheet].iter_rows(values_only=True)]
@@ -186,7 +186,7 @@ def _read_xlsx(path: Path, sheet: str | None, log: ProblemLog) -> RosterFile:
         wb.close()
     merged = _merged_ranges(path, out.sheet)
     if not _header_in_place(rows, merged, out, log):
-        return out
+        return out  # the header cannot be read
     width = max((len(r) for r in rows), default=0)
     rows = [r + [None] * (width - len(r)) for r in rows]
     head = [_text(v) for v in rows[0]] if rows else []
@@ -269,9 +269,9 @@ def _as_text(frame: pd.DataFrame, out: RosterFile, log: ProblemLog) -> pd.DataFr
 
 
 def _header_in_place(rows: list[list[Any]], merged: list[tuple[str, int, int]], out: RosterFile, log: ProblemLog) -> bool:
-    """True when the header is row 1 and no cell is merged; else the errors, naming the cells (the
-    header is the first of the first rows holding the most known headers, when row 1 holds fewer
-    than two)."""
+    """Whether the header is row 1 without merged cells (the columns can be read); merged cells and
+    a header below row 1 are errors naming the cells (the header is the first of the first rows
+    holding the most known headers, when row 1 holds fewer than two)."""
     known = aliases()
     found = [sum(1 for v in r if _text(v) is not None and header_key(v) in known) for r in rows[:HEADER_SEARCH_ROWS]]
     head = found.index(max(found)) if found and found[0] < 2 and max(found) >= 2 else 0
@@ -282,12 +282,12 @@ def _header_in_place(rows: list[list[Any]], merged: list[tuple[str, int, int]], 
     if head:
         filled = [f"{_column_letter(j)}{head + 1}" for j, v in enumerate(rows[head]) if _text(v) is not None]
         span = f"{filled[0]}:{filled[-1]}"
-        log.add(out.label, "roster_xlsx.header_not_on_row_1", sheet=out.sheet, row=head + 1, cells=span)
+        log.add(out.label, "roster_xlsx.header_not_on_row_1", sheet=out.sheet, header_row=head + 1, cells=span)
     below = [ref for ref, r0, _ in merged if r0 > head + 1]
     if below:
         cells = ", ".join(below[:MAX_PER_FIELD])
         log.add(out.label, "roster_xlsx.merged_cells", sheet=out.sheet, cells=cells)
-    return not log.errors
+    return head == 0 and not on_header
 
 
 def _merged_ranges(path: Path, sheet: str) -> list[tuple[str, int, int]]:
