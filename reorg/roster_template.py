@@ -2,7 +2,8 @@
 
 One row per old commune of the province: its code (the station's code), the old commune, district
 and new commune(s) for reference, and the values the synthetic roster of a run would give
-(`roster.synthesise_stations`, same parameters and seed): station position, staff per cadre,
+(`roster.synthesise_stations`, with the parameters and seed of a run: the defaults, or those of
+`--scenario FILE`): station position, staff per cadre,
 facility score, staffing region. Those values are marked as synthetic (a `source` column, and in the
 workbook a fill colour and a "Read me" sheet) so that nobody takes them for real figures. Headers
 are in the chosen language (`roster_header` of the message files), so the file read back with
@@ -155,8 +156,8 @@ def cmd_roster_template(args: argparse.Namespace) -> int:
         raise InputError(Problem.of("roster_xlsx.template_out", file="--out", name=out.name))
     lang = args.lang or i18n.DEFAULT_LANG
     sets = [f"seed={args.seed}"] if args.seed is not None else []
-    scenario = load_scenario(None, sets, args.province)  # the default parameters and seed of a run
-    pack = load_pack(args.geodata, scenario.province)
+    scenario = load_scenario(args.scenario, sets, args.province)  # the parameters and seed of a run
+    pack = load_pack(args.geodata or scenario.geodata, scenario.province)
     old = reform.classify_old_communes(pack, scenario.params)
     for line in grouped([*pack.warnings, *old.warnings], lang):
         print(line, file=sys.stderr)
@@ -175,9 +176,10 @@ def add_parser(subparsers: Any) -> None:
         "(station position, staff per cadre, facility score), marked as synthetic. Correct them and give the file "
         "back with `reorg run SCENARIO --roster FILE`.",
     )
-    p.add_argument("--province", required=True, help="new province code (1 July 2025), e.g. 12")
+    p.add_argument("--province", help="new province code (1 July 2025), e.g. 12 (default: the scenario's)")
+    p.add_argument("--scenario", help="take the parameters, seed and geodata of this scenario file (default: a run's defaults)")
     p.add_argument("--out", required=True, help="the template file: .xlsx (Excel) or .csv (UTF-8)")
     p.add_argument("--lang", choices=list(i18n.LANGS), help="language of the headers and notes (default: en)")
     p.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
-    p.add_argument("--seed", type=int, help="seed of the synthetic values (default: a run's default seed)")
+    p.add_argument("--seed", type=int, help="seed of the synthetic values (default: the scenario's, else a run's default)")
     p.set_defaults(handler=cmd_roster_template)

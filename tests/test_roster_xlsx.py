@@ -139,7 +139,7 @@ def test_roster_sheet_selects_a_sheet_and_a_missing_sheet_lists_the_sheets(tmp_p
 
 
 def test_scenario_names_the_roster_and_its_sheet(tmp_path, geodata, roster, capsys):
-    path = vi_workbook(tmp_path / "stations.xlsx", roster, sheet="Trạm", before=["Ghi chú"])
+    vi_workbook(tmp_path / "stations.xlsx", roster, sheet="Trạm", before=["Ghi chú"])
     scenario = tmp_path / "lai_chau.toml"
     scenario.write_text(f'province = "{PROVINCE}"\nroster = "stations.xlsx"\nroster_sheet = "Trạm"\n', encoding="utf-8")
     rc = run_cli("run", str(scenario), "--geodata", str(geodata), "--out", str(tmp_path / "o"), "--quiet")
@@ -149,7 +149,9 @@ def test_scenario_names_the_roster_and_its_sheet(tmp_path, geodata, roster, caps
 
 
 def test_codes_typed_as_numbers_are_zero_padded_with_a_warning(tmp_path, geodata, roster, capsys):
-    rows = [[int(v) if c == "station_code" and i < 3 else v for c, v in zip(roster.columns, r)] for i, r in enumerate(roster.values)]
+    rows = [
+        [int(v) if c == "station_code" and i < 3 else v for c, v in zip(roster.columns, r)] for i, r in enumerate(roster.values)
+    ]
     path = write_xlsx(tmp_path / "stations.xlsx", [VI_TYPED[c] for c in roster.columns], [[_plain(v) for v in r] for r in rows])
     assert validate(geodata, path) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
@@ -325,6 +327,20 @@ def test_template_is_written_the_same_twice_and_atomically(tmp_path, geodata, te
     assert run_cli("roster-template", "--province", PROVINCE, "--out", str(tmp_path / "t.ods"), "--geodata", str(geodata)) == 2
     assert "must be written to a .xlsx or .csv file" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.xlsx"]  # nothing else, no temporary file left
+
+
+def test_template_takes_the_seed_and_parameters_of_a_scenario(tmp_path, geodata, templates):
+    scenario = tmp_path / "lai_chau.toml"
+    scenario.write_text(f'province = "{PROVINCE}"\nseed = 3\n[params]\nsynth_staff_sd = 0.5\n', encoding="utf-8")
+    by_scenario, by_seed = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run_cli("roster-template", "--scenario", str(scenario), "--out", str(by_scenario), "--geodata", str(geodata)) == 0
+    assert (
+        run_cli("roster-template", "--province", PROVINCE, "--seed", "3", "--out", str(by_seed), "--geodata", str(geodata)) == 0
+    )
+    a, b, default = (pd.read_csv(p, dtype=str) for p in (by_scenario, by_seed, templates["csv"]))
+    assert a["station_code"].tolist() == default["station_code"].tolist()
+    assert not a[list(CADRES)].equals(b[list(CADRES)]) and not b[list(CADRES)].equals(default[list(CADRES)])
+    assert a["facility_score"].tolist() == b["facility_score"].tolist()  # the seed draws the scores; the sd only the staff
 
 
 def _plain(v):
