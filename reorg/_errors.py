@@ -84,6 +84,8 @@ class Problem:
     code: str | None = None  # the record's key (commune code, ...) when one is known
     key: str | None = None
     args: tuple[tuple[str, Any], ...] = dataclasses.field(default=(), compare=False)
+    sheet: str | None = None  # the sheet of an Excel workbook (its `row` is then the Excel row)
+    cell: str | None = None  # the Excel cell or range ("B7", "C1:H1") when one is known
 
     @classmethod
     def of(
@@ -96,6 +98,8 @@ class Problem:
         field: str | None = None,
         code: str | None = None,
         severity: str = "error",
+        sheet: str | None = None,
+        cell: str | None = None,
         **fields: Any,
     ) -> Problem:
         """The problem whose words are `[severity] key` of the message files, filled from `fields`."""
@@ -110,6 +114,8 @@ class Problem:
             code=code,
             key=full,
             args=tuple(fields.items()),
+            sheet=sheet,
+            cell=cell,
         )
 
     def text(self, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -117,14 +123,18 @@ class Problem:
         return self.message if self.key is None else render(self.key, lang, dict(self.args))
 
     def place(self, lang: str = i18n.DEFAULT_LANG) -> str:
-        """Where: file, layer, row, field and the record's code, in `lang`."""
+        """Where: file, sheet, layer, row, field, cell and the record's code, in `lang`."""
         where = [self.file]
+        if self.sheet:
+            where.append(i18n.text("roster_xlsx.sheet", lang, name=self.sheet))
         if self.layer:
             where.append(i18n.text("problem.layer", lang, name=self.layer))
         if self.row is not None:
             where.append(i18n.text("problem.row", lang, row=self.row))
         if self.field:
             where.append(i18n.text("problem.field", lang, name=self.field))
+        if self.cell:
+            where.append(i18n.text("roster_xlsx.cell", lang, ref=self.cell))
         return ", ".join(where) + (f" [{self.code}]" if self.code else "")
 
     def format(self, lang: str = i18n.DEFAULT_LANG) -> str:

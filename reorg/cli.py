@@ -1,4 +1,4 @@
-"""Command line: `reorg run`, `reorg validate`, `reorg demo-pack`.
+"""Command line: `reorg run`, `reorg validate`, `reorg demo-pack` (and the commands of `PLUGIN_COMMANDS`).
 
 The one place that turns errors into messages and exit codes: 0 done, 2 bad input (a readable
 message naming file, row and field; nothing written), 1 internal error.
@@ -7,6 +7,7 @@ message naming file, row and field; nothing written), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -43,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write each solved model (MPS, with its variable names) and its data into <output>/models/",
     )
+    r.add_argument(
+        "--roster", help="station roster: CSV or Excel (.xlsx), English or Vietnamese headers (overrides the scenario's)"
+    )
+    r.add_argument("--roster-sheet", metavar="NAME", help="the roster workbook's sheet (default: its first)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2, nothing written")
     r.add_argument(
@@ -56,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
     v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
     v.add_argument("--province", help="new province code; default: every province")
-    v.add_argument("--roster", help="station roster CSV to check against the province")
+    v.add_argument("--roster", help="station roster (CSV or Excel .xlsx) to check against the province")
+    v.add_argument("--roster-sheet", metavar="NAME", help="the roster workbook's sheet (default: its first)")
     v.add_argument("--lang", choices=list(i18n.LANGS), help="language of the messages (default: en)")
     v.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2")
     d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
@@ -67,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # modules that add a subcommand: each has add_parser(subparsers), which sets `handler` as a default
-PLUGIN_COMMANDS: tuple[str, ...] = ("compare", "sweep")
+PLUGIN_COMMANDS: tuple[str, ...] = ("compare", "sweep", "roster_template")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -78,6 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         list(args.sets)
         + ([f"output.lang='{args.lang}'"] if args.lang else [])
         + (["export_models=true"] if args.export_models else [])
+        + ([f"roster={json.dumps(args.roster)}"] if args.roster else [])
+        + ([f"roster_sheet={json.dumps(args.roster_sheet)}"] if args.roster_sheet else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
@@ -131,7 +139,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             old = reform.classify_old_communes(pack, defaults())  # the run's warnings about the pack
             warnings = [*pack.warnings, *old.warnings]
             if args.roster:
-                warnings += read_roster(args.roster, old.frame).warnings
+                warnings += read_roster(args.roster, old.frame, args.roster_sheet).warnings
             for line in grouped(warnings, lang):
                 print(line)
             warned += len(warnings)

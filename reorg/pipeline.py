@@ -150,7 +150,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         scenario = titled(scenario, pack.province_name)
     with progress.stage("validate"):
         old = reform.classify_old_communes(pack, params)
-        given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed)
+        given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed, scenario.roster_sheet)
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)

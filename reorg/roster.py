@@ -1,7 +1,8 @@
 """Rosters: stations (location, facility score, staff by cadre) and regional centres.
 
-Station locations and staff rosters are not public. A planner may give a roster CSV (schema in
-`schema.ROSTER`, documented in the README, checked by `validate.roster`); when none is given
+Station locations and staff rosters are not public. A planner may give a roster, CSV or Excel
+(schema in `schema.ROSTER`, documented in the README, read by `roster_input`, checked by
+`validate.roster`; `roster_template` writes one to fill in); when none is given
 `synthesise_stations` draws a seeded, plausible one, and every output says so. Regional centres
 are always synthesised at the district seat (the district's thị trấn where one exists) with
 synthetic beds and staff. The stations added by the merger (special zones, new sites) are built
@@ -35,18 +36,22 @@ class Roster:
     warnings: list[Problem] = field(default_factory=list)
 
 
-def stations_before_merger(path: str | Path | None, old: pd.DataFrame, params: dict, seed: int) -> Roster:
-    """The roster CSV at `path`, checked against the province's old communes (`old`, by code), or a
-    seeded synthetic roster when no path is given."""
+def stations_before_merger(
+    path: str | Path | None, old: pd.DataFrame, params: dict, seed: int, sheet: str | None = None
+) -> Roster:
+    """The roster at `path` (CSV, or the sheet `sheet` of an Excel workbook, default its first),
+    checked against the province's old communes (`old`, by code), or a seeded synthetic roster
+    when no path is given."""
     if path:
-        return read_roster(path, old)
+        return read_roster(path, old, sheet)
     return Roster(stations=synthesise_stations(old, params, seed), synthetic=True)
 
 
-def read_roster(path: str | Path, old: pd.DataFrame) -> Roster:
-    """Read a roster CSV, checked by `validate.roster` against the province's old communes (`old`,
-    by code); a station's missing region is its old commune's."""
-    checked = validate.roster(path, old)
+def read_roster(path: str | Path, old: pd.DataFrame, sheet: str | None = None) -> Roster:
+    """Read a roster (CSV or Excel, English or Vietnamese headers), checked by `validate.roster`
+    against the province's old communes (`old`, by code); a station's missing region is its old
+    commune's."""
+    checked = validate.roster(path, old, sheet)
     st = checked.rows.copy()
     st["old_code"] = st["station_code"]
     for c in CADRES:

@@ -9,7 +9,9 @@ Keys (all optional except `province` unless given on the command line):
     province = "40"               # new province code (1 July 2025), e.g. 40 Nghệ An; a scenario without
                                   # one (scenarios/official.toml) runs any province given by --province
     geodata = "../geodata/demo"   # pack directory, relative to this file (default: $REORG_GEODATA)
-    roster = "stations.csv"       # station roster CSV, relative to this file (default: synthetic)
+    roster = "stations.csv"       # station roster, CSV or Excel (.xlsx), relative to this file
+                                  # (default: synthetic); also --roster
+    roster_sheet = "Trạm"         # the roster workbook's sheet (default: its first); also --roster-sheet
     seed = 20250701               # seed of every random draw (synthetic roster, attrition)
     export_models = false         # write each solved model (MPS) and its data into <output>/models/
 
@@ -60,6 +62,7 @@ TOP_KEYS = {
     "province": str,
     "geodata": str,
     "roster": str,
+    "roster_sheet": str,
     "seed": int,
     "export_models": bool,
     "policy": dict,
@@ -84,6 +87,7 @@ class Scenario:
     raw: dict = field(default_factory=dict)
     export_models: bool = False
     lang: str = i18n.DEFAULT_LANG  # language of every output: `[output] lang`, --lang
+    roster_sheet: str | None = None  # the sheet of an Excel roster (None: its first)
 
 
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
@@ -293,4 +297,5 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         raw=data,
         export_models=bool(data.get("export_models", False)),
         lang=out["lang"],
+        roster_sheet=data.get("roster_sheet"),
     )

@@ -2,8 +2,8 @@
 
 Each `Column` names a field, its kind (`code` = zero-padded digit string of fixed width, `text`,
 `int`, `float`, `bool`), unit and meaning. `Layer` ties columns to a file of the geodata pack
-(described in ../shared/geodata/MANIFEST.md). The roster CSV schema is here too and is
-printed in the README.
+(described in ../shared/geodata/MANIFEST.md). The roster schema (CSV or Excel) is here too and is
+printed in the README; its headers in each language are in the message files (`roster_header`).
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ ROSTER = Layer(
     key_column="station_code",
     columns=(
         Column("station_code", "code", width=5, description="the station's old commune code (GSO, 30 June 2025)"),
+        Column("station_name", "text", "-", "the station's name (optional, for reference)", required=False),
         Column("lon", "float", "degrees", "station longitude (WGS 84, inside Vietnam)"),
         Column("lat", "float", "degrees", "station latitude (WGS 84, inside Vietnam)"),
         Column("facility_score", "float", "0..1", "condition of building and equipment, 1 = best", minimum=0, maximum=1),

@@ -3,7 +3,7 @@
 One public entry point per input, each raising `InputError` with every problem found:
 `pack(path, province)` (one province of a geodata pack: its tables, the joins between them both
 ways, geometry and area shares), `provinces(path)` (the pack's province layer) and
-`roster(path, old)` (a station roster CSV against the province's old communes). `table` reads and
+`roster(path, old, sheet)` (a station roster, CSV or Excel, against the province's old communes). `table` reads and
 checks one national table once per process.
 
 Every check appends `Problem`s (file, layer, row, field) to a `ProblemLog` rather than stopping at
@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from . import roster_input
 from ._errors import InputError, Problem, ProblemLog
 from .schema import (
     COMMUNES_AFTER,
@@ -125,26 +126,36 @@ def provinces(path: Path) -> gpd.GeoDataFrame:
 
 @dataclass(frozen=True)
 class CheckedRoster:
-    """A roster CSV that passed every check: typed rows (schema `ROSTER`) and the warnings found."""
+    """A roster (CSV or Excel) that passed every check: typed rows (schema `ROSTER`, by record: the
+    row is `row_number(ROSTER, i)`) and the warnings found."""
 
     rows: pd.DataFrame
     warnings: list[Problem]
 
 
-def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
-    """Read and check a roster CSV against the province's old communes (`old`, by code): the schema,
-    every station an old commune of the province, regions I, II or III. Raises InputError."""
+def roster(path: str | Path, old: pd.DataFrame, sheet: str | None = None) -> CheckedRoster:
+    """Read and check a roster (a CSV file or an Excel workbook's sheet `sheet`, default the first;
+    English or Vietnamese headers: `roster_input.read`) against the province's old communes (`old`,
+    by code): the schema, every station an old commune of the province, regions I, II or III.
+    Every problem names the file, the sheet, the row as the user sees it and the column as typed.
+    Raises InputError."""
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem.of("file_not_found", file=str(path.resolve())))
     layer = dataclasses.replace(ROSTER, file=str(path))
     log = ProblemLog()
-    df = read_table(Path("."), layer, log)
-    log.raise_if_errors()
+    read = roster_input.read(path, sheet, log)
+
+    def stop() -> None:
+        if log.errors:
+            raise InputError([read.place(p) for p in log.problems])
+
+    stop()
+    df = read.frame
     if df is None or len(df) == 0:
-        raise InputError(Problem.of("roster_empty", file=str(path), path=str(path)))
+        raise InputError(Problem.of("roster_empty", file=str(path), sheet=read.sheet, path=str(path)))
     typed = check_columns(df, layer, log)
-    log.raise_if_errors()
+    stop()
     for i in typed.index[~typed["station_code"].isin(set(old.index))]:
         log.add(
             str(path),
@@ -165,8 +176,8 @@ def roster(path: str | Path, old: pd.DataFrame) -> CheckedRoster:
                 field="region",
                 code=typed.at[i, "station_code"],
             )
-    log.raise_if_errors()
-    return CheckedRoster(rows=typed, warnings=log.warnings)
+    stop()
+    return CheckedRoster(rows=typed, warnings=[read.place(p) for p in log.warnings])
 
 
 _TABLES: dict = {}  # checked national tables of this process, by (file, size, mtime): provinces share them
