@@ -59,7 +59,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from . import __version__, indicators, runinfo
+from . import __version__, i18n, indicators, runinfo
 from ._errors import InputError, Problem, ReorgError
 from .names import province_slug, short_name
 from .national_map import DEFAULT_MAP_INDICATOR, MAP_INDICATORS, MAP_PERIODS, render_index
@@ -261,13 +261,14 @@ def finish(folder: Path, stream: TextIO | None = None) -> int:
     """Print the outcome of a national run (failures on stderr, paths on stdout); its exit code."""
     stream = stream or sys.stderr
     summary = json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
+    lang = summary["scenario"].get("lang", i18n.DEFAULT_LANG)
     for f in summary["failed"]:
-        print(f"reorg run: province {f['code']} {f['name'] or '?'} failed: {error_line(f)}", file=stream)
+        print(i18n.text("cli.province_failed", lang, code=f["code"], name=f["name"] or "?", error=error_line(f)), file=stream)
     nat = summary["national"]
     if summary["synthetic_roster"]:
-        print("note: synthetic roster (no roster CSV given): station staff and locations are simulated", file=stream)
-    print(f"outputs: {folder} ({nat['done']} of {nat['provinces']} provinces done)")
-    print(f"map: {Path(folder) / 'index.html'}")
+        print(i18n.text("cli.synthetic_roster", lang), file=stream)
+    print(i18n.text("cli.national_outputs", lang, path=folder, done=nat["done"], provinces=nat["provinces"]))
+    print(i18n.text("cli.map", lang, path=Path(folder) / "index.html"))
     return 1 if summary["failed"] else 0
 
 
@@ -360,6 +361,7 @@ def build_summary(
             "policy": base.policy,
             "params_overridden": {k: v for k, v in base.params.items() if v != params.BY_NAME[k].default},
             "sets": list(sets),
+            "lang": base.lang,
         },
         "synthetic_roster": any(s.get("synthetic_roster") for s in summaries),
         "synthetic_pack": any(s.get("synthetic_pack") for s in summaries),
