@@ -24,6 +24,7 @@ from .measure import Measures, measure
 from .optimise.decide import decide
 from .optimise.plan import Plan
 from .scenario import Scenario, titled
+from .terrain import DemTerrain, apply_dem
 
 
 def _reset_peak_rss() -> bool:
@@ -135,6 +136,7 @@ class RunResult:
     measures: Measures
     synthetic_roster: bool
     warnings: list[Problem] = field(default_factory=list)
+    terrain: DemTerrain | None = None  # terrain from an elevation model (--dem), else the density guess
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
@@ -150,6 +152,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         scenario = titled(scenario, pack.province_name)
     with progress.stage("validate"):
         old = reform.classify_old_communes(pack, params)
+        dem = apply_dem(old, scenario.dem, pack, params) if scenario.dem else None
+        old = dem.classified if dem else old
         given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed)
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
@@ -184,6 +188,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         measures=measures,
         synthetic_roster=given.synthetic,
         warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
+        terrain=dem,
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )
@@ -229,6 +234,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
                 peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb},
                 peak_per_stage=progress.peak_per_stage,
                 solver=result.plan.solver,
-            ),
+            )
+            | runinfo.raster_inputs(dem=result.scenario.dem, population_raster=result.scenario.population_raster),
         )
     return final

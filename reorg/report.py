@@ -68,6 +68,7 @@ def build_summary(result: Any) -> dict:
             "synthetic_roster": flags["synthetic_roster"],
             "synthetic_pack": flags["synthetic_pack"],
             "synthetic_centres": flags["synthetic_centres"],
+            **({"synthetic_dem": flags["synthetic_dem"]} if getattr(r, "terrain", None) is not None else {}),
             "counts": {
                 "old_communes": int(len(r.reformed.old)),
                 "new_communes": int(len(r.reformed.new)),
@@ -99,6 +100,7 @@ def build_summary(result: Any) -> dict:
                 "nodes": r.network.graph.number_of_nodes(),
                 "edges": r.network.graph.number_of_edges(),
                 "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
+                **({"terrain": r.terrain.summary()} if getattr(r, "terrain", None) is not None else {}),
             },
             "warnings": [p.format() for p in r.warnings],
             "solver": r.plan.solver_summary(),

@@ -256,4 +256,5 @@ def synthetic_flags(result: Any) -> dict[str, bool]:
         "synthetic_pack": bool(result.pack.synthetic),
         "synthetic_roster": bool(result.synthetic_roster),
         "synthetic_centres": bool((result.centres["origin"] == "synthetic").any()),
+        "synthetic_dem": bool(getattr(result, "terrain", None) is not None and result.terrain.synthetic),
     }
