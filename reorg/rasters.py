@@ -69,6 +69,7 @@ def read_over(path: str | Path, province: Province) -> Grid:
     """The cells of raster `path` (band 1) over the bounding box of `province`'s polygons, with a
     margin of one cell. InputError: no such file, not a raster, no CRS, no overlap."""
     import rasterio
+    from affine import Affine
     from rasterio.errors import RasterioIOError
     from rasterio.warp import transform_bounds
 
@@ -103,7 +104,7 @@ def read_over(path: str | Path, province: Province) -> Grid:
                 pnorth=lonlat[3],
             )
         inv = ~src.transform
-        corners = [inv * (x, y) for x in (ix0, ix1) for y in (iy0, iy1)]
+        corners = [inv @ (x, y) for x in (ix0, ix1) for y in (iy0, iy1)]
         cols = [c for c, _ in corners]
         rows = [r for _, r in corners]
         c0 = max(0, math.floor(min(cols)) - 1)
@@ -116,7 +117,7 @@ def read_over(path: str | Path, province: Province) -> Grid:
         values[~np.isfinite(values)] = np.nan
         return Grid(
             values=values,
-            transform=src.window_transform(window),
+            transform=src.transform @ Affine.translation(c0, r0),
             crs=src.crs,
             file=file,
             synthetic=src.tags().get(SYNTHETIC_TAG, "").lower() == "yes",

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import rasters
 from ._errors import Phrase, Problem
@@ -77,7 +78,7 @@ def high_shares(grid: rasters.Grid, geoms: Any, elevation_m: float) -> tuple[np.
     n_valid = np.bincount(ids[valid], minlength=n + 1)[1:].astype(float)
     high = valid & (np.nan_to_num(grid.values, nan=-np.inf) >= elevation_m)
     n_high = np.bincount(ids[high], minlength=n + 1)[1:].astype(float)
-    area = rasters.in_grid_crs(grid, geoms).area.to_numpy(dtype=float)
+    area = np.nan_to_num(shapely.area(rasters.in_grid_crs(grid, geoms).to_numpy()), nan=0.0)  # in the raster's units
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(n_valid > 0, n_high / np.where(n_valid > 0, n_valid, 1), np.nan)
         coverage = np.where(area > 0, np.minimum(n_valid * grid.cell_area / np.where(area > 0, area, 1), 1.0), 0.0)
