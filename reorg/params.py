@@ -48,6 +48,8 @@ PARAMETERS: tuple[Param, ...] = (
     _P("mountain_elevation_m", 200.0, "m", "H", 0, 9000),
     _P("mountain_area_share", 2 / 3, "share", "H", 0, 1),
     _P("dem_min_coverage_share", 0.5, "share", "L", 0, 1),
+    # --- demand points from a population raster (issue 12 point 3) ---
+    _P("demand_cell_m", 1000.0, "m", "L", 100, 100000),
     # --- synthetic roster (DOMAIN 1G) ---
     _P("synth_staff_sd", 1.7, "persons", "H", 0, 10),
     _P("doctor_presence_share", 0.597, "share", "H", 0, 1),

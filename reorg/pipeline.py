@@ -23,6 +23,7 @@ from .load import Pack, load_pack
 from .measure import Measures, measure
 from .optimise.decide import decide
 from .optimise.plan import Plan
+from .population import RasterDemand, raster_demand
 from .scenario import Scenario, titled
 from .terrain import DemTerrain, apply_dem
 
@@ -137,6 +138,7 @@ class RunResult:
     synthetic_roster: bool
     warnings: list[Problem] = field(default_factory=list)
     terrain: DemTerrain | None = None  # terrain from an elevation model (--dem), else the density guess
+    population: RasterDemand | None = None  # demand points from a population raster, else one per commune part
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
@@ -157,6 +159,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed)
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
+        raster = raster_demand(reformed, scenario.population_raster, pack, params) if scenario.population_raster else None
+        reformed = raster.reformed if raster else reformed
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
         centres = islands.with_special_zone_centres(
             reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
@@ -189,6 +193,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         synthetic_roster=given.synthetic,
         warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
         terrain=dem,
+        population=raster,
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )

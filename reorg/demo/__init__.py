@@ -3,7 +3,7 @@
 `make_demo_pack(out_dir, seed)` writes the five files of a real pack (schema.py; format in
 ../shared/geodata/MANIFEST.md) plus `MANIFEST.md`, the empty marker `SYNTHETIC` that
 `load.is_synthetic_pack` looks for, and synthetic raster inputs (`reorg.demo.rasters`: an
-elevation model for `reorg run --dem`). Nothing in it is real: the outline, boundaries, names and
+elevation model for `reorg run --dem`, a population raster for `--population-raster`). Nothing in it is real: the outline, boundaries, names and
 population are drawn from `seed`, so the demo runs anywhere without data.
 
 Construction (in a local kilometre plane, then mapped to longitude/latitude near 105.8 E, 18.9 N):
@@ -412,6 +412,10 @@ def _manifest(before, after, districts, merger, seed: int) -> str:
         f"  nodata {rasters.DEM_NODATA:g}): a ridge in the west, a hill massif in the south-east, a lake of nodata",
         "  cells; made up so that some communes change class under Decree 272/2025. Tagged",
         "  `REORG_SYNTHETIC=yes`: a run using it says so in every output.",
+        f"- `{rasters.POPULATION_FILE}`: SYNTHETIC population raster (persons per cell, EPSG:4326,",
+        f"  {rasters.POPULATION_CELL_DEG:g} degree cells, nodata outside the province): each old commune's made-up",
+        "  residents in a village around its point and a few hamlets; input of `reorg run --population-raster`.",
+        "  Tagged `REORG_SYNTHETIC=yes`.",
         "",
     ]
     return "\n".join(lines)
@@ -440,6 +444,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
         merger.to_csv(tmp / MERGER.file, index=False, encoding="utf-8", lineterminator="\n")
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
         rasters.write_dem(tmp, geometry.to_lonlat(built["outline"]), seed)
+        rasters.write_population(tmp, built, seed)
         names = [
             COMMUNES_BEFORE.file,
             COMMUNES_AFTER.file,
@@ -448,6 +453,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
             MERGER.file,
             "MANIFEST.md",
             rasters.DEM_FILE,
+            rasters.POPULATION_FILE,
         ]
         marker = out_dir / MARKER
         if marker.exists():
