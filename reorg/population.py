@@ -62,16 +62,15 @@ class RasterDemand:
 
 
 def part_geometries(reformed: Reformed, pack: Pack) -> gpd.GeoSeries:
-    """The polygon (EPSG:4326) of each demand part: its old commune, or the piece of it inside its
-    new commune when split; None for parts without polygon (special zones, communes without one)."""
+    """The polygon (EPSG:4326) of each demand part: its old commune's inside its new commune (the
+    pack's old and new polygons do not nest exactly); None for parts without polygon (special
+    zones, communes without one)."""
     d = reformed.demand
     og = reformed.old.geometry.reindex(d["old_code"]).to_numpy()
     ng = pack.communes_after.geometry.reindex(d["new_code"]).to_numpy()
+    both = ~(pd.isna(og) | pd.isna(ng))
     geoms = np.array(og, dtype=object)
-    split = d["split"].to_numpy(dtype=bool)
-    for k in np.flatnonzero(split):
-        if og[k] is not None and ng[k] is not None:
-            geoms[k] = shapely.intersection(og[k], ng[k])
+    geoms[both] = shapely.intersection(og[both], ng[both])
     geoms[d["old_code"].to_numpy() == ""] = None
     return gpd.GeoSeries(geoms, crs=CRS)
 
@@ -86,20 +85,18 @@ def raster_demand(reformed: Reformed, raster: str | Path, pack: Pack, params: di
     ids = rasters.commune_ids(grid, geoms)
     persons = np.nan_to_num(grid.values, nan=0.0)
     persons[persons < 0] = 0.0
-    rows, cols = np.nonzero((ids > 0) & (persons > 0))
-    if not len(rows):
+    rows, cols = np.nonzero(ids > 0)  # every cell of a part: the area each point stands for
+    if not (persons[rows, cols] > 0).any():
         raise rasters.no_data(grid, province)
-    part = ids[rows, cols] - 1
-    weight = persons[rows, cols]
     x, y = grid.centres(rows, cols)
     lon, lat = Transformer.from_crs(grid.crs, CRS, always_xy=True).transform(x, y)
     utm = gpd.GeoSeries(reformed.old.geometry.dropna(), crs=CRS).estimate_utm_crs()
-    to_utm = Transformer.from_crs(CRS, utm, always_xy=True)
-    ux, uy = to_utm.transform(lon, lat)
+    ux, uy = Transformer.from_crs(CRS, utm, always_xy=True).transform(lon, lat)
     cell = float(params["demand_cell_m"])
-    cells = pd.DataFrame(
+    weight = persons[rows, cols]
+    every = pd.DataFrame(
         {
-            "part": part,
+            "part": ids[rows, cols] - 1,
             "gx": np.floor(ux / cell).astype(np.int64),
             "gy": np.floor(uy / cell).astype(np.int64),
             "w": weight,
@@ -108,7 +105,10 @@ def raster_demand(reformed: Reformed, raster: str | Path, pack: Pack, params: di
             "n": 1,
         }
     )
-    groups = cells.groupby(["part", "gy", "gx"], sort=True).sum().reset_index()
+    all_groups = every.groupby(["part", "gy", "gx"], sort=True).sum()
+    populated = weight > 0
+    cells, lon, lat = every[populated].reset_index(drop=True), lon[populated], lat[populated]
+    groups = all_groups[all_groups["w"] > 0].reset_index()
     groups = groups.sort_values(["part", "gy", "gx"], ascending=[True, False, True], kind="stable").reset_index(drop=True)
     cx, cy = groups["wx"].to_numpy() / groups["w"].to_numpy(), groups["wy"].to_numpy() / groups["w"].to_numpy()
     plon, plat = Transformer.from_crs(utm, CRS, always_xy=True).transform(cx, cy)
@@ -117,7 +117,7 @@ def raster_demand(reformed: Reformed, raster: str | Path, pack: Pack, params: di
     old_code = d["old_code"].to_numpy()[groups["part"].to_numpy()]
     raster_total = pd.Series(groups["w"].to_numpy()).groupby(old_code).transform("sum").to_numpy()
     census = reformed.old["pop_2019"].astype(float).reindex(old_code).to_numpy()
-    part_cells = cells.groupby("part")["n"].sum()
+    part_cells = every.groupby("part")["n"].sum()
     part_area = _part_area_km2(reformed, d).to_numpy()[groups["part"].to_numpy()]
     area = part_area * groups["n"].to_numpy() / part_cells.reindex(groups["part"]).to_numpy()
     points = pd.DataFrame(
