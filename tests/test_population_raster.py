@@ -170,6 +170,11 @@ def test_run_with_raster_end_to_end(pack_dir, raster_path, tmp_path):
     for name in ("report.md", "report.html", "map.html"):
         assert "Synthetic population raster" in (folder / name).read_text(encoding="utf-8"), name
     assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["population_raster"]["path"] == str(raster_path)
+    # the same bytes again (run.json apart)
+    assert run_cli(*argv[:-1], "--out", str(tmp_path / "again"), "--quiet", "--population-raster", str(raster_path)) == 0
+    for p in sorted(folder.iterdir()):
+        if p.name != "run.json":
+            assert p.read_bytes() == (tmp_path / "again" / "demo" / p.name).read_bytes(), p.name
     # the models run on the points: optimise every decision
     opt = [
         "--set",

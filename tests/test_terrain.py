@@ -232,3 +232,13 @@ def test_real_province_with_a_dem_in_degrees(geodata, tmp_path):
     no_poly = pack.communes_before.geometry.isna().to_numpy()
     warned = {w.code for w in got.classified.warnings if w.key.startswith("warning.terrain.")}
     assert set(pack.communes_before.index[no_poly & rural]) <= warned
+
+
+def test_demo_rasters_are_reproducible_and_labelled(pack_dir, tmp_path):
+    again = demo.make_demo_pack(tmp_path / "again")
+    for name in (demo_rasters.DEM_FILE, demo_rasters.POPULATION_FILE):
+        assert "synthetic" in name
+        assert (again / name).read_bytes() == (pack_dir / name).read_bytes(), name
+        with rasterio.open(pack_dir / name) as src:
+            assert src.tags()["REORG_SYNTHETIC"] == "yes" and src.crs is not None
+        assert name in (pack_dir / "MANIFEST.md").read_text(encoding="utf-8")
