@@ -83,7 +83,7 @@ def raster_demand(reformed: Reformed, raster: str | Path, pack: Pack, params: di
     province = rasters.Province(pack.province_code, pack.province_name, reformed.old.geometry)
     grid = rasters.read_over(raster, province)
     ids = rasters.commune_ids(grid, geoms)
-    persons = np.nan_to_num(grid.values, nan=0.0)
+    persons = np.nan_to_num(grid.values.astype(np.float64), nan=0.0)
     persons[persons < 0] = 0.0
     rows, cols = np.nonzero(ids > 0)  # every cell of a part: the area each point stands for
     if not (persons[rows, cols] > 0).any():

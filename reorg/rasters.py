@@ -1,7 +1,7 @@
 """GeoTIFF inputs (an elevation model, a population raster): read the part over a province.
 
 `read_over(path, province)` opens a raster in any CRS (rasterio), checks that it has one and that
-it overlaps the province, and returns the cells over the province (`Grid`: values as float64 with
+it overlaps the province, and returns the cells over the province (`Grid`: values as float32 with
 NaN where the raster has no data, its transform and CRS). `commune_ids(grid, geoms)` burns polygons
 (EPSG:4326) into the grid: each cell gets the number (1..n) of the polygon that contains its
 centre, 0 elsewhere. Every problem is an `InputError` naming the file ([error.raster] keys).
@@ -38,7 +38,7 @@ class Province:
 
 @dataclass(frozen=True)
 class Grid:
-    """The cells of a raster over a province: `values` (rows x columns, float64, NaN = no data),
+    """The cells of a raster over a province: `values` (rows x columns, float32, NaN = no data),
     `transform` (rasterio Affine of the window), `crs` (rasterio CRS), `file` (as given),
     `synthetic` (the raster says it was made up)."""
 
@@ -113,7 +113,7 @@ def read_over(path: str | Path, province: Province) -> Grid:
         r1 = min(src.height, math.ceil(max(rows)) + 1)
         window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
         band = src.read(1, window=window, masked=True)
-        values = np.ma.filled(band.astype(np.float64), np.nan)
+        values = np.ma.filled(band.astype(np.float32), np.nan)  # float32: a 30 m DEM of a large province is big
         values[~np.isfinite(values)] = np.nan
         return Grid(
             values=values,
