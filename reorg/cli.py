@@ -48,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
         "--roster", help="station roster: CSV or Excel (.xlsx), English or Vietnamese headers (overrides the scenario's)"
     )
     r.add_argument("--roster-sheet", metavar="NAME", help="the roster workbook's sheet (default: its first)")
+    r.add_argument(
+        "--dem", metavar="FILE", help="elevation model (GeoTIFF, any CRS): terrain by Decree 272/2025 (scenario: [terrain] dem)"
+    )
+    r.add_argument(
+        "--population-raster",
+        metavar="FILE",
+        help="population raster (GeoTIFF, persons per cell, any CRS): where people live (scenario: [population] raster)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2, nothing written")
     r.add_argument(
@@ -86,6 +94,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (["export_models=true"] if args.export_models else [])
         + ([f"roster={json.dumps(args.roster)}"] if args.roster else [])
         + ([f"roster_sheet={json.dumps(args.roster_sheet)}"] if args.roster_sheet else [])
+        + ([f"terrain.dem={json.dumps(args.dem)}"] if args.dem else [])
+        + ([f"population.raster={json.dumps(args.population_raster)}"] if args.population_raster else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national

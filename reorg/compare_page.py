@@ -39,7 +39,7 @@ def indicator_value(key: str, v: Any, lang: str) -> str:
 def notices(runs: list[Any], lang: str) -> list[str]:
     """The synthetic-data notices that apply to some run, each with the runs it applies to."""
     out = []
-    for key in ("synthetic_pack", "synthetic_roster", "synthetic_centres"):
+    for key in i18n.NOTICE_KEYS:
         which = [r.name for r in runs if r.summary.get(key)]
         if which:
             text = i18n.notices({key: True}, lang)[0]

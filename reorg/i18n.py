@@ -82,7 +82,11 @@ def missing_keys() -> dict[str, list[str]]:
     return {lang: sorted(all_keys - messages(lang).keys()) for lang in LANGS}
 
 
+#: the synthetic-data flags of a run (summary.json keys; the last two only when the input is given), in notice order
+NOTICE_KEYS = ("synthetic_pack", "synthetic_roster", "synthetic_centres", "synthetic_dem", "synthetic_population")
+
+
 def notices(flags: dict[str, bool], lang: str = DEFAULT_LANG) -> list[str]:
-    """The notices that apply, in a fixed order: `flags` maps ``synthetic_pack``,
-    ``synthetic_roster``, ``synthetic_centres`` to whether the run's data are synthetic."""
-    return [text(f"notice.{k}", lang) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres") if flags.get(k)]
+    """The notices that apply, in a fixed order: `flags` maps the `NOTICE_KEYS` (``synthetic_pack``,
+    ``synthetic_roster``...) to whether the run's data are synthetic."""
+    return [text(f"notice.{k}", lang) for k in NOTICE_KEYS if flags.get(k)]

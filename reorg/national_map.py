@@ -179,7 +179,7 @@ def render_index(
         }
     }
     nat = summary["national"]
-    warns = i18n.notices({k: summary[k] for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}, lang)
+    warns = i18n.notices({k: bool(summary.get(k)) for k in i18n.NOTICE_KEYS}, lang)
     if summary["failed"]:
         warns.append(t["warn_failed"].format(n=len(summary["failed"]), codes=", ".join(f["code"] for f in summary["failed"])))
     when = t["when_after"] if period == "after" else t["when_before"]

@@ -3,8 +3,8 @@
 Travel model (MODEL.md section 7, no road data): old communes are joined where their polygons
 touch (within `adjacency_tolerance_m`, the pack leaves slivers); an edge takes
 great-circle distance x `circuity_factor` at the speed of each endpoint's terrain (half the way
-each). Stations and centres hang off the commune they stand in; split-commune parts hang off their
-old commune. Pieces of the province with no land link (islands) are joined to the nearest node of
+each). Stations and centres hang off the commune they stand in; split-commune parts (and, with a
+population raster, every demand point) hang off their old commune. Pieces of the province with no land link (islands) are joined to the nearest node of
 the pieces already joined by a water link at `sea_speed_kmh` (DOMAIN 1H: a scheduled fast boat),
 listed by commune code and name at both ends in `Network.ferry_links`. The code cannot tell a sea
 crossing from a river ferry (the pack has no coastline or water layer), so EVERY link between land
@@ -136,10 +136,12 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
                 )
                 G.add_edge(("commune", code), ("commune", other), minutes=mins, km=km, mode="road_no_polygon")
 
-    # demand parts: split parts and special zones get their own node
+    # demand parts: split parts, special zones and the points of a population raster (`demand_id`)
+    # get their own node
     demand_node = []
+    points = "demand_id" in demand.columns
     for i, r in demand.iterrows():
-        if r["old_code"] and not r["split"]:
+        if r["old_code"] and not r["split"] and not points:
             demand_node.append(("commune", r["old_code"]))
             continue
         node = ("part", i)
@@ -189,6 +191,9 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     if demand["split"].any():
         share = demand["population"] / demand["old_code"].map(old["pop_2019"]).replace(0, np.nan)
         part_area = np.where(demand["split"], part_area * share.fillna(1.0).to_numpy(), part_area)
+    if "area_km2" in demand.columns:  # the points of a population raster: the area each stands for
+        own = demand["area_km2"].to_numpy(dtype=float)
+        part_area = np.where(np.isnan(own), part_area, own)
     part_speed = np.where(
         demand["old_code"] != "",
         demand["old_code"].map(speed).to_numpy(dtype=float),

@@ -44,6 +44,12 @@ PARAMETERS: tuple[Param, ...] = (
     # --- staffing region (I/II/III) classification: definition not verified (DOMAIN 1D, open question 2) ---
     _P("region_rule", "type_terrain", "-", "L"),
     _P("mountain_density_max_per_km2", 150.0, "persons/km²", "L", 0, None),
+    # --- terrain from an elevation model (DOMAIN 1B: Decree 272/2025) ---
+    _P("mountain_elevation_m", 200.0, "m", "H", 0, 9000),
+    _P("mountain_area_share", 2 / 3, "share", "H", 0, 1),
+    _P("dem_min_coverage_share", 0.5, "share", "L", 0, 1),
+    # --- demand points from a population raster (issue 12 point 3) ---
+    _P("demand_cell_m", 1000.0, "m", "L", 100, 100000),
     # --- synthetic roster (DOMAIN 1G) ---
     _P("synth_staff_sd", 1.7, "persons", "H", 0, 10),
     _P("doctor_presence_share", 0.597, "share", "H", 0, 1),

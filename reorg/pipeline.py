@@ -23,7 +23,9 @@ from .load import Pack, load_pack
 from .measure import Measures, measure
 from .optimise.decide import decide
 from .optimise.plan import Plan
+from .population import RasterDemand, raster_demand
 from .scenario import Scenario, titled
+from .terrain import DemTerrain, apply_dem
 
 
 def _reset_peak_rss() -> bool:
@@ -135,6 +137,8 @@ class RunResult:
     measures: Measures
     synthetic_roster: bool
     warnings: list[Problem] = field(default_factory=list)
+    terrain: DemTerrain | None = None  # terrain from an elevation model (--dem), else the density guess
+    population: RasterDemand | None = None  # demand points from a population raster, else one per commune part
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
@@ -150,9 +154,13 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         scenario = titled(scenario, pack.province_name)
     with progress.stage("validate"):
         old = reform.classify_old_communes(pack, params)
+        dem = apply_dem(old, scenario.dem, pack, params) if scenario.dem else None
+        old = dem.classified if dem else old
         given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed, scenario.roster_sheet)
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
+        raster = raster_demand(reformed, scenario.population_raster, pack, params) if scenario.population_raster else None
+        reformed = raster.reformed if raster else reformed
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
         centres = islands.with_special_zone_centres(
             reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
@@ -184,6 +192,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         measures=measures,
         synthetic_roster=given.synthetic,
         warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
+        terrain=dem,
+        population=raster,
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )
@@ -229,6 +239,7 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
                 peak_memory_mb={**result.peak_memory_mb, **progress.peak_memory_mb},
                 peak_per_stage=progress.peak_per_stage,
                 solver=result.plan.solver,
-            ),
+            )
+            | runinfo.raster_inputs(dem=result.scenario.dem, population_raster=result.scenario.population_raster),
         )
     return final

@@ -68,6 +68,8 @@ def build_summary(result: Any) -> dict:
             "synthetic_roster": flags["synthetic_roster"],
             "synthetic_pack": flags["synthetic_pack"],
             "synthetic_centres": flags["synthetic_centres"],
+            **({"synthetic_dem": flags["synthetic_dem"]} if getattr(r, "terrain", None) is not None else {}),
+            **({"synthetic_population": flags["synthetic_population"]} if getattr(r, "population", None) is not None else {}),
             "counts": {
                 "old_communes": int(len(r.reformed.old)),
                 "new_communes": int(len(r.reformed.new)),
@@ -99,6 +101,8 @@ def build_summary(result: Any) -> dict:
                 "nodes": r.network.graph.number_of_nodes(),
                 "edges": r.network.graph.number_of_edges(),
                 "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
+                **({"terrain": r.terrain.summary()} if getattr(r, "terrain", None) is not None else {}),
+                **({"population": r.population.summary()} if getattr(r, "population", None) is not None else {}),
             },
             "warnings": [p.format() for p in r.warnings],
             "solver": r.plan.solver_summary(),
@@ -165,6 +169,28 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
         gcom.to_file(path, layer="communes_after", driver="GPKG")
         cat.to_file(path, layer="catchments", driver="GPKG")
         gmv.to_file(path, layer="staff_moves", driver="GPKG", geometry_type="LineString")
+        if getattr(r, "population", None) is not None:  # the demand points of a population raster
+            points = demand_points(r.reformed)
+            gpd.GeoDataFrame(points, geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_file(
+                path, layer="demand_points", driver="GPKG"
+            )
+
+
+def demand_points(reformed: Any) -> pd.DataFrame:
+    """decisions.gpkg `demand_points`: demand_id, lon, lat, population, old and new commune (code, name)."""
+    d = reformed.demand
+    return pd.DataFrame(
+        {
+            "demand_id": d["demand_id"],
+            "lon": d["lon"].astype(float),
+            "lat": d["lat"].astype(float),
+            "population": d["population"].astype(float),
+            "old_commune_code": d["old_code"],
+            "old_commune_name": d["old_code"].map(reformed.old["commune_name"]).fillna(""),
+            "new_commune_code": d["new_code"],
+            "new_commune_name": d["new_code"].map(reformed.new["commune_name"]).fillna(""),
+        }
+    )
 
 
 def write_summary(summary: dict, folder: Path) -> None:

@@ -10,12 +10,12 @@ from typing import Any
 import pandas as pd
 
 from . import document as doc
-from . import fmt, i18n, tables
+from . import fmt, i18n, tables, terrain
 from .schema import CADRES
 
 
 def _notices(summary: dict, lang: str) -> list[doc.Block]:
-    flags = {k: bool(summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
+    flags = {k: bool(summary.get(k)) for k in i18n.NOTICE_KEYS}
     return [doc.Para(n, "notice") for n in i18n.notices(flags, lang)]
 
 
@@ -126,6 +126,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
     B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang)
+    B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
     B += _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)

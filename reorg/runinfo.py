@@ -12,6 +12,7 @@ here instead, beside summary.json:
     geodata            {path, sha256, files: {file name: sha256}}: the pack files the run read
                        (combined digest: sha256 of the `<sha256>  <name>` lines, in name order)
     roster             {path, sha256} of the roster CSV, or null (synthetic roster)
+    dem, population_raster   {path, sha256} of the elevation model / population raster, only when given
 
 and, by kind of run, the measurements (seconds, MB): see `province_record`, and reorg.national /
 reorg.sweep for theirs. The pack's digest is computed once per process and pack state (a national
@@ -46,6 +47,7 @@ DEPENDENCIES = (
     "shapely",
     "pyogrio",
     "pyproj",
+    "rasterio",
     "networkx",
     "scipy",
     "ortools",
@@ -124,6 +126,11 @@ def environment(
         "geodata": pack_checksum(geodata, files) if geodata else None,
         "roster": {"path": str(Path(roster).resolve()), "sha256": file_sha256(Path(roster))} if roster else None,
     }
+
+
+def raster_inputs(**given: str | Path | None) -> dict[str, Any]:
+    """{name: {path, sha256}} of the raster inputs given (`dem`, `population_raster`); those not given are left out."""
+    return {k: {"path": str(Path(v).resolve()), "sha256": file_sha256(Path(v))} for k, v in given.items() if v}
 
 
 def solver_seconds(records: Sequence[SolveRecord]) -> dict[str, float]:

@@ -85,9 +85,11 @@ def scenario_task(key: str, scenario: Scenario, geodata: str | None, out: str | 
 
     pack = str(find_pack(geodata or scenario.geodata).resolve())
     roster = str(Path(scenario.roster).resolve()) if scenario.roster else None
+    dem = str(Path(scenario.dem).resolve()) if scenario.dem else None
+    raster = str(Path(scenario.population_raster).resolve()) if scenario.population_raster else None
     return {
         "key": key,
-        "scenario": replace(scenario, roster=roster, geodata=pack),
+        "scenario": replace(scenario, roster=roster, geodata=pack, dem=dem, population_raster=raster),
         "geodata": pack,
         "out": str(out) if out is not None else None,
     }

@@ -15,6 +15,14 @@ Keys (all optional except `province` unless given on the command line):
     seed = 20250701               # seed of every random draw (synthetic roster, attrition)
     export_models = false         # write each solved model (MPS) and its data into <output>/models/
 
+    [terrain]
+    dem = "dem.tif"               # elevation model (GeoTIFF, metres, any CRS), relative to this file
+                                  # (also --dem): terrain and staffing region by Decree 272/2025
+
+    [population]
+    raster = "population.tif"     # population raster (GeoTIFF, persons per cell, any CRS), relative to
+                                  # this file (also --population-raster): where people live
+
     [policy]
     station_roles = "keep_all"          # keep_all | optimise (close points that add little access)
     main_station = "moh_rule"           # moh_rule (least minutes, then facilities) | optimise (roles model)
@@ -69,7 +77,11 @@ TOP_KEYS = {
     "params": dict,
     "map": dict,
     "output": dict,
+    "terrain": dict,
+    "population": dict,
 }
+#: the input files of the tables `[terrain]` and `[population]`: {table: (key, ...)}
+INPUT_TABLES = {"terrain": ("dem",), "population": ("raster",)}
 
 
 @dataclass
@@ -88,6 +100,8 @@ class Scenario:
     export_models: bool = False
     lang: str = i18n.DEFAULT_LANG  # language of every output: `[output] lang`, --lang
     roster_sheet: str | None = None  # the sheet of an Excel roster (None: its first)
+    dem: str | None = None  # elevation model: `[terrain] dem`, --dem
+    population_raster: str | None = None  # population raster: `[population] raster`, --population-raster
 
 
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
@@ -266,6 +280,13 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
             )
         else:
             out[key] = value
+    for table, keys in INPUT_TABLES.items():
+        given = data.get(table)
+        for key, value in given.items() if isinstance(given, dict) else []:
+            if key not in keys:
+                problems.append(Problem.of("unknown_key", file=file, field=f"{table}.{key}", hint=did_you_mean(key, keys)))
+            elif not isinstance(value, str) or not value:
+                problems.append(Problem.of("expected_text", file=file, field=f"{table}.{key}", value=value))
     if problems:
         raise InputError(problems)
     values = param_defs.resolve(data.get("params") or {}, file=file)
@@ -277,11 +298,12 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(Problem.of("bad_name", file=file, field="name", value=name))
 
-    def rel(key):  # a path of the file is relative to the file; one given by --set, to the current directory
-        v = data.get(key)
+    def rel(key, table=None):  # a path of the file is relative to the file; one given by --set, to the current directory
+        v = data.get(key) if table is None else (data.get(table) or {}).get(key)
+        dotted = key if table is None else f"{table}.{key}"
         if v is None:
             return None
-        return str(Path(v) if Path(v).is_absolute() or key in origins else base / v)
+        return str(Path(v) if Path(v).is_absolute() or dotted in origins or table in origins else base / v)
 
     return Scenario(
         name=name,
@@ -298,4 +320,6 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         export_models=bool(data.get("export_models", False)),
         lang=out["lang"],
         roster_sheet=data.get("roster_sheet"),
+        dem=rel("dem", "terrain"),
+        population_raster=rel("raster", "population"),
     )

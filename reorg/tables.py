@@ -244,6 +244,8 @@ def travel_table(result: Any) -> pd.DataFrame:
             "_order": np.r_[di, ci],
         }
     )
+    if "demand_id" in d.columns:  # demand points of a population raster: which point (decisions.gpkg demand_points)
+        t.insert(0, "demand_id", d["demand_id"].to_numpy()[t["_order"].to_numpy()])
     return (
         t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
     )
@@ -256,4 +258,6 @@ def synthetic_flags(result: Any) -> dict[str, bool]:
         "synthetic_pack": bool(result.pack.synthetic),
         "synthetic_roster": bool(result.synthetic_roster),
         "synthetic_centres": bool((result.centres["origin"] == "synthetic").any()),
+        "synthetic_dem": bool(getattr(result, "terrain", None) is not None and result.terrain.synthetic),
+        "synthetic_population": bool(getattr(result, "population", None) is not None and result.population.synthetic),
     }

@@ -442,7 +442,7 @@ def comparison_sheets(runs: list[Any], rows: list[dict], roles: list[dict], cent
     lines.append((_t("xlsx.contents", lang), _t("xlsx.contents_comparison", lang)))
     notices: list[str] = []
     for r in runs:
-        flags = {k: bool(r.summary.get(k)) for k in ("synthetic_pack", "synthetic_roster", "synthetic_centres")}
+        flags = {k: bool(r.summary.get(k)) for k in i18n.NOTICE_KEYS}
         notices += [f"{r.name}: {text}" for text in i18n.notices(flags, lang)]
     about = about_sheet(lines, notices, [], lang)
 

@@ -91,8 +91,10 @@ def test_params_reject_unknown_and_out_of_range():
 
 
 def test_every_parameter_is_documented():
-    for p in param_defs.PARAMETERS:
-        assert p.unit and p.description and p.source and p.confidence in {"H", "M", "L", "H/L", "M/L", "-"}, p.name
+    for p in param_defs.PARAMETERS:  # the words are in the message files, in every language
+        for lang in ("en", "vi"):
+            assert param_defs.description(p.name, lang) and param_defs.source(p.name, lang), (p.name, lang)
+        assert p.unit and p.confidence in {"H", "M", "L", "H/L", "M/L", "-"}, p.name
 
 
 def test_scenario_set_overrides(tmp_path):

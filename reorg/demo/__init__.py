@@ -1,8 +1,9 @@
 """A small SYNTHETIC geodata pack: one made-up province, "Tỉnh Mẫu (demo)", code 99.
 
 `make_demo_pack(out_dir, seed)` writes the five files of a real pack (schema.py; format in
-../shared/geodata/MANIFEST.md) plus `MANIFEST.md` and the empty marker `SYNTHETIC` that
-`load.is_synthetic_pack` looks for. Nothing in it is real: the outline, boundaries, names and
+../shared/geodata/MANIFEST.md) plus `MANIFEST.md`, the empty marker `SYNTHETIC` that
+`load.is_synthetic_pack` looks for, and synthetic raster inputs (`reorg.demo.rasters`: an
+elevation model for `reorg run --dem`, a population raster for `--population-raster`). Nothing in it is real: the outline, boundaries, names and
 population are drawn from `seed`, so the demo runs anywhere without data.
 
 Construction (in a local kilometre plane, then mapped to longitude/latitude near 105.8 E, 18.9 N):
@@ -40,7 +41,7 @@ from shapely.geometry import MultiPoint
 
 from ..outputs import GPKG_DATE, fixed_gpkg_timestamp
 from ..schema import COMMUNES_AFTER, COMMUNES_BEFORE, CRS, DISTRICTS_BEFORE, MERGER, PROVINCES_AFTER
-from . import geometry
+from . import geometry, rasters
 from .design import (
     AREA_CRS,
     DISTRICTS,
@@ -405,6 +406,17 @@ def _manifest(before, after, districts, merger, seed: int) -> str:
         "`qa_flags` = `synthetic`, `geometry_source` = `synthetic_voronoi`, `pair_source` = `synthetic_demo`,",
         "`pop_dossier` = 1.18 x `pop_2019`, `area_km2_official` = `area_km2` rounded.",
         "",
+        "## Synthetic rasters (inputs of `reorg run --dem`)",
+        "",
+        f"- `{rasters.DEM_FILE}`: SYNTHETIC elevation model (metres, {rasters.DEM_CRS}, {rasters.DEM_CELL_M:g} m cells,",
+        f"  nodata {rasters.DEM_NODATA:g}): a ridge in the west, a hill massif in the south-east, a lake of nodata",
+        "  cells; made up so that some communes change class under Decree 272/2025. Tagged",
+        "  `REORG_SYNTHETIC=yes`: a run using it says so in every output.",
+        f"- `{rasters.POPULATION_FILE}`: SYNTHETIC population raster (persons per cell, EPSG:4326,",
+        f"  {rasters.POPULATION_CELL_DEG:g} degree cells, nodata outside the province): each old commune's made-up",
+        "  residents in a village around its point and a few hamlets; input of `reorg run --population-raster`.",
+        "  Tagged `REORG_SYNTHETIC=yes`.",
+        "",
     ]
     return "\n".join(lines)
 
@@ -417,7 +429,8 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    before, after, districts, provinces, merger = _frames(_build(seed))
+    built = _build(seed)
+    before, after, districts, provinces, merger = _frames(built)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         with fixed_gpkg_timestamp(GPKG_DATE):
@@ -430,6 +443,8 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
                 pyogrio.write_dataframe(gdf, tmp / layer.file, layer=layer.layer, driver="GPKG", geometry_type="MultiPolygon")
         merger.to_csv(tmp / MERGER.file, index=False, encoding="utf-8", lineterminator="\n")
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
+        rasters.write_dem(tmp, geometry.to_lonlat(built["outline"]), seed)
+        rasters.write_population(tmp, built, seed)
         names = [
             COMMUNES_BEFORE.file,
             COMMUNES_AFTER.file,
@@ -437,6 +452,8 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
             PROVINCES_AFTER.file,
             MERGER.file,
             "MANIFEST.md",
+            rasters.DEM_FILE,
+            rasters.POPULATION_FILE,
         ]
         marker = out_dir / MARKER
         if marker.exists():
