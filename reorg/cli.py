@@ -7,6 +7,7 @@ message naming file, row and field; nothing written), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write each solved model (MPS, with its variable names) and its data into <output>/models/",
     )
+    r.add_argument(
+        "--roads",
+        metavar="FILE",
+        help="road network (.osm.pbf, or GeoPackage/GeoJSON lines with OSM tags): travel minutes on roads",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2, nothing written")
     r.add_argument(
@@ -78,6 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         list(args.sets)
         + ([f"output.lang='{args.lang}'"] if args.lang else [])
         + (["export_models=true"] if args.export_models else [])
+        + ([f"travel.roads={json.dumps(args.roads)}"] if args.roads else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national

@@ -79,6 +79,27 @@ PARAMETERS: tuple[Param, ...] = (
     _P("contiguous_catchments", False, "bool", "-"),
     _P("nopolygon_link_km", 10.0, "km", "L", 0, 1000),
     _P("adjacency_tolerance_m", 200.0, "m", "L", 0, 5000),
+    # --- road network travel model, used with `[travel] roads` (DOMAIN 1H; issue 12) ---
+    _P("roads_buffer_km", 10.0, "km", "L", 0, 500),
+    _P("snap_max_km", 2.0, "km", "L", 0, 1000),
+    _P("offroad_speed_kmh", 5.0, "km/h", "H", 0.1, 60),
+    _P("road_speed_motorway_kmh", 50.0, "km/h", "L", 0, 130),
+    _P("road_speed_trunk_kmh", 50.0, "km/h", "L", 0, 130),
+    _P("road_speed_primary_kmh", 45.0, "km/h", "L", 0, 130),
+    _P("road_speed_secondary_kmh", 40.0, "km/h", "L", 0, 130),
+    _P("road_speed_tertiary_kmh", 35.0, "km/h", "L", 0, 130),
+    _P("road_speed_unclassified_kmh", 30.0, "km/h", "L", 0, 130),
+    _P("road_speed_residential_kmh", 25.0, "km/h", "L", 0, 130),
+    _P("road_speed_service_kmh", 20.0, "km/h", "H", 0, 130),
+    _P("road_speed_track_kmh", 12.0, "km/h", "L", 0, 130),
+    _P("road_speed_path_kmh", 10.0, "km/h", "H", 0, 130),
+    _P("road_speed_footway_kmh", 5.0, "km/h", "H", 0, 130),
+    _P("surface_paved_factor", 0.9, "multiplier", "H", 0, 1),
+    _P("surface_compacted_factor", 0.85, "multiplier", "H", 0, 1),
+    _P("surface_unpaved_factor", 0.7, "multiplier", "H", 0, 1),
+    _P("smoothness_worst_factor", 0.3, "multiplier", "H", 0, 1),
+    _P("tracktype_worst_factor", 0.6, "multiplier", "H", 0, 1),
+    _P("ferry_speed_kmh", 5.0, "km/h", "H", 0.1, 120),
 )
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}

@@ -99,6 +99,8 @@ def build_summary(result: Any) -> dict:
                 "nodes": r.network.graph.number_of_nodes(),
                 "edges": r.network.graph.number_of_edges(),
                 "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
+                "travel_model": r.network.travel_model,
+                **({"roads": {"file": Path(r.scenario.roads).name, **r.network.roads}} if r.network.roads else {}),
             },
             "warnings": [p.format() for p in r.warnings],
             "solver": r.plan.solver_summary(),

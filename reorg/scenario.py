@@ -27,6 +27,11 @@ Keys (all optional except `province` unless given on the command line):
                                         # minutes_centre_after, minutes_main_before, staff_per_1000, gap_after
                                         # (the commune rows of indicators.toml with map breaks)
 
+    [travel]
+    roads = "roads.osm.pbf"             # road network (OSM .osm.pbf, or GeoPackage/GeoJSON lines with OSM
+                                        # tags), relative to this file (also --roads): minutes on roads
+                                        # (roads_graph.py); default: the adjacency model (network.py)
+
     [output]
     lang = "en"                         # language of every output (map, reports, PDF, workbook): en | vi
                                         # (also --lang; `[map] lang` is read as an older spelling of it)
@@ -66,7 +71,9 @@ TOP_KEYS = {
     "params": dict,
     "map": dict,
     "output": dict,
+    "travel": dict,
 }
+TRAVEL_KEYS = {"roads": str}
 
 
 @dataclass
@@ -84,6 +91,7 @@ class Scenario:
     raw: dict = field(default_factory=dict)
     export_models: bool = False
     lang: str = i18n.DEFAULT_LANG  # language of every output: `[output] lang`, --lang
+    roads: str | None = None  # road network file (`[travel] roads`, --roads); None: the adjacency model
 
 
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
@@ -262,6 +270,12 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
             )
         else:
             out[key] = value
+    travel: dict = data["travel"] if isinstance(data.get("travel"), dict) else {}
+    for key, value in travel.items():
+        if key not in TRAVEL_KEYS:
+            problems.append(Problem.of("unknown_key", file=file, field=f"travel.{key}", hint=did_you_mean(key, TRAVEL_KEYS)))
+        elif not isinstance(value, TRAVEL_KEYS[key]):
+            problems.append(Problem.of("expected_text", file=file, field=f"travel.{key}", value=value))
     if problems:
         raise InputError(problems)
     values = param_defs.resolve(data.get("params") or {}, file=file)
@@ -273,11 +287,12 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(Problem.of("bad_name", file=file, field="name", value=name))
 
-    def rel(key):  # a path of the file is relative to the file; one given by --set, to the current directory
-        v = data.get(key)
+    def rel(key, table=None):  # a path of the file is relative to the file; one given by --set, to the current directory
+        v = (travel if table == "travel" else data).get(key)
         if v is None:
             return None
-        return str(Path(v) if Path(v).is_absolute() or key in origins else base / v)
+        given = f"{table}.{key}" if table else key
+        return str(Path(v) if Path(v).is_absolute() or given in origins else base / v)
 
     return Scenario(
         name=name,
@@ -293,4 +308,5 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         raw=data,
         export_models=bool(data.get("export_models", False)),
         lang=out["lang"],
+        roads=rel("roads", "travel"),
     )

@@ -1,7 +1,8 @@
 """A small SYNTHETIC geodata pack: one made-up province, "Tỉnh Mẫu (demo)", code 99.
 
 `make_demo_pack(out_dir, seed)` writes the five files of a real pack (schema.py; format in
-../shared/geodata/MANIFEST.md) plus `MANIFEST.md` and the empty marker `SYNTHETIC` that
+../shared/geodata/MANIFEST.md) plus `MANIFEST.md`, a synthetic road network
+(`roads_synthetic.osm.pbf`, demo/roads.py) and the empty marker `SYNTHETIC` that
 `load.is_synthetic_pack` looks for. Nothing in it is real: the outline, boundaries, names and
 population are drawn from `seed`, so the demo runs anywhere without data.
 
@@ -56,6 +57,8 @@ from .design import (
     PROVINCE_NAME,
     TYPE_PREFIX,
 )
+from .roads import FILE as DEMO_ROADS
+from .roads import write_demo_roads
 
 # --- the pack ---------------------------------------------------------------------------------
 
@@ -430,6 +433,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
                 pyogrio.write_dataframe(gdf, tmp / layer.file, layer=layer.layer, driver="GPKG", geometry_type="MultiPolygon")
         merger.to_csv(tmp / MERGER.file, index=False, encoding="utf-8", lineterminator="\n")
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
+        write_demo_roads(before, tmp / DEMO_ROADS)
         names = [
             COMMUNES_BEFORE.file,
             COMMUNES_AFTER.file,
@@ -437,6 +441,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
             PROVINCES_AFTER.file,
             MERGER.file,
             "MANIFEST.md",
+            DEMO_ROADS,
         ]
         marker = out_dir / MARKER
         if marker.exists():
@@ -452,6 +457,6 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
 def ensure_demo_pack(path: str | os.PathLike, seed: int = 7) -> Path:
     """The demo pack at `path`, generated only when its `SYNTHETIC` marker is missing."""
     path = Path(path)
-    if not (path / MARKER).exists():
+    if not (path / MARKER).exists() or not (path / DEMO_ROADS).exists():
         make_demo_pack(path, seed)
     return path
