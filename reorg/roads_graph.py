@@ -147,7 +147,7 @@ def contract(pairs: pd.DataFrame, n: int, keep: np.ndarray) -> pd.DataFrame:
     return frame.groupby(["a", "b"], sort=True, as_index=False).min()
 
 
-def _minutes_to(pairs: pd.DataFrame, n: int, targets: np.ndarray, columns: np.ndarray) -> np.ndarray:
+def minutes_to(pairs: pd.DataFrame, n: int, targets: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """dist[k, c]: least minutes from node columns[c] to node targets[k] over `pairs`."""
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     ab, ba = pairs["ab"].to_numpy(), pairs["ba"].to_numpy()
@@ -254,7 +254,7 @@ def road_network(
     pairs = contract(pairs_before, n, keep)
     targets = np.unique(f_snap.node)
     columns = np.unique(np.concatenate([d_snap.node, f_snap.node]))
-    dist = _minutes_to(pairs, n, targets, columns)
+    dist = minutes_to(pairs, n, targets, columns)
     row = {int(x): k for k, x in enumerate(targets)}
     column = {int(x): k for k, x in enumerate(columns)}
 
