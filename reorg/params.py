@@ -103,6 +103,19 @@ PARAMETERS: tuple[Param, ...] = (
 )
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+# used by the `roads` travel model only (roads.py, roads_graph.py): left out of the assumptions
+# table of a run without roads, whose outputs then stay as they were before roads existed
+ROADS_ONLY: frozenset[str] = frozenset(
+    name
+    for name in BY_NAME
+    if name.startswith(("road_speed_", "surface_", "smoothness_", "tracktype_"))
+    or name in ("roads_buffer_km", "snap_max_km", "offroad_speed_kmh", "ferry_speed_kmh")
+)
+
+
+def applies(name: str, travel_model: str) -> bool:
+    """Whether parameter `name` takes part in a run with `travel_model` ("adjacency" or "roads")."""
+    return travel_model == "roads" or name not in ROADS_ONLY
 
 
 def description(name: str, lang: str = i18n.DEFAULT_LANG) -> str:
