@@ -164,14 +164,9 @@ def way_speed(tags: dict[str, str], params: dict) -> tuple[float, float | None, 
     return speed, None, direction
 
 
-def _segment_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    from .network import haversine_km
-
-    return np.asarray(haversine_km(lon[:-1], lat[:-1], lon[1:], lat[1:]), dtype=float)
-
-
 class _Ways:
-    """Accumulates ways (node keys, coordinates, tags) into directed edges."""
+    """Collects ways (node keys, coordinates, tags) and turns them into directed edges at once:
+    the per-way work in Python is only the tags; lengths, minutes and clipping are vectorised."""
 
     def __init__(self, params: dict, area: Any) -> None:
         self.params = params
@@ -179,13 +174,10 @@ class _Ways:
         self.keys: list[np.ndarray] = []
         self.lons: list[np.ndarray] = []
         self.lats: list[np.ndarray] = []
-        self.eu: list[np.ndarray] = []  # edge ends as positions in the concatenated key arrays
-        self.ev: list[np.ndarray] = []
-        self.emin: list[np.ndarray] = []
-        self.ekm: list[np.ndarray] = []
-        self.offset = 0
-        self.ways = 0
-        self.ferries = 0
+        self.speed: list[float] = []  # per way
+        self.total: list[float] = []  # per way: a ferry's duration in minutes, else nan
+        self.direction: list[int] = []
+        self.ferry: list[bool] = []
 
     def add(self, keys: np.ndarray, lon: np.ndarray, lat: np.ndarray, tags: dict[str, str]) -> None:
         if len(keys) < 2:
@@ -194,72 +186,87 @@ class _Ways:
         if got is None:
             return
         speed, total, direction = got
-        km = _segment_km(lon, lat)
-        keep = np.ones(len(km), dtype=bool)
-        if self.area is not None:
-            inside = shapely.contains_xy(self.area, lon, lat)
-            keep = inside[:-1] & inside[1:]
-            if not keep.any():
-                return
-        if total is not None:  # a ferry with a duration: shared along its segments by length
-            minutes = total * (km / km.sum()) if km.sum() > 0 else np.full(len(km), total / len(km))
-        else:
-            minutes = 60.0 * km / speed
-        idx = np.arange(len(km)) + self.offset
-        a, b = idx[keep], idx[keep] + 1
-        m, k = minutes[keep], km[keep]
-        for run, (start, end) in ((direction >= 0, (a, b)), (direction <= 0, (b, a))):
-            if run:
-                self.eu.append(start)
-                self.ev.append(end)
-                self.emin.append(m)
-                self.ekm.append(k)
         self.keys.append(keys)
         self.lons.append(lon)
         self.lats.append(lat)
-        self.offset += len(keys)
-        self.ways += 1
-        self.ferries += tags.get("route") == "ferry"
+        self.speed.append(speed)
+        self.total.append(np.nan if total is None else total)
+        self.direction.append(direction)
+        self.ferry.append(tags.get("route") == "ferry")
 
     def edges(self) -> RoadEdges:
-        if not self.eu:
-            empty = np.zeros(0)
-            return RoadEdges(empty, empty, empty.astype(np.int64), empty.astype(np.int64), empty, empty, 0, 0)
+        from .network import haversine_km
+
+        empty = np.zeros(0)
+        none = RoadEdges(empty, empty, empty.astype(np.int64), empty.astype(np.int64), empty, empty, 0, 0)
+        if not self.keys:
+            return none
+        sizes = np.array([len(k) for k in self.keys])
+        way = np.repeat(np.arange(len(sizes)), sizes)
         keys = np.concatenate(self.keys)
         lon, lat = np.concatenate(self.lons), np.concatenate(self.lats)
-        uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        u = inverse[np.concatenate(self.eu)]
-        v = inverse[np.concatenate(self.ev)]
+        seg = np.flatnonzero(way[:-1] == way[1:])  # segment k: position k -> k + 1
+        sway = way[seg]
+        km = np.asarray(haversine_km(lon[seg], lat[seg], lon[seg + 1], lat[seg + 1]), dtype=float)
+        speed, total = np.array(self.speed), np.array(self.total)
+        minutes = 60.0 * km / speed[sway]
+        timed = ~np.isnan(total[sway])
+        if timed.any():  # a ferry with a duration: shared along its segments by length
+            way_km = np.bincount(sway, weights=km, minlength=len(sizes))
+            nseg = np.bincount(sway, minlength=len(sizes))
+            share = np.where(way_km[sway] > 0, km / np.where(way_km[sway] > 0, way_km[sway], 1.0), 1.0 / nseg[sway])
+            minutes = np.where(timed, total[sway] * share, minutes)
+        keep = np.ones(len(seg), dtype=bool)
+        if self.area is not None:
+            inside = shapely.contains_xy(self.area, lon, lat)
+            keep = inside[seg] & inside[seg + 1]
+        direction = np.array(self.direction)[sway]
+        fwd, bwd = keep & (direction >= 0), keep & (direction <= 0)
+        if not (fwd.any() or bwd.any()):
+            return none
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        node = inverse.reshape(-1)
+        u = np.concatenate([node[seg[fwd]], node[seg[bwd] + 1]])
+        v = np.concatenate([node[seg[fwd] + 1], node[seg[bwd]]])
+        # only the nodes of kept edges (a node clipped away is no place to snap to)
+        used, renum = np.unique(np.concatenate([u, v]), return_inverse=True)
+        u, v = renum[: len(u)], renum[len(u) :]
+        first = first[used]
+        used_ways = np.unique(sway[keep])
         return RoadEdges(
             lon=lon[first],
             lat=lat[first],
             u=u.astype(np.int64),
             v=v.astype(np.int64),
-            minutes=np.concatenate(self.emin),
-            km=np.concatenate(self.ekm),
-            ways=self.ways,
-            ferries=self.ferries,
+            minutes=np.concatenate([minutes[fwd], minutes[bwd]]),
+            km=np.concatenate([km[fwd], km[bwd]]),
+            ways=int(len(used_ways)),
+            ferries=int(np.count_nonzero(np.array(self.ferry)[used_ways])),
         )
 
 
 def _read_pbf(path: Path, ways: _Ways) -> None:
     import osmium
 
-    fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
+    # the filter runs in C++ after the node locations are stored: no node reaches Python
+    fp = (
+        osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        .with_locations()
+        .with_filter(osmium.filter.KeyFilter("highway", "route"))
+    )
     for obj in fp:
         if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         if "highway" not in tags and tags.get("route") != "ferry":
             continue
-        nodes = obj.nodes
         try:
-            coords = np.array([(n.lon, n.lat) for n in nodes], dtype=float)
-        except osmium.InvalidLocationError:
+            rows = [(n.ref, n.lon, n.lat) for n in obj.nodes]
+        except osmium.InvalidLocationError:  # a node missing from the extract
             continue
-        refs = np.array([n.ref for n in nodes], dtype=np.int64)
-        ways.add(refs, coords[:, 0], coords[:, 1], {k: str(tags.get(k)) for k in LINE_TAGS if k in tags})
+        refs = np.array([r[0] for r in rows], dtype=np.int64)
+        xy = np.array([r[1:] for r in rows], dtype=float)
+        ways.add(refs, xy[:, 0], xy[:, 1], {k: str(tags.get(k)) for k in LINE_TAGS if k in tags})
 
 
 def _read_lines(path: Path, ways: _Ways) -> None:
@@ -277,7 +284,8 @@ def _read_lines(path: Path, ways: _Ways) -> None:
         for part in parts:
             xy = np.asarray(part.coords, dtype=float)[:, :2]
             # lines meet where they share a vertex: the vertex's coordinates (1e-7 degree) name it
-            keys = np.round(xy * 1e7).astype(np.int64)
+            grid = np.round(xy * 1e7).astype(np.int64)
+            keys = grid[:, 0] * 4_000_000_000 + grid[:, 1]
             ways.add(keys, xy[:, 0], xy[:, 1], tags)
 
 

@@ -126,23 +126,28 @@ def contract(pairs: pd.DataFrame, n: int, keep: np.ndarray) -> pd.DataFrame:
     indptr = np.searchsorted(src, np.arange(n + 1))
     degree = np.diff(indptr)
     through = (degree == 2) & ~keep
-    dst_l, out_l, in_l, ptr = dst.tolist(), out_w.tolist(), in_w.tolist(), indptr.tolist()
+    # a pair between two nodes that stay is kept as it is (vectorised); chains are walked in Python
+    direct = ~through[a] & ~through[b]
+    frames = [pairs[direct]]
+    src_l, dst_l, out_l, in_l, ptr = src.tolist(), dst.tolist(), out_w.tolist(), in_w.tolist(), indptr.tolist()
     through_l = through.tolist()
     rows: list[tuple[int, int, float, float]] = []
-    for s in np.flatnonzero(~through & (degree > 0)).tolist():
-        for e in range(ptr[s], ptr[s + 1]):
-            prev, cur, w_out, w_in = s, dst_l[e], out_l[e], in_l[e]
-            while through_l[cur]:
-                e0 = ptr[cur]
-                nxt = e0 if dst_l[e0] != prev else e0 + 1
-                prev, cur = cur, dst_l[nxt]
-                w_out += out_l[nxt]
-                w_in += in_l[nxt]
-            if s < cur:
-                rows.append((s, cur, w_out, w_in))
-            elif s > cur:
-                rows.append((cur, s, w_in, w_out))
-    frame = pd.DataFrame(rows, columns=["a", "b", "ab", "ba"])
+    starts = np.flatnonzero(~through[src] & through[dst])  # an edge from a node that stays into a chain
+    for e in starts.tolist():
+        prev, cur, w_out, w_in = src_l[e], dst_l[e], out_l[e], in_l[e]
+        s = prev
+        while through_l[cur]:
+            e0 = ptr[cur]
+            nxt = e0 if dst_l[e0] != prev else e0 + 1
+            prev, cur = cur, dst_l[nxt]
+            w_out += out_l[nxt]
+            w_in += in_l[nxt]
+        if s < cur:
+            rows.append((s, cur, w_out, w_in))
+        elif s > cur:
+            rows.append((cur, s, w_in, w_out))
+    frames.append(pd.DataFrame(rows, columns=["a", "b", "ab", "ba"]))
+    frame = pd.concat(frames, ignore_index=True)
     frame = frame[np.isfinite(frame["ab"]) | np.isfinite(frame["ba"])]
     return frame.groupby(["a", "b"], sort=True, as_index=False).min()
 
@@ -276,9 +281,14 @@ def road_network(
         name = str(old.at[code, "commune_name"]) if code in old.index else str(reformed.new.at[code, "commune_name"])
         flagged.append({"kind": "demand", "code": code, "name": name, "km": round(float(road_d.km[i]), 2)})
     fac_codes = [*map(str, stations.index), *map(str, centres.index)]
+    st_old = stations["old_code"].astype(str).tolist()
     for j in np.flatnonzero(road_f.km > limit).tolist():
+        if j < ns:  # a station is named by its old commune
+            name = str(old.at[st_old[j], "commune_name"]) if st_old[j] in old.index else ""
+        else:
+            name = str(centres["name"].iloc[j - ns]) if "name" in centres else ""
         kind = "station" if j < ns else "centre"
-        flagged.append({"kind": kind, "code": fac_codes[j], "name": "", "km": round(float(road_f.km[j]), 2)})
+        flagged.append({"kind": kind, "code": fac_codes[j], "name": name, "km": round(float(road_f.km[j]), 2)})
     for f in flagged:
         warnings.append(Problem.of("roads.far_from_road", file=file, code=f["code"], severity="warning", km=f["km"], limit=limit))
     used = np.unique(np.concatenate([pairs["a"].to_numpy(), pairs["b"].to_numpy()])) if len(pairs) else np.zeros(0)
