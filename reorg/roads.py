@@ -6,12 +6,16 @@ of lines carrying OSM tags as columns (`highway`, and when present `maxspeed`, `
 ways with a `highway` tag the speed table knows, and `route=ferry`, are kept; the province's
 outline grown by `roads_buffer_km` clips them, so a national extract can be given.
 
-Reader chosen by measurement (benchmarks/roads_reader.py, benchmarks/RESULTS.md): pyosmium's
-`FileProcessor` with node locations reads a synthetic province-size PBF several times faster
-than GDAL's OSM driver through pyogrio, and gives the OSM node ids, so ways meet exactly where
-they share a node (the OGR `lines` layer gives coordinates only, and its `other_tags` hstore
-text must be parsed again in Python). pyrosm was not used: it builds on pyrobuf/cykhash wheels
-that do not install for Python 3.11 here (see RESULTS.md).
+Reader chosen by measurement (benchmarks/roads_reader.py; figures in benchmarks/RESULTS.md): on a
+synthetic PBF of about 1,000,000 segments, GDAL's OSM driver through pyogrio reads the `lines`
+layer fastest and pyrosm and pyosmium are close to each other, but GDAL 3.12 in the pyogrio wheel
+fails on pyosmium's zlib-compressed blocks past a few thousand nodes ("error during the parsing
+of data"; zlib is what Geofabrik extracts use), and its `lines` layer gives coordinates, not node
+ids, with the tags other than `highway` in an hstore text to parse again. pyrosm installs here
+(with pyrobuf, cykhash and rapidjson besides) and was not faster. reorg reads PBF with
+pyosmium, the Python binding of libosmium, the reference OSM library: it reads every PBF
+(compressed or not), keeps node ids so ways meet exactly where OSM says they do, and its
+KeyFilter runs in C++ after the node locations are stored, so only the highway ways reach Python.
 
 Edge minutes (the contract of point 2 of issue 12, re-checked by tests/test_roads.py):
 minutes = 60 x km / (speed x multiplier x `season_speed_factor`), with km the great-circle length
