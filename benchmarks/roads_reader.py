@@ -42,7 +42,9 @@ def write_grid(path: Path, n: int) -> int:
     for i in range(n):
         for j in range(n):
             writer.add_node(
-                osmium.osm.mutable.Node(id=i * n + j + 1, location=osmium.osm.Location(lon0 + j * step, lat0 + i * step), version=1)
+                osmium.osm.mutable.Node(
+                    id=i * n + j + 1, location=osmium.osm.Location(lon0 + j * step, lat0 + i * step), version=1
+                )
             )
     wid = 0
     segments = 0
@@ -133,7 +135,9 @@ def dijkstra_check(path: Path, sources: int) -> None:
     t = time.perf_counter()
     dist = roads_graph.minutes_to(pairs, n, src, cols)
     t_scipy = time.perf_counter() - t
-    print(f"contraction: {n:,} nodes -> {len(pairs):,} pairs in {t_contract:.2f} s; scipy dijkstra to {sources} targets: {t_scipy:.2f} s")
+    print(
+        f"contraction: {n:,} nodes -> {len(pairs):,} pairs in {t_contract:.2f} s; scipy dijkstra to {sources} targets: {t_scipy:.2f} s"
+    )
     g = nx.DiGraph()
     g.add_weighted_edges_from(zip(edges.v.tolist(), edges.u.tolist(), edges.minutes.tolist()), weight="minutes")  # reversed
     t = time.perf_counter()
@@ -143,7 +147,9 @@ def dijkstra_check(path: Path, sources: int) -> None:
         for c, node in enumerate(cols.tolist()):
             worst = max(worst, abs(lengths.get(node, math.inf) - dist[k, c]) if node in lengths else 0.0)
     t_nx = time.perf_counter() - t
-    print(f"networkx dijkstra (uncontracted) {sources} sources: {t_nx:.2f} s; largest difference {worst:.2e} min; speed-up x{t_nx / (t_contract + t_scipy):.1f}")
+    print(
+        f"networkx dijkstra (uncontracted) {sources} sources: {t_nx:.2f} s; largest difference {worst:.2e} min; speed-up x{t_nx / (t_contract + t_scipy):.1f}"
+    )
 
 
 def main() -> None:
@@ -160,7 +166,9 @@ def main() -> None:
         path = Path(tmp) / "grid.osm.pbf"
         t = time.perf_counter()
         segments = write_grid(path, args.n)
-        print(f"wrote {segments:,} segments, {args.n * args.n:,} nodes, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s")
+        print(
+            f"wrote {segments:,} segments, {args.n * args.n:,} nodes, {path.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - t:.1f} s"
+        )
         readers = (
             ("pyosmium raw read", iterate_pyosmium),
             ("pyosmium + pricing (reorg.roads.read_roads)", read_pyosmium),

@@ -13,8 +13,10 @@ travelled one way; ferries by their duration or `ferry_speed_kmh`). "Nearest roa
 nearest vertex of any kept way (every OSM node, before simplification). Islands: the sea links of
 the adjacency model (network.py, at `sea_speed_kmh`) are kept: each link's two ends become graph
 nodes joined by the crossing, and each end is joined off-road to its nearest road node when one
-lies within `snap_max_km`; a link's end is a snapping target like a road node, so a point on an
-island with no road still reaches the mainland by sea. A point farther than `snap_max_km` from
+lies within `snap_max_km`. An island the road file does not cover (no road node within
+`snap_max_km` of any of its places) keeps the adjacency model's links between its places. These
+places are snapping targets like road nodes, so a point on an island with no road still reaches
+the mainland by sea. A point farther than `snap_max_km` from
 every road node is flagged (a warning naming the commune and the distance) and still routed.
 There is no within-commune access time: the minutes are those of the formula, door to door.
 
@@ -146,7 +148,12 @@ def contract(pairs: pd.DataFrame, n: int, keep: np.ndarray) -> pd.DataFrame:
             rows.append((s, cur, w_out, w_in))
         elif s > cur:
             rows.append((cur, s, w_in, w_out))
-    frames.append(pd.DataFrame(rows, columns=["a", "b", "ab", "ba"]))
+    walked = np.array(rows, dtype=float).reshape(-1, 4)
+    frames.append(
+        pd.DataFrame(
+            {"a": walked[:, 0].astype(np.int64), "b": walked[:, 1].astype(np.int64), "ab": walked[:, 2], "ba": walked[:, 3]}
+        )
+    )
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[np.isfinite(frame["ab"]) | np.isfinite(frame["ba"])]
     return frame.groupby(["a", "b"], sort=True, as_index=False).min()
@@ -167,40 +174,67 @@ def minutes_to(pairs: pd.DataFrame, n: int, targets: np.ndarray, columns: np.nda
     return out
 
 
-def _sea_links(base: Network) -> list[tuple[float, float, float, float, float]]:
-    """(lon_a, lat_a, lon_b, lat_b, minutes) of the adjacency model's sea links."""
-    g = base.graph
-    out = []
-    for a, b, data in sorted(g.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
-        if data.get("mode") == "sea":
-            na, nb = g.nodes[a], g.nodes[b]
-            out.append((na["lon"], na["lat"], nb["lon"], nb["lat"], float(data["minutes"])))
+def _sea_links(base: Network) -> list[tuple[Any, Any, float]]:
+    """(node a, node b, minutes) of the adjacency model's sea links, in a fixed order."""
+    edges = sorted(base.graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1])))
+    return [(a, b, float(data["minutes"])) for a, b, data in edges if data.get("mode") == "sea"]
+
+
+def _roadless_islands(base: Network, edges: RoadEdges, params: dict) -> list[Any]:
+    """The adjacency nodes of every land piece other than the mainland (the largest) that has no
+    road node within `snap_max_km` of any of its places: an island the road file does not cover."""
+    import networkx as nx
+
+    land = nx.Graph(base.graph)
+    land.remove_edges_from([(a, b) for a, b, _ in _sea_links(base)])
+    comps = sorted(nx.connected_components(land), key=lambda c: (-len(c), min(str(x) for x in c)))
+    out: list[Any] = []
+    for comp in comps[1:]:
+        nodes = sorted(comp, key=str)
+        near = snap([land.nodes[x]["lon"] for x in nodes], [land.nodes[x]["lat"] for x in nodes], edges.lon, edges.lat)
+        if not (near.km <= params["snap_max_km"]).any():
+            out += nodes
     return out
 
 
 def with_sea_links(edges: RoadEdges, base: Network, params: dict) -> tuple[RoadGraph, int]:
-    """The road edges plus the sea links (two nodes per link, joined off-road to their nearest road
-    node within `snap_max_km`); returns the graph and the number of road nodes (the first ones)."""
+    """The road edges plus the sea links of the adjacency model and, on islands the road file does
+    not cover, the adjacency model's own links: those places become graph nodes (after the road
+    nodes), each joined off-road to its nearest road node within `snap_max_km`. Returns the graph
+    and the number of road nodes (the first ones)."""
+    g = base.graph
     n_road = len(edges.lon)
-    lon, lat = [edges.lon], [edges.lat]
-    u, v, m = [edges.u], [edges.v], [edges.minutes]
     links = _sea_links(base)
-    for k, (la_lon, la_lat, lb_lon, lb_lat, minutes) in enumerate(links):
-        na, nb = n_road + 2 * k, n_road + 2 * k + 1
-        lon.append(np.array([la_lon, lb_lon]))
-        lat.append(np.array([la_lat, lb_lat]))
-        u.append(np.array([na, nb]))
-        v.append(np.array([nb, na]))
+    roadless = _roadless_islands(base, edges, params)
+    extra: dict[Any, int] = {}
+    for node in [*roadless, *(x for a, b, _ in links for x in (a, b))]:
+        extra.setdefault(node, n_road + len(extra))
+    places = list(extra)
+    p_lon = np.array([g.nodes[x]["lon"] for x in places], dtype=float)
+    p_lat = np.array([g.nodes[x]["lat"] for x in places], dtype=float)
+    u, v, m = [edges.u], [edges.v], [edges.minutes]
+
+    def both(a: int, b: int, minutes: float) -> None:
+        u.append(np.array([a, b]))
+        v.append(np.array([b, a]))
         m.append(np.array([minutes, minutes]))
-        near = snap([la_lon, lb_lon], [la_lat, lb_lat], edges.lon, edges.lat)
-        for end, node, km in zip((na, nb), near.node, near.km):
-            if km <= params["snap_max_km"]:
-                w = 60.0 * km / params["offroad_speed_kmh"]
-                u.append(np.array([end, node]))
-                v.append(np.array([node, end]))
-                m.append(np.array([w, w]))
+
+    for a, b, minutes in links:
+        both(extra[a], extra[b], minutes)
+    inside = set(roadless)
+    for a, b, data in sorted(g.subgraph(roadless).edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
+        if data.get("mode") != "sea" and a in inside and b in inside:
+            both(extra[a], extra[b], float(data["minutes"]))
+    near = snap(p_lon, p_lat, edges.lon, edges.lat)
+    for k, (node, km) in enumerate(zip(near.node.tolist(), near.km.tolist())):
+        if km <= params["snap_max_km"]:
+            both(n_road + k, node, 60.0 * km / params["offroad_speed_kmh"])
     graph = RoadGraph(
-        lon=np.concatenate(lon), lat=np.concatenate(lat), u=np.concatenate(u), v=np.concatenate(v), minutes=np.concatenate(m)
+        lon=np.concatenate([edges.lon, p_lon]),
+        lat=np.concatenate([edges.lat, p_lat]),
+        u=np.concatenate(u),
+        v=np.concatenate(v),
+        minutes=np.concatenate(m),
     )
     return graph, n_road
 

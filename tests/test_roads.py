@@ -249,3 +249,44 @@ def test_without_roads_nothing_changes(demo, cli_runs):
 def test_compare_adjacency_and_roads(cli_runs, tmp_path):
     rc = main(["compare", str(cli_runs / "adj" / "demo"), str(cli_runs / "roads" / "demo"), "--out", str(tmp_path / "cmp")])
     assert rc == 0
+
+
+def test_islands_without_roads_reach_the_mainland_by_sea(geodata, tmp_path):
+    """Hải Phòng (31): roads only on the mainland (a tree over its old communes' points); every
+    island point (Cát Hải, Cát Bà, Bạch Long Vĩ) still reaches a mainland station by the adjacency
+    model's links on its island and its sea links, faster than the straight line off-road, and is
+    flagged (no road)."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import distance_matrix
+
+    base = pipeline.run(load_scenario(ROOT / "scenarios" / "official.toml", ["name=hp"], province="31"), geodata=str(geodata))
+    demand = base.reformed.demand
+    main = np.flatnonzero(base.network.part_piece == 0)
+    xy = demand[["lon", "lat"]].to_numpy(dtype=float)[main]
+    tree = minimum_spanning_tree(distance_matrix(xy, xy)).tocoo()
+    lines = [LineString([xy[a], xy[b]]) for a, b in zip(tree.row, tree.col)]
+    path = tmp_path / "mainland.geojson"
+    gpd.GeoDataFrame({"highway": ["unclassified"] * len(lines)}, geometry=lines, crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    sc = load_scenario(
+        ROOT / "scenarios" / "official.toml", ["name=hp_roads", f"travel.roads={json.dumps(str(path))}"], province="31"
+    )
+    r = pipeline.run(sc, geodata=str(geodata))
+    net = r.network
+    assert net.roads["sea_links"] == len(base.network.ferry_links) > 0
+    assert net.ferry_links == base.network.ferry_links
+    st = r.stations.loc[net.station_codes]
+    on_main = np.flatnonzero(st["old_code"].isin(demand.loc[main, "old_code"]).to_numpy())
+    island = np.flatnonzero(net.part_piece != 0)
+    assert len(island) and len(on_main)
+    flagged = {f["code"] for f in net.roads["flagged"] if f["kind"] == "demand"}
+    on_island = demand[net.part_piece != 0]
+    assert {o or n for o, n in zip(on_island["old_code"], on_island["new_code"])} <= flagged  # no road there: all flagged
+    for i in island:
+        j = on_main[int(np.argmin(net.station_minutes[i, on_main]))]
+        straight = (
+            60
+            * km(demand.at[i, "lon"], demand.at[i, "lat"], st["lon"].iloc[j], st["lat"].iloc[j])
+            * P["circuity_factor"]
+            / P["offroad_speed_kmh"]
+        )
+        assert np.isfinite(net.station_minutes[i, j]) and net.station_minutes[i, j] < straight - 1, demand.at[i, "old_code"]
