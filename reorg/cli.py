@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="population raster (GeoTIFF, persons per cell, any CRS): where people live (scenario: [population] raster)",
     )
+    r.add_argument(
+        "--roads",
+        metavar="FILE",
+        help="road network (.osm.pbf, or GeoPackage/GeoJSON lines with OSM tags): travel minutes on roads",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2, nothing written")
     r.add_argument(
@@ -96,6 +101,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         + ([f"roster_sheet={json.dumps(args.roster_sheet)}"] if args.roster_sheet else [])
         + ([f"terrain.dem={json.dumps(args.dem)}"] if args.dem else [])
         + ([f"population.raster={json.dumps(args.population_raster)}"] if args.population_raster else [])
+        + ([f"travel.roads={json.dumps(args.roads)}"] if args.roads else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national

@@ -79,6 +79,8 @@ class Network:
     part_island: np.ndarray | None = None  # demand parts on a piece joined by a sea link
     part_piece: np.ndarray | None = None  # land piece of each demand part (0 = the mainland, the largest)
     centre_piece: np.ndarray | None = None  # land piece of each centre (`centre_codes` order)
+    travel_model: str = "adjacency"  # "adjacency" (this module) or "roads" (roads_graph.py)
+    roads: dict | None = None  # the road model's counts (roads_graph.RoadStats), None without roads
 
 
 def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:

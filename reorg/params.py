@@ -85,9 +85,43 @@ PARAMETERS: tuple[Param, ...] = (
     _P("contiguous_catchments", False, "bool", "-"),
     _P("nopolygon_link_km", 10.0, "km", "L", 0, 1000),
     _P("adjacency_tolerance_m", 200.0, "m", "L", 0, 5000),
+    # --- road network travel model, used with `[travel] roads` (DOMAIN 1H; issue 12) ---
+    _P("roads_buffer_km", 10.0, "km", "L", 0, 500),
+    _P("snap_max_km", 2.0, "km", "L", 0, 1000),
+    _P("offroad_speed_kmh", 5.0, "km/h", "H", 0.1, 60),
+    _P("road_speed_motorway_kmh", 50.0, "km/h", "L", 0, 130),
+    _P("road_speed_trunk_kmh", 50.0, "km/h", "L", 0, 130),
+    _P("road_speed_primary_kmh", 45.0, "km/h", "L", 0, 130),
+    _P("road_speed_secondary_kmh", 40.0, "km/h", "L", 0, 130),
+    _P("road_speed_tertiary_kmh", 35.0, "km/h", "L", 0, 130),
+    _P("road_speed_unclassified_kmh", 30.0, "km/h", "L", 0, 130),
+    _P("road_speed_residential_kmh", 25.0, "km/h", "L", 0, 130),
+    _P("road_speed_service_kmh", 20.0, "km/h", "H", 0, 130),
+    _P("road_speed_track_kmh", 12.0, "km/h", "L", 0, 130),
+    _P("road_speed_path_kmh", 10.0, "km/h", "H", 0, 130),
+    _P("road_speed_footway_kmh", 5.0, "km/h", "H", 0, 130),
+    _P("surface_paved_factor", 0.9, "multiplier", "H", 0, 1),
+    _P("surface_compacted_factor", 0.85, "multiplier", "H", 0, 1),
+    _P("surface_unpaved_factor", 0.7, "multiplier", "H", 0, 1),
+    _P("smoothness_worst_factor", 0.3, "multiplier", "H", 0, 1),
+    _P("tracktype_worst_factor", 0.6, "multiplier", "H", 0, 1),
+    _P("ferry_speed_kmh", 5.0, "km/h", "H", 0.1, 120),
 )
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
+# used by the `roads` travel model only (roads.py, roads_graph.py): left out of the assumptions
+# table of a run without roads, whose outputs then stay as they were before roads existed
+ROADS_ONLY: frozenset[str] = frozenset(
+    name
+    for name in BY_NAME
+    if name.startswith(("road_speed_", "surface_", "smoothness_", "tracktype_"))
+    or name in ("roads_buffer_km", "snap_max_km", "offroad_speed_kmh", "ferry_speed_kmh")
+)
+
+
+def applies(name: str, travel_model: str) -> bool:
+    """Whether parameter `name` takes part in a run with `travel_model` ("adjacency" or "roads")."""
+    return travel_model == "roads" or name not in ROADS_ONLY
 
 
 def description(name: str, lang: str = i18n.DEFAULT_LANG) -> str:

@@ -117,7 +117,7 @@ def build_story(result: Any, summary: dict, S: dict, width: float, lang: str = i
         P(w("pdf.intro")),
     ]
     flags = {k: bool(summary.get(k)) for k in i18n.NOTICE_KEYS}
-    for notice in i18n.notices(flags, lang):
+    for notice in i18n.notices(flags, lang) + tables.travel_notices(r, lang):
         story.append(P(_esc(notice), "notice"))
     story.append(P(w("pdf.h_figures"), "h2"))
     figures = [

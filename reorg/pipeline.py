@@ -165,8 +165,12 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         centres = islands.with_special_zone_centres(
             reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
         )
+    road_warnings: list[Problem] = []
     with progress.stage("network"):
-        net = network.build_network(reformed, stations, centres, params)
+        if scenario.roads:
+            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params)
+        else:
+            net = network.build_network(reformed, stations, centres, params)
     with progress.stage("optimise"):
         plan = decide(
             reformed,
@@ -191,12 +195,28 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         plan=plan,
         measures=measures,
         synthetic_roster=given.synthetic,
-        warnings=[*pack.warnings, *reformed.warnings, *given.warnings],
+        warnings=[*pack.warnings, *reformed.warnings, *given.warnings, *road_warnings],
         terrain=dem,
         population=raster,
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )
+
+
+def _road_network(
+    path: str, pack: Pack, reformed: reform.Reformed, stations: pd.DataFrame, centres: pd.DataFrame, params: dict
+) -> tuple[network.Network, list[Problem]]:
+    """The `roads` travel model (roads.py, roads_graph.py): the road file clipped to the province
+    (its new communes' outline grown by `roads_buffer_km`), then minutes on roads."""
+    import shapely
+
+    from . import roads, roads_graph
+
+    geoms = pack.communes_after.geometry
+    outline = shapely.union_all(geoms[~(geoms.isna() | geoms.is_empty)].to_numpy())
+    edges = roads.read_roads(path, params, outline, file=path)
+    net, _, warnings = roads_graph.road_network(reformed, stations, centres, params, edges, file=path)
+    return net, warnings
 
 
 def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:

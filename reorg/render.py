@@ -431,7 +431,7 @@ def render_map(result: Any) -> str:
         },
     }
     pack = result.pack
-    warns = i18n.notices(tables.synthetic_flags(result), lang)  # the one source of the notices
+    warns = i18n.notices(tables.synthetic_flags(result), lang) + tables.travel_notices(result, lang)
     banner = {
         "title": sc.title or sc.name,
         "province": pack.province_name,

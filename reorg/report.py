@@ -101,6 +101,8 @@ def build_summary(result: Any) -> dict:
                 "nodes": r.network.graph.number_of_nodes(),
                 "edges": r.network.graph.number_of_edges(),
                 "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
+                "travel_model": r.network.travel_model,
+                **({"roads": {"file": Path(r.scenario.roads).name, **r.network.roads}} if r.network.roads else {}),
                 **({"terrain": r.terrain.summary()} if getattr(r, "terrain", None) is not None else {}),
                 **({"population": r.population.summary()} if getattr(r, "population", None) is not None else {}),
             },

@@ -173,6 +173,38 @@ def _centres(r: Any, lang: str) -> list[doc.Block]:
     return [doc.Heading(t("report.h_centres")), doc.Table([t(k) for k in tables.CENTRE_COLUMNS], rows, "llrrrrr")]
 
 
+def _travel_model(net: dict, lang: str) -> list[doc.Block]:
+    """Which travel model gave the minutes (issue 12); with roads, its counts and flagged points."""
+    t = i18n.translator(lang)
+    roads = net.get("roads")
+    if not roads:
+        return [doc.Para(t("roads.model_adjacency"))]
+    n = {k: fmt.count(v, lang) for k, v in roads.items() if isinstance(v, int)}
+    out: list[doc.Block] = [
+        doc.Para(t("roads.model_roads", file=roads["file"])),
+        doc.Para(
+            t(
+                "roads.counts",
+                ways=n["ways"],
+                ferries=n["ferries"],
+                nodes_before=n["nodes_before"],
+                edges_before=n["edges_before"],
+                nodes_after=n["nodes_after"],
+                edges_after=n["edges_after"],
+                sea_links=n["sea_links"],
+                snapped=n["snapped_points"],
+                flagged=n["flagged_points"],
+            )
+        ),
+    ]
+    if roads["flagged"]:
+        places = "; ".join(
+            f"{f['code']} {f['name']} ({fmt.number(f['km'], 1, lang)} km)".replace("  ", " ") for f in roads["flagged"]
+        )
+        out.append(doc.Para(t("roads.flagged", places=places)))
+    return out
+
+
 def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
     net = summary["network"]
@@ -187,6 +219,7 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
                 pieces=fmt.count(net["pieces_without_land_link"], lang),
             )
         ),
+        *_travel_model(net, lang),
     ]
     if net["ferry_links"]:
         out.append(

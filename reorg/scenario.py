@@ -37,6 +37,11 @@ Keys (all optional except `province` unless given on the command line):
                                         # minutes_centre_after, minutes_main_before, staff_per_1000, gap_after
                                         # (the commune rows of indicators.toml with map breaks)
 
+    [travel]
+    roads = "roads.osm.pbf"             # road network (OSM .osm.pbf, or GeoPackage/GeoJSON lines with OSM
+                                        # tags), relative to this file (also --roads): minutes on roads
+                                        # (roads_graph.py); default: the adjacency model (network.py)
+
     [output]
     lang = "en"                         # language of every output (map, reports, PDF, workbook): en | vi
                                         # (also --lang; `[map] lang` is read as an older spelling of it)
@@ -79,9 +84,10 @@ TOP_KEYS = {
     "output": dict,
     "terrain": dict,
     "population": dict,
+    "travel": dict,
 }
-#: the input files of the tables `[terrain]` and `[population]`: {table: (key, ...)}
-INPUT_TABLES = {"terrain": ("dem",), "population": ("raster",)}
+#: the input files of the tables `[terrain]`, `[population]` and `[travel]`: {table: (key, ...)}
+INPUT_TABLES = {"terrain": ("dem",), "population": ("raster",), "travel": ("roads",)}
 
 
 @dataclass
@@ -102,6 +108,7 @@ class Scenario:
     roster_sheet: str | None = None  # the sheet of an Excel roster (None: its first)
     dem: str | None = None  # elevation model: `[terrain] dem`, --dem
     population_raster: str | None = None  # population raster: `[population] raster`, --population-raster
+    roads: str | None = None  # road network file (`[travel] roads`, --roads); None: the adjacency model
 
 
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
@@ -322,4 +329,5 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         roster_sheet=data.get("roster_sheet"),
         dem=rel("dem", "terrain"),
         population_raster=rel("raster", "population"),
+        roads=rel("roads", "travel"),
     )

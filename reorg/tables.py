@@ -8,6 +8,7 @@ PDF never import each other). Columns are stable: they are the CSV files' column
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -191,8 +192,8 @@ def parameter_value(value: Any, lang: str = i18n.DEFAULT_LANG) -> str:
 
 
 def parameter_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
-    """Every parameter: its value in this run, default, unit, description, source (words in `lang`)
-    and confidence."""
+    """Every parameter the run's travel model uses (`params.applies`): its value in this run,
+    default, unit, description, source (words in `lang`) and confidence."""
     return pd.DataFrame(
         [
             {
@@ -205,6 +206,7 @@ def parameter_table(result: Any, lang: str = i18n.DEFAULT_LANG) -> pd.DataFrame:
                 "confidence": p.confidence,
             }
             for p in parameters.PARAMETERS
+            if parameters.applies(p.name, result.network.travel_model)
         ]
     )
 
@@ -249,6 +251,15 @@ def travel_table(result: Any) -> pd.DataFrame:
     return (
         t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
     )
+
+
+def travel_notices(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The travel-model line of the map banner and the workbook's about sheet: with roads, the road
+    file; none with the adjacency model (those outputs stay as they were; the report says it)."""
+    roads = result.scenario.roads
+    if result.network.travel_model != "roads" or not roads:
+        return []
+    return [i18n.text("roads.banner", lang, file=Path(roads).name)]
 
 
 def synthetic_flags(result: Any) -> dict[str, bool]:

@@ -403,7 +403,7 @@ def run_sheets(result: Any, lang: str | None = None) -> list[Sheet]:
             (_t("xlsx.reorg", lang), r.version),
             (_t("xlsx.contents", lang), _t("xlsx.contents_run", lang)),
         ],
-        i18n.notices(tables.synthetic_flags(r), lang),
+        i18n.notices(tables.synthetic_flags(r), lang) + tables.travel_notices(r, lang),
         [p.format(lang) for p in r.warnings],
         lang,
     )

@@ -2,8 +2,9 @@
 
 `make_demo_pack(out_dir, seed)` writes the five files of a real pack (schema.py; format in
 ../shared/geodata/MANIFEST.md) plus `MANIFEST.md`, the empty marker `SYNTHETIC` that
-`load.is_synthetic_pack` looks for, and synthetic raster inputs (`reorg.demo.rasters`: an
-elevation model for `reorg run --dem`, a population raster for `--population-raster`). Nothing in it is real: the outline, boundaries, names and
+`load.is_synthetic_pack` looks for, a synthetic road network (`roads_synthetic.osm.pbf`,
+demo/roads.py) and synthetic raster inputs (`reorg.demo.rasters`: an elevation model for
+`reorg run --dem`, a population raster for `--population-raster`). Nothing in it is real: the outline, boundaries, names and
 population are drawn from `seed`, so the demo runs anywhere without data.
 
 Construction (in a local kilometre plane, then mapped to longitude/latitude near 105.8 E, 18.9 N):
@@ -57,6 +58,8 @@ from .design import (
     PROVINCE_NAME,
     TYPE_PREFIX,
 )
+from .roads import FILE as DEMO_ROADS
+from .roads import write_demo_roads
 
 # --- the pack ---------------------------------------------------------------------------------
 
@@ -445,6 +448,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
         (tmp / "MANIFEST.md").write_text(_manifest(before, after, districts, merger, seed), encoding="utf-8")
         rasters.write_dem(tmp, geometry.to_lonlat(built["outline"]), seed)
         rasters.write_population(tmp, built, seed)
+        write_demo_roads(before, tmp / DEMO_ROADS)
         names = [
             COMMUNES_BEFORE.file,
             COMMUNES_AFTER.file,
@@ -454,6 +458,7 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
             "MANIFEST.md",
             rasters.DEM_FILE,
             rasters.POPULATION_FILE,
+            DEMO_ROADS,
         ]
         marker = out_dir / MARKER
         if marker.exists():
@@ -469,6 +474,6 @@ def make_demo_pack(out_dir: Path, seed: int = 7) -> Path:
 def ensure_demo_pack(path: str | os.PathLike, seed: int = 7) -> Path:
     """The demo pack at `path`, generated only when its `SYNTHETIC` marker is missing."""
     path = Path(path)
-    if not (path / MARKER).exists():
+    if not (path / MARKER).exists() or not (path / DEMO_ROADS).exists():
         make_demo_pack(path, seed)
     return path
