@@ -71,6 +71,10 @@ def baseline_wall(args: list[str], geodata: str, out: Path) -> float | None:
     if BASELINE is None:
         return None
     root, python = BASELINE
+    # the baseline reads its own copy of the scenario (the same decisions and parameters in the
+    # spelling that version understands: reorg 0.1 has no per-language titles)
+    own = root / "scenarios" / Path(args[0]).name
+    args = [str(own), *args[1:]] if own.is_file() else args
     wall, _, _ = timed([python, "-m", "reorg", "run", *args, "--geodata", geodata, "--out", str(out), "--quiet"], cwd=root)
     return wall
 
