@@ -310,10 +310,12 @@ def road_network(
     flagged: list[dict] = []
     warnings: list[Problem] = []
     old = reformed.old
+    far: dict[str, list[float]] = {}  # demand points by commune: many per commune with a population raster
     for i in np.flatnonzero(road_d.km > limit).tolist():
-        code = str(demand.at[i, "old_code"] or demand.at[i, "new_code"])
+        far.setdefault(str(demand.at[i, "old_code"] or demand.at[i, "new_code"]), []).append(float(road_d.km[i]))
+    for code, kms in far.items():
         name = str(old.at[code, "commune_name"]) if code in old.index else str(reformed.new.at[code, "commune_name"])
-        flagged.append({"kind": "demand", "code": code, "name": name, "km": round(float(road_d.km[i]), 2)})
+        flagged.append({"kind": "demand", "code": code, "name": name, "km": round(max(kms), 2), "points": len(kms)})
     fac_codes = [*map(str, stations.index), *map(str, centres.index)]
     st_old = stations["old_code"].astype(str).tolist()
     for j in np.flatnonzero(road_f.km > limit).tolist():
@@ -324,7 +326,22 @@ def road_network(
         kind = "station" if j < ns else "centre"
         flagged.append({"kind": kind, "code": fac_codes[j], "name": name, "km": round(float(road_f.km[j]), 2)})
     for f in flagged:
-        warnings.append(Problem.of("roads.far_from_road", file=file, code=f["code"], severity="warning", km=f["km"], limit=limit))
+        if f.get("points", 1) > 1:
+            warnings.append(
+                Problem.of(
+                    "roads.far_from_road_points",
+                    file=file,
+                    code=f["code"],
+                    severity="warning",
+                    n=f["points"],
+                    km=f["km"],
+                    limit=limit,
+                )
+            )
+        else:
+            warnings.append(
+                Problem.of("roads.far_from_road", file=file, code=f["code"], severity="warning", km=f["km"], limit=limit)
+            )
     used = np.unique(np.concatenate([pairs["a"].to_numpy(), pairs["b"].to_numpy()])) if len(pairs) else np.zeros(0)
     stats = RoadStats(
         ways=edges.ways,
@@ -335,7 +352,7 @@ def road_network(
         edges_after=int(len(pairs)),
         sea_links=len(_sea_links(base)),
         snapped_points=int(np.count_nonzero(road_d.km <= limit) + np.count_nonzero(road_f.km <= limit)),
-        flagged_points=len(flagged),
+        flagged_points=int(sum(f.get("points", 1) for f in flagged)),
         flagged=flagged,
     )
     net = dataclasses.replace(

@@ -224,7 +224,7 @@ def test_points_beyond_snap_max_km_are_flagged(demo, cli_runs, road_run):
     flagged = summary["network"]["roads"]["flagged"]
     assert remote in {f["code"] for f in flagged if f["kind"] == "demand"}
     assert all(f["km"] > P["snap_max_km"] for f in flagged)
-    assert summary["network"]["roads"]["flagged_points"] == len(flagged)
+    assert summary["network"]["roads"]["flagged_points"] == sum(f.get("points", 1) for f in flagged)
     assert any(remote in w and "snap_max_km" in w for w in summary["warnings"])
     report = (cli_runs / "roads" / "demo" / "report.html").read_text(encoding="utf-8")
     assert "snap_max_km" in report and remote in report
@@ -290,3 +290,23 @@ def test_islands_without_roads_reach_the_mainland_by_sea(geodata, tmp_path):
             / P["offroad_speed_kmh"]
         )
         assert np.isfinite(net.station_minutes[i, j]) and net.station_minutes[i, j] < straight - 1, demand.at[i, "old_code"]
+
+
+def test_raster_points_far_from_roads_are_flagged_once_per_commune(demo):
+    """With a population raster a commune has many demand points: those far from every road are
+    flagged once per commune, with their count and the farthest distance, not once per point."""
+    scenario = load_scenario(
+        ROOT / "scenarios" / "demo_roads.toml",
+        [
+            f"travel.roads={json.dumps(str(demo / FILE))}",
+            f"population.raster={json.dumps(str(demo / 'synthetic_population_99.tif'))}",
+        ],
+    )
+    result = pipeline.run(scenario, geodata=str(demo))
+    flagged = [f for f in result.network.roads["flagged"] if f["kind"] == "demand"]
+    codes = [f["code"] for f in flagged]
+    assert len(codes) == len(set(codes)) > 0, "one entry per commune"
+    assert sum(f["points"] for f in flagged) > len(flagged), "several raster points per commune"
+    grouped = [w for w in result.warnings if w.key == "warning.roads.far_from_road_points"]
+    assert sorted(w.code for w in grouped) == sorted(f["code"] for f in flagged if f["points"] > 1)
+    assert result.network.roads["flagged_points"] >= sum(f["points"] for f in flagged)
