@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import validate
+from . import i18n, validate
 from ._errors import Problem
 from .rules import staff_norms
 from .schema import CADRES
@@ -61,7 +61,16 @@ def read_roster(path: str | Path, old: pd.DataFrame, sheet: str | None = None) -
     st["region"] = st["region"].where(st["region"].notna(), st["old_code"].map(old["region"]))
     st["origin"] = "roster"
     out = st[STATION_COLUMNS].set_index("station_code", drop=False).rename_axis(None).sort_index()
-    return Roster(stations=out, synthetic=False, warnings=list(checked.warnings))
+    warnings = list(checked.warnings)
+    # a `reorg roster-template` given back with rows still marked synthetic is not real data
+    marker = {i18n.text("roster_xlsx.source_synthetic", lang).strip().casefold() for lang in i18n.LANGS}
+    source = st["source"].fillna("").astype(str).str.strip().str.casefold() if "source" in st else pd.Series(dtype=str)
+    n = int(source.isin(marker).sum())
+    if n:
+        warnings.append(
+            Problem.of("roster_xlsx.template_values", file=str(path), field="source", severity="warning", n=n, total=len(st))
+        )
+    return Roster(stations=out, synthetic=n > 0, warnings=warnings)
 
 
 def _split_cadres(total: int, has_doctor: bool, rng: np.random.Generator) -> dict[str, int]:

@@ -294,8 +294,23 @@ def test_template_reads_back_and_reproduces_the_synthetic_run(tmp_path, geodata,
         rc, out = run(tmp_path, geodata, "--roster", str(path), out=kind)
         assert rc == 0, capsys.readouterr().err
         s = summary(out)
-        assert s["synthetic_roster"] is False, kind
+        # the rows still marked synthetic: the run says its roster is synthetic, and why
+        assert s["synthetic_roster"] is True, kind
+        assert any("still hold the template's synthetic values" in w for w in s["warnings"]), kind
         assert s["staff"] == base["staff"] and s["indicators"] == base["indicators"] and s["counts"] == base["counts"], kind
+
+
+def test_a_filled_in_template_is_real(tmp_path, geodata, templates, capsys):
+    """Once the source column no longer says synthetic (the planner's own figures), the roster is real."""
+    filled = pd.read_csv(templates["csv"], dtype=str, encoding="utf-8-sig")
+    filled["source"] = "Sở Y tế, 2025"
+    path = tmp_path / "filled.csv"
+    filled.to_csv(path, index=False, encoding="utf-8")
+    rc, out = run(tmp_path, geodata, "--roster", str(path), out="filled")
+    assert rc == 0, capsys.readouterr().err
+    s = summary(out)
+    assert s["synthetic_roster"] is False
+    assert not any("template" in w for w in s["warnings"])
 
 
 def test_template_contents(templates):
