@@ -102,6 +102,10 @@ def build_summary(result: Any) -> dict:
                 "edges": r.network.graph.number_of_edges(),
                 "shortest_path_method": "scipy.sparse.csgraph.dijkstra from every facility",
                 "travel_model": r.network.travel_model,
+                # where the residents are and how terrain is known (issue 12): always stated
+                "population_model": "raster" if getattr(r, "population", None) is not None else "commune_points",
+                "demand_points": int(len(r.reformed.demand)),
+                "terrain_source": "dem" if getattr(r, "terrain", None) is not None else "density_rule",
                 **({"roads": {"file": Path(r.scenario.roads).name, **r.network.roads}} if r.network.roads else {}),
                 **({"terrain": r.terrain.summary()} if getattr(r, "terrain", None) is not None else {}),
                 **({"population": r.population.summary()} if getattr(r, "population", None) is not None else {}),

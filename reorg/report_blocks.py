@@ -220,6 +220,11 @@ def _network(r: Any, summary: dict, lang: str) -> list[doc.Block]:
             )
         ),
         *_travel_model(net, lang),
+        doc.Para(
+            t(f"roads.population_{net['population_model']}", points=fmt.count(net["demand_points"], lang))
+            + " "
+            + t(f"roads.terrain_{net['terrain_source']}")
+        ),
     ]
     if net["ferry_links"]:
         out.append(

@@ -21,7 +21,7 @@ from shapely.geometry import LineString
 
 from conftest import ROOT
 from reorg import params as param_defs
-from reorg import pipeline, roads, roads_graph
+from reorg import pipeline, report, roads, roads_graph
 from reorg.cli import main
 from reorg.demo import make_demo_pack
 from reorg.demo.roads import FILE, road_layout
@@ -123,6 +123,13 @@ def test_run_with_roads_writes_every_output(cli_runs):
     assert r["file"] == FILE and r["ferries"] == 1
     assert r["nodes_after"] < r["nodes_before"] and r["edges_after"] < r["edges_before"]
     assert r["snapped_points"] > 0
+    # every output says which travel, population and terrain model produced it
+    assert (net["population_model"], net["terrain_source"]) == ("commune_points", "density_rule")
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "Travel model: roads" in report and "Population model: each old commune" in report
+    assert "Terrain: guessed from population density" in report
+    adj = json.loads((cli_runs / "adj" / "demo" / "summary.json").read_text(encoding="utf-8"))["network"]
+    assert adj["travel_model"] == "adjacency" and adj["demand_points"] == net["demand_points"]
 
 
 def test_routes_agree_with_an_independent_recomputation(demo, road_run):
@@ -310,3 +317,5 @@ def test_raster_points_far_from_roads_are_flagged_once_per_commune(demo):
     grouped = [w for w in result.warnings if w.key == "warning.roads.far_from_road_points"]
     assert sorted(w.code for w in grouped) == sorted(f["code"] for f in flagged if f["points"] > 1)
     assert result.network.roads["flagged_points"] >= sum(f["points"] for f in flagged)
+    summary = report.build_summary(result)
+    assert summary["network"]["population_model"] == "raster" and summary["network"]["demand_points"] > 40
