@@ -119,6 +119,24 @@ def _runs_rows(runs: list[Any], lang: str) -> list[list[doc.Rich]]:
     return rows
 
 
+MODEL_KEYS = ("travel_model", "population_model", "terrain_source")
+
+
+def _models(runs: list[Any], lang: str) -> list[doc.Block]:
+    """When the runs' travel model, population model or terrain source differ (an adjacency run
+    against a road run, issue 12), a section saying which run used which: the differences below
+    are then (also) those of the model."""
+    t = i18n.translator(lang)
+    seen = [{k: (r.summary.get("network") or {}).get(k) for k in MODEL_KEYS} for r in runs]
+    if all(s == seen[0] for s in seen) or not any(any(s.values()) for s in seen):
+        return []
+    items = [
+        t("compare_models.run", run=r.name, models="; ".join(t(f"compare_models.{k}_{s[k]}") for k in MODEL_KEYS if s[k]))
+        for r, s in zip(runs, seen)
+    ]
+    return [doc.Heading(t("compare_models.h")), doc.Para(t("compare_models.note")), doc.Items(items)]
+
+
 def _int(v: Any) -> float | int | None:
     try:
         return int(v)
@@ -152,6 +170,7 @@ def blocks(
             _runs_rows(runs, lang),
             id="runs",
         ),
+        *_models(runs, lang),
         doc.Heading(t("compare.h_indicators")),
         doc.Para(
             doc.rich(

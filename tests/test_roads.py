@@ -110,6 +110,8 @@ def cli_runs(demo, tmp_path_factory):
     scen = str(ROOT / "scenarios" / "demo.toml")
     assert main(["run", scen, "--geodata", str(demo), "--out", str(out / "adj"), "--quiet"]) == 0
     assert main(["run", scen, "--geodata", str(demo), "--out", str(out / "roads"), "--roads", str(demo / FILE), "--quiet"]) == 0
+    again = ["--set", "name=demo_again", "--set", "seed=8"]
+    assert main(["run", scen, "--geodata", str(demo), "--out", str(out / "adj"), *again, "--quiet"]) == 0
     return out
 
 
@@ -256,6 +258,15 @@ def test_without_roads_nothing_changes(demo, cli_runs):
 def test_compare_adjacency_and_roads(cli_runs, tmp_path):
     rc = main(["compare", str(cli_runs / "adj" / "demo"), str(cli_runs / "roads" / "demo"), "--out", str(tmp_path / "cmp")])
     assert rc == 0
+    md = (tmp_path / "cmp" / "comparison.md").read_text(encoding="utf-8")
+    # the comparison says the runs differ in travel model, and which run used which
+    assert "## Travel model" in md and "roads (shortest paths on the road network)" in md
+    assert "adjacency (polygons that touch" in md
+    table = (tmp_path / "cmp" / "comparison.csv").read_text(encoding="utf-8")
+    assert "pop_minutes_main_station" in table
+    # two runs of the same model: no such section
+    rc = main(["compare", str(cli_runs / "adj" / "demo"), str(cli_runs / "adj" / "demo_again"), "--out", str(tmp_path / "same")])
+    assert rc == 0 and "## Travel model" not in (tmp_path / "same" / "comparison.md").read_text(encoding="utf-8")
 
 
 def test_islands_without_roads_reach_the_mainland_by_sea(geodata, tmp_path):
