@@ -81,6 +81,7 @@ class Network:
     centre_piece: np.ndarray | None = None  # land piece of each centre (`centre_codes` order)
     travel_model: str = "adjacency"  # "adjacency" (this module) or "roads" (roads_graph.py)
     roads: dict | None = None  # the road model's counts (roads_graph.RoadStats), None without roads
+    road_lines: np.ndarray | None = None  # the simplified road graph's segments [lon1, lat1, lon2, lat2] (roads only)
 
 
 def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:

@@ -55,7 +55,11 @@ COLOURS = {
     "new": "#252525",
     "line": "#7a0177",
     "before_station": "#01665e",
+    "road": "#8c6d31",
+    "demand": "#e6550d",
 }
+#: the layers of the real inputs, drawn only when the run has them, off at opening (issue 12)
+INPUT_LAYER_KEYS = ("roads", "demand")
 #: Staff gaps layer: one hue per sign, the marker's area grows with the persons missing or in surplus
 GAP_COLOURS = {"short": "#d7301f", "meets": "#bdbdbd", "surplus": "#2171b5"}
 #: panes keep the stacking order when layers are toggled
@@ -143,6 +147,44 @@ def _fc(features: list[dict]) -> dict:
 
 def _text(v: Any) -> str:
     return v if isinstance(v, str) else ""
+
+
+def input_layers(result: Any, lang: str) -> list[dict]:
+    """The road network (the simplified graph's segments) with a road file, and the demand points
+    (a circle per point, its area by residents) with a population raster: off at opening."""
+    words = popups.words("map.layer", lang)
+    dec = DECIMALS
+    out: list[dict] = []
+    lines = getattr(result.network, "road_lines", None)
+    if lines is not None and len(lines):
+        coords = [[[round(a, dec), round(b, dec)], [round(c, dec), round(d, dec)]] for a, b, c, d in lines.tolist()]
+        road = {"type": "Feature", "geometry": {"type": "MultiLineString", "coordinates": coords}}
+        road["properties"] = {"style": {"color": COLOURS["road"], "weight": 1.0, "opacity": 0.7}}
+        data = _fc([road])
+        out.append({"key": "roads", "name": str(escape(words["roads"])), "data": data, "show": False})
+        out[-1].update(pane="reorgLines", interactive=False)
+    if getattr(result, "population", None) is not None:
+        d = result.reformed.demand
+        top = max(float(d["population"].max()), 1.0)
+        points = [
+            {
+                "type": "Feature",
+                "geometry": point(lon, lat),
+                "properties": {
+                    "style": {
+                        "radius": round(1.0 + 7.0 * math.sqrt(max(pop, 0.0) / top), 2),
+                        "stroke": False,
+                        "fillColor": COLOURS["demand"],
+                        "fillOpacity": 0.55,
+                        "pane": "reorgLines",
+                        "interactive": False,
+                    }
+                },
+            }
+            for lon, lat, pop in zip(d["lon"].tolist(), d["lat"].tolist(), d["population"].astype(float).tolist())
+        ]
+        out.append({"key": "demand", "name": str(escape(words["demand"])), "data": _fc(points), "show": False, "points": True})
+    return out
 
 
 def render_map(result: Any) -> str:
@@ -399,7 +441,7 @@ def render_map(result: Any) -> str:
     layers = [
         {"key": k, "name": str(escape(names[k])), "data": _fc(features[k]), "show": k not in LAYERS_OFF, **layer_options[k]}
         for k in LAYER_KEYS
-    ]
+    ] + input_layers(result, lang)
     minx, miny, maxx, maxy = shapely.total_bounds(new.geometry.to_numpy())
     dec = DECIMALS
     attribution = leaflet.attribution(t["attribution"])

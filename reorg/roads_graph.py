@@ -364,5 +364,17 @@ def road_network(
         centre_station=fac_min[ns:, :ns],
         travel_model="roads",
         roads=stats.as_dict(),
+        road_lines=_segments(pairs, graph, n_road),
     )
     return net, stats, warnings
+
+
+def _segments(pairs: Any, graph: Any, n_road: int) -> np.ndarray:
+    """The simplified road graph's segments between road nodes (sea-link ends left out), as rows
+    [lon1, lat1, lon2, lat2], for the map's road layer."""
+    if not len(pairs):
+        return np.zeros((0, 4))
+    a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
+    on_road = (a < n_road) & (b < n_road)
+    a, b = a[on_road], b[on_road]
+    return np.column_stack([graph.lon[a], graph.lat[a], graph.lon[b], graph.lat[b]])

@@ -330,3 +330,33 @@ def test_raster_points_far_from_roads_are_flagged_once_per_commune(demo):
     assert result.network.roads["flagged_points"] >= sum(f["points"] for f in flagged)
     summary = report.build_summary(result)
     assert summary["network"]["population_model"] == "raster" and summary["network"]["demand_points"] > 40
+
+
+def _map_layers(path) -> dict:
+    html = path.read_text(encoding="utf-8")
+    start = html.index('<script type="application/json" id="reorg-data">') + len(
+        '<script type="application/json" id="reorg-data">'
+    )
+    data = json.loads(html[start : html.index("</script>", start)])
+    return {layer["key"]: layer for layer in data["map"]["layers"]}
+
+
+def test_map_shows_the_roads_and_the_demand_points_off_at_opening(demo, cli_runs, tmp_path):
+    """Issue 12 point 6: the map can show the road network and the demand points (both off at
+    opening), only when the run has them; an adjacency run's map has neither."""
+    assert not {"roads", "demand"} & set(_map_layers(cli_runs / "adj" / "demo" / "map.html"))
+    roads_map = _map_layers(cli_runs / "roads" / "demo" / "map.html")
+    assert roads_map["roads"]["show"] is False and "demand" not in roads_map
+    lines = roads_map["roads"]["data"]["features"][0]["geometry"]["coordinates"]
+    summary = json.loads((cli_runs / "roads" / "demo" / "summary.json").read_text(encoding="utf-8"))
+    assert 0 < len(lines) <= summary["network"]["roads"]["edges_after"]
+    raster = str(demo / "synthetic_population_99.tif")
+    scen = str(ROOT / "scenarios" / "demo.toml")
+    args = ["run", scen, "--geodata", str(demo), "--population-raster", raster, "--set", "name=raster", "--quiet"]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    demand = _map_layers(tmp_path / "raster" / "map.html")["demand"]
+    points = demand["data"]["features"]
+    n = json.loads((tmp_path / "raster" / "summary.json").read_text(encoding="utf-8"))["network"]["demand_points"]
+    assert demand["show"] is False and len(points) == n > 40
+    radii = [f["properties"]["style"]["radius"] for f in points]
+    assert min(radii) >= 1.0 and max(radii) == 8.0  # the area grows with the residents
