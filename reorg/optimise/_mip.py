@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .records import MipRecord
@@ -20,6 +21,10 @@ STATUS_NAMES = {  # pywraplp.Solver result codes (OR-Tools is imported only when
     "ABNORMAL": "abnormal",
     "NOT_SOLVED": "not solved (time limit, no plan found)",
 }
+# the statuses of a record whose MIP returned no plan, or a worse one, than a plan known beforehand
+KEPT_AT_LIMIT = "feasible (time limit; best known plan kept)"
+KEPT = "feasible (best known plan kept)"
+SMALLEST_LIMIT_S = 0.01  # the solve's floor on its time limit (the scenario's own floor is params.py's)
 # the backends that take a random seed through OR-Tools (SetSolverSpecificParametersAsString);
 # CBC and HiGHS refuse the call there (and are deterministic), so no seed is claimed for them
 SEED_PARAMETER = {"SCIP": "randomization/randomseedshift = {seed}"}
@@ -41,12 +46,58 @@ def new_solver(name: str, seed: int) -> pywraplp.Solver:
     return solver
 
 
-def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, stage: str | None = None) -> MipRecord:
-    """Solve and return the record: status, objective, bound, gap, size, seconds."""
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """|objective - bound| / |objective| (the absolute difference when the objective is 0), None
+    without a finite bound."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(objective - bound) / max(abs(objective), 1e-9) if abs(objective) > 1e-9 else abs(objective - bound)
+
+
+def set_hint(solver: pywraplp.Solver, values: Sequence[float]) -> None:
+    """Hand a known plan to the backend as its start: one value per variable, in creation order."""
+    variables = solver.variables()
+    if len(values) != len(variables):
+        raise ValueError(f"hint of {len(values)} values for {len(variables)} variables")
+    solver.SetHint(variables, [float(v) for v in values])
+
+
+def keep_known(rec: MipRecord, objective: float, bound: float | None = None) -> bool:
+    """Compare the MIP's result with a plan known before the solve (value `objective`; `bound` a
+    lower bound proven elsewhere, e.g. Lagrangian). Returns True when the known plan is to be
+    returned (the MIP found none, or a worse one): the record then describes that plan (status
+    KEPT_AT_LIMIT or KEPT, its objective, has_plan). In both cases best_bound is the best of the
+    MIP's and `bound`, and relative_gap is recomputed for the plan returned."""
+    bounds = [b for b in (rec.best_bound if rec.has_plan else None, bound) if b is not None and math.isfinite(b)]
+    best = max(bounds) if bounds else None
+    tol = 1e-9 * max(1.0, abs(objective))
+    kept = not (rec.has_plan and rec.objective is not None and rec.objective <= objective + tol)
+    if kept:
+        rec.status = KEPT_AT_LIMIT if rec.time_limit_reached or rec.status == STATUS_NAMES["NOT_SOLVED"] else KEPT
+        rec.objective, rec.has_plan = float(objective), True
+    if best is not None and rec.objective is not None:
+        best = min(best, rec.objective)  # a bound above the plan is rounding
+    rec.best_bound = best
+    rec.relative_gap = relative_gap(rec.objective, best)
+    return kept
+
+
+def solve(
+    solver: pywraplp.Solver,
+    *,
+    model: str,
+    time_limit_s: float,
+    stage: str | None = None,
+    hint: Sequence[float] | None = None,
+) -> MipRecord:
+    """Solve and return the record: status, objective, bound, gap, size, seconds. `hint`: a known
+    plan (one value per variable, creation order) handed to the backend as its start."""
     from ortools.linear_solver import pywraplp
 
     status = {getattr(pywraplp.Solver, k): v for k, v in STATUS_NAMES.items()}
-    solver.SetTimeLimit(int(max(1.0, time_limit_s) * 1000))
+    if hint is not None:
+        set_hint(solver, hint)
+    solver.SetTimeLimit(max(1, int(max(SMALLEST_LIMIT_S, time_limit_s) * 1000)))
     t = time.perf_counter()
     code = solver.Solve()
     seconds = time.perf_counter() - t
@@ -55,9 +106,7 @@ def solve(solver: pywraplp.Solver, *, model: str, time_limit_s: float, stage: st
     bound = solver.Objective().BestBound() if has_plan else None
     if code == pywraplp.Solver.OPTIMAL and (bound is None or not math.isfinite(bound)):
         bound = obj
-    gap = None
-    if obj is not None and bound is not None and math.isfinite(bound):
-        gap = abs(obj - bound) / max(abs(obj), 1e-9) if abs(obj) > 1e-9 else abs(obj - bound)
+    gap = relative_gap(obj, bound)
     version = solver.SolverVersion()
     if solver.reorg_backend == "HIGHS" and "highs" not in version.lower():
         version = "HiGHS"  # OR-Tools 9.15 reports its HiGHS backend as "PDLP Solver"

@@ -29,8 +29,11 @@ limit; with `export`, the MIP above is built and written, not solved. When the g
 national 3,321 x 691 instance stalls near 1e-4), `reduced_cost_fixing` removes every variable that
 the best multipliers prove cannot appear in a plan at most as costly as the best plan, and
 `restricted_p_median` solves the MIP on the survivors: its optimum is the full problem's (record:
-`FixedMipRecord`, variables kept of the total). Only when that MIP does not prove its optimum does
-the solve fall back to the full MIP above.
+`FixedMipRecord`, variables kept of the total). The MIP starts from the Lagrangian plan; when it
+does not prove its optimum within the time limit, the better of its plan and the Lagrangian plan
+is returned, with the best of both bounds and the gap (status `_mip.KEPT_AT_LIMIT` when the
+Lagrangian plan is kept). The full MIP above (capacities or contiguity) starts from
+`pmedian_start.start_plan` and keeps it the same way when it finds no better plan.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import _mip
+from .pmedian_start import greedy_interchange, start_plan, start_values
 from .records import LagrangianRecord, MipRecord, ModelExport
 
 if TYPE_CHECKING:
@@ -87,31 +91,6 @@ def objective_terms(A: np.ndarray, P: np.ndarray, capacity: np.ndarray, assign_i
 LAGRANGIAN_GAP = 1e-6  # relative gap at which the Lagrangian p-median stops as proven optimal
 
 
-def _greedy_interchange(A: np.ndarray, p: int) -> list[int]:
-    """Greedy addition then vertex substitution (Teitz-Bart) for the p-median: a good first plan."""
-    nC, nK = A.shape
-    chosen: list[int] = []
-    best = np.full(nC, np.inf)
-    for _ in range(p):
-        cost = np.minimum(best[:, None], A).sum(axis=0)
-        cost[chosen] = np.inf
-        k = int(np.argmin(cost))
-        chosen.append(k)
-        best = np.minimum(best, A[:, k])
-    total = best.sum()
-    improved = True
-    while improved:
-        improved = False
-        for i in range(p):
-            base = A[:, chosen[:i] + chosen[i + 1 :]].min(axis=1) if p > 1 else np.full(nC, np.inf)
-            cost = np.minimum(base[:, None], A).sum(axis=0)
-            cost[chosen] = np.inf
-            k = int(np.argmin(cost))
-            if cost[k] < total - 1e-9 * max(1.0, abs(total)):
-                chosen[i], total, improved = k, cost[k], True
-    return sorted(chosen)
-
-
 @dataclass
 class LagrangianBound:
     """What the subgradient run leaves: the best plan's centres and value (`upper`), the best lower
@@ -133,7 +112,7 @@ def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float 
     start, give plans (upper bounds). Stops at a relative gap `gap` or when the step vanishes.
     """
     nC, nK = A.shape
-    centres = _greedy_interchange(A, p)
+    centres = greedy_interchange(A, p)
     ub = float(A[:, centres].min(axis=1).sum())
     lam = np.sort(A, axis=1)[:, min(1, nK - 1)].astype(float)
     best_lam = lam.copy()
@@ -305,12 +284,20 @@ class FixedMipRecord(MipRecord):
 
 
 def restricted_p_median(
-    A: np.ndarray, p: int, fixing: Fixing, *, solver_name: str, seed: int, time_limit_s: float
+    A: np.ndarray,
+    p: int,
+    fixing: Fixing,
+    *,
+    solver_name: str,
+    seed: int,
+    time_limit_s: float,
+    start: Sequence[int] | None = None,
 ) -> tuple[np.ndarray | None, MipRecord]:
     """The p-median MIP (min sum A_ck x_ck, sum_k x_ck = 1, x_ck <= y_k, sum_k y_k = p) on the
     variables `fixing` kept: x_ck for keep[c, k], y_k for the centres not closed (lower bound 1 for
     the centres proven open). Built as one model proto from numpy arrays and solved by `solver_name`.
-    Returns (centre of each commune or None, the MIP's record)."""
+    `start`: the centres of a known plan (each commune at its nearest), handed to the backend as
+    its start. Returns (centre of each commune or None, the MIP's record)."""
     from ortools.linear_solver import linear_solver_pb2
 
     nC, nK = A.shape
@@ -350,7 +337,12 @@ def restricted_p_median(
     error = solver.LoadModelFromProto(proto)
     if error:
         raise RuntimeError(f"restricted p-median: {error}")
-    rec = _mip.solve(solver, model="catchments", time_limit_s=time_limit_s)
+    hint = None
+    if start is not None:
+        inc = np.asarray(start, dtype=int)
+        nearest = inc[np.argmin(A[:, inc], axis=1)]
+        hint = np.concatenate([(nearest[cs] == ks).astype(float), np.isin(centres, inc).astype(float)])
+    rec = _mip.solve(solver, model="catchments", time_limit_s=time_limit_s, hint=None if hint is None else hint.tolist())
     if not rec.has_plan:
         return None, rec
     response = linear_solver_pb2.MPSolutionResponse()
@@ -374,7 +366,16 @@ def _fixed_mip(
 ) -> tuple[np.ndarray | None, FixedMipRecord]:
     t = time.perf_counter()
     fixing = reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
-    assign, mip = restricted_p_median(A, p, fixing, solver_name=FIXING_MIP_SOLVER, seed=seed, time_limit_s=time_limit_s)
+    assign, mip = restricted_p_median(
+        A, p, fixing, solver_name=FIXING_MIP_SOLVER, seed=seed, time_limit_s=time_limit_s, start=run.centres
+    )
+    proven = mip.status == "optimal" and mip.relative_gap is not None and mip.relative_gap <= FIXED_MIP_GAP
+    if assign is not None and (assign < 0).any():
+        assign, mip.has_plan, mip.objective = None, False, None
+    if not proven:  # keep the Lagrangian plan unless the MIP found a better one; the bound is the best of both
+        if _mip.keep_known(mip, run.upper, run.lower):
+            inc = np.asarray(run.centres)
+            assign = inc[np.argmin(A[:, inc], axis=1)]
     seconds = time.perf_counter() - t
     kept = {f.name: getattr(mip, f.name) for f in fields(MipRecord) if f.name not in ("method", "seconds")}
     rec = FixedMipRecord(
@@ -388,8 +389,7 @@ def _fixed_mip(
         lagrangian_bound=float(run.lower),
         lagrangian_plan=float(run.upper),
     )
-    proven = rec.status == "optimal" and rec.relative_gap is not None and rec.relative_gap <= FIXED_MIP_GAP
-    if assign is None or not proven or (assign < 0).any():
+    if assign is None:
         rec.has_plan = False
         return None, rec
     rec.terms = objective_terms(A, P, capacity, assign, rho)
@@ -442,6 +442,7 @@ def build_mip(
                     solver.Add(x[c, k] <= sum(x[c2, k] for c2 in closer))
                 else:
                     solver.Add(x[c, k] == 0)
+    # variables in creation order: x (commune-major), y, e (what `start_values` gives for a plan)
     pm = sum(float(A[c, k]) * x[c, k] for c in range(nC) for k in range(nK))
     solver.Minimize(pm + rho * sum(e))
     return solver, x
@@ -480,15 +481,22 @@ def solve_catchments(
             assign, fixed_rec = _fixed_mip(A, P, capacity, p, rho, run, seed=seed, time_limit_s=params["solver_time_limit_s"])
             fixed_rec.seconds = round(fixed_rec.seconds + lagrangian_rec.seconds, 3)
             rec_fast = fixed_rec
-        if assign is not None:
+        if assign is not None:  # a plan always: the fixed MIP's, or the Lagrangian plan it kept
             out = ModelExport(mps={"catchments": _mip.mps_text(build()[0], "catchments")}) if export else None
             return CatchmentsResult(assign, rec_fast, out)
     solver, x = build()
-    rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"])
+    p_start = nK if p_kept < 0 else min(p_kept, nK)
+    start = start_plan(A, p_start, host=host if contiguous else None, neighbours=neighbours if contiguous else None, P=P)
+    hint = None if start is None else start_values(A, P, capacity, start, p=p_start, p_all=p_kept < 0)
+    rec = _mip.solve(solver, model="catchments", time_limit_s=params["solver_time_limit_s"], hint=hint)
     out = ModelExport(mps={"catchments": _mip.mps_text(solver, "catchments")}) if export else None
-    if not rec.has_plan:
+    assign = None
+    if rec.has_plan:
+        assign = np.array([max(range(nK), key=lambda k: x[c, k].solution_value()) for c in range(nC)])
+    if start is not None and _mip.keep_known(rec, objective_terms(A, P, capacity, start, rho)["total"]):
+        assign = start
+    if assign is None:
         return CatchmentsResult(None, rec, out)
-    assign = np.array([max(range(nK), key=lambda k: x[c, k].solution_value()) for c in range(nC)])
     rec.terms = objective_terms(A, P, capacity, assign, rho)
     return CatchmentsResult(assign, rec, out)
 
