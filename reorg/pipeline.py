@@ -139,6 +139,7 @@ class RunResult:
     warnings: list[Problem] = field(default_factory=list)
     terrain: DemTerrain | None = None  # terrain from an elevation model (--dem), else the density guess
     population: RasterDemand | None = None  # demand points from a population raster, else one per commune part
+    adjacency: Measures | None = None  # with roads: the same decisions measured on the adjacency model
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
     version: str = __version__
@@ -185,6 +186,12 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         )
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
+        # with roads, the same decisions measured on the adjacency model too: how much the roads change
+        adjacency = (
+            measure(reformed, stations, centres, network.build_network(reformed, stations, centres, params), plan, params)
+            if scenario.roads
+            else None
+        )
     return RunResult(
         scenario=scenario,
         pack=pack,
@@ -198,6 +205,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         warnings=[*pack.warnings, *reformed.warnings, *given.warnings, *road_warnings],
         terrain=dem,
         population=raster,
+        adjacency=adjacency,
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from . import document as doc
-from . import fmt, i18n, tables, terrain
+from . import fmt, i18n, indicators, tables, terrain
 from .schema import CADRES
 
 
@@ -125,7 +125,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     )
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
-    B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang)
+    B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang) + _roads_against_adjacency(r, lang)
     B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
@@ -171,6 +171,37 @@ def _centres(r: Any, lang: str) -> list[doc.Block]:
     t = i18n.translator(lang)
     rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang)]
     return [doc.Heading(t("report.h_centres")), doc.Table([t(k) for k in tables.CENTRE_COLUMNS], rows, "llrrrrr")]
+
+
+def _roads_against_adjacency(r: Any, lang: str) -> list[doc.Block]:
+    """With roads: the access indicators of the same decisions on the road minutes and on the
+    adjacency model's (issue 12 point 8: how much the travel model changes the answers)."""
+    adj = getattr(r, "adjacency", None)
+    if adj is None:
+        return []
+    t = i18n.translator(lang)
+    rows: list[list[doc.Rich]] = []
+    for k, roads_value in r.measures.after.items():
+        ind = indicators.get(k)
+        if ind.format not in ("minutes", "share") or k not in adj.after:
+            continue
+        rows.append(
+            [
+                ind.label(lang),
+                i18n.text(f"unit.{ind.unit}", lang),
+                fmt.indicator(k, adj.after[k], lang),
+                fmt.indicator(k, roads_value, lang),
+                fmt.indicator_change(k, adj.after[k], roads_value, lang),
+            ]
+        )
+    head = [
+        t("report.col_indicator"),
+        t("report.col_unit"),
+        t("roads.col_adjacency"),
+        t("roads.col_roads"),
+        t("roads.col_difference"),
+    ]
+    return [doc.Heading(t("roads.h_against")), doc.Para(t("roads.against_note")), doc.Table(head, rows, "llrrr")]
 
 
 def _travel_model(net: dict, lang: str) -> list[doc.Block]:

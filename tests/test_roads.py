@@ -130,6 +130,11 @@ def test_run_with_roads_writes_every_output(cli_runs):
     report = (folder / "report.md").read_text(encoding="utf-8")
     assert "Travel model: roads" in report and "Population model: each old commune" in report
     assert "Terrain: guessed from population density" in report
+    # the same decisions on both travel models (point 8): a section of the road run's report only
+    section = report.split("## Roads against the adjacency model", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) >= 5 and any(row.split("|")[3] != row.split("|")[4] for row in rows)
+    assert "Roads against the adjacency model" not in (cli_runs / "adj" / "demo" / "report.md").read_text(encoding="utf-8")
     adj = json.loads((cli_runs / "adj" / "demo" / "summary.json").read_text(encoding="utf-8"))["network"]
     assert adj["travel_model"] == "adjacency" and adj["demand_points"] == net["demand_points"]
 
