@@ -132,8 +132,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(i18n.text("cli.strict", lang, command="run", n=len(result.warnings)), file=sys.stderr)
         return 2
     folder = write(result, args.out, progress=progress)
-    if result.synthetic_roster:
-        print(i18n.text("cli.synthetic_roster", lang), file=sys.stderr)
+    if result.synthetic_roster:  # none given, or a template given back with its synthetic values
+        key = "cli.synthetic_roster_template" if scenario.roster else "cli.synthetic_roster"
+        print(i18n.text(key, lang), file=sys.stderr)
     print(i18n.text("cli.outputs", lang, path=folder))
     print(i18n.text("cli.map", lang, path=folder / "map.html"))
     return 0
