@@ -168,10 +168,10 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         )
     road_warnings: list[Problem] = []
     with progress.stage("network"):
+        adjacency_net = network.build_network(reformed, stations, centres, params)
+        net = adjacency_net
         if scenario.roads:
-            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params)
-        else:
-            net = network.build_network(reformed, stations, centres, params)
+            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params, adjacency_net)
     with progress.stage("optimise"):
         plan = decide(
             reformed,
@@ -187,11 +187,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     with progress.stage("measure"):
         measures = measure(reformed, stations, centres, net, plan, params)
         # with roads, the same decisions measured on the adjacency model too: how much the roads change
-        adjacency = (
-            measure(reformed, stations, centres, network.build_network(reformed, stations, centres, params), plan, params)
-            if scenario.roads
-            else None
-        )
+        adjacency = measure(reformed, stations, centres, adjacency_net, plan, params) if scenario.roads else None
     return RunResult(
         scenario=scenario,
         pack=pack,
@@ -212,7 +208,13 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
 
 
 def _road_network(
-    path: str, pack: Pack, reformed: reform.Reformed, stations: pd.DataFrame, centres: pd.DataFrame, params: dict
+    path: str,
+    pack: Pack,
+    reformed: reform.Reformed,
+    stations: pd.DataFrame,
+    centres: pd.DataFrame,
+    params: dict,
+    adjacency: network.Network,
 ) -> tuple[network.Network, list[Problem]]:
     """The `roads` travel model (roads.py, roads_graph.py): the road file clipped to the province
     (its new communes' outline grown by `roads_buffer_km`), then minutes on roads."""
@@ -223,7 +225,7 @@ def _road_network(
     geoms = pack.communes_after.geometry
     outline = shapely.union_all(geoms[~(geoms.isna() | geoms.is_empty)].to_numpy())
     edges = roads.read_roads(path, params, outline, file=path)
-    net, _, warnings = roads_graph.road_network(reformed, stations, centres, params, edges, file=path)
+    net, _, warnings = roads_graph.road_network(reformed, stations, centres, params, edges, file=path, base=adjacency)
     return net, warnings
 
 

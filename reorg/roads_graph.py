@@ -272,10 +272,11 @@ def road_network(
     edges: RoadEdges,
     *,
     file: str,
+    base: Network | None = None,
 ) -> tuple[Network, RoadStats, list[Problem]]:
     """The Network of `build_network` (same fields, same pieces and sea links) with every minute on
     roads by the formula of this module; its statistics and the flagged points (warnings)."""
-    base = build_network(reformed, stations, centres, params)
+    base = base if base is not None else build_network(reformed, stations, centres, params)
     graph, n_road = with_sea_links(edges, base, params)
     n = len(graph.lon)
     demand = reformed.demand
