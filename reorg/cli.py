@@ -22,6 +22,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario and write outputs/<name>/")
+    _run_arguments(r)
+    pl = sub.add_parser(
+        "plan",
+        help="run a scenario, then plan staff and investment year by year (outputs/<name>/plan/)",
+        description="Run the scenario, then plan hires, doctor transfers, rotations and station upgrades year by "
+        "year (params plan_start_year..plan_end_year) against the targets of its [plan] table (default: all), "
+        "under its budgets and graduate supply.",
+    )
+    _run_arguments(pl)
+    pl.add_argument(
+        "--draws", type=int, metavar="N", help="replay the plan against N seeded draws of leavers (scenario: [plan] draws)"
+    )
+    pl.set_defaults(plan=True)
+    v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
+    v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
+    v.add_argument("--province", help="new province code; default: every province")
+    v.add_argument("--roster", help="station roster (CSV or Excel .xlsx) to check against the province")
+    v.add_argument("--roster-sheet", metavar="NAME", help="the roster workbook's sheet (default: its first)")
+    v.add_argument("--lang", choices=list(i18n.LANGS), help="language of the messages (default: en)")
+    v.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2")
+    d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
+    d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
+    for module in PLUGIN_COMMANDS:
+        __import__(f"reorg.{module}", fromlist=["add_parser"]).add_parser(sub)
+    return p
+
+
+def _run_arguments(r: argparse.ArgumentParser) -> None:
+    """The arguments of `reorg run` (and `reorg plan`)."""
     r.add_argument("scenario", help="scenario TOML file")
     r.add_argument("--geodata", help="geodata pack directory (default: the scenario's, else $REORG_GEODATA)")
     r.add_argument("--out", default="outputs", help="output root (default: outputs)")
@@ -71,18 +100,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ADDRESS",
         help="--province all: run the provinces on an existing Dask distributed cluster, e.g. tcp://10.0.0.5:8786",
     )
-    v = sub.add_parser("validate", help="check a geodata pack (and a roster) and report every problem")
-    v.add_argument("--geodata", help="geodata pack directory (default: $REORG_GEODATA)")
-    v.add_argument("--province", help="new province code; default: every province")
-    v.add_argument("--roster", help="station roster (CSV or Excel .xlsx) to check against the province")
-    v.add_argument("--roster-sheet", metavar="NAME", help="the roster workbook's sheet (default: its first)")
-    v.add_argument("--lang", choices=list(i18n.LANGS), help="language of the messages (default: en)")
-    v.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2")
-    d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
-    d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
-    for module in PLUGIN_COMMANDS:
-        __import__(f"reorg.{module}", fromlist=["add_parser"]).add_parser(sub)
-    return p
 
 
 # modules that add a subcommand: each has add_parser(subparsers), which sets `handler` as a default
@@ -102,6 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         + ([f"terrain.dem={json.dumps(args.dem)}"] if args.dem else [])
         + ([f"population.raster={json.dumps(args.population_raster)}"] if args.population_raster else [])
         + ([f"travel.roads={json.dumps(args.roads)}"] if args.roads else [])
+        + ([f"plan.draws={args.draws}"] if getattr(args, "draws", None) is not None else [])
     )
     if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
         from .national import finish, run_national
@@ -122,7 +140,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if args.scheduler:
         raise InputError(Problem.of("scheduler_single", file="--scheduler"))
-    scenario = load_scenario(args.scenario, sets, args.province)
+    scenario = load_scenario(args.scenario, sets, args.province, plan=getattr(args, "plan", False))
     args.lang = lang = scenario.lang  # the language of the messages from here on
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)
@@ -204,7 +222,9 @@ def message_lang(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}.get(args.command) or args.handler
+    handler = {"run": cmd_run, "plan": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}.get(
+        args.command
+    ) or args.handler
     try:
         return handler(args)
     except InputError as exc:

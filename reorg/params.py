@@ -106,6 +106,43 @@ PARAMETERS: tuple[Param, ...] = (
     _P("smoothness_worst_factor", 0.3, "multiplier", "H", 0, 1),
     _P("tracktype_worst_factor", 0.6, "multiplier", "H", 0, 1),
     _P("ferry_speed_kmh", 5.0, "km/h", "H", 0.1, 120),
+    # --- the plan over years (`reorg plan`, issue 13; DOMAIN.md 1D, 1F, 1G2, 1I): every name starts with plan_ ---
+    _P("plan_start_year", 2026, "year", "-", 2025, 2100),
+    _P("plan_end_year", 2030, "year", "-", 2025, 2100),
+    _P("plan_budget_recurrent_mvnd", -1.0, "million VND/year", "-", -1, None),
+    _P("plan_budget_capital_mvnd", -1.0, "million VND/year", "-", -1, None),
+    *(_P(f"plan_graduates_{c}", -1, "persons/year", "L", -1, 100000) for c in CADRES),
+    _P("plan_commune_post_share", 0.1, "share", "L", 0, 1),
+    _P("plan_doctors_per_10k_2025", 15.0, "per 10,000", "H", 0, 1000),
+    _P("plan_doctors_per_10k_2030", 19.0, "per 10,000", "H", 0, 1000),
+    _P("plan_nurses_per_10k_2025", 25.0, "per 10,000", "H", 0, 1000),
+    _P("plan_nurses_per_10k_2030", 33.0, "per 10,000", "H", 0, 1000),
+    _P("plan_pharmacists_per_10k_2025", 3.4, "per 10,000", "H", 0, 1000),
+    _P("plan_pharmacists_per_10k_2030", 4.0, "per 10,000", "H", 0, 1000),
+    _P("plan_graduates_per_100k", 1.0, "per 100,000 per year", "L", 0, 1000),
+    _P("plan_max_hires_per_station", 2, "persons/year", "L", 0, 100),
+    *(_P(f"plan_leave_rate_{c}", 0.002, "share/year", "L", 0, 1) for c in CADRES),
+    _P("plan_leave_doctor_mountain_factor", 3.0, "multiplier", "L", 0, 100),
+    _P("plan_base_salary_mvnd_month", 2.34, "million VND/month", "H", 0, None),
+    _P("plan_salary_coef_doctor", 2.34, "coefficient", "M", 0, 20),
+    _P("plan_salary_coef_other", 1.86, "coefficient", "M", 0, 20),
+    _P("plan_occupational_allowance", 0.4, "share", "M", 0, 5),
+    _P("plan_occupational_allowance_hard", 1.0, "share", "M", 0, 5),
+    _P("plan_attraction_allowance", 0.7, "share", "M", 0, 5),
+    _P("plan_rotation_cost_mvnd", 30.0, "million VND per doctor-year", "L", 0, None),
+    _P("plan_upgrade_capex_mvnd", 1800.0, "million VND", "M", 0, None),
+    _P("plan_new_station_capex_mvnd", 4000.0, "million VND", "L", 0, None),
+    _P("plan_upgrade_score", 0.8, "score 0..1", "L", 0, 1),
+    _P("plan_norm_year", 2026, "year", "H", 2000, 2100),
+    _P("plan_titles_year", 2026, "year", "H", 2000, 2100),
+    _P("plan_doctors_min_main_year", 2026, "year", "M", 2000, 2100),
+    _P("plan_res72_doctors", 4, "doctors", "M", 0, 50),
+    _P("plan_res72_doctors_year", 2027, "year", "M", 2000, 2100),
+    _P("plan_permanent_doctor_year", 2030, "year", "M", 2000, 2100),
+    _P("plan_upgraded_year", 2030, "year", "M", 2000, 2100),
+    _P("plan_doctors_per_10k_year", 2030, "year", "H", 2000, 2100),
+    _P("plan_relative_gap", 0.005, "share", "-", 0, 1),
+    _P("plan_mip_solver", "SCIP", "-", "-", choices=("SCIP", "CBC")),
 )
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}
@@ -120,8 +157,14 @@ ROADS_ONLY: frozenset[str] = frozenset(
 
 
 def applies(name: str, travel_model: str) -> bool:
-    """Whether parameter `name` takes part in a run with `travel_model` ("adjacency" or "roads")."""
-    return travel_model == "roads" or name not in ROADS_ONLY
+    """Whether parameter `name` takes part in a run with `travel_model` ("adjacency" or "roads"); the
+    plan's parameters (`plan_*`, the plan's own assumptions table) take no part in a run."""
+    return (travel_model == "roads" or name not in ROADS_ONLY) and not is_plan(name)
+
+
+def is_plan(name: str) -> bool:
+    """Whether parameter `name` is one of the plan over years' (`reorg plan`; workforce/)."""
+    return name.startswith("plan_")
 
 
 def description(name: str, lang: str = i18n.DEFAULT_LANG) -> str:

@@ -13,7 +13,7 @@ import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from .optimise.plan import Plan
 from .population import RasterDemand, raster_demand
 from .scenario import Scenario, titled
 from .terrain import DemTerrain, apply_dem
+
+if TYPE_CHECKING:
+    from .workforce.planner import PlanResult
 
 
 def _reset_peak_rss() -> bool:
@@ -54,6 +57,8 @@ def peak_rss_mb() -> float:
 
 # the stages in order (timings, peak memory); what each does is in the message files' [progress]
 STAGES: tuple[str, ...] = ("load", "validate", "reform", "network", "optimise", "measure", "render", "report")
+#: the stages of a run with a plan over years (`reorg plan`, `[plan]`): the plan after measuring
+PLAN_STAGES: tuple[str, ...] = (*STAGES[:6], "plan", *STAGES[6:])
 
 
 class Progress:
@@ -139,6 +144,7 @@ class RunResult:
     warnings: list[Problem] = field(default_factory=list)
     terrain: DemTerrain | None = None  # terrain from an elevation model (--dem), else the density guess
     population: RasterDemand | None = None  # demand points from a population raster, else one per commune part
+    workforce: PlanResult | None = None  # the plan over years (workforce/), with `[plan]` or `reorg plan`
     adjacency: Measures | None = None  # with roads: the same decisions measured on the adjacency model
     timings: dict[str, float] = field(default_factory=dict)
     peak_memory_mb: dict[str, float] = field(default_factory=dict)
@@ -149,6 +155,8 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
     """Every stage up to measure, in memory; InputError (nothing computed further) on bad input."""
     progress = progress or Progress(enabled=False)
     progress.lang = progress.lang or scenario.lang
+    if scenario.plan is not None:
+        progress.STAGES = PLAN_STAGES
     params = scenario.params
     with progress.stage("load"):
         pack = load_pack(geodata or scenario.geodata, scenario.province)
@@ -188,7 +196,7 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         measures = measure(reformed, stations, centres, net, plan, params)
         # with roads, the same decisions measured on the adjacency model too: how much the roads change
         adjacency = measure(reformed, stations, centres, adjacency_net, plan, params) if scenario.roads else None
-    return RunResult(
+    result = RunResult(
         scenario=scenario,
         pack=pack,
         reformed=reformed,
@@ -205,6 +213,12 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         timings=progress.timings,
         peak_memory_mb=progress.peak_memory_mb,
     )
+    if scenario.plan is not None:
+        from .workforce.planner import make_plan
+
+        with progress.stage("plan"):
+            result.workforce = make_plan(result, scenario.plan, stage=progress.stage)
+    return result
 
 
 def _road_network(
@@ -254,6 +268,10 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
             pdf.write_pdf(result, summary, tmp / "report.pdf", lang=result.scenario.lang)
             workbook.write_decisions(result, tmp / "decisions.xlsx", lang=result.scenario.lang)
             report.write_summary(summary, tmp)
+        if result.workforce is not None:  # the plan over years: plan/
+            from .workforce.tables import write_plan
+
+            write_plan(result, tmp / "plan")
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()
             for name, text in sorted(result.plan.models.items()):

@@ -58,6 +58,8 @@ from typing import Any
 from . import i18n, indicators
 from . import params as param_defs
 from ._errors import InputError, Problem, did_you_mean
+from .workforce.targets import PlanSettings
+from .workforce.targets import settings as plan_settings
 
 POLICIES = {  # first value = default
     "station_roles": ("keep_all", "optimise"),
@@ -85,6 +87,7 @@ TOP_KEYS = {
     "terrain": dict,
     "population": dict,
     "travel": dict,
+    "plan": dict,
 }
 #: the input files of the tables `[terrain]`, `[population]` and `[travel]`: {table: (key, ...)}
 INPUT_TABLES = {"terrain": ("dem",), "population": ("raster",), "travel": ("roads",)}
@@ -109,6 +112,7 @@ class Scenario:
     dem: str | None = None  # elevation model: `[terrain] dem`, --dem
     population_raster: str | None = None  # population raster: `[population] raster`, --population-raster
     roads: str | None = None  # road network file (`[travel] roads`, --roads); None: the adjacency model
+    plan: PlanSettings | None = None  # the plan over years (`[plan]`, `reorg plan`); None: no plan
 
 
 def _default_name(path: str | Path | None, file_data: dict, province: str | None) -> str:
@@ -203,18 +207,21 @@ def scenario_lang(path: str | Path | None) -> str | None:
     return None
 
 
-def load_scenario(path: str | Path | None, sets: list[str] | None = None, province: str | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path | None, sets: list[str] | None = None, province: str | None = None, *, plan: bool = False
+) -> Scenario:
     """Read, override and check a scenario file; every problem is reported with its key, and blamed
     on the `--set KEY=VALUE` that gave the value when one did. Paths in the file are relative to
-    the file; paths given by --set to the current directory."""
+    the file; paths given by --set to the current directory. `plan`: plan over years (`reorg
+    plan`) even when the file has no `[plan]` table."""
     origins = set_origins(sets)
     try:
-        return _load(path, sets or [], province, origins)
+        return _load(path, sets or [], province, origins, plan)
     except InputError as exc:
         raise InputError(_blame(exc.problems, origins)) from None
 
 
-def _load(path: str | Path | None, sets: list[str], province: str | None, origins: dict[str, str]) -> Scenario:
+def _load(path: str | Path | None, sets: list[str], province: str | None, origins: dict[str, str], plan: bool) -> Scenario:
     data: dict = {}
     file = str(path) if path else "(no scenario file)"
     base = Path(".")
@@ -301,6 +308,7 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
         if hires:
             raise InputError(Problem.of("hires_need_staff_model", file=file, field=f"params.{hires[0]}"))
+    planned = plan_settings(data.get("plan"), values, file=file) if plan or "plan" in data else None
     name = data.get("name") or _default_name(path, file_data, data.get("province"))
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(Problem.of("bad_name", file=file, field="name", value=name))
@@ -330,4 +338,5 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         dem=rel("dem", "terrain"),
         population_raster=rel("raster", "population"),
         roads=rel("roads", "travel"),
+        plan=planned,
     )

@@ -89,9 +89,11 @@ def solve(
     time_limit_s: float,
     stage: str | None = None,
     hint: Sequence[float] | None = None,
+    gap: float | None = None,
 ) -> MipRecord:
     """Solve and return the record: status, objective, bound, gap, size, seconds. `hint`: a known
-    plan (one value per variable, creation order) handed to the backend as its start."""
+    plan (one value per variable, creation order) handed to the backend as its start. `gap`: stop
+    at this relative gap between the plan and its bound (the backend's default otherwise)."""
     from ortools.linear_solver import pywraplp
 
     status = {getattr(pywraplp.Solver, k): v for k, v in STATUS_NAMES.items()}
@@ -99,7 +101,12 @@ def solve(
         set_hint(solver, hint)
     solver.SetTimeLimit(max(1, int(max(SMALLEST_LIMIT_S, time_limit_s) * 1000)))
     t = time.perf_counter()
-    code = solver.Solve()
+    if gap is None:
+        code = solver.Solve()
+    else:
+        settings = pywraplp.MPSolverParameters()
+        settings.SetDoubleParam(pywraplp.MPSolverParameters.RELATIVE_MIP_GAP, float(gap))
+        code = solver.Solve(settings)
     seconds = time.perf_counter() - t
     has_plan = code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
     obj = solver.Objective().Value() if has_plan else None

@@ -1,0 +1,365 @@
+"""The multi-period staffing and investment model (issue 13; MODEL.md 7b), OR-Tools MIP.
+
+Formulation (names as in the code):
+
+Sets
+    J: open stations (`inst.codes`), M ⊆ J main stations; K: cadres (`CADRES`, or the subset a
+    question needs); T: years `inst.years` (t = 0 is the first); A: doctor transfer arcs (i, j)
+    between open stations (`inst.arcs`: the `move_candidates` nearest within `max_move_minutes`);
+    R: rotation arcs (c, j) from a regional centre within `max_move_minutes`.
+Data
+    s0_jk staff after the run's placement; L_jkt leavers (instance.py: a deterministic rate);
+    G_k graduates per year; H `plan_max_hires_per_station`; n_j Circular 03 norm; m
+    `doctors_min_main_station`; d72 `plan_res72_doctors`; P `inst.per10k_count`; up0_j upgraded at
+    the start; cap_j capital cost of upgrading (or building) j; q `rotation_doctors_per_centre`;
+    pay_jk salary + allowances of a hired person per year; rc `plan_rotation_cost_mvnd`;
+    D_g deadline of target g; B_rec, B_cap yearly budgets (none when -1).
+Variables
+    h_jkt ∈ {0..min(H, G_k)} hires; x_ijt ∈ Z+ doctors transferred along arc (i, j) in year t;
+    o_cjt ∈ {0..q} doctors rotated from centre c to j for year t; u_jt ∈ {0, 1} upgrade of main
+    station j in year t (effective from t + 1);
+    S_jkt >= 0 stock; v_gjt >= 0 shortfall of target g at j in year t (t >= D_g).
+Constraints
+    S_jkt = S_jk,t-1 + h_jkt - L_jkt + [k = doctor] (sum_i x_ijt - sum_j' x_ij't)   (S_jk,-1 = s0_jk)
+    sum_{t' <= t} sum_j' x_ij't' <= max(0, s0_i,doctor - 1 - sum_{t' <= t} L_i,doctor,t')
+        (a station never sends its only doctor: it sends at most the doctors it started with
+        beyond the first, less its leavers so far; x only from stations with s0 >= 2)
+    sum_k h_jkt <= H;  sum_j h_jkt <= G_k;  sum_j o_cjt <= q;  sum_t u_jt <= 1 - up0_j
+    upgraded U_jt = up0_j + sum_{t' < t} u_jt'
+    rec_t = sum_jk pay_jk sum_{t' <= t} h_jkt' + rc sum o_cjt <= B_rec;  cap_t = sum_j cap_j u_jt <= B_cap
+    rotated presence O_jt = sum_c o_cjt
+    norm:             v >= n_j - sum_k S_jkt                         (j in J)
+    titles:           v >= 1 - (S_doctor + S_assistant_doctor + O), v >= 1 - S_nurse, v >= 1 - S_midwife
+    doctors_min_main: v >= m - (S_doctor + O);  res72_doctors: v >= d72 - (S_doctor + O)   (j in M)
+    permanent_doctor: v >= 1 - S_doctor (j in M);  upgraded: v = 1 - U_jt (j in M)
+    doctors_per_10k:  v >= P - sum_j S_j,doctor,t
+    a hard target: v = 0 for t >= D_g
+Objective, lexicographic (each stage on the previous stage's model plus one row holding the
+previous stage's plan value)
+    1. shortfall = sum_g sum_{t >= D_g} (t - D_g + 1) sum_j v_gjt   (a target missed longer weighs more)
+    2. cost = sum_t (rec_t + cap_t)
+    3. transfers = sum x + sum o
+Other cadres than doctors are hired, not moved: the run's placement already moved them, and no
+target asks for more than one nurse or midwife per station.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..optimise import _mip
+from ..optimise.records import MipRecord
+from ..schema import CADRES
+from .instance import Instance
+from .targets import BY_KEY
+
+STAGES = ("1_shortfall", "2_cost", "3_transfers")
+DOC = CADRES.index("doctor")
+
+
+@dataclass
+class Schedule:
+    """A plan's decisions (arrays over stations x cadres x years, as the instance) and its records."""
+
+    hires: np.ndarray  # int, J x K x T
+    transfers: np.ndarray  # int, A x T (doctors along inst.arcs)
+    rotations: np.ndarray  # int, R x T (doctors along inst.rotation_arcs)
+    upgrades: np.ndarray  # int, J x T (1 in the year the works are done)
+    records: list[MipRecord] = field(default_factory=list)
+    feasible: bool = True
+
+
+def weight(t_index: int, year: int, deadline: int) -> int:
+    """The objective's weight of a shortfall in `year`: years since the deadline, counting it."""
+    del t_index
+    return year - deadline + 1 if year >= deadline else 0
+
+
+Terms = dict  # variable -> coefficient: a linear expression without constant
+
+
+class PlanModel:
+    """The model above over `cadres`, with the targets `on` (hard ones in `hard`). Rows are built
+    with OR-Tools' low-level API (Constraint and SetCoefficient): several times faster to build
+    than its operator API on models of this size."""
+
+    def __init__(
+        self,
+        inst: Instance,
+        *,
+        on: Iterable[str],
+        hard: Iterable[str] = (),
+        cadres: Iterable[str] = CADRES,
+        budget: tuple[float, float] | None = None,
+        shortfall_years: str = "from_deadline",
+        name: str = "workforce",
+    ) -> None:
+        p = inst.params
+        self.inst, self.on, self.hard = inst, tuple(on), tuple(hard)
+        self.kidx = [CADRES.index(c) for c in CADRES if c in set(cadres)]
+        self.solver = _mip.new_solver(p["plan_mip_solver"], inst.seed)
+        s, inf = self.solver, self.solver.infinity()
+        self.inf = inf
+        J, T = len(inst.codes), len(inst.years)
+        self.name = name
+        self.budget = budget if budget is not None else (p["plan_budget_recurrent_mvnd"], p["plan_budget_capital_mvnd"])
+        H = int(p["plan_max_hires_per_station"])
+        doctors = DOC in self.kidx
+        self.h: dict[tuple[int, int, int], Any] = {}
+        for k in self.kidx:
+            top = min(H, inst.graduates[CADRES[k]])
+            if top <= 0:
+                continue
+            for j in range(J):
+                for t in range(T):
+                    self.h[j, k, t] = s.IntVar(0, top, f"h_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
+        self.x = {}
+        if doctors:
+            for a, (i, j) in enumerate(inst.arcs):
+                if inst.stock0[i, DOC] >= 2:  # a station sends only doctors beyond its first (see below)
+                    for t in range(T):
+                        self.x[a, t] = s.IntVar(
+                            0, int(inst.stock0[i, DOC]) - 1, f"x_{inst.codes[i]}_{inst.codes[j]}_{inst.years[t]}"
+                        )
+        self.o = {}
+        if doctors and inst.rotation_cap > 0:
+            for r, (c, j) in enumerate(inst.rotation_arcs):
+                for t in range(T):
+                    self.o[r, t] = s.IntVar(0, inst.rotation_cap, f"o_{inst.centre_codes[c]}_{inst.codes[j]}_{inst.years[t]}")
+        self.u = {}
+        if "upgraded" in self.on:
+            for jpos in np.flatnonzero(inst.main & ~inst.upgraded0).tolist():
+                for t in range(T):
+                    self.u[jpos, t] = s.IntVar(0, 1, f"u_{inst.codes[jpos]}_{inst.years[t]}")
+        out: dict[tuple[int, int], list] = {}
+        into: dict[tuple[int, int], list] = {}
+        for (a, t), var in self.x.items():
+            i, j = inst.arcs[a]
+            out.setdefault((i, t), []).append(var)
+            into.setdefault((j, t), []).append(var)
+        # stock: S_t - S_t-1 - h_t - in_t + out_t = -L_t  (S_-1 = s0, a constant)
+        self.S = {}
+        for j in range(J):
+            for k in self.kidx:
+                prev = None
+                for t in range(T):
+                    var = s.NumVar(0, inf, f"S_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
+                    rhs = -float(inst.leavers[j, k, t]) + (float(inst.stock0[j, k]) if prev is None else 0.0)
+                    terms = {var: 1.0}
+                    if prev is not None:
+                        terms[prev] = -1.0
+                    if (j, k, t) in self.h:
+                        terms[self.h[j, k, t]] = -1.0
+                    if k == DOC:
+                        for v in into.get((j, t), []):
+                            terms[v] = -1.0
+                        for v in out.get((j, t), []):
+                            terms[v] = 1.0
+                    self.row(rhs, rhs, terms)
+                    self.S[j, k, t] = var
+                    prev = var
+        # a station never sends its only doctor: by year t it has sent at most the doctors it started
+        # with beyond the first, less its leavers so far
+        for j in range(J):
+            sent: list = []
+            for t in range(T):
+                sent += out.get((j, t), [])
+                if sent:
+                    room = int(inst.stock0[j, DOC]) - 1 - int(inst.leavers[j, DOC, : t + 1].sum())
+                    self.row(-inf, max(room, 0), dict.fromkeys(sent, 1.0))
+        for j in range(J):
+            for t in range(T):
+                hs = [self.h[j, k, t] for k in self.kidx if (j, k, t) in self.h]
+                if len(hs) > 1:
+                    self.row(-inf, H, dict.fromkeys(hs, 1.0))
+        for k in self.kidx:
+            for t in range(T):
+                hs = [self.h[j, k, t] for j in range(J) if (j, k, t) in self.h]
+                if hs:
+                    self.row(-inf, inst.graduates[CADRES[k]], dict.fromkeys(hs, 1.0))
+        self.O: dict[tuple[int, int], list] = {}
+        by_centre: dict[tuple[int, int], list] = {}
+        for (r, t), var in self.o.items():
+            c, j = inst.rotation_arcs[r]
+            self.O.setdefault((j, t), []).append(var)
+            by_centre.setdefault((c, t), []).append(var)
+        for vs in by_centre.values():
+            self.row(-inf, inst.rotation_cap, dict.fromkeys(vs, 1.0))
+        for j in {j for j, _ in self.u}:
+            self.row(-inf, 1, {self.u[j, t]: 1.0 for t in range(T)})
+        # costs per year: the recurrent cost of year t is the pay of everyone hired up to t (hire_pay
+        # accumulates each year's new hires) plus the year's rotations
+        self.rec, self.cap, self.budget_rows = [], [], []
+        pay_of_year: dict[int, dict] = {}
+        for (j, k, tt), var in self.h.items():
+            pay_of_year.setdefault(tt, {})[var] = -float(inst.salary[k] + inst.allowance[j, k])
+        rot_of_year: dict[int, dict] = {}
+        for (_r, tt), var in self.o.items():
+            rot_of_year.setdefault(tt, {})[var] = -float(p["plan_rotation_cost_mvnd"])
+        cap_of_year: dict[int, dict] = {}
+        for (j, tt), var in self.u.items():
+            cap_of_year.setdefault(tt, {})[var] = -float(inst.capex[j])
+        hire_pay = None
+        for t in range(T):
+            pay = s.NumVar(0, inf, f"hire_pay_{inst.years[t]}")
+            self.row(0, 0, {pay: 1.0, **({hire_pay: -1.0} if hire_pay is not None else {}), **pay_of_year.get(t, {})})
+            hire_pay = pay
+            rec = s.NumVar(0, inf, f"recurrent_{inst.years[t]}")
+            self.row(0, 0, {rec: 1.0, pay: -1.0, **rot_of_year.get(t, {})})
+            cap = s.NumVar(0, inf, f"capital_{inst.years[t]}")
+            self.row(0, 0, {cap: 1.0, **cap_of_year.get(t, {})})
+            rows = (
+                self.row(-inf, float(self.budget[0]) if self.budget[0] >= 0 else inf, {rec: 1.0}),
+                self.row(-inf, float(self.budget[1]) if self.budget[1] >= 0 else inf, {cap: 1.0}),
+            )
+            self.budget_rows.append(rows)
+            self.rec.append(rec)
+            self.cap.append(cap)
+        # shortfalls
+        self.v: dict[str, dict[int, list]] = {}  # target -> year index -> shortfall variables
+        for key in self.on:
+            deadline = int(p[BY_KEY[key].deadline_param])
+            years = range(T) if shortfall_years == "all" else [t for t in range(T) if inst.years[t] >= deadline]
+            self.v[key] = {t: self._shortfall(key, t, hard=key in self.hard and inst.years[t] >= deadline) for t in years}
+
+    def row(self, lb: float, ub: float, terms: Terms) -> Any:
+        c = self.solver.Constraint(float(lb), float(ub))
+        for var, coef in terms.items():
+            c.SetCoefficient(var, coef)
+        return c
+
+    # ------------------------------------------------------------------ targets
+    def _stock(self, j: int, k: int, t: int) -> Terms:
+        return {self.S[j, k, t]: 1.0} if (j, k, t) in self.S else {}
+
+    def _present(self, j: int, t: int) -> Terms:
+        """Doctors at j in year t, rotated ones included."""
+        return {**self._stock(j, DOC, t), **dict.fromkeys(self.O.get((j, t), []), 1.0)}
+
+    def _shortfall(self, key: str, t: int, *, hard: bool) -> list:
+        """The shortfall variables of target `key` in year index t: v + have >= need."""
+        inst, s, p = self.inst, self.solver, self.inst.params
+        terms: list = []
+        year = inst.years[t]
+
+        def short(need: float, have: Terms, label: str) -> None:
+            var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
+            self.row(need, self.inf, {var: 1.0, **have})
+            terms.append(var)
+
+        main = [int(j) for j in np.flatnonzero(inst.main)]
+        if key == "norm":
+            for j in range(len(inst.codes)):
+                if inst.norm[j] > 0:
+                    have: Terms = {}
+                    for k in self.kidx:
+                        have.update(self._stock(j, k, t))
+                    short(float(inst.norm[j]), have, inst.codes[j])
+        elif key == "titles":
+            ad = CADRES.index("assistant_doctor")
+            for j in range(len(inst.codes)):
+                short(1.0, {**self._present(j, t), **self._stock(j, ad, t)}, f"{inst.codes[j]}_doctor")
+                for c in ("nurse", "midwife"):
+                    short(1.0, self._stock(j, CADRES.index(c), t), f"{inst.codes[j]}_{c}")
+        elif key in ("doctors_min_main", "res72_doctors"):
+            need = float(p[BY_KEY[key].value_param or ""])
+            for j in main:
+                short(need, self._present(j, t), inst.codes[j])
+        elif key == "permanent_doctor":
+            for j in main:
+                short(1.0, self._stock(j, DOC, t), inst.codes[j])
+        elif key == "upgraded":
+            for j in main:
+                if not inst.upgraded0[j]:
+                    short(1.0, {self.u[j, tt]: 1.0 for tt in range(t) if (j, tt) in self.u}, inst.codes[j])
+        elif key == "doctors_per_10k":
+            have = {}
+            for j in range(len(inst.codes)):
+                have.update(self._stock(j, DOC, t))
+            short(float(inst.per10k_count), have, "province")
+        return terms
+
+    # ------------------------------------------------------------------ objectives
+    def shortfall_terms(self) -> Terms:
+        out: Terms = {}
+        for key, by_year in self.v.items():
+            deadline = int(self.inst.params[BY_KEY[key].deadline_param])
+            for t, vs in by_year.items():
+                w = weight(t, self.inst.years[t], deadline)
+                if w:
+                    out.update(dict.fromkeys(vs, float(w)))
+        return out
+
+    def cost_terms(self) -> Terms:
+        return dict.fromkeys(self.rec + self.cap, 1.0)
+
+    def transfers_terms(self) -> Terms:
+        return dict.fromkeys(list(self.x.values()) + list(self.o.values()), 1.0)
+
+    def solve_stage(self, terms: Terms, *, stage: str, maximise: bool = False) -> MipRecord:
+        objective = self.solver.Objective()
+        objective.Clear()
+        for var, coef in terms.items():
+            objective.SetCoefficient(var, coef)
+        if maximise:
+            objective.SetMaximization()
+        else:
+            objective.SetMinimization()
+        p = self.inst.params
+        return _mip.solve(
+            self.solver, model=self.name, stage=stage, time_limit_s=p["solver_time_limit_s"], gap=p["plan_relative_gap"]
+        )
+
+    def value(self, terms: Terms) -> float:
+        return float(sum(coef * var.solution_value() for var, coef in terms.items()))
+
+    def hold(self, terms: Terms, value: float) -> None:
+        """Keep `terms` at most `value` (a previous stage's plan) in the later stages."""
+        self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+
+    def values(self) -> list[float]:
+        return [v.solution_value() for v in self.solver.variables()]
+
+    def schedule(self, records: list[MipRecord]) -> Schedule:
+        inst = self.inst
+        J, K, T = len(inst.codes), len(CADRES), len(inst.years)
+        hires = np.zeros((J, K, T), dtype=int)
+        for (j, k, t), v in self.h.items():
+            hires[j, k, t] = round(v.solution_value())
+        transfers = np.zeros((len(inst.arcs), T), dtype=int)
+        for (a, t), v in self.x.items():
+            transfers[a, t] = round(v.solution_value())
+        rotations = np.zeros((len(inst.rotation_arcs), T), dtype=int)
+        for (r, t), v in self.o.items():
+            rotations[r, t] = round(v.solution_value())
+        upgrades = np.zeros((J, T), dtype=int)
+        for (j, t), v in self.u.items():
+            upgrades[j, t] = round(v.solution_value())
+        return Schedule(hires, transfers, rotations, upgrades, records)
+
+
+def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -> Schedule:
+    """The plan: the three lexicographic stages (module docstring). When hard targets or the
+    budgets leave no plan, `feasible` is False and the schedule is empty (see diagnose)."""
+    m = PlanModel(inst, on=on, hard=hard)
+    records: list[MipRecord] = []
+    exprs = (m.shortfall_terms(), m.cost_terms(), m.transfers_terms())
+    sched: Schedule | None = None
+    for stage, expr in zip(STAGES, exprs, strict=True):
+        rec = m.solve_stage(expr, stage=stage)
+        records.append(rec)
+        if not rec.has_plan:
+            break
+        sched = m.schedule(records)
+        value, hint = m.value(expr), m.values()
+        m.hold(expr, value)
+        _mip.set_hint(m.solver, hint)
+    if sched is None:
+        sched = m.schedule(records)
+        sched.feasible = False
+    sched.records = records
+    return sched
