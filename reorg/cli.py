@@ -121,7 +121,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         + ([f"travel.roads={json.dumps(args.roads)}"] if args.roads else [])
         + ([f"plan.draws={args.draws}"] if getattr(args, "draws", None) is not None else [])
     )
-    if (args.province or load_scenario(args.scenario, sets).province or "").lower() == "all":
+    base = load_scenario(args.scenario, sets)
+    if getattr(args, "plan", False) and base.plan is None:  # `reorg plan` on a scenario without [plan]: its defaults
+        sets.append("plan.draws=0")
+    if (args.province or base.province or "").lower() == "all":
         from .national import finish, run_national
 
         if args.strict:
@@ -140,7 +143,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if args.scheduler:
         raise InputError(Problem.of("scheduler_single", file="--scheduler"))
-    scenario = load_scenario(args.scenario, sets, args.province, plan=getattr(args, "plan", False))
+    scenario = load_scenario(args.scenario, sets, args.province)
     args.lang = lang = scenario.lang  # the language of the messages from here on
     progress = Progress(enabled=not args.quiet)
     result = run(scenario, geodata=args.geodata, progress=progress)

@@ -207,21 +207,18 @@ def scenario_lang(path: str | Path | None) -> str | None:
     return None
 
 
-def load_scenario(
-    path: str | Path | None, sets: list[str] | None = None, province: str | None = None, *, plan: bool = False
-) -> Scenario:
+def load_scenario(path: str | Path | None, sets: list[str] | None = None, province: str | None = None) -> Scenario:
     """Read, override and check a scenario file; every problem is reported with its key, and blamed
     on the `--set KEY=VALUE` that gave the value when one did. Paths in the file are relative to
-    the file; paths given by --set to the current directory. `plan`: plan over years (`reorg
-    plan`) even when the file has no `[plan]` table."""
+    the file; paths given by --set to the current directory."""
     origins = set_origins(sets)
     try:
-        return _load(path, sets or [], province, origins, plan)
+        return _load(path, sets or [], province, origins)
     except InputError as exc:
         raise InputError(_blame(exc.problems, origins)) from None
 
 
-def _load(path: str | Path | None, sets: list[str], province: str | None, origins: dict[str, str], plan: bool) -> Scenario:
+def _load(path: str | Path | None, sets: list[str], province: str | None, origins: dict[str, str]) -> Scenario:
     data: dict = {}
     file = str(path) if path else "(no scenario file)"
     base = Path(".")
@@ -308,7 +305,7 @@ def _load(path: str | Path | None, sets: list[str], province: str | None, origin
         hires = [k for k, v in values.items() if k.startswith("hires_") and v > 0]
         if hires:
             raise InputError(Problem.of("hires_need_staff_model", file=file, field=f"params.{hires[0]}"))
-    planned = plan_settings(data.get("plan"), values, file=file) if plan or "plan" in data else None
+    planned = plan_settings(data.get("plan"), values, file=file) if "plan" in data else None
     name = data.get("name") or _default_name(path, file_data, data.get("province"))
     if not name.replace("_", "").replace("-", "").isalnum():
         raise InputError(Problem.of("bad_name", file=file, field="name", value=name))

@@ -1,0 +1,273 @@
+"""The plan over years (issue 13): a tiny plan solved by hand, the accounting of plan/stations.csv
+and years.csv on a real province, monotonicity, the answers, the draws and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reorg import params as param_defs
+from reorg.schema import CADRES
+from reorg.workforce import answers, evaluate, model, robustness
+from reorg.workforce.instance import Instance, leavers_schedule
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = CADRES.index("doctor")
+YEARLY_DOCTOR = 12 * 2.34 * 2.34  # base salary (million VND/month) x 12 x a new doctor's coefficient
+DOCTOR_PAY = YEARLY_DOCTOR * (1 + 0.4)  # with the 40 % occupational allowance
+
+
+def tiny(**overrides) -> Instance:
+    """Two main stations, two years: A has a doctor, B none; one doctor graduates each year."""
+    p = param_defs.defaults() | {"plan_start_year": 2026, "plan_end_year": 2027, "plan_relative_gap": 0.0}
+    p |= overrides.pop("params", {})
+    stock0 = np.zeros((2, len(CADRES)), dtype=int)
+    stock0[0, DOC] = overrides.pop("a_doctors", 1)
+    salary = np.array([12 * p["plan_base_salary_mvnd_month"] * (2.34 if c == "doctor" else 1.86) for c in CADRES])
+    inst = Instance(
+        province="xx",
+        codes=["A", "B"],
+        new_code=np.array(["1", "2"]),
+        main=np.array([True, True]),
+        hard_area=np.array([False, False]),
+        stock0=stock0,
+        norm=np.array([5, 5]),
+        upgraded0=np.array([True, False]),
+        capex=np.array([1800.0, 1800.0]),
+        new_site=np.array([False, False]),
+        years=[2026, 2027],
+        leavers=np.zeros((2, len(CADRES), 2), dtype=int),
+        rates=np.zeros((2, len(CADRES))),
+        graduates={c: (1 if c == "doctor" else 0) for c in CADRES},
+        population=10_000.0,
+        per10k_count=1,
+        arcs=[(0, 1), (1, 0)],
+        arc_minutes=np.array([10.0, 10.0]),
+        centre_codes=[],
+        rotation_arcs=[],
+        rotation_minutes=np.zeros(0),
+        rotation_cap=0,
+        salary=salary,
+        allowance=0.4 * np.repeat(salary[None, :], 2, axis=0),
+        params=p,
+        seed=1,
+    )
+    return replace(inst, **overrides)
+
+
+def test_tiny_plan_hires_the_missing_doctor_where_it_is_missing():
+    inst = tiny()
+    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    assert [r.status for r in sched.records] == ["optimal"] * 3
+    assert sched.records[0].objective == pytest.approx(0.0)  # met in both years
+    assert sched.hires[:, DOC, :].tolist() == [[0, 0], [1, 0]]  # B's doctor in 2026, nothing else
+    # cost: the hired doctor's pay in 2026 and again in 2027 (no capital: the upgrade target is off)
+    assert sched.records[1].objective == pytest.approx(2 * DOCTOR_PAY)
+    assert sched.transfers.sum() == 0  # A's only doctor never moves
+
+
+def test_tiny_plan_under_a_budget_too_small_for_a_doctor_weighs_the_longer_miss_more():
+    inst = tiny(params={"plan_budget_recurrent_mvnd": DOCTOR_PAY - 1})
+    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    assert sched.hires.sum() == 0
+    assert sched.records[0].objective == pytest.approx(1 * 1 + 1 * 2)  # 1 short in 2026 (weight 1) and 2027 (weight 2)
+
+
+def test_tiny_plan_moves_a_second_doctor_rather_than_hiring_when_no_one_graduates():
+    inst = tiny(a_doctors=2, graduates={c: 0 for c in CADRES})
+    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    assert sched.records[0].objective == pytest.approx(0.0)
+    assert sched.transfers[0].tolist() == [1, 0]  # A -> B in 2026
+    tr = evaluate.trajectory(inst, sched, inst.leavers)
+    assert tr.stock[:, DOC, :].tolist() == [[1, 1], [1, 1]]
+
+
+def test_tiny_plan_replaces_a_leaver_the_year_they_leave():
+    leavers = np.zeros((2, len(CADRES), 2), dtype=int)
+    leavers[0, DOC, 1] = 1  # A's doctor leaves in 2027
+    inst = tiny(leavers=leavers, params={"plan_doctors_min_main_year": 2026})
+    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    assert sched.records[0].objective == pytest.approx(0.0)
+    assert sched.hires[:, DOC, :].tolist() == [[0, 1], [1, 0]]
+
+
+def test_tiny_upgrade_takes_effect_the_next_year():
+    inst = tiny(params={"plan_upgraded_year": 2027})
+    sched = model.solve_plan(inst, on=["upgraded"])
+    assert sched.upgrades.tolist() == [[0, 0], [1, 0]]  # B's works in 2026, upgraded in 2027
+    assert sched.records[1].objective == pytest.approx(1800.0)
+    tr = evaluate.trajectory(inst, sched, inst.leavers)
+    assert tr.upgraded.tolist() == [[True, True], [False, True]]
+
+
+def test_tiny_answers_earliest_year_least_budget_and_short_by():
+    a = answers.answer(tiny(), "doctors_min_main")
+    assert (a.earliest_year, a.short_by) == (2026, None)
+    assert a.least_budget_mvnd == pytest.approx(DOCTOR_PAY)  # one doctor's pay a year
+    # two doctors needed at each main station, one graduate a year: 3 short in 2026 at any budget
+    b = answers.answer(tiny(params={"doctors_min_main_station": 2}), "doctors_min_main")
+    assert b.least_budget_mvnd is None and b.short_by == pytest.approx(2.0)  # 1 at A + 2 at B - 1 hire
+    assert b.earliest_year is None
+    # under a budget too small for a doctor the target is never met
+    c = answers.answer(tiny(params={"plan_budget_recurrent_mvnd": DOCTOR_PAY - 1}), "doctors_min_main")
+    assert c.earliest_year is None and c.least_budget_mvnd == pytest.approx(DOCTOR_PAY)
+
+
+def test_leavers_schedule_shares_the_rounded_total_by_largest_remainder():
+    stock0 = np.array([[10], [3], [0]])
+    out = leavers_schedule(stock0, np.array([[0.05], [0.05], [0.05]]), 3, ["a", "b", "c"])
+    expected_total = [round((13 * (1 - 0.95 ** (t + 1)))) for t in range(3)]
+    assert np.cumsum(out.sum(axis=(0, 1))).tolist() == expected_total
+    assert out[2].sum() == 0 and out[0].sum() >= out[1].sum()
+
+
+def test_draws_with_no_leavers_replay_the_plan_exactly():
+    inst = tiny()
+    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    prob = robustness.met_probability(inst, sched, ("doctors_min_main",), 5, 7)
+    assert prob == {"doctors_min_main": [1.0, 1.0]}
+    # every doctor leaves every year: never met
+    sure = replace(inst, rates=np.ones((2, len(CADRES))))
+    assert robustness.met_probability(sure, sched, ("doctors_min_main",), 3, 7) == {"doctors_min_main": [0.0, 0.0]}
+
+
+# ----------------------------------------------------------------------------- a real province
+
+
+@pytest.fixture(scope="module")
+def lai_chau(tmp_path_factory):
+    """Lai Châu (12), the whole plan with every target, a capital budget, and 20 draws."""
+    out = tmp_path_factory.mktemp("plan")
+    proc = subprocess.run(
+        [sys.executable, "-m", "reorg", "plan", str(ROOT / "scenarios/official.toml"), "--province", "12", "--out", str(out),
+         "--quiet", "--draws", "20", "--set", "params.plan_budget_capital_mvnd=9000", "--set", "params.plan_budget_recurrent_mvnd=3000",
+         "--set", "params.solver_time_limit_s=10"],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return out / "official_12" / "plan"
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_stations_csv_accounts_for_every_person(lai_chau):
+    rows = _rows(lai_chau / "stations.csv")
+    prev: dict[tuple[str, str], int] = {}
+    for r in rows:
+        n = {k: int(r[k]) for k in ("stock_previous", "hires", "leavers", "transfers_in", "transfers_out", "stock")}
+        assert n["stock"] == n["stock_previous"] + n["hires"] + n["transfers_in"] - n["transfers_out"] - n["leavers"], r
+        key = (r["station_code"], r["cadre"])
+        if key in prev:
+            assert n["stock_previous"] == prev[key], r  # the chain holds from year to year
+        prev[key] = n["stock"]
+        assert n["stock"] >= 0
+    years = {int(r["year"]) for r in rows}
+    assert years == set(range(2026, 2031))
+
+
+def test_years_csv_costs_add_up_and_stay_within_the_budgets(lai_chau):
+    rows = _rows(lai_chau / "years.csv")
+    stations = _rows(lai_chau / "stations.csv")
+    for r in rows:
+        f = {k: float(v) for k, v in r.items() if k.startswith(("cost_", "budget_"))}
+        parts = ("salaries", "allowances", "rotations", "upgrades", "new_stations")
+        assert f["cost_total_mvnd"] == pytest.approx(sum(f[f"cost_{p}_mvnd"] for p in parts), abs=1e-6)
+        assert f["cost_recurrent_mvnd"] <= 3000 + 1e-6 and f["cost_capital_mvnd"] <= 9000 + 1e-6
+        hires = sum(int(s["hires"]) for s in stations if s["year"] == r["year"])
+        assert int(r["hires"]) == hires
+    # the capital budget binds: the upgrades are spread over the years, at most 5 (5 x 1,800) a year
+    assert max(int(r["upgrade_works"]) for r in rows) <= 5 and sum(int(r["upgrade_works"]) for r in rows) > 5
+
+
+def test_summary_answers_every_target_with_records(lai_chau):
+    s = json.loads((lai_chau / "summary.json").read_text(encoding="utf-8"))
+    assert [t["target"] for t in s["targets"]] == [
+        "norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"
+    ]  # fmt: skip
+    for t in s["targets"]:
+        assert (t["least_budget_mvnd_per_year"] is None) != (t["short_at_any_budget"] is None) or t["beyond_horizon"]
+        assert len(t["probability_met"]) == 5 and all(0 <= p <= 1 for p in t["probability_met"])
+    res72 = next(t for t in s["targets"] if t["target"] == "res72_doctors")
+    assert res72["short_at_any_budget"] > 0  # 4 doctors a station by 2027 is beyond the graduates
+    stage1 = s["solver"][0]
+    assert stage1["model"] == "workforce:1_shortfall" and stage1["relative_gap"] <= 0.005 + 1e-9
+    for r in s["solver"]:  # every solve says how far its plan may be from the optimum
+        assert r["status"] == "infeasible" or (r["best_bound"] is not None and r["relative_gap"] is not None), r
+    assert s["synthetic_roster"] is True
+
+
+@pytest.fixture(scope="module")
+def lai_chau_instance():
+    from reorg.pipeline import run
+    from reorg.scenario import load_scenario
+    from reorg.workforce.instance import build
+
+    sc = load_scenario(ROOT / "scenarios/official.toml", ["params.plan_relative_gap=0.0"], "12")
+    return build(run(sc))
+
+
+def _shortfall(inst: Instance) -> float:
+    on = ["norm", "titles", "doctors_min_main", "permanent_doctor", "upgraded", "doctors_per_10k"]
+    rec = model.solve_plan(inst, on=on).records[0]
+    assert rec.status == "optimal"
+    return float(rec.objective or 0.0)
+
+
+def test_more_budget_or_graduates_never_increase_the_shortfall_more_leavers_never_decrease_it(lai_chau_instance):
+    inst = lai_chau_instance
+    tight = replace(inst, params=inst.params | {"plan_budget_recurrent_mvnd": 500.0, "plan_budget_capital_mvnd": 2000.0})
+    loose = replace(inst, params=inst.params | {"plan_budget_recurrent_mvnd": 2000.0, "plan_budget_capital_mvnd": 8000.0})
+    s_tight, s_loose, s_free = _shortfall(tight), _shortfall(loose), _shortfall(inst)
+    assert s_tight > s_loose > s_free  # each budget binds here, so the order is strict
+    fewer = replace(inst, graduates={c: max(n // 2, 1) for c, n in inst.graduates.items()})
+    assert _shortfall(fewer) > s_free
+    more = replace(inst, leavers=leavers_schedule(inst.stock0, np.full_like(inst.rates, 0.05), 5, inst.codes))
+    assert more.leavers.sum() > inst.leavers.sum()
+    assert _shortfall(more) > s_free
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "sets, field",
+    [
+        (["params.plan_end_year=2025"], "params.plan_end_year"),
+        (["params.plan_res72_doctors_year=2025"], "params.plan_res72_doctors_year"),
+        (["params.plan_budget_capital_mvnd=-0.5"], "params.plan_budget_capital_mvnd"),
+        (["params.plan_graduates_doctor=0"], "params.plan_graduates_doctor"),
+        (["params.plan_res72_doctors=1", "params.doctors_min_main_station=2"], "params.plan_res72_doctors"),
+        (["plan.targets=['nrom']"], "plan.targets"),
+        (["plan.hard=['upgraded']", "plan.targets=['norm']"], "plan.hard"),
+    ],
+)
+def test_bad_plan_input_exits_2_naming_the_key_and_writes_nothing(tmp_path, sets, field):
+    args = [a for s in sets for a in ("--set", s)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "reorg", "plan", str(ROOT / "scenarios/official.toml"), "--province", "12",
+         "--out", str(tmp_path / "out"), "--quiet", *args],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert f"'{field}'" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_hard_targets_that_cannot_hold_give_the_diagnosis_and_the_nearest_plan(lai_chau_instance):
+    from reorg.workforce.planner import PlanResult
+    from reorg.workforce.targets import PlanSettings
+
+    inst = lai_chau_instance
+    sched = model.solve_plan(inst, on=["res72_doctors"], hard=["res72_doctors"])
+    assert not sched.feasible and sched.records[0].status == "infeasible"
+    del PlanResult, PlanSettings
