@@ -123,7 +123,7 @@ def test_tiny_answers_earliest_year_least_budget_and_short_by():
 def test_leavers_schedule_shares_the_rounded_total_by_largest_remainder():
     stock0 = np.array([[10], [3], [0]])
     out = leavers_schedule(stock0, np.array([[0.05], [0.05], [0.05]]), 3, ["a", "b", "c"])
-    expected_total = [round((13 * (1 - 0.95 ** (t + 1)))) for t in range(3)]
+    expected_total = [round(13 * (1 - 0.95 ** (t + 1))) for t in range(3)]
     assert np.cumsum(out.sum(axis=(0, 1))).tolist() == expected_total
     assert out[2].sum() == 0 and out[0].sum() >= out[1].sum()
 
