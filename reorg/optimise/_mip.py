@@ -24,6 +24,7 @@ STATUS_NAMES = {  # pywraplp.Solver result codes (OR-Tools is imported only when
 # the statuses of a record whose MIP returned no plan, or a worse one, than a plan known beforehand
 KEPT_AT_LIMIT = "feasible (time limit; best known plan kept)"
 KEPT = "feasible (best known plan kept)"
+NO_BOUND = 1e19  # a backend's "no bound yet" (SCIP reports -1e20): no bound
 SMALLEST_LIMIT_S = 0.01  # the solve's floor on its time limit (the scenario's own floor is params.py's)
 # the backends that take a random seed through OR-Tools (SetSolverSpecificParametersAsString);
 # CBC and HiGHS refuse the call there (and are deterministic), so no seed is claimed for them
@@ -49,7 +50,7 @@ def new_solver(name: str, seed: int) -> pywraplp.Solver:
 def relative_gap(objective: float | None, bound: float | None) -> float | None:
     """|objective - bound| / |objective| (the absolute difference when the objective is 0), None
     without a finite bound."""
-    if objective is None or bound is None or not math.isfinite(bound):
+    if objective is None or bound is None or not math.isfinite(bound) or abs(bound) >= NO_BOUND:
         return None
     return abs(objective - bound) / max(abs(objective), 1e-9) if abs(objective) > 1e-9 else abs(objective - bound)
 
@@ -111,6 +112,8 @@ def solve(
     has_plan = code in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
     obj = solver.Objective().Value() if has_plan else None
     bound = solver.Objective().BestBound() if has_plan else None
+    if bound is not None and abs(bound) >= NO_BOUND:
+        bound = None
     if code == pywraplp.Solver.OPTIMAL and (bound is None or not math.isfinite(bound)):
         bound = obj
     gap = relative_gap(obj, bound)

@@ -34,11 +34,11 @@ Constraints
     permanent_doctor: v >= 1 - S_doctor (j in M);  upgraded: v = 1 - U_jt (j in M)
     doctors_per_10k:  v >= P - sum_j S_j,doctor,t
     a hard target: v = 0 for t >= D_g
-Objective, lexicographic (each stage on the previous stage's model plus one row holding the
-previous stage's plan value)
+Objective, lexicographic
     1. shortfall = sum_g sum_{t >= D_g} (t - D_g + 1) sum_j v_gjt   (a target missed longer weighs more)
     2. cost = sum_t (rec_t + cap_t)
     3. transfers = sum x + sum o
+    each stage holding the previous ones at their plan's values (one row each).
 Other cadres than doctors are hired, not moved: the run's placement already moved them, and no
 target asks for more than one nurse or midwife per station.
 """
@@ -97,11 +97,12 @@ class PlanModel:
         budget: tuple[float, float] | None = None,
         shortfall_years: str = "from_deadline",
         name: str = "workforce",
+        solver: str | None = None,
     ) -> None:
         p = inst.params
         self.inst, self.on, self.hard = inst, tuple(on), tuple(hard)
         self.kidx = [CADRES.index(c) for c in CADRES if c in set(cadres)]
-        self.solver = _mip.new_solver(p["plan_mip_solver"], inst.seed)
+        self.solver = _mip.new_solver(solver or p["plan_mip_solver"], inst.seed)
         s, inf = self.solver, self.solver.infinity()
         self.inf = inf
         J, T = len(inst.codes), len(inst.years)
@@ -300,7 +301,7 @@ class PlanModel:
     def transfers_terms(self) -> Terms:
         return dict.fromkeys(list(self.x.values()) + list(self.o.values()), 1.0)
 
-    def solve_stage(self, terms: Terms, *, stage: str, maximise: bool = False) -> MipRecord:
+    def solve_stage(self, terms: Terms, *, stage: str, maximise: bool = False, gap: float | None = None) -> MipRecord:
         objective = self.solver.Objective()
         objective.Clear()
         for var, coef in terms.items():
@@ -311,7 +312,11 @@ class PlanModel:
             objective.SetMinimization()
         p = self.inst.params
         return _mip.solve(
-            self.solver, model=self.name, stage=stage, time_limit_s=p["solver_time_limit_s"], gap=p["plan_relative_gap"]
+            self.solver,
+            model=self.name,
+            stage=stage,
+            time_limit_s=p["plan_time_limit_s"],
+            gap=p["plan_relative_gap"] if gap is None else gap,
         )
 
     def value(self, terms: Terms) -> float:
@@ -320,6 +325,10 @@ class PlanModel:
     def hold(self, terms: Terms, value: float) -> None:
         """Keep `terms` at most `value` (a previous stage's plan) in the later stages."""
         self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+
+    def decisions(self) -> list:
+        """The decision variables (hires, transfers, rotations, upgrades): the rest follows from them."""
+        return [*self.h.values(), *self.x.values(), *self.o.values(), *self.u.values()]
 
     def values(self) -> list[float]:
         return [v.solution_value() for v in self.solver.variables()]
@@ -343,13 +352,35 @@ class PlanModel:
 
 
 def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -> Schedule:
-    """The plan: the three lexicographic stages (module docstring). When hard targets or the
-    budgets leave no plan, `feasible` is False and the schedule is empty (see diagnose)."""
+    """The plan: the three lexicographic stages (module docstring). Stage 1 is solved by
+    `plan_shortfall_solver` (HiGHS: measured the fastest to prove it; it takes no start); when it
+    returns no plan, by `plan_mip_solver` started from the plan that does nothing (always feasible
+    without hard targets). Stages 2 and 3 on a second copy of the model by `plan_mip_solver`
+    (SCIP), each started from the previous stage's plan (`_mip.set_hint`, by variable order: the
+    copies are built alike). When hard targets leave no plan, `feasible` is False and the schedule
+    is empty (planner.py diagnoses)."""
+    p = inst.params
+    first = PlanModel(inst, on=on, hard=hard, solver=p["plan_shortfall_solver"])
+    records = [first.solve_stage(first.shortfall_terms(), stage=STAGES[0])]
     m = PlanModel(inst, on=on, hard=hard)
-    records: list[MipRecord] = []
-    exprs = (m.shortfall_terms(), m.cost_terms(), m.transfers_terms())
-    sched: Schedule | None = None
-    for stage, expr in zip(STAGES, exprs, strict=True):
+    if records[0].has_plan:
+        value, hint = first.value(first.shortfall_terms()), first.values()
+    else:
+        if records[0].status == "infeasible":
+            sched = first.schedule(records)
+            sched.feasible = False
+            return sched
+        m.solver.SetHint(m.decisions(), [0.0] * len(m.decisions()))
+        records.append(m.solve_stage(m.shortfall_terms(), stage=STAGES[0]))
+        if not records[-1].has_plan:
+            sched = m.schedule(records)
+            sched.feasible = records[-1].status != "infeasible"
+            return sched
+        value, hint = m.value(m.shortfall_terms()), m.values()
+    sched = (first if records[-1] is records[0] else m).schedule(records)
+    m.hold(m.shortfall_terms(), value)
+    for stage, expr in zip(STAGES[1:], (m.cost_terms(), m.transfers_terms()), strict=True):
+        _mip.set_hint(m.solver, hint)
         rec = m.solve_stage(expr, stage=stage)
         records.append(rec)
         if not rec.has_plan:
@@ -357,9 +388,5 @@ def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -
         sched = m.schedule(records)
         value, hint = m.value(expr), m.values()
         m.hold(expr, value)
-        _mip.set_hint(m.solver, hint)
-    if sched is None:
-        sched = m.schedule(records)
-        sched.feasible = False
     sched.records = records
     return sched

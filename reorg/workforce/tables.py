@@ -86,9 +86,8 @@ def costs(plan: PlanResult) -> pd.DataFrame:
             "cost_new_stations_mvnd": new_sites,
         }
     ).round(MONEY_DIGITS)
-    frame["cost_recurrent_mvnd"] = (
-        frame["cost_salaries_mvnd"] + frame["cost_allowances_mvnd"] + frame["cost_rotations_mvnd"]
-    ).round(MONEY_DIGITS)
+    recurrent = ["cost_salaries_mvnd", "cost_allowances_mvnd", "cost_rotations_mvnd"]
+    frame["cost_recurrent_mvnd"] = frame[recurrent].sum(axis=1).round(MONEY_DIGITS)
     frame["cost_capital_mvnd"] = (frame["cost_upgrades_mvnd"] + frame["cost_new_stations_mvnd"]).round(MONEY_DIGITS)
     frame["cost_total_mvnd"] = (frame["cost_recurrent_mvnd"] + frame["cost_capital_mvnd"]).round(MONEY_DIGITS)
     return frame
