@@ -160,17 +160,24 @@ def contract(pairs: pd.DataFrame, n: int, keep: np.ndarray) -> pd.DataFrame:
 
 
 def minutes_to(pairs: pd.DataFrame, n: int, targets: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """dist[k, c]: least minutes from node columns[c] to node targets[k] over `pairs`."""
+    """dist[k, c]: least minutes from node columns[c] to node targets[k] over `pairs` (nodes
+    numbered below `n`)."""
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     ab, ba = pairs["ab"].to_numpy(), pairs["ba"].to_numpy()
     u = np.concatenate([a[np.isfinite(ab)], b[np.isfinite(ba)]])
     v = np.concatenate([b[np.isfinite(ab)], a[np.isfinite(ba)]])
     w = np.maximum(np.concatenate([ab[np.isfinite(ab)], ba[np.isfinite(ba)]]), 1e-9)
-    reverse = csr_matrix((w, (v, u)), shape=(n, n))  # edges reversed: dijkstra from a target
+    # only the nodes the contracted graph uses, targets and columns, numbered 0..m-1: each
+    # Dijkstra then costs the contracted graph's size, not the road file's node count
+    nodes, local = np.unique(np.concatenate([u, v, targets, columns]), return_inverse=True)
+    m = len(nodes)
+    lu, lv = local[: len(u)], local[len(u) : len(u) + len(v)]
+    lt, lc = local[len(u) + len(v) : len(u) + len(v) + len(targets)], local[len(u) + len(v) + len(targets) :]
+    reverse = csr_matrix((w, (lv, lu)), shape=(m, m))  # edges reversed: dijkstra from a target
     out = np.empty((len(targets), len(columns)))
     for k in range(0, len(targets), DIJKSTRA_CHUNK):
-        chunk = targets[k : k + DIJKSTRA_CHUNK]
-        out[k : k + len(chunk)] = dijkstra(reverse, directed=True, indices=chunk)[:, columns]
+        chunk = lt[k : k + DIJKSTRA_CHUNK]
+        out[k : k + len(chunk)] = dijkstra(reverse, directed=True, indices=chunk)[:, lc]
     return out
 
 
@@ -348,7 +355,8 @@ def road_network(
         ways=edges.ways,
         ferries=edges.ferries,
         nodes_before=n_road,
-        edges_before=int(len(undirected_pairs(edges.u, edges.v, edges.minutes))),
+        # the road pairs: those between two road nodes (every other pair has a sea-link end)
+        edges_before=int(np.count_nonzero((pairs_before["a"].to_numpy() < n_road) & (pairs_before["b"].to_numpy() < n_road))),
         nodes_after=int(np.count_nonzero(used < n_road)),
         edges_after=int(len(pairs)),
         sea_links=len(_sea_links(base)),
