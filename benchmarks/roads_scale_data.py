@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -53,7 +54,7 @@ VILLAGE_SIGMA_CELLS = 4.0  # about 400 m
 class Province:
     """The pack's province in the local km plane."""
 
-    outline: object  # shapely (lon/lat)
+    outline: Any  # shapely (lon/lat)
     codes: np.ndarray
     xy: np.ndarray  # old communes' points, km
     pop: np.ndarray
@@ -229,8 +230,9 @@ def polylines(points: np.ndarray, links: np.ndarray, tags: list[dict[str, str]],
     return xy, ids
 
 
-def write_roads(prov: Province, path: Path, seed: int, segments: int) -> dict[str, float]:
-    """Write the synthetic road network; returns what it holds (for the benchmark's table)."""
+def write_roads(prov: Province, path: Path, seed: int, segments: int) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Write the synthetic road network; returns what it holds (for the benchmark's table), and
+    the villages (km) and their residents (for the population raster)."""
     import osmium
 
     rng = np.random.default_rng(seed)
@@ -252,16 +254,16 @@ def write_roads(prov: Province, path: Path, seed: int, segments: int) -> dict[st
     for t in tags:
         key = t.get("highway", "ferry")
         classes[key] = classes.get(key, 0) + 1
-    return {
+    info = {
         "villages": len(vxy),
         "ways": len(ids),
         "nodes": len(lon),
         "segments": int(sum(len(w) - 1 for w in ids)),
         "oneway": sum(t.get("oneway") == "yes" for t in tags),
         "ferries": sum(t.get("route") == "ferry" for t in tags),
-        "classes": classes,  # type: ignore[dict-item]
-        "_villages": (vxy, vpersons),  # type: ignore[dict-item]
+        "classes": classes,
     }
+    return info, vxy, vpersons
 
 
 def write_population(prov: Province, vxy: np.ndarray, vpersons: np.ndarray, path: Path) -> int:
@@ -303,11 +305,10 @@ def write_population(prov: Province, vxy: np.ndarray, vpersons: np.ndarray, path
     return int(np.count_nonzero(persons > 0))
 
 
-def synthetic_inputs(geodata: str, code: str, folder: Path, seed: int, segments: int) -> dict:
+def synthetic_inputs(geodata: str, code: str, folder: Path, seed: int, segments: int) -> dict[str, Any]:
     """Write `roads.osm.pbf` and `population.tif` for province `code` into `folder`; what they hold."""
     prov = province(geodata, code)
-    info = write_roads(prov, folder / "roads.osm.pbf", seed, segments)
-    vxy, vpersons = info.pop("_villages")  # type: ignore[misc]
+    info, vxy, vpersons = write_roads(prov, folder / "roads.osm.pbf", seed, segments)
     info["populated_cells"] = write_population(prov, vxy, vpersons, folder / "population.tif")
     info["old_communes"] = len(prov.codes)
     return info

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -171,13 +171,12 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         )
     road_warnings: list[Problem] = []
     with progress.stage("network"):
-        with progress.stage("network:adjacency"):
+        # with roads, the adjacency model (the road model's base) is timed apart in run.json
+        with progress.stage("network:adjacency") if scenario.roads else nullcontext():
             adjacency_net = network.build_network(reformed, stations, centres, params)
         net = adjacency_net
         if scenario.roads:
-            net, road_warnings = _road_network(
-                scenario.roads, pack, reformed, stations, centres, params, adjacency_net, progress
-            )
+            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params, adjacency_net, progress)
     with progress.stage("optimise"):
         plan = decide(
             reformed,
