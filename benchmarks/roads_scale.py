@@ -291,7 +291,7 @@ def point_savings(run_folder: Path, inputs: tuple) -> None:
     print(
         f"\n| point savings | s | equal |\n|---|---:|---|\n"
         f"| `reorg.optimise.roles.point_savings` (a full matrix scan per station) | {t_theirs:.2f} | "
-        f"to the run's explain_points.csv (7 significant digits): {same_table(theirs, written, rtol=1e-6)} |\n"
+        f"to the run's explain_points.csv (7 significant digits): {same_table(theirs, written, rtol=5e-6)} |\n"
         f"| one pass (nearest, which, second nearest; benchmarks/roads_scale.py) | {t_mine:.2f} | "
         f"to point_savings, exactly: {mine.equals(theirs)} |"
     )
