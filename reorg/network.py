@@ -141,23 +141,30 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
 
     # demand parts: split parts, special zones and the points of a population raster (`demand_id`)
     # get their own node
-    demand_node = []
+    # (vectorised: a population raster gives tens of thousands of points; same nodes, edges and
+    # minutes, in the same order, as one part at a time)
     points = "demand_id" in demand.columns
-    for i, r in demand.iterrows():
-        if r["old_code"] and not r["split"] and not points:
-            demand_node.append(("commune", r["old_code"]))
-            continue
-        node = ("part", i)
-        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="part")
-        if r["old_code"]:
-            o = old.loc[r["old_code"]]
-            mins, km = road_minutes(r["lon"], r["lat"], o.pt_lon, o.pt_lat, speed[r["old_code"]], speed[r["old_code"]])
-            G.add_edge(node, ("commune", r["old_code"]), minutes=mins, km=km, mode="road")
-        demand_node.append(node)
+    d_old = demand["old_code"].to_numpy(dtype=object)
+    has_old = np.array([bool(c) for c in d_old], dtype=bool)
+    own = ~has_old | demand["split"].to_numpy(dtype=bool) | points
+    demand_node: list = [("part", i) if own[i] else ("commune", d_old[i]) for i in range(len(demand))]
+    own_at = np.flatnonzero(own)
+    d_lon, d_lat = demand["lon"].to_numpy(), demand["lat"].to_numpy()
+    G.add_nodes_from((demand_node[i], {"lon": d_lon[i], "lat": d_lat[i], "kind": "part"}) for i in own_at.tolist())
+    linked = own_at[has_old[own_at]]
+    if len(linked):
+        o = old.index.get_indexer(d_old[linked])
+        o_lon, o_lat, v_o = old["pt_lon"].to_numpy()[o], old["pt_lat"].to_numpy()[o], speed.to_numpy()[o]
+        km = haversine_km(d_lon[linked], d_lat[linked], o_lon, o_lat) * circuity
+        mins = 60.0 * (km / 2 / v_o + km / 2 / v_o)
+        G.add_edges_from(
+            (demand_node[i], ("commune", d_old[i]), {"minutes": float(m), "km": float(k), "mode": "road"})
+            for i, m, k in zip(linked.tolist(), mins.tolist(), km.tolist())
+        )
 
     nodes_of_new: dict[str, list] = {}
-    for i, node in enumerate(demand_node):
-        nodes_of_new.setdefault(demand.at[i, "new_code"], []).append(node)
+    for node, new_code in zip(demand_node, demand["new_code"].tolist()):
+        nodes_of_new.setdefault(new_code, []).append(node)
 
     def attach(node, lon, lat, old_code, new_code=None):
         if old_code and ("commune", old_code) in G:
@@ -251,10 +258,13 @@ def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, 
     commune; a special zone's own node (no old commune) names the special zone."""
     old, new = reformed.old, reformed.new
     out: dict[Any, tuple[str, str]] = {("commune", c): (str(c), str(n)) for c, n in zip(old.index, old["commune_name"])}
+    old_name = dict(zip(old.index, old["commune_name"]))
+    new_name = dict(zip(new.index, new["commune_name"]))
+    d_old, d_new = reformed.demand["old_code"].tolist(), reformed.demand["new_code"].tolist()
     for i, node in enumerate(demand_node):
         if node[0] == "part":
-            code = reformed.demand.at[i, "old_code"] or reformed.demand.at[i, "new_code"]
-            name = old.at[code, "commune_name"] if code in old.index else new.at[code, "commune_name"]
+            code = d_old[i] or d_new[i]
+            name = old_name[code] if code in old_name else new_name[code]
             out[node] = (str(code), str(name))
     return out
 

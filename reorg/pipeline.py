@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -168,18 +168,23 @@ def run(scenario: Scenario, *, geodata: str | None = None, progress: Progress | 
         given = roster.stations_before_merger(scenario.roster, old.frame, params, scenario.seed, scenario.roster_sheet)
     with progress.stage("reform"):
         reformed = reform.apply_merger(pack, old)
-        raster = raster_demand(reformed, scenario.population_raster, pack, params) if scenario.population_raster else None
-        reformed = raster.reformed if raster else reformed
+        raster = None
+        if scenario.population_raster:
+            with progress.stage("reform:raster"):  # the raster's demand points, timed apart in run.json
+                raster = raster_demand(reformed, scenario.population_raster, pack, params)
+            reformed = raster.reformed
         stations = reform.stations_after_merger(pack, reformed, given.stations, params, scenario.seed)
         centres = islands.with_special_zone_centres(
             reformed, roster.synthesise_centres(reformed.old, pack.districts, params), params
         )
     road_warnings: list[Problem] = []
     with progress.stage("network"):
-        adjacency_net = network.build_network(reformed, stations, centres, params)
+        # with roads, the adjacency model (the road model's base) is timed apart in run.json
+        with progress.stage("network:adjacency") if scenario.roads else nullcontext():
+            adjacency_net = network.build_network(reformed, stations, centres, params)
         net = adjacency_net
         if scenario.roads:
-            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params, adjacency_net)
+            net, road_warnings = _road_network(scenario.roads, pack, reformed, stations, centres, params, adjacency_net, progress)
     with progress.stage("optimise"):
         plan = decide(
             reformed,
@@ -229,17 +234,21 @@ def _road_network(
     centres: pd.DataFrame,
     params: dict,
     adjacency: network.Network,
+    progress: Progress,
 ) -> tuple[network.Network, list[Problem]]:
     """The `roads` travel model (roads.py, roads_graph.py): the road file clipped to the province
-    (its new communes' outline grown by `roads_buffer_km`), then minutes on roads."""
+    (its new communes' outline grown by `roads_buffer_km`), then minutes on roads. Timed in
+    run.json as `network:roads_read` and `network:roads_graph`."""
     import shapely
 
     from . import roads, roads_graph
 
-    geoms = pack.communes_after.geometry
-    outline = shapely.union_all(geoms[~(geoms.isna() | geoms.is_empty)].to_numpy())
-    edges = roads.read_roads(path, params, outline, file=path)
-    net, _, warnings = roads_graph.road_network(reformed, stations, centres, params, edges, file=path, base=adjacency)
+    with progress.stage("network:roads_read"):
+        geoms = pack.communes_after.geometry
+        outline = shapely.union_all(geoms[~(geoms.isna() | geoms.is_empty)].to_numpy())
+        edges = roads.read_roads(path, params, outline, file=path)
+    with progress.stage("network:roads_graph"):
+        net, _, warnings = roads_graph.road_network(reformed, stations, centres, params, edges, file=path, base=adjacency)
     return net, warnings
 
 

@@ -79,6 +79,8 @@ SURFACE_FACTOR: dict[str, str | None] = {  # surface value -> multiplier paramet
 }
 SMOOTHNESS = ("excellent", "good", "intermediate", "bad", "very_bad", "horrible", "very_horrible")
 TRACKTYPE = ("grade1", "grade2", "grade3", "grade4", "grade5")
+UNDEFINED_COORDINATE = 2_147_483_647  # libosmium's Location::undefined_coordinate: a node not in the file
+COORDINATE_PRECISION = 10_000_000  # libosmium's fixed-point unit: 1e-7 degree
 LINE_TAGS = ("highway", "maxspeed", "surface", "smoothness", "tracktype", "oneway", "junction", "route", "duration")
 
 
@@ -264,13 +266,12 @@ def _read_pbf(path: Path, ways: _Ways) -> None:
         tags = obj.tags
         if "highway" not in tags and tags.get("route") != "ferry":
             continue
-        try:
-            rows = [(n.ref, n.lon, n.lat) for n in obj.nodes]
-        except osmium.InvalidLocationError:  # a node missing from the extract
+        # node id and fixed-point location (libosmium's int32 x, y: degrees x 1e7), one array per way
+        rows = np.array([(n.ref, n.x, n.y) for n in obj.nodes], dtype=np.int64).reshape(-1, 3)
+        if (rows[:, 1:] == UNDEFINED_COORDINATE).any():  # a node missing from the extract
             continue
-        refs = np.array([r[0] for r in rows], dtype=np.int64)
-        xy = np.array([r[1:] for r in rows], dtype=float)
-        ways.add(refs, xy[:, 0], xy[:, 1], {k: str(tags.get(k)) for k in LINE_TAGS if k in tags})
+        xy = rows[:, 1:] / COORDINATE_PRECISION  # what osmium's Location.lon/lat give
+        ways.add(rows[:, 0], xy[:, 0], xy[:, 1], {k: str(tags.get(k)) for k in LINE_TAGS if k in tags})
 
 
 def _read_lines(path: Path, ways: _Ways) -> None:

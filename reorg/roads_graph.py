@@ -93,12 +93,18 @@ def _xyz(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
 
 
-def snap(lon: Any, lat: Any, node_lon: np.ndarray, node_lat: np.ndarray) -> Snap:
-    """The nearest node to each point (great-circle: the nearest chord on the unit sphere)."""
+def node_tree(node_lon: np.ndarray, node_lat: np.ndarray) -> cKDTree:
+    """The search tree of `snap` over nodes (built once for many snaps: a million road nodes)."""
+    return cKDTree(_xyz(node_lon, node_lat))
+
+
+def snap(lon: Any, lat: Any, node_lon: np.ndarray, node_lat: np.ndarray, tree: cKDTree | None = None) -> Snap:
+    """The nearest node to each point (great-circle: the nearest chord on the unit sphere);
+    `tree`: `node_tree(node_lon, node_lat)` when already built."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if len(lon) == 0 or len(node_lon) == 0:
         return Snap(np.zeros(len(lon), dtype=np.int64), np.full(len(lon), np.inf))
-    _, idx = cKDTree(_xyz(node_lon, node_lat)).query(_xyz(lon, lat))
+    _, idx = (tree if tree is not None else node_tree(node_lon, node_lat)).query(_xyz(lon, lat))
     idx = np.asarray(idx, dtype=np.int64)
     return Snap(idx, np.asarray(haversine_km(lon, lat, node_lon[idx], node_lat[idx]), dtype=float))
 
@@ -160,17 +166,24 @@ def contract(pairs: pd.DataFrame, n: int, keep: np.ndarray) -> pd.DataFrame:
 
 
 def minutes_to(pairs: pd.DataFrame, n: int, targets: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """dist[k, c]: least minutes from node columns[c] to node targets[k] over `pairs`."""
+    """dist[k, c]: least minutes from node columns[c] to node targets[k] over `pairs` (nodes
+    numbered below `n`)."""
     a, b = pairs["a"].to_numpy(), pairs["b"].to_numpy()
     ab, ba = pairs["ab"].to_numpy(), pairs["ba"].to_numpy()
     u = np.concatenate([a[np.isfinite(ab)], b[np.isfinite(ba)]])
     v = np.concatenate([b[np.isfinite(ab)], a[np.isfinite(ba)]])
     w = np.maximum(np.concatenate([ab[np.isfinite(ab)], ba[np.isfinite(ba)]]), 1e-9)
-    reverse = csr_matrix((w, (v, u)), shape=(n, n))  # edges reversed: dijkstra from a target
+    # only the nodes the contracted graph uses, targets and columns, numbered 0..m-1: each
+    # Dijkstra then costs the contracted graph's size, not the road file's node count
+    nodes, local = np.unique(np.concatenate([u, v, targets, columns]), return_inverse=True)
+    m = len(nodes)
+    lu, lv = local[: len(u)], local[len(u) : len(u) + len(v)]
+    lt, lc = local[len(u) + len(v) : len(u) + len(v) + len(targets)], local[len(u) + len(v) + len(targets) :]
+    reverse = csr_matrix((w, (lv, lu)), shape=(m, m))  # edges reversed: dijkstra from a target
     out = np.empty((len(targets), len(columns)))
     for k in range(0, len(targets), DIJKSTRA_CHUNK):
-        chunk = targets[k : k + DIJKSTRA_CHUNK]
-        out[k : k + len(chunk)] = dijkstra(reverse, directed=True, indices=chunk)[:, columns]
+        chunk = lt[k : k + DIJKSTRA_CHUNK]
+        out[k : k + len(chunk)] = dijkstra(reverse, directed=True, indices=chunk)[:, lc]
     return out
 
 
@@ -180,7 +193,7 @@ def _sea_links(base: Network) -> list[tuple[Any, Any, float]]:
     return [(a, b, float(data["minutes"])) for a, b, data in edges if data.get("mode") == "sea"]
 
 
-def _roadless_islands(base: Network, edges: RoadEdges, params: dict) -> list[Any]:
+def _roadless_islands(base: Network, edges: RoadEdges, params: dict, tree: cKDTree | None) -> list[Any]:
     """The adjacency nodes of every land piece other than the mainland (the largest) that has no
     road node within `snap_max_km` of any of its places: an island the road file does not cover."""
     import networkx as nx
@@ -191,21 +204,22 @@ def _roadless_islands(base: Network, edges: RoadEdges, params: dict) -> list[Any
     out: list[Any] = []
     for comp in comps[1:]:
         nodes = sorted(comp, key=str)
-        near = snap([land.nodes[x]["lon"] for x in nodes], [land.nodes[x]["lat"] for x in nodes], edges.lon, edges.lat)
+        near = snap([land.nodes[x]["lon"] for x in nodes], [land.nodes[x]["lat"] for x in nodes], edges.lon, edges.lat, tree)
         if not (near.km <= params["snap_max_km"]).any():
             out += nodes
     return out
 
 
-def with_sea_links(edges: RoadEdges, base: Network, params: dict) -> tuple[RoadGraph, int]:
+def with_sea_links(edges: RoadEdges, base: Network, params: dict, *, tree: cKDTree | None = None) -> tuple[RoadGraph, int]:
     """The road edges plus the sea links of the adjacency model and, on islands the road file does
     not cover, the adjacency model's own links: those places become graph nodes (after the road
     nodes), each joined off-road to its nearest road node within `snap_max_km`. Returns the graph
-    and the number of road nodes (the first ones)."""
+    and the number of road nodes (the first ones). `tree`: `node_tree` of the road nodes, if built."""
     g = base.graph
     n_road = len(edges.lon)
     links = _sea_links(base)
-    roadless = _roadless_islands(base, edges, params)
+    tree = tree if tree is not None else node_tree(edges.lon, edges.lat)
+    roadless = _roadless_islands(base, edges, params, tree)
     extra: dict[Any, int] = {}
     for node in [*roadless, *(x for a, b, _ in links for x in (a, b))]:
         extra.setdefault(node, n_road + len(extra))
@@ -225,7 +239,7 @@ def with_sea_links(edges: RoadEdges, base: Network, params: dict) -> tuple[RoadG
     for a, b, data in sorted(g.subgraph(roadless).edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         if data.get("mode") != "sea" and a in inside and b in inside:
             both(extra[a], extra[b], float(data["minutes"]))
-    near = snap(p_lon, p_lat, edges.lon, edges.lat)
+    near = snap(p_lon, p_lat, edges.lon, edges.lat, tree)
     for k, (node, km) in enumerate(zip(near.node.tolist(), near.km.tolist())):
         if km <= params["snap_max_km"]:
             both(n_road + k, node, 60.0 * km / params["offroad_speed_kmh"])
@@ -277,14 +291,16 @@ def road_network(
     """The Network of `build_network` (same fields, same pieces and sea links) with every minute on
     roads by the formula of this module; its statistics and the flagged points (warnings)."""
     base = base if base is not None else build_network(reformed, stations, centres, params)
-    graph, n_road = with_sea_links(edges, base, params)
+    road_tree = node_tree(edges.lon, edges.lat)  # built once: a road file has up to millions of nodes
+    graph, n_road = with_sea_links(edges, base, params, tree=road_tree)
     n = len(graph.lon)
+    graph_tree = road_tree if n == n_road else node_tree(graph.lon, graph.lat)
     demand = reformed.demand
     d_lonlat = (demand["lon"].to_numpy(dtype=float), demand["lat"].to_numpy(dtype=float))
     fac_lon = np.concatenate([stations["lon"].to_numpy(dtype=float), centres["lon"].to_numpy(dtype=float)])
     fac_lat = np.concatenate([stations["lat"].to_numpy(dtype=float), centres["lat"].to_numpy(dtype=float)])
-    d_snap = snap(*d_lonlat, graph.lon, graph.lat)
-    f_snap = snap(fac_lon, fac_lat, graph.lon, graph.lat)
+    d_snap = snap(*d_lonlat, graph.lon, graph.lat, graph_tree)
+    f_snap = snap(fac_lon, fac_lat, graph.lon, graph.lat, graph_tree)
 
     keep = np.zeros(n, dtype=bool)
     keep[n_road:] = True  # sea-link ends
@@ -305,8 +321,8 @@ def road_network(
     np.fill_diagonal(fac_min, 0.0)
 
     # flagged: farther than snap_max_km from every ROAD node (a sea-link end is not a road)
-    road_d = snap(*d_lonlat, edges.lon, edges.lat)
-    road_f = snap(fac_lon, fac_lat, edges.lon, edges.lat)
+    road_d = snap(*d_lonlat, edges.lon, edges.lat, road_tree)
+    road_f = snap(fac_lon, fac_lat, edges.lon, edges.lat, road_tree)
     limit = params["snap_max_km"]
     flagged: list[dict] = []
     warnings: list[Problem] = []
@@ -348,7 +364,8 @@ def road_network(
         ways=edges.ways,
         ferries=edges.ferries,
         nodes_before=n_road,
-        edges_before=int(len(undirected_pairs(edges.u, edges.v, edges.minutes))),
+        # the road pairs: those between two road nodes (every other pair has a sea-link end)
+        edges_before=int(np.count_nonzero((pairs_before["a"].to_numpy() < n_road) & (pairs_before["b"].to_numpy() < n_road))),
         nodes_after=int(np.count_nonzero(used < n_road)),
         edges_after=int(len(pairs)),
         sea_links=len(_sea_links(base)),

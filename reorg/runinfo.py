@@ -152,7 +152,8 @@ def province_record(
     solver: Sequence[SolveRecord],
 ) -> dict[str, Any]:
     """run.json of one scenario folder: the environment, and `timings` (seconds per stage, with
-    `optimise:<model>` for each model), `peak_memory_mb` (per stage), `peak_memory_per_stage`
+    `optimise:<model>` for each model; `reform:raster`, `network:adjacency`, `network:roads_read`,
+    `network:roads_graph` with a raster or roads), `peak_memory_mb` (per stage), `peak_memory_per_stage`
     (false where the kernel's peak counter could not be reset: then the process peak so far),
     `solver_seconds` ({model: seconds of its solve})."""
     return environment(started, geodata, PROVINCE_FILES, roster) | {
