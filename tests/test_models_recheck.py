@@ -140,6 +140,25 @@ def test_staff_baseline_includes_the_staff_of_closed_stations(exported):
     assert stage1["objective"] <= stage1["baseline_objective"]
 
 
+def test_no_open_station_loses_its_last_doctor(exported):
+    """Issue 13: every open station with a doctor after attrition (the exported staff_sites.csv)
+    still has one after the moves (stations.csv); the count of open sites without a doctor before
+    the moves is the exported data's."""
+    _, folder, s = exported
+    sites = pd.read_csv(folder / "models" / "staff_sites.csv", dtype={"station_code": str, "new_code": str}).set_index(
+        "station_code"
+    )
+    st = pd.read_csv(folder / "stations.csv", dtype={"station_code": str, "new_commune_code": str}).set_index("station_code")
+    is_open = sites["role"] != "closed"
+    had = sites.index[is_open & (sites["doctors"] >= 1)]
+    assert len(had) > 300
+    assert (st.loc[had, "doctor_after"] >= 1).all(), list(had[st.loc[had, "doctor_after"] < 1])
+    terms = next(r for r in s["solver"] if r["model"] == "staff_placement:3_persons_moved")["terms"]
+    assert terms["open_sites_without_doctor_before_moves"] == int((is_open & (sites["doctors"] < 1)).sum())
+    assert terms["open_sites_without_doctor"] == int((st.loc[sites.index[is_open], "doctor_after"] < 1).sum())
+    assert terms["open_sites_without_doctor"] <= terms["open_sites_without_doctor_before_moves"]
+
+
 def test_each_staff_stage_carries_the_terms_of_its_own_plan(exported):
     _, folder, s = exported
     recs = [r for r in s["solver"] if r["model"].startswith("staff_placement:")]

@@ -24,13 +24,22 @@ Variables
     staff_jk = a_jk - sum_j' f_jj'k + sum_i f_ijk + g_jk (+ sum_c o_cj for doctors).
 Constraints
     sum_j' f_jj'k <= a_jk;  staff_jk = 0 at closed stations;  sum_j g_jk = h_k;  sum_j o_cj <= q;
-    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor  (open j).
+    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor  (open j);
+    staff_j,doctor >= 1 for every open j with a_j,doctor >= 1: an open station that has a doctor
+    after attrition keeps at least one (issue 13). Taking a station's only doctor can never lower
+    the number of open sites without a doctor (Decision 281: one doctor at every station), so it
+    is not traded for a main station's `doctors_min_main_station` or a staff norm elsewhere; those
+    are met from stations with two or more doctors, closed stations, rotations and hires, or
+    reported as shortfall.
 Objective, lexicographic (each stage solved on the previous stage's model plus one row)
     1. shortfall = w sum_j v_j + sum_j u_j
     2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
        with shortfall <= (stage 1 optimum) + 1e-6
     3. persons moved = sum f_ijk + sum o_cj,
        with also person-minutes <= (stage 2 optimum) (1 + 1e-7) + 1e-6
+Reported with each stage's terms: `open_sites_without_doctor_before_moves` (open j with
+a_j,doctor = 0) and `open_sites_without_doctor` (after the plan); the rule above makes the second
+at most the first.
 Baseline (the `stay` rule, `stay_staff`): staff stay after attrition, and the staff of a closed
 station join the main station of its commune.
 """
@@ -199,6 +208,8 @@ def solve_staff(
             staff[j, k] = int(a[j, k]) - solver.Sum(outs) + solver.Sum(in_.get((j, k), []))
             if role[j] == "closed":
                 solver.Add(staff[j, k] == 0)
+            elif k == 0 and a[j, 0] >= 1:
+                solver.Add(staff[j, 0] >= 1)  # the last doctor stays
     for k in (0, 1):
         if hires[k] > 0:
             solver.Add(solver.Sum([g[j, k] for j in open_idx]) == hires[k])
@@ -220,6 +231,7 @@ def solve_staff(
     )
     persons = solver.Sum(list(f.values()) + list(rot.values()))
     val = lambda x: int(round(x.solution_value()))  # noqa: E731
+    doctorless_before = open_sites_without_doctor(a[:, 0], role)
 
     def plan_terms() -> dict:
         """The three objectives of the plan the last solve returned, from its integer flows and the
@@ -244,6 +256,8 @@ def solve_staff(
             "staff_shortfall": sshort,
             "person_minutes_moved": float(pm),
             "persons_moved": int(sum(fv.values()) + sum(rv.values())),
+            "open_sites_without_doctor_before_moves": doctorless_before,
+            "open_sites_without_doctor": open_sites_without_doctor(after[:, 0], role),
         }
 
     records: list[MipRecord] = []
@@ -386,6 +400,11 @@ def _reason(i, j, k, role, r, a, n) -> str:
     if a[i].sum() > n[i] and role[i] != "closed":
         why.append(i18n.text("reason.origin_surplus", staff=int(a[i].sum()), norm=int(n[i])))
     return "; ".join(why) or i18n.text("reason.rebalancing")
+
+
+def open_sites_without_doctor(doctors: np.ndarray, role: np.ndarray) -> int:
+    """Open stations and points (role != closed) with no doctor."""
+    return int(((np.asarray(doctors) < 1) & (np.asarray(role) != "closed")).sum())
 
 
 def shortfall_terms(staff: pd.DataFrame, roles: pd.Series, norms: pd.Series, params: dict) -> dict:
