@@ -87,12 +87,19 @@ def test_exported_model_resolved_by_another_backend_reaches_the_reported_optimum
 def test_exported_data_rebuild_the_coefficients_exactly(exported):
     result, folder, _ = exported
     models = folder / "models"
-    # roles: the coefficient of x_{part}_{station} is residents x minutes, as written
+    # roles: the coefficient of x_{group}_{station} is the sum over the group's parts, in row
+    # order, of residents x minutes, as written; a group's parts share their ordered A(d)
     rm = pd.read_csv(models / "roles_minutes.csv", dtype={"old_code": str, "new_code": str, "station_code": str})
     obj = _objective(_model(models / "station_roles.mps"))
     used = rm[rm["allowed"]]
-    coef = np.array([obj.get(f"x_{p}_{st}", 0.0) for p, st in zip(used["part"], used["station_code"])])
-    assert len(used) and (coef == used["population"].to_numpy() * used["minutes"].to_numpy()).all()
+    a: dict[tuple, float] = {}
+    for g, st, pm in zip(used["group"], used["station_code"], used["population"] * used["minutes"]):
+        a[g, st] = a.get((g, st), 0.0) + pm
+    assert len(a) and all(obj.get(f"x_{g}_{st}", 0.0) == v for (g, st), v in a.items())
+    assert len([name for name in obj if name.startswith("x_")]) == sum(v != 0 for v in a.values())
+    for _g, grp in used.groupby("group"):
+        order = {p: tuple(part.sort_values(["minutes", "station_code"])["station_code"]) for p, part in grp.groupby("part")}
+        assert len(set(order.values())) == 1, "the parts of a group share A(d) in the same order"
     # staff, stage 2: the coefficient of each flow is the arc's minutes, as written
     sm = pd.read_csv(models / "staff_minutes.csv", dtype={"from_code": str, "to_station": str})
     obj = _objective(_model(models / "staff_placement_2_person_minutes.mps"))
