@@ -34,9 +34,16 @@ Constraints
 Objective, lexicographic (each stage solved on the previous stage's model plus one row)
     1. shortfall = w sum_j v_j + sum_j u_j
     2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
-       with shortfall <= (stage 1 optimum) + 1e-6
+       with shortfall <= (stage 1 value returned) + 1e-6
     3. persons moved = sum f_ijk + sum o_cj,
-       with also person-minutes <= (stage 2 optimum) (1 + 1e-7) + 1e-6
+       with also person-minutes <= (stage 2 value returned) (1 + 1e-7) + 1e-6
+Known plan (`_known_plan`): the `stay` rule as a point of the model (closed stations' staff to
+their main station, hires where most needed), handed to the backend as stage 1's start; each
+stage's plan is the next stage's start (it meets the row that holds the previous optimum). When a
+stage ends without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
+objective and gap describe the plan returned), so the model always returns a plan. Its size
+depends on the stations only (norms are per site, whatever the number of demand points), and its
+arcs are already sparse (`move_candidates` nearest sites).
 Reported with each stage's terms: `open_sites_without_doctor_before_moves` (open j with
 a_j,doctor = 0) and `open_sites_without_doctor` (after the plan); the rule above makes the second
 at most the first.
