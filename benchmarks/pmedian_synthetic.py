@@ -161,7 +161,8 @@ def main() -> None:
     args = ap.parse_args()
     only = {int(v) for v in args.only.split(",") if v}
     load_before = os.getloadavg()[0]
-    rows = []
+    rows: list[str] = []
+    misses: list[str] = []
     for name, (n, p) in SIZES.items():
         if only and n not in only:
             continue
@@ -180,6 +181,8 @@ def main() -> None:
         )
         print(row, flush=True)
         rows.append(row)
+        if not agree:
+            misses.append(f"{name}-size ({status}, {100 * (cost - opt) / opt:.2f} % above the optimum, gap {gap_text})")
     load_after = os.getloadavg()[0]
     head = (
         "| instance (synthetic) | n | edges | p | reorg objective | reorg method | reorg status | reorg gap | reorg s | "
@@ -220,6 +223,10 @@ def main() -> None:
                 "clients double), solved by SCIP through OR-Tools with none of reorg's code.",
                 "",
                 table,
+                "",
+                f"reorg returned the independent optimum on {len(rows) - len(misses)} of {len(rows)} instances"
+                + (f"; not on {', '.join(misses)}." if misses else ".")
+                + " reorg s counts the Lagrangian iterations as well as the MIP: the time limit bounds the MIP only.",
                 MARKERS[1],
             ]
         )
