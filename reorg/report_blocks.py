@@ -420,6 +420,23 @@ def _solver(r: Any, lang: str) -> list[doc.Block]:
     return out
 
 
+def _doctorless_sites(r: Any, t: Any, n: Any) -> list[doc.Block]:
+    """The staff model's open sites without a doctor before and after the moves (its last stage's
+    terms), as one sentence; nothing when the staff were not placed by the model."""
+    terms = next((rec.terms for rec in reversed(r.plan.solver) if rec.model == "staff_placement" and rec.terms), None)
+    if not terms or "open_sites_without_doctor" not in terms:
+        return []
+    return [
+        doc.Para(
+            t(
+                "pmodels.doctorless_sites",
+                before=n(terms["open_sites_without_doctor_before_moves"]),
+                after=n(terms["open_sites_without_doctor"]),
+            )
+        )
+    ]
+
+
 def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
     t = i18n.translator(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
@@ -473,6 +490,7 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
                     t("report.moves_note"), persons=n(mv["persons"].sum()), moves=n(len(mv)), file=doc.code("staff_moves.csv")
                 )
             ),
+            *_doctorless_sites(r, t, n),
             doc.Table(
                 [
                     t("report.col_from"),

@@ -87,12 +87,19 @@ def test_exported_model_resolved_by_another_backend_reaches_the_reported_optimum
 def test_exported_data_rebuild_the_coefficients_exactly(exported):
     result, folder, _ = exported
     models = folder / "models"
-    # roles: the coefficient of x_{part}_{station} is residents x minutes, as written
+    # roles: the coefficient of x_{group}_{station} is the sum over the group's parts, in row
+    # order, of residents x minutes, as written; a group's parts share their ordered A(d)
     rm = pd.read_csv(models / "roles_minutes.csv", dtype={"old_code": str, "new_code": str, "station_code": str})
     obj = _objective(_model(models / "station_roles.mps"))
     used = rm[rm["allowed"]]
-    coef = np.array([obj.get(f"x_{p}_{st}", 0.0) for p, st in zip(used["part"], used["station_code"])])
-    assert len(used) and (coef == used["population"].to_numpy() * used["minutes"].to_numpy()).all()
+    a: dict[tuple, float] = {}
+    for g, st, pm in zip(used["group"], used["station_code"], used["population"] * used["minutes"]):
+        a[g, st] = a.get((g, st), 0.0) + pm
+    assert len(a) and all(obj.get(f"x_{g}_{st}", 0.0) == v for (g, st), v in a.items())
+    assert len([name for name in obj if name.startswith("x_")]) == sum(v != 0 for v in a.values())
+    for _g, grp in used.groupby("group"):
+        order = {p: tuple(part.sort_values(["minutes", "station_code"])["station_code"]) for p, part in grp.groupby("part")}
+        assert len(set(order.values())) == 1, "the parts of a group share A(d) in the same order"
     # staff, stage 2: the coefficient of each flow is the arc's minutes, as written
     sm = pd.read_csv(models / "staff_minutes.csv", dtype={"from_code": str, "to_station": str})
     obj = _objective(_model(models / "staff_placement_2_person_minutes.mps"))
@@ -138,6 +145,25 @@ def test_staff_baseline_includes_the_staff_of_closed_stations(exported):
     assert stage1["baseline_objective"] == pytest.approx(expected, abs=1e-9)
     assert expected < without, "the closed stations' staff reduce the baseline shortfall"
     assert stage1["objective"] <= stage1["baseline_objective"]
+
+
+def test_no_open_station_loses_its_last_doctor(exported):
+    """Issue 13: every open station with a doctor after attrition (the exported staff_sites.csv)
+    still has one after the moves (stations.csv); the count of open sites without a doctor before
+    the moves is the exported data's."""
+    _, folder, s = exported
+    sites = pd.read_csv(folder / "models" / "staff_sites.csv", dtype={"station_code": str, "new_code": str}).set_index(
+        "station_code"
+    )
+    st = pd.read_csv(folder / "stations.csv", dtype={"station_code": str, "new_commune_code": str}).set_index("station_code")
+    is_open = sites["role"] != "closed"
+    had = sites.index[is_open & (sites["doctors"] >= 1)]
+    assert len(had) > 300
+    assert (st.loc[had, "doctor_after"] >= 1).all(), list(had[st.loc[had, "doctor_after"] < 1])
+    terms = next(r for r in s["solver"] if r["model"] == "staff_placement:3_persons_moved")["terms"]
+    assert terms["open_sites_without_doctor_before_moves"] == int((is_open & (sites["doctors"] < 1)).sum())
+    assert terms["open_sites_without_doctor"] == int((st.loc[sites.index[is_open], "doctor_after"] < 1).sum())
+    assert terms["open_sites_without_doctor"] <= terms["open_sites_without_doctor_before_moves"]
 
 
 def test_each_staff_stage_carries_the_terms_of_its_own_plan(exported):

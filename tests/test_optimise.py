@@ -163,12 +163,12 @@ def _tiny_net(tt):
 
 
 def test_staff_tiny_instance_moves_the_nearest_doctor():
-    """Main station m has no doctor; points p (10 min away) and q (40 min) have one each and meet
+    """Main station m has no doctor; points p (10 min away, two doctors) and q (40 min, one) meet
     their norms. One doctor must move to m, from p (the nearer); nothing else moves."""
     stations = pd.DataFrame(
         {
             "new_code": ["X"] * 3,
-            "doctor": [0, 1, 1],
+            "doctor": [0, 2, 1],
             "assistant_doctor": [5, 4, 4],
             "nurse": [0, 0, 0],
             "midwife": [0, 0, 0],
@@ -182,14 +182,14 @@ def test_staff_tiny_instance_moves_the_nearest_doctor():
     net = _tiny_net([[0, 10, 40], [10, 0, 45], [40, 45, 0]])
     res = staff_model.solve_staff(stations, roles, norms, None, net, _params(), seed=1)
     after, moves = res.staff_after, res.moves
-    assert after.loc["m", "doctor"] == 1 and after.loc["p", "doctor"] == 0 and after.loc["q", "doctor"] == 1
+    assert after.loc["m", "doctor"] == 1 and after.loc["p", "doctor"] == 1 and after.loc["q", "doctor"] == 1
     assert len(moves) == 1 and moves.iloc[0][["from_station", "to_station", "cadre", "persons"]].tolist() == [
         "p",
         "m",
         "doctor",
         1,
     ]
-    # after the move m has 6 staff (norm 5), p has 4 (norm 4), q 5 (norm 5): no shortfall left
+    # after the move m has 6 staff (norm 5), p has 5 (norm 4), q 5 (norm 5): no shortfall left
     assert res.records[-1].terms["weighted_shortfall"] == pytest.approx(0.0)
     # each stage's record carries the terms of its own plan: the last stage moves one doctor 10 minutes
     assert [rec.stage for rec in res.records] == list(staff_model.STAGES)
@@ -197,6 +197,57 @@ def test_staff_tiny_instance_moves_the_nearest_doctor():
     # a move beyond the limit is not allowed: with max 5 minutes nothing moves and the doctor shortfall stays
     res = staff_model.solve_staff(stations, roles, norms, None, net, _params(max_move_minutes=5.0), seed=1)
     assert len(res.moves) == 0 and res.records[-1].terms["doctor_shortfall"] == pytest.approx(1.0)
+
+
+def _last_doctor_instance(doctors_q: int):
+    """Main m (no doctor, minimum 1), point p 10 min away with one doctor, point q 40 min away with
+    `doctors_q` doctors; every norm met whatever moves."""
+    stations = pd.DataFrame(
+        {
+            "new_code": ["X"] * 3,
+            "doctor": [0, 1, doctors_q],
+            "assistant_doctor": [5, 5, 5],
+            "nurse": [0, 0, 0],
+            "midwife": [0, 0, 0],
+            "pharmacist": [0, 0, 0],
+            "other": [0, 0, 0],
+        },
+        index=["m", "p", "q"],
+    )
+    roles = pd.Series({"m": "main", "p": "point", "q": "point"})
+    norms = pd.Series({"m": 4, "p": 4, "q": 4})
+    net = _tiny_net([[0, 10, 40], [10, 0, 45], [40, 45, 0]])
+    return staff_model.solve_staff(stations, roles, norms, None, net, _params(), seed=1)
+
+
+def test_staff_never_takes_the_only_doctor_of_an_open_station():
+    """Issue 13: p's only doctor is the nearest to m, but p would be left without one. With two
+    doctors at q, one comes from q (40 min); with one at q, none moves and m's minimum stays
+    unmet (reported as doctor shortfall). Generic heads would have moved p's doctor (10 min)."""
+    res = _last_doctor_instance(doctors_q=2)
+    assert res.staff_after["doctor"].to_dict() == {"m": 1, "p": 1, "q": 1}
+    assert res.moves[["from_station", "to_station", "cadre", "persons"]].values.tolist() == [["q", "m", "doctor", 1]]
+    terms = res.records[-1].terms
+    assert terms["person_minutes_moved"] == 40.0 and terms["doctor_shortfall"] == 0
+    assert terms["open_sites_without_doctor_before_moves"] == 1 and terms["open_sites_without_doctor"] == 0
+    res = _last_doctor_instance(doctors_q=1)
+    assert res.staff_after["doctor"].to_dict() == {"m": 0, "p": 1, "q": 1} and len(res.moves) == 0
+    terms = res.records[-1].terms
+    assert (
+        terms["doctor_shortfall"] == 1
+        and terms["open_sites_without_doctor"] == terms["open_sites_without_doctor_before_moves"] == 1
+    )
+
+
+def test_nghe_an_open_stations_keep_their_last_doctor(optimised):
+    """On Nghệ An optimise, open sites without a doctor do not rise with the moves (45 after
+    attrition; 98 when doctors moved as generic heads), and the report says so in both numbers."""
+    folder, s = optimised["nghe_an_optimise"]
+    terms = next(r for r in s["solver"] if r["model"] == "staff_placement:3_persons_moved")["terms"]
+    before, after = terms["open_sites_without_doctor_before_moves"], terms["open_sites_without_doctor"]
+    assert after <= before and after == s["indicators"]["after"]["open_sites_without_doctor"]
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert f"Open stations and points without a doctor: {before} after attrition, before any move; {after} after the moves." in md
 
 
 def test_catchments_tiny_instance_with_capacity():

@@ -11,22 +11,34 @@ Data
     of facility score); k: `point_keep_cost_person_minutes`; T: `max_minutes_nearest_facility`;
     B: `points_budget` (-1 = none). A(d) = {s in S(c): t_ds <= T}, or the nearest station of d when
     none is that close (such parts are reported).
+    G: groups of parts with the same new commune and the same A(d) in the same order of minutes
+    (ties by station position); every part of a group has the same nearest open site for any y,
+    so one assignment per group is exact (a_gs = sum over d in g of p_d t_ds, in row order). With
+    one point per old commune groups are few merges; with a population raster thousands of
+    points fall into a few groups per commune (issue 12 point 9).
 Variables
-    y_s in {0,1} station s stays open; m_s in {0,1} s is the main station; x_ds in [0,1] part d uses
-    s as its nearest open site (integral once y is fixed).
+    y_s in {0,1} station s stays open; m_s in {0,1} s is the main station; x_gs in [0,1] group g
+    uses s as its nearest open site (integral once y is fixed).
 Objective (person-minutes)
-    min  sum_d p_d sum_{s in A(d)} t_ds x_ds               [nearest_minutes]
+    min  sum_g sum_{s in A(g)} a_gs x_gs                   [nearest_minutes]
        + sum_c sum_{s in S(c)} (sum_{d in D(c)} p_d t_ds) m_s [main_minutes]
        - w sum_c P_c sum_{s in S(c)} f_s m_s                [facility_bonus]
        + k sum_s (y_s - m_s)                                 [point_cost]
 Constraints
-    sum_{s in S(c)} m_s = 1 (c in C);  m_s <= y_s;  sum_{s in A(d)} x_ds = 1 (d);  x_ds <= y_s;
+    sum_{s in S(c)} m_s = 1 (c in C);  m_s <= y_s;  sum_{s in A(g)} x_gs = 1 (g);  x_gs <= y_s;
     policy keep_all: y_s = 1 for all s;  budget (policy optimise, B >= 0): sum_s (y_s - m_s) <= B;
     main rule "moh_rule": m_s = 1 for the MoH rule's choice (baseline.choose_main_stations).
 Diagnosis (`optimise_roles`)
     when the budget makes the model infeasible: min sum_s (y_s - m_s) under the other constraints
     (stage `fewest_points`) gives the fewest points the travel limit needs, B*; the model is solved
     again with B = B* (stage `budget_relaxed`).
+Known plan (`start`, the baseline rules' roles and main stations): when it meets every constraint
+of the solve, it is handed to the backend as its start (`_mip.set_hint`: y, m, and each group at
+its nearest open site) and kept when the MIP ends without a plan at most as good
+(`_mip.keep_known`: status, objective and gap then describe the plan returned). Its gap is then
+measured against the best of the MIP's bound and a bound by parts: each group at its nearest
+candidate, each commune at its best main station (the fixed one under moh_rule), and the point
+cost of the fewest points allowed (all but the main stations under keep_all, else none).
 """
 
 from __future__ import annotations
@@ -66,6 +78,8 @@ class RolesResult:
 
 
 def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict):
+    """(col, parts, beyond): each part (row, new commune, A(d) ordered by minutes then station
+    position) and the parts with no station within T."""
     col = {c: j for j, c in enumerate(stations.index)}
     T = params["max_minutes_nearest_facility"]
     parts, beyond = [], []
@@ -74,12 +88,43 @@ def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray,
         cols = np.array([col[s] for s in members])
         for i in grp.index:
             t = minutes[i, cols]
-            allowed = [members[k] for k in np.flatnonzero(t <= T)]
-            if not allowed:
-                allowed = [members[int(np.argmin(t))]]
+            ok = np.flatnonzero(t <= T)
+            if not len(ok):
+                ok = np.array([int(np.argmin(t))])
                 beyond.append((i, new_code, float(t.min())))
-            parts.append((i, new_code, allowed))
+            order = ok[np.lexsort((cols[ok], t[ok]))]
+            parts.append((i, new_code, [members[k] for k in order]))
     return col, parts, beyond
+
+
+def _groups(parts: list[tuple]) -> list[tuple]:
+    """Parts of the same new commune with the same ordered A(d), as (first part's row, new
+    commune, ordered A(g), rows), in the order of their first part."""
+    out: dict[tuple, list] = {}
+    for i, new_code, allowed in parts:
+        key = (new_code, tuple(allowed))
+        out.setdefault(key, []).append(i)
+    return [(rows[0], key[0], list(key[1]), rows) for key, rows in out.items()]  # in order of first part
+
+
+def _feasible(
+    roles: pd.Series, stations: pd.DataFrame, groups: list[tuple], *, keep_all: bool, budget: int | None, fixed_main
+) -> bool:
+    """Whether the plan `roles` meets the solve's constraints: one main station per new commune,
+    every station open under keep_all, the points budget, the fixed main stations, and an open
+    station in A(g) for every group."""
+    roles = roles.reindex(stations.index)
+    is_open = roles != "closed"
+    mains = stations.loc[roles == "main", "new_code"].value_counts()
+    if len(mains) != stations["new_code"].nunique() or (mains != 1).any():
+        return False
+    if keep_all and not is_open.all():
+        return False
+    if budget is not None and budget >= 0 and not keep_all and int((roles == "point").sum()) > budget:
+        return False
+    if fixed_main is not None and any(roles.get(s) != "main" for s in fixed_main.to_numpy() if s in roles.index):
+        return False
+    return all(any(bool(is_open[s]) for s in allowed) for _g, _c, allowed, _rows in groups)
 
 
 def objective_terms(
@@ -121,56 +166,120 @@ def solve_roles(
     minimise_points: bool = False,
     stage: str | None = None,
     export: bool = False,
+    start: pd.Series | None = None,
 ) -> RolesSolve:
-    """Solve the roles model once (`export`: keep the model as MPS text)."""
+    """Solve the roles model once (`export`: keep the model as MPS text). `start`: a known plan
+    (roles), handed to the MIP as its start and kept when the MIP finds no better one, when it
+    meets every constraint of this solve."""
     col, parts, beyond = _instance(demand, stations, minutes, params)
+    groups = _groups(parts)
     solver = _mip.new_solver(params["mip_solver"], seed)
     codes = list(stations.index)
     y = {s: solver.BoolVar(f"y_{s}") for s in codes}
     m = {s: solver.BoolVar(f"m_{s}") for s in codes}
     pop = demand["population"]
     obj_near, obj_main, obj_bonus = [], [], []
+    bound = 0.0  # a lower bound by parts: each group at its nearest candidate, each commune's best main
+    fixed = fixed_main if main_rule == "moh_rule" and fixed_main is not None else None
+    fixed_set = set() if fixed is None else set(fixed.to_numpy())
     for new_code, members in stations.groupby("new_code").groups.items():
         members = list(members)
         solver.Add(sum(m[s] for s in members) == 1)
         rows = demand.index[demand["new_code"] == new_code].to_numpy()
         pc = float(pop.loc[rows].sum())
+        main_terms = {}
         for s in members:
             solver.Add(m[s] <= y[s])
             wmin = float(pop.loc[rows].to_numpy() @ minutes[rows, col[s]])
+            bonus = params["main_facility_weight_minutes"] * pc * float(stations.at[s, "facility_score"])
             obj_main.append(wmin * m[s])
-            obj_bonus.append(params["main_facility_weight_minutes"] * pc * float(stations.at[s, "facility_score"]) * m[s])
-    for i, _new_code, allowed in parts:
-        xs = {s: solver.NumVar(0, 1, f"x_{i}_{s}") for s in allowed}
-        solver.Add(sum(xs.values()) == 1)
-        for s, v in xs.items():
+            obj_bonus.append(bonus * m[s])
+            main_terms[s] = wmin - bonus
+        forced = [s for s in members if s in fixed_set]
+        bound += min(main_terms[s] for s in (forced or members))
+    x: list[tuple[list[str], list]] = []  # each group's A(g) in order and its variables (creation order)
+    pop_of = pop.to_dict()
+    for first, _new_code, allowed, rows in groups:
+        xs = [solver.NumVar(0, 1, f"x_{first}_{s}") for s in allowed]
+        near: list[float] = []
+        solver.Add(sum(xs) == 1)
+        for s, v in zip(allowed, xs):
             solver.Add(v <= y[s])
-            obj_near.append(float(pop.loc[i] * minutes[i, col[s]]) * v)
-    if policy == "keep_all":
+            a_gs = 0.0
+            for i in rows:  # row order: the sum the exported data rebuild
+                a_gs += float(pop_of[i] * minutes[i, col[s]])
+            obj_near.append(a_gs * v)
+            near.append(a_gs)
+        bound += min(near)
+        x.append((allowed, xs))
+    keep_all = policy == "keep_all"
+    if keep_all:
         for s in codes:
             solver.Add(y[s] == 1)
-    if main_rule == "moh_rule" and fixed_main is not None:
-        for _c, s in fixed_main.items():
+    if fixed is not None:
+        for _c, s in fixed.items():
             if s in m:
                 solver.Add(m[s] == 1)
     points = sum(y[s] - m[s] for s in codes)
     B = params["points_budget"] if budget is None else budget
-    if B is not None and B >= 0 and policy != "keep_all":
+    if B is not None and B >= 0 and not keep_all:
         solver.Add(points <= B)
+    least_points = len(codes) - stations["new_code"].nunique() if keep_all else 0  # points: y_s - m_s summed
+    k_point = params["point_keep_cost_person_minutes"]
+    most_points = len(codes) - stations["new_code"].nunique()
+    bound = float(least_points if minimise_points else bound + min(k_point * least_points, k_point * most_points))
     if minimise_points:
         solver.Minimize(points)
     else:
         solver.Minimize(sum(obj_near) + sum(obj_main) - sum(obj_bonus) + params["point_keep_cost_person_minutes"] * points)
-    rec = _mip.solve(solver, model="station_roles", stage=stage, time_limit_s=params["solver_time_limit_s"])
-    mps = _mip.mps_text(solver, rec.label.replace(":", "_")) if export else None
-    if not rec.has_plan:
-        return RolesSolve(None, None, rec, beyond, mps)
-    roles = pd.Series(
-        {s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes},
-        name="role",
+    known = (
+        start if start is not None and _feasible(start, stations, groups, keep_all=keep_all, budget=B, fixed_main=fixed) else None
     )
+    hint = None
+    if known is not None:
+        is_open = (known.reindex(codes) != "closed").to_dict()
+        hint = [float(is_open[s]) for s in codes] + [float(known[s] == "main") for s in codes]
+        for allowed, _xs in x:
+            first_open = next(s for s in allowed if is_open[s])
+            hint += [float(s == first_open) for s in allowed]
+    rec = _mip.solve(solver, model="station_roles", stage=stage, time_limit_s=params["solver_time_limit_s"], hint=hint)
+    mps = _mip.mps_text(solver, rec.label.replace(":", "_")) if export else None
+    roles = None
+    if rec.has_plan:
+        roles = pd.Series(
+            {s: ("main" if m[s].solution_value() > 0.5 else "point" if y[s].solution_value() > 0.5 else "closed") for s in codes},
+            name="role",
+        )
+    if known is not None:
+        roles = _keep_better(
+            rec, roles, known.reindex(codes).rename("role"), demand, stations, minutes, params, minimise_points, bound
+        )
+    if roles is None:
+        return RolesSolve(None, None, rec, beyond, mps)
     main = roles[roles == "main"].index.to_series(index=stations.loc[roles[roles == "main"].index, "new_code"].to_numpy())
     return RolesSolve(roles, main, rec, beyond, mps)
+
+
+def _value(roles: pd.Series, demand, stations, minutes, params, minimise_points: bool) -> float:
+    """The solve's objective for a plan: its points when minimising them, else the total."""
+    if minimise_points:
+        return float((roles == "point").sum())
+    main = roles[roles == "main"].index.to_series(index=stations.loc[roles[roles == "main"].index, "new_code"].to_numpy())
+    return float(objective_terms(demand, stations, minutes, params, roles, main)["total"])
+
+
+def _keep_better(rec: MipRecord, roles, known: pd.Series, demand, stations, minutes, params, minimise_points: bool, bound: float):
+    """The MIP's plan, or the known plan when the MIP has none or a worse one (both valued on the
+    same formula, `objective_terms`); the record then describes the known plan (`_mip.keep_known`,
+    with `bound`, a lower bound proven by parts, beside the MIP's own)."""
+    start_value = _value(known, demand, stations, minutes, params, minimise_points)
+    mip_value = None if roles is None else _value(roles, demand, stations, minutes, params, minimise_points)
+    if mip_value is not None and start_value >= mip_value - 1e-9 * max(1.0, abs(mip_value)):
+        return roles  # the MIP's plan is at least as good: its record stands
+    if mip_value is not None:
+        rec.objective = mip_value  # the MIP plan's value on the same formula as the known plan's
+    _mip.keep_known(rec, start_value, bound)
+    return known
 
 
 def optimise_roles(
@@ -188,7 +297,7 @@ def optimise_roles(
 ) -> RolesResult:
     """Roles with a diagnosis when the rules cannot all hold (budget below what the travel limit needs):
     the diagnosis names the rule, the communes concerned and the nearest feasible plan's figures."""
-    common = dict(policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed, export=export)
+    common = dict(policy=policy, main_rule=main_rule, fixed_main=baseline_main, seed=seed, export=export, start=baseline_roles)
     first = solve_roles(demand, stations, minutes, params, **common)
     solves, diagnosis = [first], None
     if first.record.status == "infeasible":
@@ -234,15 +343,19 @@ def optimise_roles(
 
 def minutes_table(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict) -> pd.DataFrame:
     """The data of the roles model, one row per (demand part, station of its new commune): the
-    part's row, residents and minutes in full, the station's facility score, and whether the
-    station is in A(d) (the stations the part may use as its nearest site)."""
+    part's row, its group (the first part's row: x_{group}_{station} is the group's variable, its
+    coefficient the sum over the group's parts, in row order, of residents x minutes), residents
+    and minutes in full, the station's facility score, and whether the station is in A(d) (the
+    stations the part may use as its nearest site)."""
     col, parts, _ = _instance(demand, stations, minutes, params)
+    group = {i: first for first, _c, _a, rows in _groups(parts) for i in rows}
     rows = []
     for i, new_code, allowed in parts:
         for s in stations.index[stations["new_code"] == new_code]:
             rows.append(
                 (
                     int(i),
+                    int(group[i]),
                     demand.at[i, "old_code"],
                     new_code,
                     s,
@@ -253,7 +366,8 @@ def minutes_table(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndar
                 )
             )
     return pd.DataFrame(
-        rows, columns=["part", "old_code", "new_code", "station_code", "population", "facility_score", "minutes", "allowed"]
+        rows,
+        columns=["part", "group", "old_code", "new_code", "station_code", "population", "facility_score", "minutes", "allowed"],
     )
 
 

@@ -24,13 +24,29 @@ Variables
     staff_jk = a_jk - sum_j' f_jj'k + sum_i f_ijk + g_jk (+ sum_c o_cj for doctors).
 Constraints
     sum_j' f_jj'k <= a_jk;  staff_jk = 0 at closed stations;  sum_j g_jk = h_k;  sum_j o_cj <= q;
-    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor  (open j).
+    u_j >= n_j - sum_k staff_jk;  v_j >= r_j - staff_j,doctor  (open j);
+    staff_j,doctor >= 1 for every open j with a_j,doctor >= 1: an open station that has a doctor
+    after attrition keeps at least one (issue 13). Taking a station's only doctor can never lower
+    the number of open sites without a doctor (Decision 281: one doctor at every station), so it
+    is not traded for a main station's `doctors_min_main_station` or a staff norm elsewhere; those
+    are met from stations with two or more doctors, closed stations, rotations and hires, or
+    reported as shortfall.
 Objective, lexicographic (each stage solved on the previous stage's model plus one row)
     1. shortfall = w sum_j v_j + sum_j u_j
     2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
-       with shortfall <= (stage 1 optimum) + 1e-6
+       with shortfall <= (stage 1 value returned) + 1e-6
     3. persons moved = sum f_ijk + sum o_cj,
-       with also person-minutes <= (stage 2 optimum) (1 + 1e-7) + 1e-6
+       with also person-minutes <= (stage 2 value returned) (1 + 1e-7) + 1e-6
+Known plan (`_known_plan`): the `stay` rule as a point of the model (closed stations' staff to
+their main station, hires where most needed), handed to the backend as stage 1's start; each
+stage's plan is the next stage's start (it meets the row that holds the previous optimum). When a
+stage ends without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
+objective and gap describe the plan returned), so the model always returns a plan. Its size
+depends on the stations only (norms are per site, whatever the number of demand points), and its
+arcs are already sparse (`move_candidates` nearest sites).
+Reported with each stage's terms: `open_sites_without_doctor_before_moves` (open j with
+a_j,doctor = 0) and `open_sites_without_doctor` (after the plan); the rule above makes the second
+at most the first.
 Baseline (the `stay` rule, `stay_staff`): staff stay after attrition, and the staff of a closed
 station join the main station of its commune.
 """
@@ -100,6 +116,7 @@ def _arcs(codes, roles, new_code, tt, params):
 
 COMMODITIES = ("doctor", "staff")  # doctors, and every other cadre (interchangeable in every objective term)
 STAGES = ("1_shortfall", "2_person_minutes", "3_persons_moved")
+STAGE_TERMS = ("weighted_shortfall", "person_minutes_moved", "persons_moved")  # each stage's objective among the terms
 
 
 @dataclass
@@ -199,6 +216,8 @@ def solve_staff(
             staff[j, k] = int(a[j, k]) - solver.Sum(outs) + solver.Sum(in_.get((j, k), []))
             if role[j] == "closed":
                 solver.Add(staff[j, k] == 0)
+            elif k == 0 and a[j, 0] >= 1:
+                solver.Add(staff[j, 0] >= 1)  # the last doctor stays
     for k in (0, 1):
         if hires[k] > 0:
             solver.Add(solver.Sum([g[j, k] for j in open_idx]) == hires[k])
@@ -219,7 +238,9 @@ def solve_staff(
         [float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(ct[ci, j]) * x for (ci, j), x in rot.items()]
     )
     persons = solver.Sum(list(f.values()) + list(rot.values()))
-    val = lambda x: int(round(x.solution_value()))  # noqa: E731
+    current: dict[int, float] = {}  # the plan being read: variable index -> value
+    val = lambda x: int(round(current.get(x.index(), 0.0)))  # noqa: E731
+    doctorless_before = open_sites_without_doctor(a[:, 0], role)
 
     def plan_terms() -> dict:
         """The three objectives of the plan the last solve returned, from its integer flows and the
@@ -244,6 +265,8 @@ def solve_staff(
             "staff_shortfall": sshort,
             "person_minutes_moved": float(pm),
             "persons_moved": int(sum(fv.values()) + sum(rv.values())),
+            "open_sites_without_doctor_before_moves": doctorless_before,
+            "open_sites_without_doctor": open_sites_without_doctor(after[:, 0], role),
         }
 
     records: list[MipRecord] = []
@@ -253,33 +276,40 @@ def solve_staff(
         lambda obj: solver.Add(shortfall <= obj + 1e-6),  # integer weights: the optimum is a whole number of staff
         lambda obj: solver.Add(minutes <= obj * (1 + 1e-7) + 1e-6),
     ]
+    # the known plan: the `stay` rule's moves (closed stations' staff to their main station) and the
+    # hires where most needed; each stage's plan is the next stage's known plan (it meets the new row)
+    known = _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, main_of=_main_positions(role, new_code))
     for number, (stage, objective) in enumerate(zip(STAGES, (shortfall, minutes, persons))):
         if number:
             holds[number - 1](records[-1].objective)
         solver.Minimize(objective)
-        rec = _mip.solve(solver, model="staff_placement", stage=stage, time_limit_s=limit)
+        hint = [known.get(i, 0.0) for i in range(solver.NumVariables())]
+        rec = _mip.solve(solver, model="staff_placement", stage=stage, time_limit_s=limit, hint=hint)
         records.append(rec)
         if export:
             mps[rec.label.replace(":", "_")] = _mip.mps_text(solver, rec.label.replace(":", "_"))
-        if not rec.has_plan:
-            break
+        key = STAGE_TERMS[number]
+        current.clear()
+        current.update(known)
+        known_value = plan_terms()[key]
+        mip_value = None
+        if rec.has_plan:
+            current.clear()
+            current.update({x.index(): x.solution_value() for x in solver.variables()})
+            mip_value = plan_terms()[key]
+        if mip_value is None or known_value < mip_value - 1e-9 * max(1.0, abs(mip_value)):
+            if mip_value is not None:
+                rec.objective = mip_value  # the MIP plan's value on the same formula as the known plan's
+            _mip.keep_known(rec, known_value)
+            current.clear()
+            current.update(known)
         rec.terms = plan_terms()
+        known = dict(current)
     exported = (
         ModelExport(mps=mps, tables=_model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, net.centre_codes))
         if export
         else None
     )
-    if not records[-1].has_plan:
-        return StaffResult(
-            pd.DataFrame(a_full, index=codes, columns=list(CADRES)),
-            pd.DataFrame(columns=MOVE_COLUMNS),
-            records,
-            lost,
-            {c: int(params[f"hires_{c}"]) for c in CADRES},
-            len(arcs),
-            "staff stay: no plan within the time limit",
-            exported,
-        )
     # disaggregate: each station's outgoing other staff, largest cadres first (deterministic)
     others = [c for c in CADRES if c != "doctor"]
     stock = {i: {c: int(a_full[i, CADRES.index(c)]) for c in others} for i in range(len(codes))}
@@ -353,6 +383,53 @@ def solve_staff(
     )
 
 
+def _main_positions(role: np.ndarray, new_code: np.ndarray) -> dict[Any, int]:
+    """The main station's position of each new commune."""
+    return {new_code[j]: int(j) for j in np.flatnonzero(role == "main")}
+
+
+def _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, *, main_of) -> dict[int, float]:
+    """The `stay` rule as a point of the MIP (variable index -> value): each closed station's staff
+    go to its commune's main station (or, without that arc, to the nearest site of its commune it
+    has an arc to, else its nearest arc); each hire goes, one by one, to the open site that needs
+    it most (doctors: doctor minimum then norm; other staff: norm; ties by position); no rotation;
+    u and v the shortfalls left. Open stations keep their staff, so the last-doctor rows hold."""
+    values: dict[int, float] = {}
+    after = a.astype(float).copy()
+    targets: dict[int, list[int]] = {}
+    for i, j in arcs:
+        targets.setdefault(i, []).append(j)
+    for i in np.flatnonzero(role == "closed").tolist():
+        js = sorted(targets.get(i, []), key=lambda j: (tt[i, j], j))
+        same = [j for j in js if new_code[j] == new_code[i]]
+        main = main_of.get(new_code[i])
+        to = main if main in js else (same[0] if same else (js[0] if js else None))
+        if to is None:
+            continue
+        for k in (0, 1):
+            if (i, to, k) in f:
+                values[f[i, to, k].index()] = float(a[i, k])
+                after[i, k] -= a[i, k]
+                after[to, k] += a[i, k]
+    open_idx = np.flatnonzero(role != "closed")
+    placed: dict[tuple[int, int], int] = {}
+    for k in (0, 1):
+        for _ in range(hires[k] if len(open_idx) else 0):
+            need = np.maximum(0, n - after.sum(axis=1))
+            if k == 0:
+                need = need + (len(codes) + 1) * np.maximum(0, r - after[:, 0])  # the doctor minimum first
+            j = int(open_idx[np.argmax(need[open_idx])])
+            placed[j, k] = placed.get((j, k), 0) + 1
+            after[j, k] += 1
+    for (j, k), x in g.items():
+        values[x.index()] = float(placed.get((int(j), k), 0))
+    for j, x in u.items():
+        values[x.index()] = float(max(0.0, n[j] - after[j].sum()))
+    for j, x in v.items():
+        values[x.index()] = float(max(0.0, r[j] - after[j, 0]))
+    return values
+
+
 def _model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, centre_codes) -> dict[str, pd.DataFrame]:
     """The staff model's data: `staff_minutes` (every arc: station to station, and centre to station
     for rotations, minutes in full) and `staff_sites` (role, staff by commodity after attrition,
@@ -386,6 +463,11 @@ def _reason(i, j, k, role, r, a, n) -> str:
     if a[i].sum() > n[i] and role[i] != "closed":
         why.append(i18n.text("reason.origin_surplus", staff=int(a[i].sum()), norm=int(n[i])))
     return "; ".join(why) or i18n.text("reason.rebalancing")
+
+
+def open_sites_without_doctor(doctors: np.ndarray, role: np.ndarray) -> int:
+    """Open stations and points (role != closed) with no doctor."""
+    return int(((np.asarray(doctors) < 1) & (np.asarray(role) != "closed")).sum())
 
 
 def shortfall_terms(staff: pd.DataFrame, roles: pd.Series, norms: pd.Series, params: dict) -> dict:

@@ -1,0 +1,211 @@
+"""The roles and staff models scale with the demand (issue 12, point 9): demand points that share
+their ordered candidate stations form one group (an exact reduction: the same optimum with many
+fewer variables), the baseline plan is the MIP's start and is kept when the MIP ends at its time
+limit without a better one, and the record states the returned plan's objective, bound and gap."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reorg import params as param_defs
+from reorg.optimise import _mip
+from reorg.optimise import roles as roles_model
+from reorg.optimise import staff as staff_model
+from reorg.schema import CADRES
+
+
+def roles_instance(communes: int, stations_per: int, points_per: int, seed: int):
+    """`communes` new communes on a grid, each with `stations_per` stations and `points_per`
+    demand points scattered around it (residents 10..500); minutes = 40 x euclidean km-ish."""
+    rng = np.random.default_rng(seed)
+    st_rows, st_xy, d_rows, d_xy = [], [], [], []
+    side = int(np.ceil(np.sqrt(communes)))
+    for c in range(communes):
+        centre = np.array([c % side, c // side], dtype=float)
+        code = f"C{c:04d}"
+        for s in range(stations_per):
+            st_rows.append({"code": f"S{c:04d}_{s}", "new_code": code, "facility_score": float(rng.random())})
+            st_xy.append(centre + rng.random(2) * 0.8)
+        for _ in range(points_per):
+            d_rows.append({"new_code": code, "old_code": f"{code}_{len(d_rows)}", "population": float(rng.integers(10, 500))})
+            d_xy.append(centre + rng.random(2) * 0.8)
+    stations = pd.DataFrame(st_rows).set_index("code")
+    demand = pd.DataFrame(d_rows)
+    a, b = np.asarray(d_xy), np.asarray(st_xy)
+    minutes = 40.0 * np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    return demand, stations, minutes
+
+
+def baseline(stations: pd.DataFrame, demand: pd.DataFrame, minutes: np.ndarray):
+    """Every station kept; the main station of each commune the one nearest its residents."""
+    col = {s: j for j, s in enumerate(stations.index)}
+    roles = pd.Series("point", index=stations.index, name="role")
+    main = {}
+    for code, members in stations.groupby("new_code").groups.items():
+        rows = demand.index[demand["new_code"] == code].to_numpy()
+        pop = demand.loc[rows, "population"].to_numpy()
+        best = min(members, key=lambda s: (float(pop @ minutes[rows, col[s]]), s))
+        roles[best] = "main"
+        main[code] = best
+    return roles, pd.Series(main)
+
+
+def check_roles(res, demand, stations, minutes, params, base_roles, base_main):
+    rec = res.records[-1]
+    assert rec.has_plan and res.roles is not None
+    mains = stations.loc[res.roles[res.roles == "main"].index, "new_code"]
+    assert mains.is_unique and set(mains) == set(stations["new_code"])
+    total = roles_model.objective_terms(demand, stations, minutes, params, res.roles, res.main)["total"]
+    assert rec.objective == pytest.approx(total, rel=1e-9)
+    assert total <= rec.baseline_objective * (1 + 1e-9), "never worse than the plan known before the solve"
+    assert rec.best_bound is None or rec.best_bound <= total * (1 + 1e-9)
+    if rec.relative_gap is not None:
+        assert rec.relative_gap >= 0 and rec.relative_gap == pytest.approx(abs(total - rec.best_bound) / abs(total), abs=1e-9)
+    return rec, total
+
+
+def test_roles_on_thousands_of_points_at_a_tiny_time_limit_return_a_plan():
+    demand, stations, minutes = roles_instance(communes=120, stations_per=5, points_per=60, seed=3)  # 7,200 points
+    params = {**param_defs.defaults(), "solver_time_limit_s": 0.01, "point_keep_cost_person_minutes": 4000.0}
+    base_roles, base_main = baseline(stations, demand, minutes)
+    res = roles_model.optimise_roles(
+        demand,
+        stations,
+        minutes,
+        params,
+        policy="optimise",
+        main_rule="optimise",
+        baseline_roles=base_roles,
+        baseline_main=base_main,
+        seed=1,
+    )
+    rec, total = check_roles(res, demand, stations, minutes, params, base_roles, base_main)
+    assert rec.status in ("optimal", "feasible (time limit)", _mip.KEPT_AT_LIMIT), rec.status
+    assert rec.fallback is None, "the known plan is a plan of the model: no fallback note"
+    if rec.status == _mip.KEPT_AT_LIMIT:
+        assert total == pytest.approx(rec.baseline_objective, rel=1e-12)
+        assert rec.best_bound is not None and rec.relative_gap > 0
+    # with time enough: the optimum, never below the bound the tiny limit reported
+    full = roles_model.optimise_roles(
+        demand,
+        stations,
+        minutes,
+        {**params, "solver_time_limit_s": 60.0},
+        policy="optimise",
+        main_rule="optimise",
+        baseline_roles=base_roles,
+        baseline_main=base_main,
+        seed=1,
+    ).records[-1]
+    assert full.status == "optimal" and rec.best_bound <= full.objective * (1 + 1e-9) and full.objective <= total * (1 + 1e-9)
+    # the points share a few orderings of their commune's 5 stations: far fewer x than points x stations
+    assignment_vars = rec.variables - 2 * len(stations)
+    assert assignment_vars < 0.5 * len(demand) * 5
+
+
+def test_roles_with_time_enough_reach_the_optimum_and_grouping_is_exact():
+    """Each point split into three identical points of a third of the residents: the groups are
+    the same, so the model, its optimum and its plan are the same as the unsplit instance's."""
+    demand, stations, minutes = roles_instance(communes=12, stations_per=4, points_per=8, seed=5)
+    params = {**param_defs.defaults(), "point_keep_cost_person_minutes": 2000.0}
+    base_roles, base_main = baseline(stations, demand, minutes)
+    kw = dict(policy="optimise", main_rule="optimise", baseline_roles=base_roles, baseline_main=base_main, seed=1)
+    one = roles_model.optimise_roles(demand, stations, minutes, params, **kw)
+    rec, total = check_roles(one, demand, stations, minutes, params, base_roles, base_main)
+    assert rec.status == "optimal" and rec.relative_gap <= 1e-4
+    split = pd.concat([demand.assign(population=demand["population"] / 3)] * 3, ignore_index=True)
+    three = roles_model.optimise_roles(split, stations, np.vstack([minutes] * 3), params, **kw)
+    assert three.records[-1].variables == rec.variables and three.records[-1].constraints == rec.constraints
+    assert three.records[-1].objective == pytest.approx(rec.objective, rel=1e-6)
+    assert three.roles.equals(one.roles)
+
+
+def test_roles_keep_the_known_plan_when_the_mip_has_none(monkeypatch):
+    """A MIP that returns no plan (its solve replaced by a time-limit stop): the baseline roles
+    come back as the plan, with status KEPT_AT_LIMIT and their own objective."""
+    demand, stations, minutes = roles_instance(communes=6, stations_per=3, points_per=5, seed=8)
+    params = param_defs.defaults()
+    base_roles, base_main = baseline(stations, demand, minutes)
+    real = _mip.solve
+
+    def stopped(solver, **kw):
+        rec = real(solver, **kw)
+        rec.status, rec.has_plan, rec.objective, rec.best_bound, rec.relative_gap = (
+            _mip.STATUS_NAMES["NOT_SOLVED"],
+            False,
+            None,
+            None,
+            None,
+        )
+        rec.time_limit_reached = True
+        return rec
+
+    monkeypatch.setattr(_mip, "solve", stopped)
+    res = roles_model.optimise_roles(
+        demand,
+        stations,
+        minutes,
+        params,
+        policy="optimise",
+        main_rule="optimise",
+        baseline_roles=base_roles,
+        baseline_main=base_main,
+        seed=1,
+    )
+    rec = res.records[-1]
+    assert rec.status == _mip.KEPT_AT_LIMIT and rec.has_plan and rec.fallback is None
+    assert res.roles.equals(base_roles.reindex(stations.index).rename("role"))
+    assert rec.objective == pytest.approx(rec.baseline_objective, rel=1e-12)
+    # the bound by parts (no MIP bound here): at most the optimum, and the gap is measured against it
+    assert rec.best_bound is not None and rec.best_bound <= rec.objective
+    assert rec.relative_gap == pytest.approx((rec.objective - rec.best_bound) / rec.objective, abs=1e-12)
+
+
+def staff_instance(n: int, seed: int):
+    """n stations on a unit square (minutes = 90 x distance); a tenth closed, a fifth main; staff
+    0..3 doctors and 2..8 others; norms 3..9."""
+    rng = np.random.default_rng(seed)
+    xy = rng.random((n, 2))
+    codes = [f"s{i:04d}" for i in range(n)]
+    role = np.where(np.arange(n) % 10 == 0, "closed", np.where(np.arange(n) % 5 == 1, "main", "point"))
+    new_code = np.array([f"C{i // 5:04d}" for i in range(n)])
+    stations = pd.DataFrame({"new_code": new_code}, index=codes)
+    stations["doctor"] = rng.integers(0, 4, n)
+    for c in CADRES[1:]:
+        stations[c] = 0
+    stations["nurse"] = rng.integers(2, 9, n)
+    roles = pd.Series(role, index=codes)
+    norms = pd.Series(np.where(role == "closed", 0, rng.integers(3, 10, n)), index=codes)
+    tt = 90.0 * np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    net = SimpleNamespace(station_codes=codes, station_station=tt, centre_codes=[], centre_station=np.zeros((0, n)))
+    return stations, roles, norms, net
+
+
+@pytest.mark.parametrize("limit", [0.01, 60.0])
+def test_staff_model_at_any_time_limit_returns_a_plan_with_honest_records(limit):
+    stations, roles, norms, net = staff_instance(600, seed=4)
+    params = {**param_defs.defaults(), "solver_time_limit_s": limit, "doctors_min_main_station": 2, "hires_doctor": 5}
+    res = staff_model.solve_staff(stations, roles, norms, None, net, params, seed=1)
+    assert res.fallback is None and [r.stage for r in res.records] == list(staff_model.STAGES)
+    base, _ = staff_model.apply_attrition(stations[list(CADRES)], params, 1)
+    after = res.staff_after
+    is_open = (roles != "closed").to_numpy()
+    assert (after.loc[~is_open].to_numpy() == 0).all(), "closed stations emptied"
+    assert (after["doctor"].to_numpy()[is_open & (base["doctor"].to_numpy() >= 1)] >= 1).all(), "the last doctor stays"
+    assert after.to_numpy().sum() == base.to_numpy().sum() + sum(int(params[f"hires_{c}"]) for c in CADRES)
+    terms = staff_model.shortfall_terms(after, roles, norms, params)
+    for number, rec in enumerate(res.records):
+        assert rec.has_plan and rec.status in ("optimal", "feasible (time limit)", _mip.KEPT_AT_LIMIT, _mip.KEPT), rec.status
+        value = rec.terms[staff_model.STAGE_TERMS[number]]
+        assert rec.objective == pytest.approx(value, rel=1e-6, abs=1e-6), (rec.stage, rec.objective, value)
+        if rec.best_bound is not None:
+            assert rec.best_bound <= rec.objective + 1e-6 and rec.relative_gap >= 0
+    last = res.records[-1].terms
+    assert last["weighted_shortfall"] == pytest.approx(terms["weighted_shortfall"])
+    assert last["open_sites_without_doctor"] <= last["open_sites_without_doctor_before_moves"]
+    if limit > 1:
+        assert all(rec.status == "optimal" for rec in res.records)
