@@ -208,6 +208,11 @@ def assumptions(result: Any, lang: str) -> list[dict[str, Any]]:
     ]
 
 
+def assumption_value(name: str, v: Any, lang: str) -> str:
+    """A parameter's value for reading; a year as it is written (2030, not 2,030)."""
+    return str(v) if parameters.BY_NAME[name].unit == "year" else tables.parameter_value(v, lang)
+
+
 def notices(result: Any, lang: str) -> list[str]:
     """The run's synthetic-data notices (the same words as the run's report)."""
     flags = tables.synthetic_flags(result)
@@ -311,7 +316,7 @@ def assumption_blocks(result: Any, lang: str) -> list[doc.Block]:
     rows: list[list[doc.Rich]] = [
         [
             doc.join(doc.code(p["name"]), ": " + str(p["description"])),
-            tables.parameter_value(p["value"], lang),
+            assumption_value(p["name"], p["value"], lang),
             str(p["unit"]),
             str(p["source"]),
             str(p["confidence"]),
@@ -326,35 +331,34 @@ def assumption_blocks(result: Any, lang: str) -> list[doc.Block]:
     ]
 
 
-def report_charts(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> list[str]:
-    """The trajectory charts as inline SVG: share met per target per year; cost per year stacked by
-    kind with the budget lines (a budget of -1, no limit, has no line)."""
+def chart_data(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> dict[str, Any]:
+    """What the trajectory charts draw: the years, each target's share met per year, the costs
+    per year by kind and the budget lines (a budget of -1, no limit, has no line), with the
+    charts' words."""
     t = i18n.translator(lang)
     years = years_table(result.workforce)
-    ys = [int(y) for y in years["year"]]
-    out = []
-    if summary["targets"]:
-        out.append(
-            charts.lines(
-                ys,
-                {target_name(tg["target"], lang): years[f"met_share_{tg['target']}"].tolist() for tg in summary["targets"]},
-                title=t("plan_report.chart_met"),
-                ylabel=t("plan_report.chart_met_y"),
-                lang=lang,
-                percent=True,
-            )
-        )
     b = summary["budgets_mvnd_per_year"]
-    limits = {t(f"plan_report.budget_{k}"): float(v) for k, v in (("recurrent", b["recurrent"]), ("capital", b["capital"])) if v >= 0}
+    return {
+        "years": [int(y) for y in years["year"]],
+        "met": {target_name(tg["target"], lang): years[f"met_share_{tg['target']}"].tolist() for tg in summary["targets"]},
+        "met_title": t("plan_report.chart_met"),
+        "met_y": t("plan_report.chart_met_y"),
+        "costs": {label(c, lang): years[c].tolist() for c in COST_PARTS},
+        "limits": {t(f"plan_report.budget_{k}"): float(b[k]) for k in ("recurrent", "capital") if b[k] >= 0},
+        "cost_title": t("plan_report.chart_cost"),
+        "cost_y": t("plan_report.chart_cost_y"),
+    }
+
+
+def report_charts(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> list[str]:
+    """The trajectory charts as inline SVG: share met per target per year; cost per year stacked by
+    kind with the budget lines."""
+    c = chart_data(result, summary, lang)
+    out = []
+    if c["met"]:
+        out.append(charts.lines(c["years"], c["met"], title=c["met_title"], ylabel=c["met_y"], lang=lang, percent=True))
     out.append(
-        charts.stacked_bars(
-            ys,
-            {label(c, lang): years[c].tolist() for c in COST_PARTS},
-            limits=limits,
-            title=t("plan_report.chart_cost"),
-            ylabel=t("plan_report.chart_cost_y"),
-            lang=lang,
-        )
+        charts.stacked_bars(c["years"], c["costs"], limits=c["limits"], title=c["cost_title"], ylabel=c["cost_y"], lang=lang)
     )
     return out
 
