@@ -85,7 +85,13 @@ def _check_sentences(folder: Path, summary: dict, lang: str) -> None:
         if tg["least_budget_mvnd_per_year"] is not None:
             assert plan_report.money(tg["least_budget_mvnd_per_year"], lang) in s, (key, s)
         if tg["short_at_any_budget"] is not None:
-            no_budget = i18n.text("plan_report.no_budget", lang, deadline=tg["deadline"], short=fmt.count(tg["short_at_any_budget"], lang), unit=i18n.text(f"plan_target.unit_{key}", lang))
+            no_budget = i18n.text(
+                "plan_report.no_budget",
+                lang,
+                deadline=tg["deadline"],
+                short=fmt.count(tg["short_at_any_budget"], lang),
+                unit=i18n.text(f"plan_target.unit_{key}", lang),
+            )
             assert no_budget in s, (key, s)
         if tg["earliest_year"] is not None:
             assert i18n.text("plan_report.earliest", lang, year=tg["earliest_year"]) in s, (key, s)
@@ -253,7 +259,9 @@ def test_sweep_over_the_capital_budget_of_a_plan(tmp_path, geodata):
     scenario = _scenario(tmp_path, "lc_sweep")
     out = tmp_path / "sweeps"
     grid = "params.plan_budget_capital_mvnd=20000,60000"
-    rc = main(["sweep", str(scenario), "--grid", grid, "--geodata", str(geodata), "--out", str(out), "--name", "budget", "--quiet"])
+    rc = main(
+        ["sweep", str(scenario), "--grid", grid, "--geodata", str(geodata), "--out", str(out), "--name", "budget", "--quiet"]
+    )
     assert rc == 0
     folder = out / "budget"
     sweep = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ legends and labels come from the caller (message files, indicator table); number
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import escape
 
@@ -39,7 +39,9 @@ def _legend(items: Sequence[tuple[str, str, bool]], y: float) -> str:
             x, row = 60.0, row + 1
         yy = y + 15 * row
         if dashed:
-            out.append(f'<line x1="{x:.1f}" y1="{yy - 4:.1f}" x2="{x + 14:.1f}" y2="{yy - 4:.1f}" stroke="{colour}" stroke-width="2" stroke-dasharray="4,3"/>')
+            out.append(
+                f'<line x1="{x:.1f}" y1="{yy - 4:.1f}" x2="{x + 14:.1f}" y2="{yy - 4:.1f}" stroke="{colour}" stroke-width="2" stroke-dasharray="4,3"/>'
+            )
         else:
             out.append(f'<rect x="{x:.1f}" y="{yy - 9:.1f}" width="12" height="10" fill="{colour}"/>')
         out.append(f'<text x="{x + 18:.1f}" y="{yy:.1f}" font-size="11">{escape(label)}</text>')
@@ -96,7 +98,7 @@ def _frame(title: str, years: Sequence[int], top: float, ylabel: str, legend: li
 
 def lines(
     years: Sequence[int],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str,
     ylabel: str,
@@ -121,9 +123,9 @@ def lines(
 
 def stacked_bars(
     years: Sequence[int],
-    parts: dict[str, Sequence[float]],
+    parts: Mapping[str, Sequence[float]],
     *,
-    limits: dict[str, float] | None = None,
+    limits: Mapping[str, float] | None = None,
     title: str,
     ylabel: str,
     lang: str = i18n.DEFAULT_LANG,

@@ -7,7 +7,7 @@ with the budgets as dashed lines. The same content as the SVG charts of plan/rep
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import fmt, i18n
@@ -83,7 +83,7 @@ def _frame(
 
 def lines(
     years: Sequence[int],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     title: str,
     ylabel: str,
@@ -110,9 +110,9 @@ def lines(
 
 def stacked_bars(
     years: Sequence[int],
-    parts: dict[str, Sequence[float]],
+    parts: Mapping[str, Sequence[float]],
     *,
-    limits: dict[str, float],
+    limits: Mapping[str, float],
     title: str,
     ylabel: str,
     width: float,
@@ -132,11 +132,30 @@ def stacked_bars(
         for i, vs in enumerate(parts.values()):
             v = float(vs[t])
             if v > 0:
-                d.add(Rect(x - bw / 2, y_of(base), bw, y_of(base + v) - y_of(base), fillColor=_colour(COLOURS[i % len(COLOURS)]), strokeColor=None))
+                d.add(
+                    Rect(
+                        x - bw / 2,
+                        y_of(base),
+                        bw,
+                        y_of(base + v) - y_of(base),
+                        fillColor=_colour(COLOURS[i % len(COLOURS)]),
+                        strokeColor=None,
+                    )
+                )
             base += v
         _text(d, x, y_of(base) + 2.5, tick(base, lang), 7, anchor="middle")
     if xs:
         for i, v in enumerate(limits.values()):
             colour = _colour(COLOURS[(len(parts) + i) % len(COLOURS)])
-            d.add(Line(xs[0] - step / 2, y_of(v), xs[-1] + step / 2, y_of(v), strokeColor=colour, strokeWidth=1.2, strokeDashArray=[5, 3]))
+            d.add(
+                Line(
+                    xs[0] - step / 2,
+                    y_of(v),
+                    xs[-1] + step / 2,
+                    y_of(v),
+                    strokeColor=colour,
+                    strokeWidth=1.2,
+                    strokeDashArray=[5, 3],
+                )
+            )
     return d

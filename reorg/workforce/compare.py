@@ -104,9 +104,7 @@ def figures(planned: list[tuple[str, dict]], lang: str) -> list[str]:
     t = i18n.translator(lang)
     by_run = {name: {int(row["year"]): row for row in p["years"]} for name, p in planned}
     years = sorted(set().union(*by_run.values()))
-    cost = {
-        name: [number(rows[y]["cost_total_mvnd"]) if y in rows else None for y in years] for name, rows in by_run.items()
-    }
+    cost = {name: [number(rows[y]["cost_total_mvnd"]) if y in rows else None for y in years] for name, rows in by_run.items()}
     met: dict[str, list[float | None]] = {}
     for name, p in planned:
         keys = [tg["target"] for tg in p["summary"]["targets"]]

@@ -38,9 +38,7 @@ def gaps(plan: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     return np.asarray(total, dtype=int), each
 
 
-def popup(
-    plan: Any, j: int, t: int, name: str, gap: int, each: dict[str, np.ndarray], words: dict[str, str], lang: str
-) -> str:
+def popup(plan: Any, j: int, t: int, name: str, gap: int, each: dict[str, np.ndarray], words: dict[str, str], lang: str) -> str:
     """Station j's popup for year index t (names escaped here)."""
     inst, tr = plan.inst, plan.trajectory
     year = inst.years[t]
@@ -146,7 +144,7 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
         "warns": i18n.notices({k: bool(flags.get(k)) for k in i18n.NOTICE_KEYS}, lang),
         "years": years,
         "start": start,
-        "head": data["heads"][start],
+        "head": words["legend_head"].format(year=years[start]),
         "classes": list(zip(colours, leaflet.class_labels(ind, lang), counts[start])),
         "note": words["note"].format(targets=targets),
     }

@@ -146,7 +146,9 @@ def budget_lines(summary: dict, years: pd.DataFrame, lang: str) -> list[str]:
     tot = summary["totals"]
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     return [
-        i18n.text("plan_report.budgets", lang, recurrent=budget_text(b["recurrent"], lang), capital=budget_text(b["capital"], lang)),
+        i18n.text(
+            "plan_report.budgets", lang, recurrent=budget_text(b["recurrent"], lang), capital=budget_text(b["capital"], lang)
+        ),
         i18n.text(
             "plan_report.spent",
             lang,
@@ -271,7 +273,11 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
         doc.Heading(t("plan_report.h_targets")),
     ]
     said = sentences(summary, years, lang)
-    B += [doc.Para(t("plan_report.targets_note"), "muted"), doc.Items([s for _, s in said])] if said else [doc.Para(t("plan_report.no_targets"))]
+    B += (
+        [doc.Para(t("plan_report.targets_note"), "muted"), doc.Items([s for _, s in said])]
+        if said
+        else [doc.Para(t("plan_report.no_targets"))]
+    )
     if summary["nearest_feasible"]:
         B += [
             doc.Heading(t("plan_report.h_diagnosis")),

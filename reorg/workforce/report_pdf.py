@@ -84,7 +84,9 @@ def plan_pages(result: Any, S: dict, width: float, lang: str = i18n.DEFAULT_LANG
     c = plan_report.chart_data(result, summary, lang)
     story += [CondPageBreak(250), P(t("plan_report.h_charts"), "h2")]
     if c["met"]:
-        story += [charts_pdf.lines(c["years"], c["met"], title=c["met_title"], ylabel=c["met_y"], width=width, lang=lang, percent=True)]
+        story += [
+            charts_pdf.lines(c["years"], c["met"], title=c["met_title"], ylabel=c["met_y"], width=width, lang=lang, percent=True)
+        ]
         story.append(Spacer(1, 6))
     story.append(
         charts_pdf.stacked_bars(
@@ -97,13 +99,21 @@ def plan_pages(result: Any, S: dict, width: float, lang: str = i18n.DEFAULT_LANG
         head = plan_report.year_header(columns, lang, units=units)
         share = (width - width * 0.1) / len(columns)
         story += [
-            table(S, head, plan_report.year_rows(years, columns, lang), [width * 0.1] + [share] * len(columns), set(range(len(head)))),
+            table(
+                S,
+                head,
+                plan_report.year_rows(years, columns, lang),
+                [width * 0.1] + [share] * len(columns),
+                set(range(len(head))),
+            ),
             Spacer(1, 6),
         ]
     year_head = [t("plan_compare.col_target"), *(str(y) for y in summary["years"])]
     cols = [width * 0.4] + [width * 0.6 / len(years)] * len(years)
     if said:
-        story += [table(S, year_head, plan_report.share_rows(summary, years, "met_share", lang), cols, set(range(1, len(year_head))))]
+        story += [
+            table(S, year_head, plan_report.share_rows(summary, years, "met_share", lang), cols, set(range(1, len(year_head))))
+        ]
     if summary["draws"] and said:
         story += [
             P(t("plan_report.h_draws"), "h2"),
