@@ -247,6 +247,9 @@ def test_compare_of_two_plans_shows_the_plan_section(plan_en, plan_vi, tmp_path)
     assert f"| {last} | {label} | {cost} | {cost} |" in md
     html = (out / "comparison.html").read_text(encoding="utf-8")
     assert i18n.text("plan_compare.chart_cost", "en") in html and i18n.text("compare.h_charts", "en") in html
+    assert html.count("<svg") >= 4  # the runs' charts and the plans'
+    pdf = pdf_text(out / "comparison.pdf")
+    assert i18n.text("plan_compare.h", "en") in pdf and i18n.text("plan_compare.chart_met", "en") in pdf
     # a comparison with one plan only has no plan section
     solo = tmp_path / "solo"
     scenario = load_scenario(None, ["name=lc_no_plan"], province=PROVINCE)
@@ -278,6 +281,26 @@ def test_sweep_over_the_capital_budget_of_a_plan(tmp_path, geodata):
         head = years[0].split(",")
         spent = [float(line.split(",")[head.index("cost_capital_mvnd")]) for line in years[1:]]
         assert max(spent) <= budget + 1e-6  # the budget holds
+        html = (plan / "report.html").read_text(encoding="utf-8")  # the budget line in the cost chart
+        assert i18n.text("plan_report.budget_capital", "en") in html and 'stroke-dasharray="6,4"' in html
     assert sorted(capitals) == [20000, 60000]
     md = (folder / "comparison" / "comparison.md").read_text(encoding="utf-8")
     assert i18n.text("plan_compare.h", "en") in md
+
+
+def test_hard_targets_that_cannot_hold_are_diagnosed(tmp_path, geodata):
+    """Resolution 72's four doctors per main station cannot hold in Lai Châu: the report says the plan
+    is the nearest feasible one and where it misses the hard target, as summary.json does."""
+    path = tmp_path / "hard.toml"
+    path.write_text(f'name = "lc_hard"\nprovince = "{PROVINCE}"\n\n[plan]\nhard = ["res72_doctors"]\n', encoding="utf-8")
+    assert main(["plan", str(path), "--geodata", str(geodata), "--out", str(tmp_path / "out"), "--quiet"]) == 0
+    folder = tmp_path / "out" / "lc_hard" / "plan"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    assert summary["nearest_feasible"] and summary["diagnosis"]
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert i18n.text("plan_report.nearest", "en") in md
+    name = i18n.text("plan_target.name_res72_doctors", "en")
+    unit = i18n.text("plan_target.unit_res72_doctors", "en")
+    for d in summary["diagnosis"]:
+        assert f"- {name}: short by {fmt.count(d['short_by'], 'en')} {unit} in {d['year']}" in md
+    assert i18n.text("plan_report.hard", "en") in md

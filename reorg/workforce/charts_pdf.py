@@ -1,7 +1,8 @@
-"""The plan's charts for report.pdf as reportlab vector drawings (no raster; text stays text, in
+"""The plan's charts for report.pdf (and the comparison's PDF) as reportlab vector drawings (no raster; text stays text, in
 DejaVu Sans): each target's share met year by year (lines), and the cost per year stacked by kind
 with the budgets as dashed lines. The same content as the SVG charts of plan/report.html
-(charts.py); titles and labels from the caller, numbers from `reorg.fmt`.
+(charts.py); titles and labels from the caller, numbers from `reorg.fmt`. Also `table`, the
+plan pages' tables (every cell escaped for reportlab's paragraph markup).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 from .. import fmt, i18n
 from ..pdf_charts import FONT, FONT_BOLD
@@ -159,3 +161,30 @@ def stacked_bars(
                 )
             )
     return d
+
+
+def esc(x: Any) -> str:
+    return escape("" if x is None else str(x))
+
+
+def table(S: dict, head: list[str], rows: list[list[str]], widths: list[float], right: set[int]) -> Any:
+    """A table whose header repeats on every page; every cell a wrapped paragraph (escaped here)."""
+    from reportlab.lib import colors
+    from reportlab.platypus import LongTable, Paragraph, TableStyle
+
+    data = [[Paragraph(esc(h), S.get("headr", S["head"]) if k in right else S["head"]) for k, h in enumerate(head)]]
+    data += [[Paragraph(esc(c), S["cellr"] if k in right else S["cell"]) for k, c in enumerate(r)] for r in rows]
+    t = LongTable(data, colWidths=widths, repeatRows=1)
+    style = [
+        ("FONT", (0, 1), (-1, -1), FONT, 8, 9.8),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f2")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
+    ]
+    style += [("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f5f7fa")) for i in range(2, len(data), 2)]
+    t.setStyle(TableStyle(style))
+    return t

@@ -99,9 +99,8 @@ def year_rows(planned: list[tuple[str, dict]], lang: str) -> list[list[doc.Rich]
     return rows
 
 
-def figures(planned: list[tuple[str, dict]], lang: str) -> list[str]:
-    """Total cost per year and targets met per year, one line per run (inline SVG)."""
-    t = i18n.translator(lang)
+def series(planned: list[tuple[str, dict]]) -> tuple[list[int], dict[str, list[float | None]], dict[str, list[float | None]]]:
+    """The years, and per run the total cost and the number of targets met in each year."""
     by_run = {name: {int(row["year"]): row for row in p["years"]} for name, p in planned}
     years = sorted(set().union(*by_run.values()))
     cost = {name: [number(rows[y]["cost_total_mvnd"]) if y in rows else None for y in years] for name, rows in by_run.items()}
@@ -110,23 +109,73 @@ def figures(planned: list[tuple[str, dict]], lang: str) -> list[str]:
         keys = [tg["target"] for tg in p["summary"]["targets"]]
         rows = by_run[name]
         met[name] = [float(sum(int(rows[y].get(f"met_{k}") or 0) for k in keys)) if y in rows else None for y in years]
+    return years, cost, met
+
+
+def figures(planned: list[tuple[str, dict]], lang: str) -> list[str]:
+    """Total cost per year and targets met per year, one line per run (inline SVG)."""
+    t = i18n.translator(lang)
+    years, cost, met = series(planned)
     return [
         charts.lines(years, cost, title=t("plan_compare.chart_cost"), ylabel=i18n.text("unit.plan.mvnd", lang), lang=lang),
         charts.lines(years, met, title=t("plan_compare.chart_met"), ylabel=t("plan_compare.chart_met_y"), lang=lang),
     ]
 
 
+def planned_runs(runs: list[Any]) -> tuple[list[tuple[str, dict]], list[str]]:
+    """The runs holding a plan as (name, plan), and the names of those without one."""
+    plans = [(r.name, read_plan(r.folder)) for r in runs]
+    return [(name, p) for name, p in plans if p is not None], [name for name, p in plans if p is None]
+
+
+def plan_pdf(runs: list[Any], S: dict, width: float, lang: str = i18n.DEFAULT_LANG) -> list:
+    """The plan section of comparison.pdf (S: its paragraph styles): the targets' answers side by
+    side and the two charts; [] when fewer than two runs hold a plan."""
+    from reportlab.platypus import Paragraph, Spacer
+
+    from . import charts_pdf
+
+    planned, without = planned_runs(runs)
+    if len(planned) < 2:
+        return []
+    t = i18n.translator(lang)
+    names = [name for name, _ in planned]
+    out: list = [
+        Paragraph(charts_pdf.esc(t("plan_compare.h")), S["h2"]),
+        Paragraph(charts_pdf.esc(t("plan_compare.note")), S["small"]),
+    ]
+    if without:
+        out.append(Paragraph(charts_pdf.esc(t("plan_compare.without", runs=", ".join(without))), S["small"]))
+    rows = [[doc.plain(c) for c in row] for row in target_rows(planned, lang)]
+    share = width * 0.45 / len(names)
+    head = [t("plan_compare.col_target"), t("plan_compare.col_measure"), *names]
+    out.append(charts_pdf.table(S, head, rows, [width * 0.3, width * 0.25] + [share] * len(names), set(range(2, len(head)))))
+    years, cost, met = series(planned)
+    out += [
+        Spacer(1, 6),
+        charts_pdf.lines(
+            years, cost, title=t("plan_compare.chart_cost"), ylabel=i18n.text("unit.plan.mvnd", lang), width=width, lang=lang
+        ),
+        charts_pdf.lines(
+            years, met, title=t("plan_compare.chart_met"), ylabel=t("plan_compare.chart_met_y"), width=width, lang=lang
+        ),
+        Paragraph(charts_pdf.esc(t("plan_compare.h_years")), S["h2"]),
+    ]
+    totals = [[doc.plain(c) for c in row] for row in year_rows(planned, lang)]
+    head = [t("plan_report.col_year"), t("plan_compare.col_quantity"), *names]
+    out.append(charts_pdf.table(S, head, totals, [width * 0.1, width * 0.45] + [share] * len(names), set(range(2, len(head)))))
+    return out
+
+
 def plan_blocks(runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> list[doc.Block]:
     """The plan section of a comparison of `runs` (reorg.compare.Run: name, folder); [] when fewer
     than two of them hold a plan."""
     t = i18n.translator(lang)
-    plans = [(r.name, read_plan(r.folder)) for r in runs]
-    planned = [(name, p) for name, p in plans if p is not None]
+    planned, without = planned_runs(runs)
     if len(planned) < 2:
         return []
     names = [name for name, _ in planned]
     out: list[doc.Block] = [doc.Heading(t("plan_compare.h")), doc.Para(t("plan_compare.note"), "muted")]
-    without = [name for name, p in plans if p is None]
     if without:
         out.append(doc.Para(t("plan_compare.without", runs=", ".join(without))))
     out += [
