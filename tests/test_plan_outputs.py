@@ -304,3 +304,54 @@ def test_hard_targets_that_cannot_hold_are_diagnosed(tmp_path, geodata):
     for d in summary["diagnosis"]:
         assert f"- {name}: short by {fmt.count(d['short_by'], 'en')} {unit} in {d['year']}" in md
     assert i18n.text("plan_report.hard", "en") in md
+
+
+@pytest.mark.browser
+def test_the_year_selector_recolours_the_stations_in_a_browser(plan_en):
+    """In Chromium (offline, no request, no console error): choosing the last year recolours the
+    stations and the legend with that year's classes, counts and heading, and opens that year's popup."""
+    from playwright import sync_api
+
+    _, folder, summary = plan_en
+    path = folder / "plan" / "map.html"
+    data = _data(path.read_text(encoding="utf-8"))
+    last = len(summary["years"]) - 1
+    blocked, errors = [], []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def route(r):
+                if r.request.url.startswith(("file:", "data:")):
+                    r.continue_()
+                else:
+                    blocked.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_selector("body[data-reorg-drawn]")
+            fills = "() => { var out = []; window.reorgApp.layers.stations.eachLayer(function (l) { out.push([l.feature.properties.code, l.options.fillColor]); }); return out; }"
+            first = dict(page.evaluate(fills))
+            page.select_option("#reorg-plan-year", str(last))
+            after = dict(page.evaluate(fills))
+            head = page.inner_text("#reorg-plan-head")
+            counts = [int(page.inner_text(f"#reorg-plan-n{k}")) for k in range(len(data["colours"]))]
+            feat = data["map"]["layers"][0]["data"]["features"][0]["properties"]
+            popup = page.evaluate(
+                "(code) => { var h = null; window.reorgApp.layers.stations.eachLayer(function (l) {"
+                " if (l.feature.properties.code === code) { h = l.getPopup().getContent(); } }); return h; }",
+                feat["code"],
+            )
+        finally:
+            browser.close()
+    assert not blocked and not errors, (blocked, errors)
+    by_code = {f["properties"]["code"]: f["properties"] for f in data["map"]["layers"][0]["data"]["features"]}
+    assert first == {c: data["colours"][p["classes"][0]] for c, p in by_code.items()}
+    assert after == {c: data["colours"][p["classes"][last]] for c, p in by_code.items()}
+    assert first != after  # the gaps change over the years
+    assert head == data["heads"][last] and counts == data["counts"][last]
+    assert popup == feat["popups"][last]

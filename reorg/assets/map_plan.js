@@ -21,4 +21,5 @@
     select.addEventListener('change', function () { show(Number(select.value)); });
     show(Number(select.value));
     window.reorgApp = {map: built.map, layers: built.layers, show: show};
+    document.body.setAttribute('data-reorg-drawn', '1');
 })();
