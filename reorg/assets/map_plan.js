@@ -1,11 +1,16 @@
 /* The plan's map (plan/map.html): the stations coloured by their gap in the year chosen in the
  * banner's selector; each station's popup is that year's. Runs after map_base.js. Popups were
  * built by reorg with every name escaped; the legend's counts and heading are set as text. */
-/* global reorgData, reorgBuildMap */
+/* global reorgData, reorgBuildMap, reorgTooltip, reorgPopupOptions */
 (function () {
     var data = reorgData();
     var built = reorgBuildMap(data.map);
     built.map.fitBounds(data.map.bounds, {paddingTopLeft: [10, 90], paddingBottomRight: [10, 10]});
+    built.layers.stations.eachLayer(function (layer) {
+        var p = layer.feature.properties;
+        reorgTooltip(layer, p.name);
+        layer.bindPopup(p.popups[0], reorgPopupOptions());
+    });
     var select = document.getElementById('reorg-plan-year');
     function show(t) {
         built.layers.stations.eachLayer(function (layer) {

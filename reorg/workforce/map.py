@@ -86,7 +86,6 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
                     "name": f"{name} ({code})",
                     "classes": classes,
                     "gaps": [int(g) for g in total[j]],
-                    "popup": popups[start],
                     "popups": popups,
                     "style": {
                         "radius": 7 if inst.main[j] else 4.5,
@@ -118,7 +117,7 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
                     "key": "stations",
                     "name": str(escape(words["layer"])),
                     "points": True,
-                    "popups": True,
+                    "popups": False,  # bound by map_plan.js, the year's popup
                     "data": {"type": "FeatureCollection", "features": features},
                 }
             ],
