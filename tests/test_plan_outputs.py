@@ -224,7 +224,7 @@ def test_map_escapes_a_station_name(plan_en):
 def test_the_same_run_writes_the_same_plan_pages(plan_en, tmp_path):
     result, folder, _ = plan_en
     again = write(result, tmp_path)
-    for name in (*PLAN_FILES, "summary.json", "years.csv", "stations.csv"):
+    for name in (*PLAN_FILES, "plan.xlsx", "summary.json", "years.csv", "stations.csv"):
         assert (again / "plan" / name).read_bytes() == (folder / "plan" / name).read_bytes(), name
 
 
@@ -273,7 +273,7 @@ def test_sweep_over_the_capital_budget_of_a_plan(tmp_path, geodata):
     capitals = []
     for c in runs:
         plan = folder / c["folder"] / "plan"
-        assert all((plan / name).is_file() for name in PLAN_FILES)
+        assert all((plan / name).is_file() for name in (*PLAN_FILES, "plan.xlsx"))
         summary = json.loads((plan / "summary.json").read_text(encoding="utf-8"))
         budget = summary["budgets_mvnd_per_year"]["capital"]
         capitals.append(budget)
@@ -355,3 +355,29 @@ def test_the_year_selector_recolours_the_stations_in_a_browser(plan_en):
     assert first != after  # the gaps change over the years
     assert head == data["heads"][last] and counts == data["counts"][last]
     assert popup == feat["popups"][last]
+
+
+def test_plan_workbook_holds_the_answers_and_years(plan_en, plan_vi):
+    from openpyxl import load_workbook
+
+    _, folder, summary = plan_en
+    wb = load_workbook(folder / "plan" / "plan.xlsx", read_only=True)
+    names = [
+        i18n.text(k, "en")
+        for k in ("xlsx.sheet_about", "plan_xlsx.sheet_targets", "plan_xlsx.sheet_years", "xlsx.sheet_assumptions")
+    ]
+    assert wb.sheetnames == names
+    targets = list(wb[names[1]].iter_rows(values_only=True))
+    assert len(targets) == 1 + len(summary["targets"])
+    for row, tg in zip(targets[1:], summary["targets"]):
+        assert row[0] == i18n.text(f"plan_target.name_{tg['target']}", "en")
+        assert (row[4], row[5]) == (tg["met_in_plan_from"], tg["earliest_year"])
+        assert row[6] == tg["least_budget_mvnd_per_year"] and row[7] == tg["short_at_any_budget"]
+        assert row[8].startswith(row[0] + " (")  # the report's sentence
+    years = list(wb[names[2]].iter_rows(values_only=True))
+    assert [r[0] for r in years[1:]] == summary["years"]
+    about = [r[1] for r in wb[names[0]].iter_rows(values_only=True)]
+    assert i18n.text("notice.synthetic_roster", "en") in about
+    folder_vi, _ = plan_vi
+    wb_vi = load_workbook(folder_vi / "plan" / "plan.xlsx", read_only=True)
+    assert wb_vi.sheetnames[1:3] == [i18n.text("plan_xlsx.sheet_targets", "vi"), i18n.text("plan_xlsx.sheet_years", "vi")]

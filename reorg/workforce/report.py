@@ -1,5 +1,5 @@
-"""The plan's report (issue 13 point 4): plan/report.md and plan/report.html, and the words and
-tables the PDF's plan pages share (report_pdf.py).
+"""The plan's report (issue 13 point 4): plan/report.md and plan/report.html (written by
+report_files.py), and the words and tables the PDF's plan pages (report_pdf.py) and plan.xlsx share.
 
 One list of blocks (reorg.document), written as Markdown and through ``templates/report.html``
 with the shared page stylesheet: the synthetic-data notices, one sentence per target (when the plan
@@ -14,7 +14,6 @@ columns from the indicator table (scope "plan"), numbers from `reorg.fmt`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,7 +22,6 @@ from .. import document as doc
 from .. import fmt, i18n, indicators, pages, tables
 from .. import params as parameters
 from . import charts
-from .map import render_plan_map
 from .tables import summary as plan_summary_of
 from .tables import years_table
 from .targets import BY_KEY
@@ -375,13 +373,3 @@ def report_html(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> st
     blocks = [doc.Figures(b.title, figures) if isinstance(b, doc.Figures) else b for b in blocks]
     title = doc.plain(blocks[0].text) if isinstance(blocks[0], doc.Heading) else ""
     return pages.render("report.html", lang, title=f"{result.scenario.title} · {title}", blocks=blocks, rich=doc.html)
-
-
-def write_plan_pages(result: Any, summary: dict, folder: Path) -> None:
-    """plan/report.md, plan/report.html and plan/map.html into `folder` (beside write_plan's tables),
-    in the scenario's language; `summary`: what write_plan returned."""
-    lang = result.scenario.lang
-    folder = Path(folder)
-    (folder / "report.md").write_text(doc.markdown(report_blocks(result, summary, lang)), encoding="utf-8")
-    (folder / "report.html").write_text(report_html(result, summary, lang), encoding="utf-8")
-    (folder / "map.html").write_text(render_plan_map(result, lang), encoding="utf-8")
