@@ -129,6 +129,8 @@ def test_report_in_vietnamese_has_no_english_label(plan_vi):
     pdf = pdf_text(folder / "report.pdf")
     assert i18n.text("plan_report.h_assumptions", "vi") in pdf
     assert i18n.text("plan_target.name_norm", "vi") in pdf
+    plan_pages = pdf[pdf.index(i18n.text("plan_report.title", "vi", start=2026, end=2030)) :]
+    assert english_in(plan_pages, (title,)) == []
 
 
 def test_a_run_without_a_plan_has_no_plan_pages(tmp_path, geodata):
