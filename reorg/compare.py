@@ -43,6 +43,7 @@ from typing import Any
 
 from . import compare_page, compare_pdf, i18n, indicators, workbook
 from ._errors import InputError, Phrase, Problem
+from .workforce.compare import with_plan
 
 FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf", "comparison.xlsx")
 
@@ -394,6 +395,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
     transitions = role_transitions(runs, roles)
     centres = centre_differences(runs)
     blocks = compare_page.blocks(runs, rows, roles, transitions, centres, _before_differs(runs), lang)
+    blocks = with_plan(runs, blocks, lang)  # runs with plan/: the plans side by side (workforce/compare.py)
     md = compare_page.markdown(runs, blocks, lang)
     page = compare_page.html(runs, rows, blocks, lang)
     with atomic_dir(out_dir) as tmp:

@@ -309,7 +309,8 @@ def html(runs: list[Any], rows: list[dict], page_blocks: list[doc.Block], lang: 
     back together from the pieces the maps share by `reorg.compare_maps`, in an iframe)."""
     figures = charts(rows, runs, lang)
     filled = [
-        doc.Figures(b.title, [figures["access"], figures["staff"]]) if isinstance(b, doc.Figures) else b for b in page_blocks
+        doc.Figures(b.title, [figures["access"], figures["staff"]]) if isinstance(b, doc.Figures) and not b.svgs else b
+        for b in page_blocks
     ]
     maps = []
     texts: list[str] = []

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from . import compare_page, i18n, pdf_map
 from .pdf_charts import FONT, FONT_BOLD, register_fonts
 from .render import DEFAULT_INDICATOR
+from .workforce.compare import plan_pdf
 
 #: map height (legend included) on the page, points
 MAP_HEIGHT = 330.0
@@ -171,6 +172,7 @@ def write_pdf(runs: list[Any], rows: list[dict], path: Path, lang: str = i18n.DE
         Paragraph(escape(t("compare.h_indicators")), S["h2"]),
         Paragraph(escape(i18n.text("pdf_map.best_note", lang)), S["small"]),
         _indicator_table(runs, rows, S, doc.width, lang),
+        *plan_pdf(runs, S, doc.width, lang),  # runs with plan/: the plans side by side (workforce/compare.py)
         Paragraph(escape(t("compare.h_maps")), S["h2"]),
         _maps(runs, S, doc.width, lang),
     ]

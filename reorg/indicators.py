@@ -19,7 +19,7 @@ TABLE_FILE = Path(__file__).with_name("indicators.toml")
 
 BETTER = ("lower", "higher", "none")
 FORMATS = ("count", "minutes", "share", "decimal")
-SCOPES = ("province", "commune")
+SCOPES = ("province", "commune", "plan")
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,10 @@ def write_pdf(result: Any, summary: dict, path: Path, lang: str = i18n.DEFAULT_L
         footer += " · " + i18n.text("pdf.footer_synthetic", lang)
     decor = _page_decor(title, footer)
     story = pdf_map.map_page(result, S, doc.width, doc.height, lang) + build_story(result, summary, S, doc.width, lang)
+    if getattr(result, "workforce", None) is not None:  # the plan over years: its pages (workforce/report_pdf.py)
+        from .workforce.report_pdf import plan_pages
+
+        story += plan_pages(result, S, doc.width, lang)
     a85 = rl_config.useA85
     rl_config.useA85 = 0  # binary streams: smaller, and no pure-Python ASCII85 encoding of the fonts and pages
     try:
