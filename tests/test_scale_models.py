@@ -209,3 +209,33 @@ def test_staff_model_at_any_time_limit_returns_a_plan_with_honest_records(limit)
     assert last["open_sites_without_doctor"] <= last["open_sites_without_doctor_before_moves"]
     if limit > 1:
         assert all(rec.status == "optimal" for rec in res.records)
+
+
+def test_point_savings_in_one_pass_equals_removing_each_site_in_turn():
+    """roles.point_savings (one pass over the matrix) against the definition: each point removed
+    (or added, when closed) in turn, the nearest open site of the commune recomputed; ties included."""
+    import numpy as np
+    import pandas as pd
+
+    from reorg.optimise import roles as roles_model
+
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        n_parts, n_sites = 40, 12
+        stations = pd.DataFrame({"new_code": rng.choice(["a", "b", "c"], n_sites)}, index=[f"s{i}" for i in range(n_sites)])
+        demand = pd.DataFrame({"new_code": rng.choice(["a", "b", "c"], n_parts), "population": rng.integers(1, 500, n_parts)})
+        minutes = rng.integers(1, 8, (n_parts, n_sites)).astype(float)  # small integers: many ties
+        minutes[rng.random(minutes.shape) < 0.1] = np.inf
+        roles = pd.Series(rng.choice(["main", "point", "closed"], n_sites, p=[0.3, 0.4, 0.3]), index=stations.index)
+        got = roles_model.point_savings(demand, stations, minutes, roles)
+        same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+        open_ = (roles != "closed").to_numpy()
+        for _, row in got.iterrows():
+            j = stations.index.get_loc(row["station_code"])
+            with_s, without_s = open_.copy(), open_.copy()
+            with_s[j], without_s[j] = True, False
+            a = np.where(same & with_s[None, :], minutes, np.inf).min(axis=1)
+            b = np.where(same & without_s[None, :], minutes, np.inf).min(axis=1)
+            users = (b - a) > 1e-9
+            assert row["saves_person_minutes"] == round(float(demand["population"].to_numpy()[users] @ (b - a)[users]), 1), trial
+            assert row["users"] == round(float(demand["population"].to_numpy()[users].sum())), trial

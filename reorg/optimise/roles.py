@@ -380,15 +380,19 @@ def point_savings(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndar
     pop = demand["population"].to_numpy()
     same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
     open_ = roles.reindex(stations.index).to_numpy() != "closed"
+    # one pass over the matrix: each part's nearest open site of its commune, which one, the second nearest
+    masked = np.where(same & open_[None, :], minutes, np.inf)
+    best = masked.min(axis=1)
+    which = masked.argmin(axis=1)
+    second = np.partition(masked, 1, axis=1)[:, 1] if masked.shape[1] > 1 else np.full(len(best), np.inf)
     rows = []
     for j, s in enumerate(stations.index):
         if roles[s] == "main":
             continue
-        base = open_.copy()
-        with_s, without_s = base.copy(), base.copy()
-        with_s[j], without_s[j] = True, False
-        a = np.where(same & with_s[None, :], minutes, np.inf).min(axis=1)
-        b = np.where(same & without_s[None, :], minutes, np.inf).min(axis=1)
+        if open_[j]:  # with s: today's nearest; without: the second nearest where s is the nearest
+            a, b = best, np.where(which == j, second, best)
+        else:  # with s (closed today): s where it is nearer; without: today's nearest
+            a, b = np.minimum(best, np.where(same[:, j], minutes[:, j], np.inf)), best
         users = (b - a) > 1e-9
         saved = float(pop[users] @ (b - a)[users])
         n = float(pop[users].sum())
