@@ -38,7 +38,7 @@ Objective, lexicographic
     1. shortfall = sum_g sum_{t >= D_g} (t - D_g + 1) sum_j v_gjt   (a target missed longer weighs more)
     2. cost = sum_t (rec_t + cap_t)
     3. transfers = sum x + sum o
-    each stage holding the previous ones at their plan's values (one row each).
+    each stage with one row holding the previous stage at its plan's value (`solve_plan`).
 Other cadres than doctors are hired, not moved: the run's placement already moved them, and no
 target asks for more than one nurse or midwife per station.
 """
@@ -97,12 +97,11 @@ class PlanModel:
         budget: tuple[float, float] | None = None,
         shortfall_years: str = "from_deadline",
         name: str = "workforce",
-        solver: str | None = None,
     ) -> None:
         p = inst.params
         self.inst, self.on, self.hard = inst, tuple(on), tuple(hard)
         self.kidx = [CADRES.index(c) for c in CADRES if c in set(cadres)]
-        self.solver = _mip.new_solver(solver or p["plan_mip_solver"], inst.seed)
+        self.solver = _mip.new_solver(p["plan_mip_solver"], inst.seed)
         s, inf = self.solver, self.solver.infinity()
         self.inf = inf
         J, T = len(inst.codes), len(inst.years)
@@ -352,41 +351,27 @@ class PlanModel:
 
 
 def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -> Schedule:
-    """The plan: the three lexicographic stages (module docstring). Stage 1 is solved by
-    `plan_shortfall_solver` (HiGHS: measured the fastest to prove it; it takes no start); when it
-    returns no plan, by `plan_mip_solver` started from the plan that does nothing (always feasible
-    without hard targets). Stages 2 and 3 on a second copy of the model by `plan_mip_solver`
-    (SCIP), each started from the previous stage's plan (`_mip.set_hint`, by variable order: the
-    copies are built alike). When hard targets leave no plan, `feasible` is False and the schedule
-    is empty (planner.py diagnoses)."""
-    p = inst.params
-    first = PlanModel(inst, on=on, hard=hard, solver=p["plan_shortfall_solver"])
-    records = [first.solve_stage(first.shortfall_terms(), stage=STAGES[0])]
+    """The plan: the three lexicographic stages (module docstring) by `plan_mip_solver` (SCIP), the
+    first started from the plan that does nothing (always feasible without hard targets), each later
+    one from the previous stage's plan (`_mip.set_hint`) with a row holding that stage's value.
+    When hard targets leave no plan, `feasible` is False and the schedule is empty (planner.py
+    diagnoses and solves without them)."""
     m = PlanModel(inst, on=on, hard=hard)
-    if records[0].has_plan:
-        value, hint = first.value(first.shortfall_terms()), first.values()
-    else:
-        if records[0].status == "infeasible":
-            sched = first.schedule(records)
-            sched.feasible = False
-            return sched
-        m.solver.SetHint(m.decisions(), [0.0] * len(m.decisions()))
-        records.append(m.solve_stage(m.shortfall_terms(), stage=STAGES[0]))
-        if not records[-1].has_plan:
-            sched = m.schedule(records)
-            sched.feasible = records[-1].status != "infeasible"
-            return sched
-        value, hint = m.value(m.shortfall_terms()), m.values()
-    sched = (first if records[-1] is records[0] else m).schedule(records)
-    m.hold(m.shortfall_terms(), value)
-    for stage, expr in zip(STAGES[1:], (m.cost_terms(), m.transfers_terms()), strict=True):
-        _mip.set_hint(m.solver, hint)
+    m.solver.SetHint(m.decisions(), [0.0] * len(m.decisions()))
+    records: list[MipRecord] = []
+    sched: Schedule | None = None
+    hint: list[float] = []
+    for stage, expr in zip(STAGES, (m.shortfall_terms(), m.cost_terms(), m.transfers_terms()), strict=True):
+        if hint:
+            _mip.set_hint(m.solver, hint)
         rec = m.solve_stage(expr, stage=stage)
         records.append(rec)
         if not rec.has_plan:
             break
+        sched, hint = m.schedule(records), m.values()
+        m.hold(expr, m.value(expr))
+    if sched is None:
         sched = m.schedule(records)
-        value, hint = m.value(expr), m.values()
-        m.hold(expr, value)
+        sched.feasible = False
     sched.records = records
     return sched
