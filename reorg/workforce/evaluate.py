@@ -9,6 +9,7 @@ are present for the year; an upgrade counts from the next year.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,11 @@ class Trajectory:
     moved: np.ndarray  # A x T transfers as carried out
 
 
-def trajectory(inst: Instance, sched: Schedule, leavers: np.ndarray) -> Trajectory:
+def trajectory(
+    inst: Instance, sched: Schedule, leavers: np.ndarray, draw: Callable[[np.ndarray], np.ndarray] | None = None
+) -> Trajectory:
+    """The plan replayed against `leavers` (J x K x T), or, with `draw`, against the leavers
+    `draw(stock at the start of the year)` gives each year (robustness.py)."""
     J, K, T = len(inst.codes), len(CADRES), len(inst.years)
     stock = np.zeros((J, K, T), dtype=int)
     t_in, t_out = np.zeros((J, T), dtype=int), np.zeros((J, T), dtype=int)
@@ -41,6 +46,8 @@ def trajectory(inst: Instance, sched: Schedule, leavers: np.ndarray) -> Trajecto
     leavers = leavers.copy()
     prev = inst.stock0.astype(int).copy()
     for t in range(T):
+        if draw is not None:
+            leavers[:, :, t] = draw(prev)
         cur = prev - np.minimum(leavers[:, :, t], prev) + sched.hires[:, :, t]
         left = leavers[:, :, t].copy()
         np.minimum(left, prev, out=left)

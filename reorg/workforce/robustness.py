@@ -11,23 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schema import CADRES
 from .evaluate import station_shortfall, trajectory
 from .instance import Instance
 from .model import Schedule
-
-
-def drawn_leavers(inst: Instance, sched: Schedule, rng: np.random.Generator) -> np.ndarray:
-    """Leavers of one draw (J x K x T): each year among the staff in post after last year's flows."""
-    J, K, T = len(inst.codes), len(CADRES), len(inst.years)
-    out = np.zeros((J, K, T), dtype=int)
-    stock = inst.stock0.astype(int).copy()
-    zero = np.zeros((J, K, T), dtype=int)
-    for t in range(T):
-        out[:, :, t] = rng.binomial(np.maximum(stock, 0), inst.rates)
-        # the stock at the end of year t under this draw so far (later years drawn on it)
-        stock = trajectory(inst, sched, np.where(np.arange(T)[None, None, :] <= t, out, zero)).stock[:, :, t]
-    return out
 
 
 def met_probability(inst: Instance, sched: Schedule, on: tuple[str, ...], draws: int, seed: int) -> dict[str, list[float]]:
@@ -35,7 +21,11 @@ def met_probability(inst: Instance, sched: Schedule, on: tuple[str, ...], draws:
     met = {key: np.zeros(len(inst.years)) for key in on}
     for d in range(draws):
         rng = np.random.default_rng(seed + 1000 + d)
-        tr = trajectory(inst, sched, drawn_leavers(inst, sched, rng))
+
+        def draw(stock: np.ndarray, rng: np.random.Generator = rng) -> np.ndarray:
+            return rng.binomial(np.maximum(stock, 0), inst.rates)
+
+        tr = trajectory(inst, sched, np.zeros_like(inst.leavers), draw=draw)
         for key in on:
             met[key] += station_shortfall(inst, tr, key).sum(axis=0) == 0
     return {key: [round(float(v) / draws, 6) for v in met[key]] for key in on} if draws else {}
