@@ -129,7 +129,7 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
-    B += _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)
+    B += _plan(r, lang) + _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)
     B += [doc.Heading(t("report.h_measurements")), doc.Para(doc.rich(t("report.measurements"), file=doc.code("run.json")))]
     return B
 
@@ -542,3 +542,20 @@ def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
             ),
         ]
     return out
+
+
+def _plan(r: Any, lang: str) -> list[doc.Block]:
+    """With a plan over years (`reorg plan`): one sentence per target, and where the whole plan is."""
+    if getattr(r, "workforce", None) is None:
+        return []
+    from .workforce import report as plan_report
+    from .workforce.tables import years_table
+
+    t = i18n.translator(lang)
+    years = years_table(r.workforce)
+    summary = plan_report.plan_summary(r)
+    return [
+        doc.Heading(t("plan_report.title", start=years["year"].iloc[0], end=years["year"].iloc[-1])),
+        doc.Items([sentence for _, sentence in plan_report.sentences(summary, years, lang)]),
+        doc.Para(doc.rich(t("plan_report.see_plan"), file=doc.code("plan/report.html"))),
+    ]
