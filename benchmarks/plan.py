@@ -63,6 +63,10 @@ def province_rows(name: str, seconds: float, folder: Path, loads: str) -> list[s
         "| solve | backend | status | objective | bound | gap | time limit reached |",
         "|---|---|---|---|---|---|---|",
     ]
+    for stage, g in s.get("plan_gap", {}).items():
+        lines.append(
+            f"| **plan, {stage}** (parts added up) | | | {g['objective']:,.1f} | {g['bound']:,.1f} | {g['relative_gap']:.2e} | |"
+        )
     for r in s["solver"]:
         obj = "n/a" if r.get("objective") is None else f"{r['objective']:,.1f}"
         bound = "n/a" if r.get("best_bound") is None else f"{r['best_bound']:,.1f}"

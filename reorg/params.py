@@ -143,7 +143,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("plan_doctors_per_10k_year", 2030, "year", "H", 2000, 2100),
     _P("plan_relative_gap", 0.005, "share", "-", 0, 1),
     _P("plan_mip_solver", "SCIP", "-", "-", choices=("SCIP", "CBC")),
-    _P("plan_time_limit_s", 20.0, "s", "-", 1, 3600),
+    _P("plan_time_limit_s", 15.0, "s", "-", 1, 3600),
 )
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMETERS}

@@ -200,7 +200,7 @@ def test_summary_answers_every_target_with_records(lai_chau):
     res72 = next(t for t in s["targets"] if t["target"] == "res72_doctors")
     assert res72["short_at_any_budget"] > 0  # 4 doctors a station by 2027 is beyond the graduates
     stage1 = s["solver"][0]
-    assert stage1["model"] == "workforce:1_shortfall" and stage1["relative_gap"] <= 0.005 + 1e-9, stage1
+    assert stage1["model"] == "workforce_staff:1_shortfall" and stage1["relative_gap"] <= 0.005 + 1e-9, stage1
     for r in s["solver"]:  # every solve says how far its plan may be from the optimum
         assert r["status"] == "infeasible" or (r["best_bound"] is not None and r["relative_gap"] is not None), r
     assert s["synthetic_roster"] is True

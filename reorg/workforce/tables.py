@@ -158,6 +158,17 @@ def summary(plan: PlanResult, years: pd.DataFrame, *, synthetic_roster: bool, sc
             }
         )
     records = [r.summary() for r in plan.schedule.records] + [r.summary() for a in plan.answers for r in a.records]
+    # the plan's own gap per stage: its parts' plans and bounds added up (model.solve_plan solves them apart)
+    stages: dict[str, list[float]] = {}
+    for r in plan.schedule.records:
+        if r.stage and r.objective is not None and r.best_bound is not None and r.status != "infeasible":
+            acc = stages.setdefault(r.stage, [0.0, 0.0])
+            acc[0] += r.objective
+            acc[1] += r.best_bound
+    plan_gap = {
+        stage: {"objective": round(o, 6), "bound": round(b, 6), "relative_gap": round(abs(o - b) / max(abs(o), 1e-9), 9)}
+        for stage, (o, b) in stages.items()
+    }
     return {
         "reorg_version": __version__,
         "scenario": scenario,
@@ -183,6 +194,7 @@ def summary(plan: PlanResult, years: pd.DataFrame, *, synthetic_roster: bool, sc
             "cost_total_mvnd": round(float(years["cost_total_mvnd"].sum()), MONEY_DIGITS),
         },
         "parameters": {k: v for k, v in sorted(p.items()) if k.startswith("plan_")},
+        "plan_gap": plan_gap,
         "solver": records,
     }
 
