@@ -39,6 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from reorg import params as param_defs
 from reorg.optimise import catchments as catchment_model
+from reorg.optimise.records import NearestCandidatesRecord
 
 SIZES = {"pmed1": (100, 5), "pmed10": (200, 67), "pmed20": (400, 133), "pmed30": (600, 200), "pmed40": (900, 90)}
 MARKERS = ("<!-- pmedian_synthetic:start -->", "<!-- pmedian_synthetic:end -->")
@@ -72,7 +73,7 @@ def reorg_solve(D: np.ndarray, p: int, limit: float, seed: int) -> tuple[float, 
     seconds = time.perf_counter() - t
     rec = res.record
     how = "Lagrangian" if rec.method == "lagrangian_p_median" else "Lagrangian + fixing + MIP"
-    if isinstance(rec, catchment_model.FixedMipRecord):
+    if isinstance(rec, NearestCandidatesRecord):
         how += f" ({rec.assignment_variables_kept:,} of {rec.assignment_variables_total:,} x kept)"
     if res.assign is None:
         return float("nan"), rec.status, None, seconds, how
