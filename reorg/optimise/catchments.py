@@ -122,8 +122,10 @@ def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float 
     best_lam = lam.copy()
     lb, step, stall = -np.inf, 2.0, 0
     it, last = 0, None
+    red = np.empty_like(A, dtype=float)  # one buffer for the reduced costs of every iteration
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
-        red = np.minimum(0.0, A - lam[:, None])
+        np.subtract(A, lam[:, None], out=red)
+        np.minimum(0.0, red, out=red)
         r = red.sum(axis=0)
         ks = np.sort(np.argpartition(r, p - 1)[:p]) if p < nK else np.arange(nK)
         value = float(lam.sum() + r[ks].sum())
@@ -140,7 +142,7 @@ def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float 
                 step, stall = step / 2, 0
         if ub - lb <= gap * max(1.0, abs(ub)) or step < 1e-10:
             break
-        g = 1.0 - (red < 0)[:, ks].sum(axis=1)  # red_ck < 0 exactly when A_ck - l_c < 0
+        g = 1.0 - (red[:, ks] < 0).sum(axis=1)  # red_ck < 0 exactly when A_ck - l_c < 0
         norm = float(g @ g)
         if norm == 0:
             lb, best_lam = max(lb, ub), lam.copy()  # the relaxed solution is feasible: it is optimal
