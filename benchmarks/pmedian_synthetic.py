@@ -11,8 +11,9 @@ costs between nodes are shortest-path lengths (scipy Dijkstra); every node is a 
 and a candidate centre.
 
 reorg: `catchments.solve_catchments` with `centres_kept = p`, infinite capacities (the
-uncapacitated p-median: Lagrangian relaxation, then reduced-cost fixing and a restricted MIP when
-the gap stays open), time limit `--limit` s. Independent check: the p-median as a MIP on each
+uncapacitated p-median: Lagrangian relaxation, then reduced-cost fixing and rounds of
+nearest-candidates MIPs with a placeholder, reorg.optimise.pmedian_mip, when the gap stays open),
+time limit `--limit` s for the MIP rounds. Independent check: the p-median as a MIP on each
 client's nearest candidates plus a placeholder priced at the next distance (a relaxation of the
 full MIP: its optimum is a lower bound; when no client uses its placeholder the plan is optimal for
 the full problem, otherwise those clients' candidate lists double and the MIP is solved again),
@@ -65,16 +66,20 @@ def instance(n: int, seed: int) -> np.ndarray:
 
 def reorg_solve(D: np.ndarray, p: int, limit: float, seed: int) -> tuple[float, str, float | None, float, str]:
     """reorg's solve: (objective of the plan returned, status, gap, seconds, how: the method and,
-    after reduced-cost fixing, the assignment variables kept of n^2)."""
+    after reduced-cost fixing, the assignment variables kept of n^2 and the MIP rounds)."""
     params = {**param_defs.defaults(), "centres_kept": p, "solver_time_limit_s": limit}
     n = len(D)
     t = time.perf_counter()
     res = catchment_model.solve_catchments(D, np.ones(n), np.full(n, 1e12), params=params, seed=seed)
     seconds = time.perf_counter() - t
     rec = res.record
-    how = "Lagrangian" if rec.method == "lagrangian_p_median" else "Lagrangian + fixing + MIP"
+    how = "Lagrangian" if rec.method == "lagrangian_p_median" else "Lagrangian + fixing + nearest-candidates MIP"
     if isinstance(rec, NearestCandidatesRecord):
-        how += f" ({rec.assignment_variables_kept:,} of {rec.assignment_variables_total:,} x kept)"
+        how += (
+            f" ({rec.assignment_variables_kept:,} of {rec.assignment_variables_total:,} x kept; "
+            f"{rec.rounds} round{'s' if rec.rounds > 1 else ''}, first lists {rec.candidates_first}, "
+            f"last MIP {rec.variables:,} variables)"
+        )
     if res.assign is None:
         return float("nan"), rec.status, None, seconds, how
     cost = float(D[np.arange(n), res.assign].sum())
@@ -217,8 +222,9 @@ def main() -> None:
                 f"2 cores shared with other jobs (1-minute load average {load_before:.1f} before, {load_after:.1f} after) · "
                 f"Python {platform.python_version()}, OR-Tools {ortools_version}.",
                 "",
-                "reorg: `catchments.solve_catchments` (Lagrangian p-median; reduced-cost fixing and a restricted SCIP MIP "
-                "when the gap stays open), time limit as in the command. Independent optimum: the p-median MIP on each "
+                "reorg: `catchments.solve_catchments` (Lagrangian p-median; when the gap stays open, reduced-cost fixing "
+                "and rounds of SCIP MIPs on each node's nearest surviving candidates with a placeholder priced at the "
+                "next one, `reorg.optimise.pmedian_mip`), time limit as in the command (for the MIP rounds). Independent optimum: the p-median MIP on each "
                 "client's nearest candidates plus a placeholder priced at the next distance (a relaxation: when no "
                 "client uses its placeholder the plan is optimal for the full problem; otherwise the lists of those "
                 "clients double), solved by SCIP through OR-Tools with none of reorg's code.",

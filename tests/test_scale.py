@@ -75,9 +75,7 @@ def test_restricted_mip_with_no_time_keeps_the_lagrangian_plan():
     p = 200
     run = catchment_model.lagrangian_bound(A, p, max_iter=30)
     fixing = pmedian_mip.reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
-    assign, mip = pmedian_mip.restricted_p_median(
-        A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=0.01, start=run.centres
-    )
+    assign, mip = pmedian_mip.restricted_p_median(A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=0.01, start=run.centres)
     kept = _mip.keep_known(mip, run.upper, run.lower)
     assert kept == (assign is None)
     if kept:
