@@ -126,13 +126,16 @@ def first_candidates(n_centres: int, p: int) -> int:
 @dataclass
 class CandidatesSolve:
     """One MIP on candidate pairs: `assign` the centre of each commune in its plan (on the full
-    matrix: the candidate chosen, else the cheapest open centre), None without a plan; `open_`
-    its centres; `placeholder_used[c]` the MIP put c on its placeholder; `record` the MIP's."""
+    matrix: the candidate chosen, or the cheapest open centre when the commune is on its placeholder
+    or a centre left out is cheaper), None without a plan; `open_` its centres (p);
+    `placeholder_used[c]` the MIP put c on its placeholder; `record` the MIP's; `as_solved` the
+    plan is the MIP's solution itself (its objective is the plan's cost)."""
 
     assign: np.ndarray | None
     open_: np.ndarray
     placeholder_used: np.ndarray
     record: MipRecord
+    as_solved: bool = False
 
 
 def candidates_mip(
@@ -213,10 +216,13 @@ def candidates_mip(
     used[wc] = values[len(cs) + len(centres) :] > 1e-6
     assign = np.full(nC, -1)
     assign[cs[x]] = ks[x]
-    free = assign < 0  # on a placeholder: its cheapest open centre
-    if free.any() and len(open_):
-        assign[free] = open_[np.argmin(A[np.ix_(np.flatnonzero(free), open_)], axis=1)]
-    return CandidatesSolve(assign, open_, used, rec)
+    if not len(open_):  # p = 0: no plan
+        return CandidatesSolve(None, open_, used, rec)
+    rows = np.arange(nC)
+    nearest = open_[np.argmin(A[:, open_], axis=1)]
+    better = (assign < 0) | (A[rows, nearest] < A[rows, np.maximum(assign, 0)])
+    assign[better] = nearest[better]
+    return CandidatesSolve(assign, open_, used, rec, as_solved=not better.any())
 
 
 def restricted_p_median(
@@ -275,6 +281,7 @@ def nearest_candidates_p_median(
     inc = np.asarray(sorted(start), dtype=int)
     known = float(A[:, inc].min(axis=1).sum())
     best_assign: np.ndarray | None = None
+    best_open = inc
     best_value, bound, rounds = math.inf, -math.inf, 0
     proven = False
     last: MipRecord | None = None
@@ -297,18 +304,17 @@ def nearest_candidates_p_median(
             solver_name=solver_name,
             seed=seed,
             time_limit_s=max(remaining, 0.0),
-            start=(inc if best_assign is None else np.unique(best_assign)).tolist(),
+            start=best_open.tolist(),
         )
         rounds, last = rounds + 1, solve.record
         if solve.record.best_bound is not None:
             bound = max(bound, float(solve.record.best_bound))
         if solve.assign is not None:
-            # the MIP's own objective when every commune is on a candidate (the same plan), else the full cost
+            # the MIP's own objective when the plan is its solution, else the plan's cost on the full matrix
             mip_value = solve.record.objective
-            exact = not solve.placeholder_used.any() and mip_value is not None
-            value = float(mip_value) if mip_value is not None and exact else float(A[rows, solve.assign].sum())
+            value = float(mip_value) if mip_value is not None and solve.as_solved else float(A[rows, solve.assign].sum())
             if value < best_value - 1e-12 * max(1.0, abs(value)):
-                best_assign, best_value = solve.assign, value
+                best_assign, best_value, best_open = solve.assign, value, solve.open_
         top = min(best_value, known)
         proven = top - max(bound, start_bound) <= FIXED_MIP_GAP * max(1.0, abs(top))
         grow = solve.placeholder_used & more
