@@ -241,8 +241,8 @@ def main() -> None:
                 "(reduced-cost fixing + one SCIP MIP on every survivor; same command, 2026-11-30, load 3.0 / 2.9): "
                 "600 nodes 40.3 s, 900 nodes stopped at the time limit 0.32 % above the optimum after 89.4 s. Most of "
                 "reorg's time at 900 nodes is the Lagrangian run (2,485 iterations, unchanged: 18.4 s measured alone "
-                "at load 3.2). Seeds 2 and 3 (`--seed 2 --only 600,900`, then 3; 06:40 UTC, load 2.3-2.9): 600 nodes "
-                "6.9 s and 10.3 s, 900 nodes 33.3 s (2 rounds: the placeholder taken in round 1) and 22.1 s, all four "
+                "at load 3.2). Seeds 2 and 3 (`--seed 2 --only 600,900`, then 3; 06:49 UTC, load 2.0-2.2): 600 nodes "
+                "10.1 s and 9.4 s, 900 nodes 36.2 s (2 rounds: the placeholder taken in round 1) and 24.8 s, all four "
                 "at the independent optimum, proven (gap 0).",
                 MARKERS[1],
             ]
