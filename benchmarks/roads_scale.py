@@ -19,8 +19,8 @@ census come from the pack). Then:
     of them (chosen at random, seeded): the minutes must agree to 1e-6 at every demand and
     facility node; networkx's total is its per-source time x the number of facility nodes;
 (c) the optimise stage's time outside the three models: `reorg.optimise.roles.point_savings`
-    (explain_points.csv) timed on the run's own data and roles, against a one-pass equivalent
-    written here (same frame), for the owner of roles.py.
+    (explain_points.csv) timed on the run's own data and roles, against the one-pass equivalent
+    written here (same frame), which main adopted in 7c431ca: now a check that both agree.
 
     python benchmarks/roads_scale.py --province 38 --segments 1000000 --nx-sources 8
 
@@ -290,7 +290,7 @@ def point_savings(run_folder: Path, inputs: tuple) -> None:
     print(f"load average after: {load()}")
     print(
         f"\n| point savings | s | equal |\n|---|---:|---|\n"
-        f"| `reorg.optimise.roles.point_savings` (a full matrix scan per station) | {t_theirs:.2f} | "
+        f"| `reorg.optimise.roles.point_savings` (one pass over the matrix since main 7c431ca) | {t_theirs:.2f} | "
         f"to the run's explain_points.csv (7 significant digits): {same_table(theirs, written, rtol=5e-6)} |\n"
         f"| one pass (nearest, which, second nearest; benchmarks/roads_scale.py) | {t_mine:.2f} | "
         f"to point_savings, exactly: {mine.equals(theirs)} |"

@@ -1,4 +1,4 @@
-"""Reduced-cost fixing of the uncapacitated p-median (catchments.reduced_cost_fixing) and the MIP on
+"""Reduced-cost fixing of the uncapacitated p-median (pmedian_mip.reduced_cost_fixing) and the MIP on
 the surviving variables: same optimum as the full MIP, and no variable of an optimal plan removed,
 on real province instances and a random one, from multipliers of weak and strong Lagrangian runs."""
 
@@ -9,6 +9,8 @@ import pytest
 
 from reorg import params as param_defs
 from reorg.optimise import catchments as catchment_model
+from reorg.optimise import pmedian_mip
+from reorg.optimise.records import NearestCandidatesRecord
 from reorg.pipeline import run
 from reorg.scenario import load_scenario
 
@@ -48,7 +50,7 @@ def test_fixing_then_restricted_mip_gives_the_full_optimum(instances, name):
     for iterations in (5, 40, 5000):  # weak multipliers (wide gap, little fixed) to strong ones
         bound = catchment_model.lagrangian_bound(A, p, max_iter=iterations)
         assert bound.lower <= optimum * (1 + 1e-9) and bound.upper >= optimum * (1 - 1e-9)
-        fixing = catchment_model.reduced_cost_fixing(A, p, bound.multipliers, bound.upper, bound.centres)
+        fixing = pmedian_mip.reduced_cost_fixing(A, p, bound.multipliers, bound.upper, bound.centres)
         assert fixing.lower == pytest.approx(bound.lower, rel=1e-9)
         # no variable of the full MIP's optimal plan is fixed
         assert fixing.keep[np.arange(len(assign)), assign].all()
@@ -57,7 +59,7 @@ def test_fixing_then_restricted_mip_gives_the_full_optimum(instances, name):
         # the incumbent's plan survives too
         incumbent = np.asarray(bound.centres)[np.argmin(A[:, bound.centres], axis=1)]
         assert fixing.keep[np.arange(len(incumbent)), incumbent].all()
-        restricted, rec = catchment_model.restricted_p_median(A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=600)
+        restricted, rec = pmedian_mip.restricted_p_median(A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=600)
         assert rec.status == "optimal" and restricted is not None
         assert rec.objective == pytest.approx(optimum, rel=1e-9)
         assert float(A[np.arange(len(restricted)), restricted].sum()) == pytest.approx(optimum, rel=1e-9)
@@ -75,9 +77,9 @@ def test_fixing_is_never_wrong_on_random_instances():
         p = 4 + seed % 3
         assign, optimum = full_mip(A, P, p)
         bound = catchment_model.lagrangian_bound(A, p, max_iter=15)
-        fixing = catchment_model.reduced_cost_fixing(A, p, bound.multipliers, bound.upper, bound.centres)
+        fixing = pmedian_mip.reduced_cost_fixing(A, p, bound.multipliers, bound.upper, bound.centres)
         assert fixing.keep[np.arange(len(assign)), assign].all()
-        _, rec = catchment_model.restricted_p_median(A, p, fixing, solver_name="CBC", seed=1, time_limit_s=600)
+        _, rec = pmedian_mip.restricted_p_median(A, p, fixing, solver_name="CBC", seed=1, time_limit_s=600)
         assert rec.objective == pytest.approx(optimum, rel=1e-9)
 
 
@@ -89,11 +91,14 @@ def test_solve_catchments_uses_the_fixing_when_the_gap_stays_open(monkeypatch):
     params = {**param_defs.defaults(), "centres_kept": p}
     res = catchment_model.solve_catchments(A, P, np.full(A.shape[1], 1e12), params=params, seed=1)
     rec = res.record
-    assert isinstance(rec, catchment_model.FixedMipRecord)
-    assert rec.method == "lagrangian + reduced-cost fixing + MIP" and rec.status == "optimal"
+    assert isinstance(rec, NearestCandidatesRecord)
+    assert rec.method == "lagrangian + reduced-cost fixing + nearest-candidates MIP" and rec.status == "optimal"
     assert rec.objective == pytest.approx(optimum, rel=1e-9) and rec.terms["total"] == pytest.approx(optimum, rel=1e-9)
     assert rec.lagrangian_iterations == 10 and rec.lagrangian_bound < optimum <= rec.lagrangian_plan * (1 + 1e-12)
     assert rec.assignment_variables_total == A.size and 0 < rec.assignment_variables_kept < A.size
-    assert rec.variables == rec.assignment_variables_kept + A.shape[1] - rec.centres_closed
+    # the last MIP: its candidate pairs (at least one per commune, at most the survivors), the open
+    # centres' y and one placeholder per commune with survivors left out
+    candidates = rec.variables - (A.shape[1] - rec.centres_closed) - rec.placeholders_last
+    assert A.shape[0] <= candidates <= rec.assignment_variables_kept and rec.rounds >= 1
     assert "seconds" not in rec.summary() and rec.summary()["method"] == rec.method
     assert len(np.unique(res.assign)) <= p

@@ -14,9 +14,9 @@ import pytest
 
 from reorg import i18n
 from reorg import params as param_defs
-from reorg.optimise import _mip, pmedian_start
+from reorg.optimise import _mip, pmedian_mip, pmedian_start
 from reorg.optimise import catchments as catchment_model
-from reorg.optimise.records import MipRecord
+from reorg.optimise.records import MipRecord, NearestCandidatesRecord
 
 
 def points_instance(n: int, seed: int, centres: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +57,7 @@ def test_600_nodes_tiny_time_limit_still_returns_the_known_plan(monkeypatch):
     res = catchment_model.solve_catchments(A, P, np.full(A.shape[1], 1e12), params=params, seed=1)
     cost = check_plan(res, A, p)
     rec = res.record
-    assert isinstance(rec, catchment_model.FixedMipRecord)
+    assert isinstance(rec, NearestCandidatesRecord)
     assert rec.status in ("optimal", _mip.KEPT_AT_LIMIT, "feasible (time limit)")
     assert cost <= rec.lagrangian_plan * (1 + 1e-12)  # never worse than the plan known before the MIP
     assert rec.best_bound >= rec.lagrangian_bound * (1 - 1e-12)  # the bound is the best known
@@ -74,10 +74,8 @@ def test_restricted_mip_with_no_time_keeps_the_lagrangian_plan():
     A, P = points_instance(600, seed=11)
     p = 200
     run = catchment_model.lagrangian_bound(A, p, max_iter=30)
-    fixing = catchment_model.reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
-    assign, mip = catchment_model.restricted_p_median(
-        A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=0.01, start=run.centres
-    )
+    fixing = pmedian_mip.reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
+    assign, mip = pmedian_mip.restricted_p_median(A, p, fixing, solver_name="SCIP", seed=1, time_limit_s=0.01, start=run.centres)
     kept = _mip.keep_known(mip, run.upper, run.lower)
     assert kept == (assign is None)
     if kept:

@@ -26,29 +26,33 @@ the Lagrangian relaxation of the assignment rows gives lower bounds, each relaxe
 centres (and a greedy + interchange start) give plans; the solve stops when the gap is at most
 `LAGRANGIAN_GAP`. Its record (`LagrangianRecord`) has iterations and bounds, no MIP size or time
 limit; with `export`, the MIP above is built and written, not solved. When the gap stays open (the
-national 3,321 x 691 instance stalls near 1e-4), `reduced_cost_fixing` removes every variable that
-the best multipliers prove cannot appear in a plan at most as costly as the best plan, and
-`restricted_p_median` solves the MIP on the survivors: its optimum is the full problem's (record:
-`FixedMipRecord`, variables kept of the total). The MIP starts from the Lagrangian plan; when it
-does not prove its optimum within the time limit, the better of its plan and the Lagrangian plan
-is returned, with the best of both bounds and the gap (status `_mip.KEPT_AT_LIMIT` when the
-Lagrangian plan is kept). The full MIP above (capacities or contiguity) starts from
-`pmedian_start.start_plan` and keeps it the same way when it finds no better plan.
+national 3,321 x 691 instance stalls near 1e-4; p-medians of a few hundred nodes and many centres
+stall far wider), `pmedian_mip.reduced_cost_fixing` removes every variable that the best
+multipliers prove cannot appear in a plan at most as costly as the best plan, and
+`pmedian_mip.nearest_candidates_p_median` solves the rest exactly: MIPs on each commune's nearest
+surviving centres with a placeholder priced at the next one, growing the lists of the communes that
+take it until the plan meets the bound (record: `records.NearestCandidatesRecord`). The MIPs start
+from the best known plan (the Lagrangian plan first); when the rounds do not prove the optimum
+within the time limit, the better of their plan and the Lagrangian plan is returned, with the best
+of all bounds and the gap (status `_mip.KEPT_AT_LIMIT` when the Lagrangian plan is kept). The full
+MIP above (capacities or contiguity) starts from `pmedian_start.start_plan` and keeps it the same
+way when it finds no better plan.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import _mip
+from .pmedian_mip import nearest_candidates_p_median, reduced_cost_fixing
 from .pmedian_start import greedy_interchange, start_plan, start_values
-from .records import LagrangianRecord, MipRecord, ModelExport
+from .records import LagrangianRecord, MipRecord, ModelExport, NearestCandidatesRecord
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -61,7 +65,7 @@ class CatchmentsResult:
     solve's record; the exported model (MPS of the MIP, built even when the Lagrangian path solved it)."""
 
     assign: np.ndarray | None
-    record: MipRecord | LagrangianRecord
+    record: MipRecord | LagrangianRecord | NearestCandidatesRecord
     export: ModelExport | None = None
 
 
@@ -118,8 +122,10 @@ def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float 
     best_lam = lam.copy()
     lb, step, stall = -np.inf, 2.0, 0
     it, last = 0, None
+    red = np.empty_like(A, dtype=float)  # one buffer for the reduced costs of every iteration
     for it in range(1, max_iter + 1):  # noqa: B007 (the count is read after the loop)
-        red = np.minimum(0.0, A - lam[:, None])
+        np.subtract(A, lam[:, None], out=red)
+        np.minimum(0.0, red, out=red)
         r = red.sum(axis=0)
         ks = np.sort(np.argpartition(r, p - 1)[:p]) if p < nK else np.arange(nK)
         value = float(lam.sum() + r[ks].sum())
@@ -136,7 +142,7 @@ def lagrangian_bound(A: np.ndarray, p: int, *, max_iter: int = 5000, gap: float 
                 step, stall = step / 2, 0
         if ub - lb <= gap * max(1.0, abs(ub)) or step < 1e-10:
             break
-        g = 1.0 - (red < 0)[:, ks].sum(axis=1)  # red_ck < 0 exactly when A_ck - l_c < 0
+        g = 1.0 - (red[:, ks] < 0).sum(axis=1)  # red_ck < 0 exactly when A_ck - l_c < 0
         norm = float(g @ g)
         if norm == 0:
             lb, best_lam = max(lb, ub), lam.copy()  # the relaxed solution is feasible: it is optimal
@@ -152,71 +158,6 @@ def p_median_lagrangian(
     (centres, lower_bound, upper_bound, iterations); optimal when the gap is at most `gap`."""
     run = lagrangian_bound(A, p, max_iter=max_iter, gap=gap)
     return run.centres, run.lower, run.upper, run.iterations
-
-
-FIXING_TOLERANCE = 1e-9  # relative margin above the incumbent before a variable is fixed (rounding)
-
-
-@dataclass
-class Fixing:
-    """Reduced-cost fixing of the p-median: `keep[c, k]` x_ck may be 1 in a plan at most as costly as
-    the incumbent; `closed[k]` / `opened[k]` centres proven closed / open in every such plan; `lower`
-    L(l) recomputed from the multipliers."""
-
-    keep: np.ndarray
-    closed: np.ndarray
-    opened: np.ndarray
-    lower: float
-
-
-def reduced_cost_fixing(A: np.ndarray, p: int, multipliers: np.ndarray, upper: float, incumbent: Sequence[int]) -> Fixing:
-    """Fix the variables of the uncapacitated p-median that no plan of cost <= `upper` can use.
-
-    With multipliers l, reduced costs d_ck = A_ck - l_c, r_k = sum_c min(0, d_ck), S the p centres of
-    smallest r_k (the relaxed solution), r_(p) = max over S, r_(p+1) = min outside S, and
-    LB = L(l) = sum_c l_c + sum_{k in S} r_k. Fixing a variable and re-solving the relaxation gives
-    the bound of every plan that uses it; a plan's cost is at least the Lagrangian bound of any
-    restriction it satisfies (its assignment rows hold, so the relaxed terms vanish):
-
-    - x_ck = 1 forces y_k = 1; the relaxation then takes column k with x_ck = 1 (value
-      r_k - min(0, d_ck) + d_ck = r_k + max(0, d_ck)) and the p - 1 best other columns: when
-      k is in S that is S itself, when k is not, S without the column of r_(p). Hence every plan
-      with x_ck = 1 costs at least LB + max(0, r_k - r_(p)) + max(0, d_ck) (the first term is 0 for
-      k in S, whose r_k <= r_(p)).
-    - y_k = 1 for k not in S: at least LB + r_k - r_(p) (k replaces the column of r_(p)).
-    - y_k = 0 for k in S: at least LB + r_(p+1) - r_k (the best column outside S replaces k).
-
-    A bound above `upper` (by more than FIXING_TOLERANCE x |upper|) means no plan of cost <= upper
-    (the incumbent's) sets that variable so: x_ck = 0, y_k = 0 or y_k = 1 respectively. Every
-    optimal plan costs at most `upper`, so it survives the fixing whole, and the problem restricted
-    to the surviving variables has the same optimum. The incumbent's pairs and centres are kept
-    explicitly (they cannot be fixed but for rounding), so the restriction is feasible.
-    """
-    nC, nK = A.shape
-    lam = np.asarray(multipliers, dtype=float)
-    d = A - lam[:, None]
-    r = np.minimum(0.0, d).sum(axis=0)
-    tol = FIXING_TOLERANCE * max(1.0, abs(upper))
-    closed = np.zeros(nK, dtype=bool)
-    opened = np.zeros(nK, dtype=bool)
-    if p < nK:
-        order = np.argsort(r, kind="stable")
-        inside, outside = order[:p], order[p:]
-        lower = float(lam.sum() + r[inside].sum())
-        r_p, r_next = float(r[inside].max()), float(r[outside].min())
-        extra = np.maximum(0.0, r - r_p)  # what opening k costs the relaxation (0 inside S)
-        closed[outside] = lower + r[outside] - r_p > upper + tol
-        opened[inside] = lower + r_next - r[inside] > upper + tol
-    else:  # every centre is open: no centre to choose
-        lower = float(lam.sum() + r.sum())
-        extra = np.zeros(nK)
-        opened[:] = True
-    keep = lower + extra[None, :] + np.maximum(0.0, d) <= upper + tol
-    inc = np.asarray(incumbent, dtype=int)
-    keep[np.arange(nC), inc[np.argmin(A[:, inc], axis=1)]] = True
-    closed[inc] = False
-    keep &= ~closed[None, :]
-    return Fixing(keep, closed, opened, lower)
 
 
 LAGRANGIAN_MAX_ITER = 5000
@@ -252,107 +193,6 @@ def _lagrangian(
     return assign, rec, run
 
 
-# The restricted MIP's backend, measured on the national instance (16,696 of 2,294,811 x_ck kept):
-# HiGHS 2.8 s, SCIP 4.0 s, both at the optimum with bound = objective; CBC 4.3 s stopped at its
-# default relative gap, 3e-6 above the optimum. SCIP: it proves a zero gap at its defaults (its
-# limits/gap is 0, HiGHS's mip_rel_gap 1e-4), and it takes the seed.
-FIXING_MIP_SOLVER = "SCIP"
-FIXED_MIP_GAP = 1e-9  # largest relative gap of the restricted MIP accepted as its proven optimum
-
-
-@dataclass(kw_only=True)
-class FixedMipRecord(MipRecord):
-    """The uncapacitated p-median solved by Lagrangian relaxation, reduced-cost fixing
-    (`reduced_cost_fixing`) and a MIP on the surviving variables (`restricted_p_median`).
-
-    objective, best_bound, status: the restricted MIP's; its optimum is the full problem's, since
-    every fixed variable was proven unable to appear in a plan at most as costly as the incumbent.
-    variables, constraints: the restricted MIP's; assignment_variables_kept / _total: x_ck kept of
-    |C| x |K|; centres_closed / centres_opened: y_k fixed to 0 / 1; lagrangian_iterations,
-    lagrangian_bound, lagrangian_plan: the subgradient run before the fixing (its bound and best
-    plan).
-    """
-
-    method: str = "lagrangian + reduced-cost fixing + MIP"
-    assignment_variables_kept: int = 0
-    assignment_variables_total: int = 0
-    centres_closed: int = 0
-    centres_opened: int = 0
-    lagrangian_iterations: int = 0
-    lagrangian_bound: float = 0.0
-    lagrangian_plan: float = 0.0
-
-
-def restricted_p_median(
-    A: np.ndarray,
-    p: int,
-    fixing: Fixing,
-    *,
-    solver_name: str,
-    seed: int,
-    time_limit_s: float,
-    start: Sequence[int] | None = None,
-) -> tuple[np.ndarray | None, MipRecord]:
-    """The p-median MIP (min sum A_ck x_ck, sum_k x_ck = 1, x_ck <= y_k, sum_k y_k = p) on the
-    variables `fixing` kept: x_ck for keep[c, k], y_k for the centres not closed (lower bound 1 for
-    the centres proven open). Built as one model proto from numpy arrays and solved by `solver_name`.
-    `start`: the centres of a known plan (each commune at its nearest), handed to the backend as
-    its start. Returns (centre of each commune or None, the MIP's record)."""
-    from ortools.linear_solver import linear_solver_pb2
-
-    nC, nK = A.shape
-    cs, ks = np.nonzero(fixing.keep)  # row-major: each commune's pairs are consecutive
-    centres = np.flatnonzero(~fixing.closed)
-    ypos = np.full(nK, -1)
-    ypos[centres] = len(cs) + np.arange(len(centres))
-    proto = linear_solver_pb2.MPModelProto(name="catchments_restricted")
-    var = linear_solver_pb2.MPVariableProto
-    proto.variable.extend(
-        var(lower_bound=0.0, upper_bound=1.0, is_integer=True, objective_coefficient=a, name=f"x_{c}_{k}")
-        for a, c, k in zip(A[cs, ks].tolist(), cs.tolist(), ks.tolist())
-    )
-    proto.variable.extend(
-        var(lower_bound=1.0 if fixing.opened[k] else 0.0, upper_bound=1.0, is_integer=True, name=f"y_{k}")
-        for k in centres.tolist()
-    )
-    row = linear_solver_pb2.MPConstraintProto
-    starts = np.searchsorted(cs, np.arange(nC + 1))
-    proto.constraint.extend(
-        row(
-            lower_bound=1.0,
-            upper_bound=1.0,
-            var_index=range(starts[c], starts[c + 1]),
-            coefficient=[1.0] * int(starts[c + 1] - starts[c]),
-        )
-        for c in range(nC)
-    )
-    proto.constraint.extend(
-        row(upper_bound=0.0, lower_bound=-np.inf, var_index=[j, y], coefficient=[1.0, -1.0])
-        for j, y in enumerate(ypos[ks].tolist())
-    )
-    proto.constraint.append(
-        row(lower_bound=float(p), upper_bound=float(p), var_index=ypos[centres].tolist(), coefficient=[1.0] * len(centres))
-    )
-    solver = _mip.new_solver(solver_name, seed)
-    error = solver.LoadModelFromProto(proto)
-    if error:
-        raise RuntimeError(f"restricted p-median: {error}")
-    hint = None
-    if start is not None:
-        inc = np.asarray(start, dtype=int)
-        nearest = inc[np.argmin(A[:, inc], axis=1)]
-        hint = np.concatenate([(nearest[cs] == ks).astype(float), np.isin(centres, inc).astype(float)])
-    rec = _mip.solve(solver, model="catchments", time_limit_s=time_limit_s, hint=None if hint is None else hint.tolist())
-    if not rec.has_plan:
-        return None, rec
-    response = linear_solver_pb2.MPSolutionResponse()
-    solver.FillSolutionResponseProto(response)
-    x = np.asarray(response.variable_value)[: len(cs)] > 0.5
-    assign = np.full(nC, -1)
-    assign[cs[x]] = ks[x]
-    return assign, rec
-
-
 def _fixed_mip(
     A: np.ndarray,
     P: np.ndarray,
@@ -363,35 +203,20 @@ def _fixed_mip(
     *,
     seed: int,
     time_limit_s: float,
-) -> tuple[np.ndarray | None, FixedMipRecord]:
+) -> tuple[np.ndarray, NearestCandidatesRecord]:
     t = time.perf_counter()
     fixing = reduced_cost_fixing(A, p, run.multipliers, run.upper, run.centres)
-    assign, mip = restricted_p_median(
-        A, p, fixing, solver_name=FIXING_MIP_SOLVER, seed=seed, time_limit_s=time_limit_s, start=run.centres
+    assign, rec = nearest_candidates_p_median(
+        A, p, fixing, start=run.centres, start_bound=run.lower, seed=seed, time_limit_s=time_limit_s
     )
-    proven = mip.status == "optimal" and mip.relative_gap is not None and mip.relative_gap <= FIXED_MIP_GAP
-    if assign is not None and (assign < 0).any():
-        assign, mip.has_plan, mip.objective = None, False, None
-    if not proven:  # keep the Lagrangian plan unless the MIP found a better one; the bound is the best of both
-        if _mip.keep_known(mip, run.upper, run.lower):
-            inc = np.asarray(run.centres)
-            assign = inc[np.argmin(A[:, inc], axis=1)]
-    seconds = time.perf_counter() - t
-    kept = {f.name: getattr(mip, f.name) for f in fields(MipRecord) if f.name not in ("method", "seconds")}
-    rec = FixedMipRecord(
-        **kept,
-        seconds=round(seconds, 3),
-        assignment_variables_kept=int(fixing.keep.sum()),
-        assignment_variables_total=int(A.size),
-        centres_closed=int(fixing.closed.sum()),
-        centres_opened=int(fixing.opened.sum()) if p < A.shape[1] else 0,
-        lagrangian_iterations=int(run.iterations),
-        lagrangian_bound=float(run.lower),
-        lagrangian_plan=float(run.upper),
-    )
-    if assign is None:
-        rec.has_plan = False
-        return None, rec
+    rec.seconds = round(time.perf_counter() - t, 3)
+    rec.assignment_variables_kept = int(fixing.keep.sum())
+    rec.assignment_variables_total = int(A.size)
+    rec.centres_closed = int(fixing.closed.sum())
+    rec.centres_opened = int(fixing.opened.sum()) if p < A.shape[1] else 0
+    rec.lagrangian_iterations = int(run.iterations)
+    rec.lagrangian_bound = float(run.lower)
+    rec.lagrangian_plan = float(run.upper)
     rec.terms = objective_terms(A, P, capacity, assign, rho)
     return assign, rec
 
@@ -476,12 +301,12 @@ def solve_catchments(
     if solver_name is None and not contiguous and np.all(np.asarray(capacity) >= P.sum()) and np.isfinite(A).all():
         p = nK if p_kept < 0 else min(p_kept, nK)
         assign, lagrangian_rec, run = _lagrangian(A, P, capacity, p, rho)
-        rec_fast: LagrangianRecord | FixedMipRecord = lagrangian_rec
+        rec_fast: LagrangianRecord | NearestCandidatesRecord = lagrangian_rec
         if assign is None:  # gap open: fix what the bound excludes, solve the MIP on the rest
             assign, fixed_rec = _fixed_mip(A, P, capacity, p, rho, run, seed=seed, time_limit_s=params["solver_time_limit_s"])
             fixed_rec.seconds = round(fixed_rec.seconds + lagrangian_rec.seconds, 3)
             rec_fast = fixed_rec
-        if assign is not None:  # a plan always: the fixed MIP's, or the Lagrangian plan it kept
+        if assign is not None:  # a plan always: the MIPs', or the Lagrangian plan they kept
             out = ModelExport(mps={"catchments": _mip.mps_text(build()[0], "catchments")}) if export else None
             return CatchmentsResult(assign, rec_fast, out)
     solver, x = build()

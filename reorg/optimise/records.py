@@ -123,6 +123,36 @@ class LagrangianRecord(SolveRecord):
     centres_kept: int = 0
 
 
+@dataclass(kw_only=True)
+class NearestCandidatesRecord(MipRecord):
+    """The uncapacitated p-median solved by Lagrangian relaxation, reduced-cost fixing and rounds of
+    MIPs on each commune's nearest surviving centres with a placeholder for the others
+    (pmedian_mip.nearest_candidates_p_median).
+
+    objective: the plan returned (a round's plan or the Lagrangian plan, whichever costs less);
+    best_bound: the best of the Lagrangian bound and the rounds' MIP bounds (each round's MIP is a
+    relaxation of the full problem); status "optimal" when the plan reaches that bound.
+    variables, constraints: the last round's MIP. assignment_variables_kept / _total: x_ck left by
+    the fixing of |C| x |K|; centres_closed / centres_opened: y_k fixed to 0 / 1;
+    lagrangian_iterations, lagrangian_bound, lagrangian_plan: the subgradient run before the
+    fixing (its bound and best plan); rounds: MIPs solved; candidates_first: the longest first
+    candidate list; placeholders_last: communes with a placeholder in the last round's MIP (0: the
+    last MIP held every surviving pair).
+    """
+
+    method: str = "lagrangian + reduced-cost fixing + nearest-candidates MIP"
+    assignment_variables_kept: int = 0
+    assignment_variables_total: int = 0
+    centres_closed: int = 0
+    centres_opened: int = 0
+    lagrangian_iterations: int = 0
+    lagrangian_bound: float = 0.0
+    lagrangian_plan: float = 0.0
+    rounds: int = 0
+    candidates_first: int = 0
+    placeholders_last: int = 0
+
+
 @dataclass
 class ModelExport:
     """A solved model written for re-checking: MPS texts by file stem, and the data tables the
