@@ -213,43 +213,6 @@ def against_networkx(
     )
 
 
-def point_savings_one_pass(demand, stations, minutes: np.ndarray, roles) -> pd.DataFrame:
-    """`reorg.optimise.roles.point_savings` in one pass over the matrix (a suggestion for its owner,
-    checked equal below): per demand part the nearest open site of its new commune, which one, and
-    the second nearest; then each site's with/without minutes without scanning the matrix again."""
-    pop = demand["population"].to_numpy()
-    same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
-    open_ = roles.reindex(stations.index).to_numpy() != "closed"
-    masked = np.where(same & open_[None, :], minutes, np.inf)
-    best = masked.min(axis=1)
-    which = masked.argmin(axis=1)
-    second = np.partition(masked, 1, axis=1)[:, 1] if masked.shape[1] > 1 else np.full(len(best), np.inf)
-    rows = []
-    for j, code in enumerate(stations.index):
-        if roles[code] == "main":
-            continue
-        if open_[j]:
-            a, b = best, np.where(which == j, second, best)
-        else:
-            a, b = np.minimum(best, np.where(same[:, j], minutes[:, j], np.inf)), best
-        users = (b - a) > 1e-9
-        saved = float(pop[users] @ (b - a)[users])
-        n = float(pop[users].sum())
-        rows.append(
-            {
-                "station_code": code,
-                "new_code": stations.at[code, "new_code"],
-                "role": roles[code],
-                "users": round(n),
-                "saves_person_minutes": round(saved, 1),
-                "saves_minutes_per_user": round(saved / n, 2) if n else 0.0,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["station_code", "new_code", "role", "users", "saves_person_minutes", "saves_minutes_per_user"]
-    )
-
-
 def same_table(a: pd.DataFrame, b: pd.DataFrame, rtol: float = 0.0) -> bool:
     """The same columns and rows: numbers equal as numbers (to `rtol`: the CSVs keep 7 significant
     digits, 393381.6 is written 393382), text as text."""
@@ -283,17 +246,13 @@ def point_savings(run_folder: Path, inputs: tuple) -> None:
     t = time.perf_counter()
     theirs = roles_model.point_savings(reformed.demand, st, net.station_minutes, roles)
     t_theirs = time.perf_counter() - t
-    t = time.perf_counter()
-    mine = point_savings_one_pass(reformed.demand, st, net.station_minutes, roles)
-    t_mine = time.perf_counter() - t
     written = pd.read_csv(run_folder / "explain_points.csv", dtype={"station_code": str, "new_code": str})
     print(f"load average after: {load()}")
     print(
         f"\n| point savings | s | equal |\n|---|---:|---|\n"
         f"| `reorg.optimise.roles.point_savings` (one pass over the matrix since main 7c431ca) | {t_theirs:.2f} | "
         f"to the run's explain_points.csv (7 significant digits): {same_table(theirs, written, rtol=5e-6)} |\n"
-        f"| one pass (nearest, which, second nearest; benchmarks/roads_scale.py) | {t_mine:.2f} | "
-        f"to point_savings, exactly: {mine.equals(theirs)} |"
+        "(its definition, each site removed in turn, is checked by tests/test_scale_models.py)"
     )
 
 
