@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..optimise.decide import site_norms
 from ..schema import CADRES
@@ -159,19 +158,4 @@ def build(result: Any) -> Instance:
         allowance=share[:, None] * salary[None, :],
         params=params,
         seed=int(result.scenario.seed),
-    )
-
-
-def stations_frame(inst: Instance) -> pd.DataFrame:
-    """One row per open station: code, new commune, main, hard area, norm, upgraded at the start."""
-    return pd.DataFrame(
-        {
-            "station_code": inst.codes,
-            "new_code": inst.new_code,
-            "main": inst.main,
-            "hard_area": inst.hard_area,
-            "norm": inst.norm,
-            "upgraded_start": inst.upgraded0,
-            "new_site": inst.new_site,
-        }
     )

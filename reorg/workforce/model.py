@@ -73,9 +73,8 @@ class Schedule:
     feasible: bool = True
 
 
-def weight(t_index: int, year: int, deadline: int) -> int:
+def weight(year: int, deadline: int) -> int:
     """The objective's weight of a shortfall in `year`: years since the deadline, counting it."""
-    del t_index
     return year - deadline + 1 if year >= deadline else 0
 
 
@@ -289,7 +288,7 @@ class PlanModel:
         for key, by_year in self.v.items():
             deadline = int(self.inst.params[BY_KEY[key].deadline_param])
             for t, vs in by_year.items():
-                w = weight(t, self.inst.years[t], deadline)
+                w = weight(self.inst.years[t], deadline)
                 if w:
                     out.update(dict.fromkeys(vs, float(w)))
         return out
