@@ -16,7 +16,10 @@ from . import i18n
 from ._errors import InputError, Problem, ReorgError, grouped
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; with `command` (a core command or a plugin's), the plugin
+    modules of the other commands are not imported (`compare` alone imports the PDF and page
+    builders: a second of a run's start-up)."""
     p = argparse.ArgumentParser(
         prog="reorg", description="Simulate the reorganisation of Vietnam's grassroots health network after the 2025 reform."
     )
@@ -44,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--strict", action="store_true", help="treat warnings as errors: exit 2")
     d = sub.add_parser("demo-pack", help="generate the synthetic demo geodata pack")
     d.add_argument("--out", default="geodata/demo", help="directory (default: geodata/demo)")
-    for module in PLUGIN_COMMANDS:
+    for name, module in PLUGIN_COMMANDS.items():
+        if command is not None and command != name:
+            continue
         __import__(f"reorg.{module}", fromlist=["add_parser"]).add_parser(sub)
     return p
 
@@ -102,8 +107,15 @@ def _run_arguments(r: argparse.ArgumentParser) -> None:
     )
 
 
-# modules that add a subcommand: each has add_parser(subparsers), which sets `handler` as a default
-PLUGIN_COMMANDS: tuple[str, ...] = ("compare", "sweep", "roster_template")
+# commands added by a module: each module has add_parser(subparsers), which sets `handler` as a default
+PLUGIN_COMMANDS: dict[str, str] = {"compare": "compare", "sweep": "sweep", "roster-template": "roster_template"}
+CORE_COMMANDS = ("run", "plan", "validate", "demo-pack")
+
+
+def _command(argv: list[str]) -> str | None:
+    """The command named on the command line, when it is a known one (then only its module is needed)."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in CORE_COMMANDS or first in PLUGIN_COMMANDS else None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -224,7 +236,8 @@ def message_lang(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(_command(argv)).parse_args(argv)
     handler = {"run": cmd_run, "plan": cmd_run, "validate": cmd_validate, "demo-pack": cmd_demo_pack}.get(
         args.command
     ) or args.handler

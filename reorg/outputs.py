@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import time
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -83,3 +87,83 @@ def fixed_gpkg_timestamp(date: str = GPKG_DATE, *, sync: bool = True) -> Iterato
         yield
     finally:
         pyogrio.set_gdal_config_options(saved)
+
+
+class Beside:
+    """Work run in a forked child process beside this one (`beside`); `join()` waits for it and
+    returns its seconds per part, or raises what it raised. Without fork (or when not enabled) the
+    work runs in this process at `join()`: the same files either way."""
+
+    def __init__(self, parts: dict[str, Callable[[], object]], *, enabled: bool = True) -> None:
+        self.parts = parts
+        self.pid: int | None = None
+        if enabled and hasattr(os, "fork"):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: run the parts, send their seconds or the failure, leave at once
+                os.close(read)
+                _child(parts, write)
+            os.close(write)
+            self.pid, self.read = pid, read
+
+    def join(self) -> dict[str, float]:
+        if self.pid is None:
+            return _timed(self.parts)
+        with os.fdopen(self.read, "rb") as pipe:
+            payload = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        outcome = pickle.loads(payload) if payload else RuntimeError(f"the output process ended with status {status}")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def cancel(self) -> None:
+        """Stop the child if it still runs (the parent failed before joining it)."""
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            os.close(self.read)
+            self.pid = None
+
+
+def _timed(parts: dict[str, Callable[[], object]]) -> dict[str, float]:
+    seconds = {}
+    for name, part in parts.items():
+        t = time.perf_counter()
+        part()
+        seconds[name] = time.perf_counter() - t
+    return seconds
+
+
+def _child(parts: dict[str, Callable[[], object]], fd: int) -> None:
+    code = 0
+    try:
+        outcome: object = _timed(parts)
+    except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+        code = 1
+        outcome = exc
+    try:
+        data = pickle.dumps(outcome)
+    except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text and traceback
+        data = pickle.dumps(
+            RuntimeError("".join(traceback.format_exception(outcome)) if isinstance(outcome, BaseException) else repr(outcome))
+        )
+    with contextlib.suppress(OSError):
+        _write_all(fd, data)
+    os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def beside(parts: dict[str, Callable[[], object]], *, enabled: bool = True) -> Beside:
+    """Start `parts` (name -> function, run in order) in a forked child process: the outputs that
+    take longest (the PDF, the workbook) are written on the second core while this process writes
+    the rest. The child shares the parent's memory (copy on write), so nothing is pickled but the
+    seconds it returns or the exception it raised."""
+    return Beside(parts, enabled=enabled)

@@ -9,6 +9,7 @@ result (warnings included), never modifying theirs. `STAGES` names the stages in
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -252,11 +253,21 @@ def _road_network(
     return net, warnings
 
 
-def write(result: RunResult, out_root: str | Path, *, progress: Progress | None = None, clean: bool = True) -> Path:
+def write(
+    result: RunResult,
+    out_root: str | Path,
+    *,
+    progress: Progress | None = None,
+    clean: bool = True,
+    parallel: bool = True,
+) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
-    runs' temporary folders alone (parallel runs writing into the same folder)."""
+    runs' temporary folders alone (parallel runs writing into the same folder). `parallel=False`:
+    every file in this process (the same bytes; `parallel` writes the PDF in a forked second
+    process). run.json's `report` is this process's time, waiting for the PDF included;
+    `report:pdf` is the PDF's own seconds."""
     from . import pdf, report, workbook
-    from .outputs import atomic_dir, clean_stale
+    from .outputs import atomic_dir, beside, clean_stale
     from .render import render_map
 
     progress = progress or Progress(enabled=False)
@@ -269,14 +280,25 @@ def write(result: RunResult, out_root: str | Path, *, progress: Progress | None 
         progress.timings.pop(stage, None)
         progress.peak_memory_mb.pop(stage, None)
 
+    lang = result.scenario.lang
     with atomic_dir(final) as tmp:
-        with progress.stage("render"):
-            (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
-        with progress.stage("report"):
-            summary = report.write_all(result, tmp, lang=result.scenario.lang)
-            pdf.write_pdf(result, summary, tmp / "report.pdf", lang=result.scenario.lang)
-            workbook.write_decisions(result, tmp / "decisions.xlsx", lang=result.scenario.lang)
-            report.write_summary(summary, tmp)
+        summary = report.build_summary(result)
+        # the PDF, the slowest file, in a second process (when this one has no other thread to
+        # inherit) while this one draws the map and writes the rest
+        document = beside(
+            {"report:pdf": lambda: pdf.write_pdf(result, summary, tmp / "report.pdf", lang=lang)},
+            enabled=parallel and threading.active_count() == 1,
+        )
+        try:
+            with progress.stage("render"):
+                (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
+            with progress.stage("report"):
+                report.write_all(result, tmp, summary, lang=lang)
+                workbook.write_decisions(result, tmp / "decisions.xlsx", lang=lang)
+                report.write_summary(summary, tmp)
+                progress.timings.update(document.join())
+        finally:
+            document.cancel()
         if result.workforce is not None:  # the plan over years: plan/
             from .workforce.report_files import write_plan_pages
             from .workforce.tables import write_plan

@@ -206,11 +206,9 @@ def write_summary(summary: dict, folder: Path) -> None:
     )
 
 
-def write_all(result: Any, folder: Path, *, lang: str = i18n.DEFAULT_LANG) -> dict:
-    """The CSV tables, decisions.gpkg, report.md and report.html of a run, into `folder` (a temporary
-    folder renamed by the caller); returns the summary, which the caller writes with `write_summary`
-    and gives to `reorg.pdf.write_pdf`."""
-    summary = build_summary(result)
+def write_all(result: Any, folder: Path, summary: dict, *, lang: str = i18n.DEFAULT_LANG) -> None:
+    """The CSV tables, decisions.gpkg, report.md and report.html of a run (`summary`: its
+    `build_summary`), into `folder` (a temporary folder renamed by the caller)."""
     stations, communes = tables.station_table(result), tables.commune_table(result)
     _write_csv(stations, folder / "stations.csv")
     _write_csv(communes, folder / "communes_after.csv")
@@ -224,7 +222,6 @@ def write_all(result: Any, folder: Path, *, lang: str = i18n.DEFAULT_LANG) -> di
     blocks = report_blocks(result, summary, lang)
     (folder / "report.md").write_text(doc.markdown(blocks), encoding="utf-8")
     (folder / "report.html").write_text(_page(result, blocks, lang), encoding="utf-8")
-    return summary
 
 
 # ---------------------------------------------------------------- Markdown and HTML

@@ -55,6 +55,7 @@ DEPENDENCIES = (
     "markupsafe",
     "matplotlib",
     "reportlab",
+    "rl_accel",
     "xlsxwriter",
     "tqdm",
     "dask",
@@ -102,14 +103,20 @@ def pack_checksum(folder: str | Path, files: tuple[str, ...] = PROVINCE_FILES) -
     return dict(_pack_digest(folder, names, tuple(state)))
 
 
-def dependencies() -> dict[str, str | None]:
+@lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str | None], ...]:
     out: dict[str, str | None] = {}
     for name in DEPENDENCIES:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    return out
+    return tuple(out.items())
+
+
+def dependencies() -> dict[str, str | None]:
+    """The versions of reorg's dependencies (None: not installed), read once per process."""
+    return dict(_versions())
 
 
 def environment(

@@ -209,3 +209,45 @@ def test_province_rows_read_equal_the_whole_tables(geodata, province):
         assert same.all(), name
     assert whole.merger.equals(rows.merger)
     assert [w.format() for w in whole.warnings] == [w.format() for w in rows.warnings]
+
+
+def test_the_pdf_written_beside_gives_the_same_files_and_its_failure_writes_nothing(geodata, tmp_path, monkeypatch):
+    """`write` puts the PDF in a forked second process: every file is the same bytes as written
+    in one process, run.json has its seconds, and when the PDF fails the run raises its error and
+    leaves no folder."""
+    import json
+    import os
+    import threading
+
+    from reorg import pdf
+    from reorg.pipeline import write
+
+    result = run(load_scenario(None, province="12"), geodata=str(geodata))
+    progress = Progress(enabled=False)
+    one = write(result, tmp_path / "one", parallel=False)
+    real, pids = pdf.write_pdf, tmp_path / "pids"
+
+    def recording(*args, **kwargs):
+        pids.write_text(str(os.getpid()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "write_pdf", recording)
+    alone = threading.active_count() == 1  # else `write` keeps the PDF in this process
+    two = write(result, tmp_path / "two", progress=progress)
+    assert (pids.read_text() != str(os.getpid())) == alone
+    files = sorted(p.name for p in one.iterdir())
+    assert files == sorted(p.name for p in two.iterdir()) and "report.pdf" in files
+    differ = [n for n in files if n != "run.json" and (one / n).read_bytes() != (two / n).read_bytes()]
+    assert differ == []
+    for folder in (one, two):
+        assert json.loads((folder / "run.json").read_text(encoding="utf-8"))["timings"]["report:pdf"] > 0
+    assert progress.timings["report:pdf"] > 0
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full while writing report.pdf")
+
+    monkeypatch.setattr(pdf, "write_pdf", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write(result, tmp_path / "three")
+    assert not (tmp_path / "three" / result.scenario.name).exists()
+    assert [p.name for p in (tmp_path / "three").iterdir()] == [], "a temporary folder was left behind"

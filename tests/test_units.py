@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
 from reorg import params as param_defs
-from reorg._errors import InputError
+from reorg._errors import InputError, Problem
 from reorg.optimise.baseline import choose_main_stations, largest_district_centre
-from reorg.outputs import atomic_dir
+from reorg.outputs import atomic_dir, beside
 from reorg.rules import staff_norm, weighted_gini
 from reorg.scenario import load_scenario
 
@@ -78,6 +81,46 @@ def test_atomic_dir_keeps_previous_run_on_failure(tmp_path):
             raise RuntimeError("killed")
     assert (final / "a.txt").read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["run"], "no temporary folder left behind"
+
+
+def test_beside_runs_its_parts_in_another_process_and_returns_their_seconds(tmp_path):
+    def part(name):
+        (tmp_path / name).write_text(str(os.getpid()))
+
+    job = beside({"a": lambda: part("a"), "b": lambda: part("b")})
+    seconds = job.join()
+    assert list(seconds) == ["a", "b"] and all(s >= 0 for s in seconds.values())
+    pids = {(tmp_path / n).read_text() for n in "ab"}
+    assert pids != {str(os.getpid())} and len(pids) == 1, "both parts ran in one child process"
+    # not enabled: the same parts run here, at join
+    assert set(beside({"c": lambda: part("c")}, enabled=False).join()) == {"c"}
+    assert (tmp_path / "c").read_text() == str(os.getpid())
+
+
+def test_beside_raises_the_childs_failure_in_the_parent():
+    def fail():
+        raise InputError([Problem("report.pdf", None, "font", "missing")])
+
+    with pytest.raises(InputError, match="missing"):
+        beside({"pdf": fail}).join()
+
+    class Unpicklable(Exception):
+        def __reduce__(self):
+            raise TypeError("no")
+
+    def fail_oddly():
+        raise Unpicklable("odd")
+
+    with pytest.raises(RuntimeError, match="Unpicklable: odd"):
+        beside({"x": fail_oddly}).join()
+
+
+def test_beside_cancel_stops_the_child(tmp_path):
+    job = beside({"slow": lambda: time.sleep(30)})
+    t = time.perf_counter()
+    job.cancel()
+    assert time.perf_counter() - t < 5
+    job.cancel()  # twice: nothing left to stop
 
 
 def test_params_reject_unknown_and_out_of_range():
