@@ -32,19 +32,23 @@ def main_station_scores(demand: pd.DataFrame, stations: pd.DataFrame, station_mi
     """For each station, the population-weighted mean minutes from the residents of its new
     commune (columns: station_code, new_code, weighted_minutes, facility_score)."""
     rows = []
-    col = {c: j for j, c in enumerate(stations.index)}
-    for new_code, grp in demand.groupby("new_code", sort=True):
-        pop = grp["population"].to_numpy()
-        members = stations.index[stations["new_code"] == new_code]
-        for s in members:
-            mins = station_minutes[grp.index.to_numpy(), col[s]]
+    facility = stations["facility_score"].to_numpy(dtype=float)
+    members: dict[str, list[int]] = {}
+    for j, code in enumerate(stations["new_code"].tolist()):
+        members.setdefault(code, []).append(j)
+    weights = demand["population"].to_numpy()
+    for new_code, at in sorted(demand.groupby("new_code", sort=True).indices.items()):
+        grp_rows = demand.index.to_numpy()[at]
+        pop = weights[at]
+        for j in members.get(new_code, []):
+            mins = station_minutes[grp_rows, j]
             w = np.average(mins, weights=pop) if pop.sum() > 0 else float(mins.mean())
             rows.append(
                 {
-                    "station_code": s,
+                    "station_code": stations.index[j],
                     "new_code": new_code,
                     "weighted_minutes": float(w),
-                    "facility_score": float(stations.at[s, "facility_score"]),
+                    "facility_score": float(facility[j]),
                 }
             )
     return pd.DataFrame(rows)
