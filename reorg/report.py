@@ -207,8 +207,8 @@ def write_summary(summary: dict, folder: Path) -> None:
 
 
 def write_all(result: Any, folder: Path, summary: dict, *, lang: str = i18n.DEFAULT_LANG) -> None:
-    """The CSV tables, decisions.gpkg, report.md and report.html of a run (`summary`: its
-    `build_summary`), into `folder` (a temporary folder renamed by the caller)."""
+    """The CSV tables, report.md and report.html of a run (`summary`: its `build_summary`), into
+    `folder` (a temporary folder renamed by the caller; decisions.gpkg is `write_gpkg`'s)."""
     stations, communes = tables.station_table(result), tables.commune_table(result)
     _write_csv(stations, folder / "stations.csv")
     _write_csv(communes, folder / "communes_after.csv")
@@ -218,7 +218,6 @@ def write_all(result: Any, folder: Path, summary: dict, *, lang: str = i18n.DEFA
     _write_csv(tables.travel_table(result), folder / "travel_minutes.csv")
     for name, frame in result.plan.explain.items():
         _write_csv(frame, folder / f"explain_{name}.csv")
-    write_gpkg(result, folder / "decisions.gpkg", stations=stations, communes=communes)
     blocks = report_blocks(result, summary, lang)
     (folder / "report.md").write_text(doc.markdown(blocks), encoding="utf-8")
     (folder / "report.html").write_text(_page(result, blocks, lang), encoding="utf-8")
