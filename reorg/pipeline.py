@@ -14,7 +14,7 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import pandas as pd
 
@@ -266,13 +266,19 @@ def write(
     every file in this process (the same bytes; `parallel` writes the PDF and decisions.gpkg in a
     forked second process). run.json's `report` is this process's time, waiting for them
     included; `report:pdf` and `report:gpkg` are their own seconds."""
-    from . import pdf, report, workbook
+    from . import report, workbook
     from .outputs import atomic_dir, beside, clean_stale
     from .render import render_map
 
     progress = progress or Progress(enabled=False)
     progress.lang = progress.lang or result.scenario.lang
     out_root = Path(out_root)
+
+    def write_pdf(*args: Any, **kwargs: Any) -> None:  # reportlab is imported where the PDF is written
+        from .pdf import write_pdf
+
+        write_pdf(*args, **kwargs)
+
     final = out_root / result.scenario.name
     if clean:
         clean_stale(out_root)
@@ -287,7 +293,7 @@ def write(
         # inherit) while this one draws the map and writes the rest: about half the work each
         document = beside(
             {
-                "report:pdf": lambda: pdf.write_pdf(result, summary, tmp / "report.pdf", lang=lang),
+                "report:pdf": lambda: write_pdf(result, summary, tmp / "report.pdf", lang=lang),
                 "report:gpkg": lambda: report.write_gpkg(result, tmp / "decisions.gpkg"),
             },
             enabled=parallel and threading.active_count() == 1,
