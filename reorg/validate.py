@@ -215,42 +215,98 @@ def _province_rows(
     if not old or not all(c.isdigit() for c in old | new):
         return None
 
-    def where(column: str, codes: set[str], extra: str = "") -> str:
-        listed = ",".join(f"'{c}'" for c in sorted(codes)) or "''"
-        return f"{extra}{column} IN ({listed})"
-
     read: dict[str, tuple[pd.DataFrame, pd.DataFrame] | None] = {"merger": merger}
     read["communes_before"] = table(
-        path, layers["communes_before"], log, where("commune_code", old, f"new_province_code = '{code}' OR ")
+        path, layers["communes_before"], log, Rows("commune_code", old, ("new_province_code", code))
     )
-    read["communes_after"] = table(
-        path, layers["communes_after"], log, where("commune_code", new, f"province_code = '{code}' OR ")
-    )
+    read["communes_after"] = table(path, layers["communes_after"], log, Rows("commune_code", new, ("province_code", code)))
     before = read["communes_before"]
     districts = set() if before is None else {str(d) for d in before[0]["district_code"].dropna() if str(d).isdigit()}
-    read["districts_before"] = table(path, layers["districts_before"], log, where("district_code", districts))
+    read["districts_before"] = table(path, layers["districts_before"], log, Rows("district_code", districts))
     log.problems.extend(local.problems)
     return read
 
 
-def table(path: Path, layer: Layer, log: ProblemLog, where: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """Read and check (`read_table`, `check_columns`) one national table of the pack at `path`:
-    (raw, typed), or None when it cannot be read (the problem is in `log`). Once per process (the
-    national files are read by every province of a national run or of `reorg validate`); the
-    problems found are replayed. `where`: an SQL filter of a GeoPackage layer (see `read_table`);
-    such reads are not kept."""
-    if where is not None:
-        local = ProblemLog()
-        raw = read_table(path, layer, local, where)
-        read = None if raw is None else (raw, check_columns(raw, layer, local))
-        log.problems.extend(local.problems)
-        return read
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a GeoPackage layer whose `column` is one of `codes`, or (`also`) whose column
+    `also[0]` equals `also[1]`."""
+
+    column: str
+    codes: set[str]
+    also: tuple[str, str] | None = None
+
+    def sql(self) -> str:
+        listed = ",".join(f"'{c}'" for c in sorted(self.codes)) or "''"
+        extra = f"{self.also[0]} = '{self.also[1]}' OR " if self.also else ""
+        return f"{extra}{self.column} IN ({listed})"
+
+    def mask(self, frame: pd.DataFrame) -> pd.Series:
+        """The same rows as `sql()` in a frame of the whole layer (SQL's NULL matches nothing)."""
+        out = frame[self.column].isin(self.codes) & frame[self.column].notna()
+        if self.also:
+            out |= (frame[self.also[0]] == self.also[1]).fillna(False).astype(bool)
+        return out
+
+
+_RAW: dict = {}  # whole raw layers of this process, by (file, layer, size, mtime): later provinces' rows
+_FILTERED: dict = {}  # how many provinces of this process read rows of each layer
+
+
+def _file_key(path: Path, layer: Layer) -> tuple | None:
     file = path / layer.file
     try:
         st = file.stat()
-        key = (str(file.resolve()), layer.key, st.st_size, st.st_mtime_ns)
     except OSError:
-        key = None
+        return None
+    return (str(file.resolve()), layer.key, st.st_size, st.st_mtime_ns)
+
+
+def rows_of(path: Path, layer: Layer, rows: Rows, log: ProblemLog) -> pd.DataFrame | None:
+    """The raw rows `rows` of a GeoPackage layer, keeping their record index (`read_table`). The
+    first province of a process reads them with an SQL filter; from the second on (a national run's
+    worker, `reorg validate`), the whole layer is read once and kept, and the rows are picked from
+    it: the same rows, values and types (pyogrio types an integer or boolean field with a missing
+    value as float or object: the picked rows get the type their own read would give)."""
+    key = _file_key(path, layer)
+    seen = _FILTERED[key] = _FILTERED.get(key, 0) + 1 if key is not None else 0
+    if key is None or (seen < 2 and key not in _RAW):
+        return read_table(path, layer, log, rows.sql())
+    if key not in _RAW:
+        local = ProblemLog()
+        whole = read_table(path, layer, local)
+        if whole is None or local.problems:  # let the filtered read report it
+            return read_table(path, layer, log, rows.sql())
+        info = pyogrio.read_info(path / layer.file, layer=layer.layer)
+        if len(_RAW) > 8:
+            _RAW.clear()
+        _RAW[key] = (whole, dict(zip(info["fields"], info["dtypes"])))
+    whole, types = _RAW[key]
+    picked = whole.loc[rows.mask(whole).to_numpy()].copy()
+    for c in picked.columns:
+        if c == picked.geometry.name:
+            continue
+        own = types.get(c)
+        if own in ("int64", "int32", "int16", "bool") and picked[c].dtype != own and picked[c].notna().all():
+            picked[c] = picked[c].astype(own)
+        elif picked[c].dtype == object and picked[c].isna().all():  # as read_table does for its SQL reads
+            picked[c] = picked[c].astype("str")
+    return picked
+
+
+def table(path: Path, layer: Layer, log: ProblemLog, rows: Rows | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """Read and check (`read_table`, `check_columns`) one national table of the pack at `path`:
+    (raw, typed), or None when it cannot be read (the problem is in `log`). Once per process (the
+    national files are read by every province of a national run or of `reorg validate`); the
+    problems found are replayed. `rows`: only those rows of a GeoPackage layer (`rows_of`); such
+    reads are not kept."""
+    if rows is not None:
+        local = ProblemLog()
+        raw = rows_of(path, layer, rows, local)
+        read = None if raw is None else (raw, check_columns(raw, layer, local))
+        log.problems.extend(local.problems)
+        return read
+    key = _file_key(path, layer)
     if key is not None and key in _TABLES:
         read, problems = _TABLES[key]
         log.problems.extend(problems)

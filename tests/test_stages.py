@@ -211,6 +211,57 @@ def test_province_rows_read_equal_the_whole_tables(geodata, province):
     assert [w.format() for w in whole.warnings] == [w.format() for w in rows.warnings]
 
 
+@pytest.mark.parametrize("province", ["14", "56"])
+def test_later_provinces_of_a_process_pick_the_same_rows_from_the_whole_layers(geodata, province, monkeypatch):
+    """From the second province of a process on (a national run's worker), the rows are picked from
+    the whole layers read once (`validate.rows_of`): the same tables, types, record numbers and
+    warnings as the first province's SQL-filtered read."""
+    monkeypatch.setattr(validate, "_FILTERED", {})
+    monkeypatch.setattr(validate, "_RAW", {})
+    first = validate.pack(geodata, province)
+    assert not validate._RAW
+    later = validate.pack(geodata, province)
+    assert len(validate._RAW) == 3, "the three GeoPackage layers are kept whole"
+    for name in ("communes_before", "communes_after", "districts", "merger"):
+        assert fingerprint(getattr(first, name)) == fingerprint(getattr(later, name)), name
+    assert [w.format() for w in first.warnings] == [w.format() for w in later.warnings]
+
+
+def test_rows_picked_from_a_whole_layer_get_the_types_of_their_own_read(tmp_path, monkeypatch):
+    """pyogrio types an integer or boolean field with a missing value as float: rows picked without
+    the missing one get int and bool, as when they are read alone."""
+    import dataclasses
+
+    import geopandas as gpd
+
+    from reorg._errors import ProblemLog
+    from reorg.schema import COMMUNES_BEFORE
+
+    frame = gpd.GeoDataFrame(
+        {
+            "code": ["01", "02", "03"],
+            "prov": ["A", "A", "B"],
+            "n": pd.array([1, 2, None], dtype="Int64"),
+            "ok": pd.array([True, False, None], dtype="boolean"),
+            "note": [None, None, "x"],
+        },
+        geometry=[shapely.Point(105, 20)] * 3,
+        crs="EPSG:4326",
+    )
+    frame.to_file(tmp_path / "t.gpkg", layer="x", driver="GPKG")
+    layer = dataclasses.replace(COMMUNES_BEFORE, file="t.gpkg", layer="x")
+    monkeypatch.setattr(validate, "_FILTERED", {})
+    monkeypatch.setattr(validate, "_RAW", {})
+    rows = validate.Rows("code", {"01"}, ("prov", "A"))
+    alone = validate.rows_of(tmp_path, layer, rows, ProblemLog())
+    picked = validate.rows_of(tmp_path, layer, rows, ProblemLog())
+    assert validate._RAW, "the second read picks from the whole layer"
+    assert list(picked.index) == list(alone.index) == [0, 1]
+    assert dict(picked.dtypes.astype(str)) == dict(alone.dtypes.astype(str))
+    assert str(picked["n"].dtype) == "int64" and str(picked["ok"].dtype) == "bool"
+    assert picked.drop(columns="geometry").equals(alone.drop(columns="geometry"))
+
+
 def test_the_pdf_written_beside_gives_the_same_files_and_its_failure_writes_nothing(geodata, tmp_path, monkeypatch):
     """`write` puts the PDF in a forked second process: every file is the same bytes as written
     in one process, run.json has its seconds, and when the PDF fails the run raises its error and
