@@ -216,9 +216,7 @@ def _province_rows(
         return None
 
     read: dict[str, tuple[pd.DataFrame, pd.DataFrame] | None] = {"merger": merger}
-    read["communes_before"] = table(
-        path, layers["communes_before"], log, Rows("commune_code", old, ("new_province_code", code))
-    )
+    read["communes_before"] = table(path, layers["communes_before"], log, Rows("commune_code", old, ("new_province_code", code)))
     read["communes_after"] = table(path, layers["communes_after"], log, Rows("commune_code", new, ("province_code", code)))
     before = read["communes_before"]
     districts = set() if before is None else {str(d) for d in before[0]["district_code"].dropna() if str(d).isdigit()}
