@@ -137,10 +137,12 @@ def run_scenario(task: Task) -> Record:
         progress = Progress(enabled=False)
         result = run(task["scenario"], geodata=task["geodata"], progress=progress)
         if task.get("out"):
-            res["folder"] = write(result, task["out"], progress=progress, clean=False).name
+            # parallel=False: the workers already keep the cores busy, and a worker that wrote its
+            # PDF in a child would import reportlab and load its fonts again for every province
+            res["folder"] = write(result, task["out"], progress=progress, clean=False, parallel=False).name
         else:
             with tempfile.TemporaryDirectory(prefix="reorg-run-") as tmp:
-                folder = write(result, tmp, progress=progress)
+                folder = write(result, tmp, progress=progress, parallel=False)
                 res["folder"], res["files"] = folder.name, read_folder(folder)
         res["timings"] = {k: round(v, 3) for k, v in progress.timings.items()}
         res["peak_memory_mb"] = {k: round(v, 1) for k, v in progress.peak_memory_mb.items()}
