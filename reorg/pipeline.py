@@ -305,14 +305,14 @@ def write(
                 report.write_all(result, tmp, summary, lang=lang)
                 workbook.write_decisions(result, tmp / "decisions.xlsx", lang=lang)
                 report.write_summary(summary, tmp)
+                if result.workforce is not None:  # the plan over years: plan/
+                    from .workforce.report_files import write_plan_pages
+                    from .workforce.tables import write_plan
+
+                    write_plan_pages(result, write_plan(result, tmp / "plan"), tmp / "plan")
                 progress.timings.update(document.join())
         finally:
             document.cancel()
-        if result.workforce is not None:  # the plan over years: plan/
-            from .workforce.report_files import write_plan_pages
-            from .workforce.tables import write_plan
-
-            write_plan_pages(result, write_plan(result, tmp / "plan"), tmp / "plan")
         if result.plan.models:  # --export-models: each solved model and its data
             (tmp / "models").mkdir()
             for name, text in sorted(result.plan.models.items()):
