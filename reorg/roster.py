@@ -181,22 +181,21 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     lo, hi = pop.min(), pop.max()
     rows = []
     ordered = old.sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
-    by_district = dict(tuple(ordered.groupby("district_code", sort=True)))
+    kind = ordered["commune_type"].to_numpy()
+    rank = np.where(kind == "thi_tran", 0, np.where(kind == "phuong", 1, 2))
+    # the seat: the first thị trấn, else phường, else commune of each district, most populous first
+    seats = ordered.assign(seat_rank=rank).sort_values(["district_code", "seat_rank"], kind="stable")
+    seat_of = {r["district_code"]: r for r in seats.drop_duplicates("district_code").to_dict("records")}
+    first_name = dict(zip(*ordered.drop_duplicates("district_code")[["district_code", "district_name"]].to_numpy().T))
+    rules = ("thi_tran", "most_populous_phuong", "most_populous_commune")
     for dcode in sorted(pop.index):
-        members = by_district[dcode]
-        towns = members[members["commune_type"] == "thi_tran"]
-        wards = members[members["commune_type"] == "phuong"]
-        if len(towns):
-            seat, rule = towns.iloc[0], "thi_tran"
-        elif len(wards):
-            seat, rule = wards.iloc[0], "most_populous_phuong"
-        else:
-            seat, rule = members.iloc[0], "most_populous_commune"
+        seat = seat_of[dcode]
+        rule = rules[seat["seat_rank"]]
         frac = 0.5 if hi == lo else (pop[dcode] - lo) / (hi - lo)
         beds = int(round(params["centre_beds_min"] + frac * (params["centre_beds_max"] - params["centre_beds_min"])))
         staff = int(round(beds * params["centre_staff_per_bed"]))
         doctors = int(round(staff * params["centre_doctor_share"]))
-        dname = districts.at[dcode, "district_name"] if dcode in districts.index else members.iloc[0]["district_name"]
+        dname = districts.at[dcode, "district_name"] if dcode in districts.index else first_name[dcode]
         rows.append(
             {
                 "centre_code": dcode,
