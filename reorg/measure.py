@@ -260,7 +260,7 @@ def measure(
     communes["centre_code"] = plan.centre_of.reindex(communes.index)
     by_new = st.groupby("new_code")
     communes["stations_open"] = (
-        by_new["role"].apply(lambda r: int((r != "closed").sum())).reindex(communes.index).fillna(0).astype(int)
+        (st["role"] != "closed").groupby(st["new_code"]).sum().reindex(communes.index).fillna(0).astype(int)
     )
     communes["staff_after"] = by_new["staff_after"].sum().reindex(communes.index).fillna(0).astype(int)
     communes["norm_after"] = by_new["norm_after"].sum().reindex(communes.index).fillna(0).astype(int)
