@@ -108,32 +108,63 @@ class PlanModel:
         self.budget = budget if budget is not None else (p["plan_budget_recurrent_mvnd"], p["plan_budget_capital_mvnd"])
         H = int(p["plan_max_hires_per_station"])
         doctors = DOC in self.kidx
+        T_all = range(T)
+        self.shortfall_years = shortfall_years
+        cum = np.cumsum(inst.leavers, axis=2)
+        # the stock of each (station, cadre) when no decision touches it, and the least it can be under
+        # any plan: a sending station keeps at least one doctor (see the transfer rows below)
+        self.fixed = inst.stock0[:, :, None] - cum
+        self.floor = self.fixed.copy()
+        may_send = [i for i, _ in inst.arcs if doctors and inst.stock0[i, DOC] >= 2]
+        for i in set(may_send):
+            self.floor[i, DOC] = np.minimum(self.fixed[i, DOC], 1)
+        self.o = {}
+        if doctors and inst.rotation_cap > 0:
+            for r, (c, j) in enumerate(inst.rotation_arcs):
+                for t in range(T):
+                    self.o[r, t] = s.IntVar(0, inst.rotation_cap, f"o_{inst.centre_codes[c]}_{inst.codes[j]}_{inst.years[t]}")
+        self.O_keys = {(inst.rotation_arcs[r][1], t) for r, t in self.o}
+        self.u = {}
+        if "upgraded" in self.on:
+            for jpos in np.flatnonzero(inst.main & ~inst.upgraded0).tolist():
+                for t in range(T):
+                    self.u[jpos, t] = s.IntVar(0, 1, f"u_{inst.codes[jpos]}_{inst.years[t]}")
+        # the rows each target asks for (`_needs`), without those met under any plan: their shortfall
+        # is 0 in every plan, so they need no variable (and the hires only they could use none either)
+        self.needs: dict[str, dict[int, list]] = {}
+        for key in self.on:
+            if key == "upgraded":
+                continue
+            deadline = int(p[BY_KEY[key].deadline_param])
+            years = T_all if shortfall_years == "all" else [t for t in T_all if inst.years[t] >= deadline]
+            self.needs[key] = {t: [n for n in self._needs(key, t) if not self._surely_met(n, t)] for t in years}
+        # the last year in which each (station, cadre)'s stock counts in some row (-1: never); station
+        # rows only for the transfers (a transfer leaves the province's doctors as they are)
+        last = np.full((J, len(CADRES)), -1)
+        last_station = np.full(J, -1)
+        for by_year in self.needs.values():
+            for t, rows in by_year.items():
+                for _label, _need, members, rot, province in rows:
+                    for j, k in members:
+                        last[j, k] = max(last[j, k], t)
+                        if k == DOC and not province:
+                            last_station[j] = max(last_station[j], t)
         self.h: dict[tuple[int, int, int], Any] = {}
         for k in self.kidx:
             top = min(H, inst.graduates[CADRES[k]])
             if top <= 0:
                 continue
             for j in range(J):
-                for t in range(T):
+                for t in range(int(last[j, k]) + 1):  # a hire after the last year its stock counts helps nothing
                     self.h[j, k, t] = s.IntVar(0, top, f"h_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
         self.x = {}
         if doctors:
             for a, (i, j) in enumerate(inst.arcs):
                 if inst.stock0[i, DOC] >= 2:  # a station sends only doctors beyond its first (see below)
-                    for t in range(T):
+                    for t in range(int(last_station[j]) + 1):
                         self.x[a, t] = s.IntVar(
                             0, int(inst.stock0[i, DOC]) - 1, f"x_{inst.codes[i]}_{inst.codes[j]}_{inst.years[t]}"
                         )
-        self.o = {}
-        if doctors and inst.rotation_cap > 0:
-            for r, (c, j) in enumerate(inst.rotation_arcs):
-                for t in range(T):
-                    self.o[r, t] = s.IntVar(0, inst.rotation_cap, f"o_{inst.centre_codes[c]}_{inst.codes[j]}_{inst.years[t]}")
-        self.u = {}
-        if "upgraded" in self.on:
-            for jpos in np.flatnonzero(inst.main & ~inst.upgraded0).tolist():
-                for t in range(T):
-                    self.u[jpos, t] = s.IntVar(0, 1, f"u_{inst.codes[jpos]}_{inst.years[t]}")
         out: dict[tuple[int, int], list] = {}
         into: dict[tuple[int, int], list] = {}
         for (a, t), var in self.x.items():
@@ -142,8 +173,11 @@ class PlanModel:
             into.setdefault((j, t), []).append(var)
         # stock: S_t - S_t-1 - h_t - in_t + out_t = -L_t  (S_-1 = s0, a constant)
         self.S = {}
+        touched = {(j, k) for j, k, _ in self.h} | {(j, DOC) for j, _ in {*out, *into}}
         for j in range(J):
             for k in self.kidx:
+                if (j, k) not in touched:
+                    continue  # its stock is `fixed`: a constant in the rows
                 prev = None
                 for t in range(T):
                     var = s.NumVar(0, inf, f"S_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
@@ -222,8 +256,14 @@ class PlanModel:
         self.v: dict[str, dict[int, list]] = {}  # target -> year index -> shortfall variables
         for key in self.on:
             deadline = int(p[BY_KEY[key].deadline_param])
-            years = range(T) if shortfall_years == "all" else [t for t in range(T) if inst.years[t] >= deadline]
-            self.v[key] = {t: self._shortfall(key, t, hard=key in self.hard and inst.years[t] >= deadline) for t in years}
+            if key == "upgraded":
+                years = T_all if shortfall_years == "all" else [t for t in T_all if inst.years[t] >= deadline]
+                self.v[key] = {t: self._upgrade_shortfall(t, hard=key in self.hard and inst.years[t] >= deadline) for t in years}
+                continue
+            self.v[key] = {
+                t: self._shortfall(key, t, rows, hard=key in self.hard and inst.years[t] >= deadline)
+                for t, rows in self.needs[key].items()
+            }
 
     def row(self, lb: float, ub: float, terms: Terms) -> Any:
         c = self.solver.Constraint(float(lb), float(ub))
@@ -232,54 +272,71 @@ class PlanModel:
         return c
 
     # ------------------------------------------------------------------ targets
-    def _stock(self, j: int, k: int, t: int) -> Terms:
-        return {self.S[j, k, t]: 1.0} if (j, k, t) in self.S else {}
-
-    def _present(self, j: int, t: int) -> Terms:
-        """Doctors at j in year t, rotated ones included."""
-        return {**self._stock(j, DOC, t), **dict.fromkeys(self.O.get((j, t), []), 1.0)}
-
-    def _shortfall(self, key: str, t: int, *, hard: bool) -> list:
-        """The shortfall variables of target `key` in year index t: v + have >= need."""
-        inst, s, p = self.inst, self.solver, self.inst.params
-        terms: list = []
-        year = inst.years[t]
-
-        def short(need: float, have: Terms, label: str) -> None:
-            var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
-            self.row(need, self.inf, {var: 1.0, **have})
-            terms.append(var)
-
+    def _needs(self, key: str, t: int) -> list[tuple[str, float, list[tuple[int, int]], int | None, bool]]:
+        """The rows of target `key` in year index t: (label, need, the (station, cadre) stocks that
+        count, the station whose rotated doctors count or None, whether the row is the province's)."""
+        inst, p = self.inst, self.inst.params
+        ks = set(self.kidx)
+        out: list[tuple[str, float, list[tuple[int, int]], int | None, bool]] = []
         main = [int(j) for j in np.flatnonzero(inst.main)]
         if key == "norm":
             for j in range(len(inst.codes)):
                 if inst.norm[j] > 0:
-                    have: Terms = {}
-                    for k in self.kidx:
-                        have.update(self._stock(j, k, t))
-                    short(float(inst.norm[j]), have, inst.codes[j])
+                    out.append((inst.codes[j], float(inst.norm[j]), [(j, k) for k in self.kidx], None, False))
         elif key == "titles":
             ad = CADRES.index("assistant_doctor")
             for j in range(len(inst.codes)):
-                short(1.0, {**self._present(j, t), **self._stock(j, ad, t)}, f"{inst.codes[j]}_doctor")
+                rot = j if (j, t) in self.O_keys else None
+                out.append((f"{inst.codes[j]}_doctor", 1.0, [(j, k) for k in (DOC, ad) if k in ks], rot, False))
                 for c in ("nurse", "midwife"):
-                    short(1.0, self._stock(j, CADRES.index(c), t), f"{inst.codes[j]}_{c}")
+                    k = CADRES.index(c)
+                    out.append((f"{inst.codes[j]}_{c}", 1.0, [(j, k)] if k in ks else [], None, False))
         elif key in ("doctors_min_main", "res72_doctors"):
             need = float(p[BY_KEY[key].value_param or ""])
             for j in main:
-                short(need, self._present(j, t), inst.codes[j])
+                rot = j if (j, t) in self.O_keys else None
+                out.append((inst.codes[j], need, [(j, DOC)] if DOC in ks else [], rot, False))
         elif key == "permanent_doctor":
             for j in main:
-                short(1.0, self._stock(j, DOC, t), inst.codes[j])
-        elif key == "upgraded":
-            for j in main:
-                if not inst.upgraded0[j]:
-                    short(1.0, {self.u[j, tt]: 1.0 for tt in range(t) if (j, tt) in self.u}, inst.codes[j])
+                out.append((inst.codes[j], 1.0, [(j, DOC)] if DOC in ks else [], None, False))
         elif key == "doctors_per_10k":
-            have = {}
-            for j in range(len(inst.codes)):
-                have.update(self._stock(j, DOC, t))
-            short(float(inst.per10k_count), have, "province")
+            members = [(j, DOC) for j in range(len(inst.codes))] if DOC in ks else []
+            out.append(("province", float(inst.per10k_count), members, None, True))
+        return out
+
+    def _surely_met(self, need: tuple, t: int) -> bool:
+        """Whether a row (`_needs`) holds in every plan: the least stocks it counts reach its need."""
+        _label, value, members, _rot, _province = need
+        return sum(int(self.floor[j, k, t]) for j, k in members) >= value
+
+    def _shortfall(self, key: str, t: int, rows: list, *, hard: bool) -> list:
+        """The shortfall variables of target `key` in year index t, one per row: v + have >= need
+        (`have`: the stocks some decision touches, the others' fixed stock moved to the need)."""
+        s, year = self.solver, self.inst.years[t]
+        terms: list = []
+        for label, need, members, rot, _province in rows:
+            have: Terms = {}
+            for j, k in members:
+                if (j, k, t) in self.S:
+                    have[self.S[j, k, t]] = 1.0
+                else:
+                    need -= float(self.fixed[j, k, t])
+            if rot is not None:
+                have.update(dict.fromkeys(self.O.get((rot, t), []), 1.0))
+            var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
+            self.row(need, self.inf, {var: 1.0, **have})
+            terms.append(var)
+        return terms
+
+    def _upgrade_shortfall(self, t: int, *, hard: bool) -> list:
+        """The upgrade target's shortfall variables in year index t: v = 1 - U_jt at main stations."""
+        inst, s, year = self.inst, self.solver, self.inst.years[t]
+        terms: list = []
+        for j in np.flatnonzero(inst.main).tolist():
+            if not inst.upgraded0[j]:
+                var = s.NumVar(0, 0 if hard else 1.0, f"v_upgraded_{inst.codes[j]}_{year}")
+                self.row(1.0, self.inf, {var: 1.0, **{self.u[j, tt]: 1.0 for tt in range(t) if (j, tt) in self.u}})
+                terms.append(var)
         return terms
 
     # ------------------------------------------------------------------ objectives
