@@ -143,8 +143,8 @@ class PlanModel:
         last = np.full((J, len(CADRES)), -1)
         last_station = np.full(J, -1)
         for by_year in self.needs.values():
-            for t, rows in by_year.items():
-                for _label, _need, members, rot, province in rows:
+            for t, year_needs in by_year.items():
+                for _label, _need, members, _rot, province in year_needs:
                     for j, k in members:
                         last[j, k] = max(last[j, k], t)
                         if k == DOC and not province:
