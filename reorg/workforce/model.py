@@ -45,6 +45,7 @@ target asks for more than one nurse or midwife per station.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,9 @@ from .instance import Instance
 from .targets import BY_KEY
 
 STAGES = ("1_shortfall", "2_cost", "3_transfers")
+# SCIP without the feasibility pump: on the plan's models it spent 3-4 s of the shortfall stage's
+# root before RENS, which found the same plan in under 2 s without it (Nghệ An, benchmarks/RESULTS.md)
+SCIP_SETTINGS = {"SCIP": "heuristics/feaspump/freq = -1"}
 DOC = CADRES.index("doctor")
 
 
@@ -101,6 +105,10 @@ class PlanModel:
         self.inst, self.on, self.hard = inst, tuple(on), tuple(hard)
         self.kidx = [CADRES.index(c) for c in CADRES if c in set(cadres)]
         self.solver = _mip.new_solver(p["plan_mip_solver"], inst.seed)
+        if self.solver.reorg_seed is not None and self.solver.reorg_backend in SCIP_SETTINGS:
+            seed = _mip.SEED_PARAMETER[self.solver.reorg_backend].format(seed=self.solver.reorg_seed)
+            if not self.solver.SetSolverSpecificParametersAsString(f"{seed}\n{SCIP_SETTINGS[self.solver.reorg_backend]}"):
+                raise RuntimeError("SCIP refused the plan's settings")
         s, inf = self.solver, self.solver.infinity()
         self.inf = inf
         J, T = len(inst.codes), len(inst.years)
@@ -253,6 +261,7 @@ class PlanModel:
             self.rec.append(rec)
             self.cap.append(cap)
         # shortfalls
+        self.integral = True  # every need an integer: every plan's shortfall is an integer (`solve_part`)
         self.v: dict[str, dict[int, list]] = {}  # target -> year index -> shortfall variables
         for key in self.on:
             deadline = int(p[BY_KEY[key].deadline_param])
@@ -323,6 +332,7 @@ class PlanModel:
                     need -= float(self.fixed[j, k, t])
             if rot is not None:
                 have.update(dict.fromkeys(self.O.get((rot, t), []), 1.0))
+            self.integral = self.integral and float(need).is_integer()
             var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
             self.row(need, self.inf, {var: 1.0, **have})
             terms.append(var)
@@ -352,6 +362,26 @@ class PlanModel:
 
     def cost_terms(self) -> Terms:
         return dict.fromkeys(self.rec + self.cap, 1.0)
+
+    def cost_ceiling(self) -> float:
+        """The most any plan of this model can cost: each year's recurrent cost at most its budget
+        and at most the pay of every hire the variables allow so far plus every rotation, the
+        capital cost at most its budget and every upgrade the year allows."""
+        inst, T = self.inst, len(self.inst.years)
+        pay = np.zeros(T)
+        for (j, k, t), var in self.h.items():
+            pay[t] += var.ub() * float(inst.salary[k] + inst.allowance[j, k])
+        rot = np.zeros(T)
+        for (_r, t), var in self.o.items():
+            rot[t] += var.ub() * float(inst.params["plan_rotation_cost_mvnd"])
+        cap = np.zeros(T)
+        for (j, t), var in self.u.items():
+            cap[t] += var.ub() * float(inst.capex[j])
+        rec = np.cumsum(pay) + rot
+        b_rec, b_cap = self.budget
+        rec = np.minimum(rec, b_rec) if b_rec >= 0 else rec
+        cap = np.minimum(cap, b_cap) if b_cap >= 0 else cap
+        return float(rec.sum() + cap.sum())
 
     def transfers_terms(self) -> Terms:
         return dict.fromkeys(list(self.x.values()) + list(self.o.values()), 1.0)
@@ -420,12 +450,16 @@ def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -
     on, hard = tuple(on), tuple(hard)
     staff_on = tuple(k for k in on if k != "upgraded")
     parts = []
-    if staff_on:
-        parts.append(solve_part(inst, on=staff_on, hard=tuple(k for k in hard if k != "upgraded"), name="workforce_staff"))
     if "upgraded" in on:
         parts.append(
             solve_part(inst, on=("upgraded",), hard=tuple(k for k in hard if k == "upgraded"), name="workforce_upgrades")
         )
+    if staff_on:
+        others = parts[0].records if parts else []
+        staff = solve_part(
+            inst, on=staff_on, hard=tuple(k for k in hard if k != "upgraded"), name="workforce_staff", others=others
+        )
+        parts.insert(0, staff)
     if not parts:
         J, K, T = len(inst.codes), len(CADRES), len(inst.years)
         z = np.zeros((J, K, T), dtype=int)
@@ -445,28 +479,78 @@ def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -
     return out
 
 
-def solve_part(inst: Instance, *, on: tuple[str, ...], hard: tuple[str, ...], name: str) -> Schedule:
+def cost_gap(rel: float, plan_cost: float, others: list[MipRecord]) -> float:
+    """The cost stage's gap limit for a part whose start plan costs `plan_cost`, so that the plan's
+    gap (the parts added up) is within `rel`: the other parts' cost records (`others`, solved
+    before) leave room of rel x their cost less their own gap. Stopping at it, (P - D) <= g P and
+    P <= plan_cost give (P - D + their gap) <= rel (P + their cost)."""
+    other = [r for r in others if r.stage == STAGES[1]]
+    if plan_cost <= 0 or not other or any(not r.has_plan or r.objective is None or r.best_bound is None for r in other):
+        return rel
+    cost = sum(float(r.objective or 0.0) for r in other)
+    room = rel * cost - sum(float(r.objective or 0.0) - float(r.best_bound or 0.0) for r in other)
+    return rel + max(room, 0.0) / plan_cost
+
+
+def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float) -> MipRecord:
+    """The first stage: the least shortfall, each plan's cost added at a weight eps small enough
+    (eps x the most a plan can cost, `cost_ceiling`, < 1/2) that it only orders plans of the same
+    shortfall when every shortfall is an integer (integer needs and weights): solved to the end,
+    the lexicographic optimum of the first two stages, and short of it a plan as cheap as the
+    search found for its shortfall, the cost stage's start (without it the cost stage started
+    from whichever plan of that shortfall came first, and SCIP did not improve it in 15 s on Nghệ
+    An). The record is the shortfall's: its plan's shortfall, and the bound every plan's shortfall
+    s >= D - eps c >= D - eps C (D the weighted stage's bound, C the ceiling), rounded up to an
+    integer. Needs that are not all integers: the shortfall alone."""
+    ceiling = m.cost_ceiling()
+    if not m.integral or ceiling <= 0:
+        return m.solve_stage(shortfall, stage=STAGES[0], gap=gap)
+    eps = 0.5 / (ceiling + 1.0)
+    weighted = dict(shortfall)
+    for var, coef in m.cost_terms().items():
+        weighted[var] = weighted.get(var, 0.0) + eps * coef
+    rec = m.solve_stage(weighted, stage=STAGES[0], gap=gap)
+    if rec.has_plan:
+        rec.objective = m.value(shortfall)
+        if rec.best_bound is not None:
+            rec.best_bound = min(max(0.0, math.ceil(rec.best_bound - eps * ceiling - 1e-6)), rec.objective)
+        rec.relative_gap = _mip.relative_gap(rec.objective, rec.best_bound)
+    return rec
+
+
+def solve_part(
+    inst: Instance, *, on: tuple[str, ...], hard: tuple[str, ...], name: str, others: list[MipRecord] | None = None
+) -> Schedule:
     """The three lexicographic stages of one part by `plan_mip_solver` (SCIP), the first started
     from the plan that does nothing (always feasible without hard targets), each later one from the
-    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value."""
+    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value. The shortfall
+    stage stops at `plan_shortfall_gap` (or `plan_relative_gap` if smaller), the cost stage at the gap that keeps the plan's (this part
+    and `others`, the parts solved before, added up) within `plan_relative_gap` (`cost_gap`)."""
+    p = inst.params
     cadres = CADRES if any(k != "upgraded" for k in on) else ()
     m = PlanModel(inst, on=on, hard=hard, cadres=cadres, name=name)
     m.solver.SetHint(m.decisions(), [0.0] * len(m.decisions()))
     records: list[MipRecord] = []
     sched: Schedule | None = None
     hint: list[float] = []
+    start_cost = 0.0
     for stage, expr in zip(STAGES, (m.shortfall_terms(), m.cost_terms(), m.transfers_terms()), strict=True):
         if stage == STAGES[2] and not expr:
             break  # no transfer or rotation variable: nothing to count
+        gap = float(p["plan_relative_gap"])
         if hint:
             _mip.set_hint(m.solver, hint)
-        # the first stage to a zero gap: a later stage holds its value, and a value above the optimum
-        # would leave the later stage's relaxation room to trade shortfall for cost
-        rec = m.solve_stage(expr, stage=stage, gap=0.0 if stage == STAGES[0] else None)
+        if stage == STAGES[0]:
+            rec = shortfall_stage(m, expr, gap=min(gap, float(p["plan_shortfall_gap"])))
+        else:
+            if stage == STAGES[1]:
+                gap = cost_gap(gap, start_cost, others or [])
+            rec = m.solve_stage(expr, stage=stage, gap=gap)
         records.append(rec)
         if not rec.has_plan:
             break
         sched, hint = m.schedule(records), m.values()
+        start_cost = m.value(m.cost_terms())  # the next stage's start plan's cost (read before the hold row)
         m.hold(expr, m.value(expr))
     if sched is None:
         sched = m.schedule(records)
