@@ -36,9 +36,18 @@ Constraints
     a hard target: v = 0 for t >= D_g
 Objective, lexicographic
     1. shortfall = sum_g sum_{t >= D_g} (t - D_g + 1) sum_j v_gjt   (a target missed longer weighs more)
+       (solved as shortfall + eps cost, eps x the most a plan can cost < 1/2: the cost only breaks
+       ties between plans of the same shortfall, an integer; the record is the shortfall's,
+       `shortfall_stage`)
     2. cost = sum_t (rec_t + cap_t)
     3. transfers = sum x + sum o
     each stage with one row holding the previous stage at its plan's value (`solve_plan`).
+Left out, exactly
+    A row whose need the least stocks reach in every plan (F_jkt = s0_jk - sum_{t' <= t} L_jkt',
+    for the doctors of a station that may send min(F, 1)): its v is 0 in every plan. A hire h_jkt
+    when no remaining row counts cadre k at j in year t or later, a transfer x_ijt when none counts
+    j's doctors from t on: it can lower no shortfall and only adds cost, so no optimal plan of any
+    stage (nor any answer, answers.py) has it. A stock no decision touches is the constant F.
 Other cadres than doctors are hired, not moved: the run's placement already moved them, and no
 target asks for more than one nurse or midwife per station.
 """
@@ -46,6 +55,7 @@ target asks for more than one nurse or midwife per station.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +72,7 @@ STAGES = ("1_shortfall", "2_cost", "3_transfers")
 # SCIP without the feasibility pump: on the plan's models it spent 3-4 s of the shortfall stage's
 # root before RENS, which found the same plan in under 2 s without it (Nghệ An, benchmarks/RESULTS.md)
 SCIP_SETTINGS = {"SCIP": "heuristics/feaspump/freq = -1"}
+FIRST_STAGE_ROUNDS = 3  # the shortfall stage's rounds after the first (`first_stage`)
 DOC = CADRES.index("doctor")
 
 
@@ -386,7 +397,9 @@ class PlanModel:
     def transfers_terms(self) -> Terms:
         return dict.fromkeys(list(self.x.values()) + list(self.o.values()), 1.0)
 
-    def solve_stage(self, terms: Terms, *, stage: str, maximise: bool = False, gap: float | None = None) -> MipRecord:
+    def solve_stage(
+        self, terms: Terms, *, stage: str, maximise: bool = False, gap: float | None = None, time_limit_s: float | None = None
+    ) -> MipRecord:
         objective = self.solver.Objective()
         objective.Clear()
         for var, coef in terms.items():
@@ -400,16 +413,36 @@ class PlanModel:
             self.solver,
             model=self.name,
             stage=stage,
-            time_limit_s=p["plan_time_limit_s"],
+            time_limit_s=p["plan_time_limit_s"] if time_limit_s is None else time_limit_s,
             gap=p["plan_relative_gap"] if gap is None else gap,
         )
 
     def value(self, terms: Terms) -> float:
         return float(sum(coef * var.solution_value() for var, coef in terms.items()))
 
-    def hold(self, terms: Terms, value: float) -> None:
-        """Keep `terms` at most `value` (a previous stage's plan) in the later stages."""
-        self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+    def hold(self, terms: Terms, value: float) -> Any:
+        """Keep `terms` at most `value` (a previous stage's plan) in the later stages; the row."""
+        return self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+
+    def relaxed(self, terms: Terms) -> float | None:
+        """The least value of `terms` in the LP relaxation of the model as it is (its rows, every
+        variable continuous), by GLOP on a copy; None if GLOP did not solve it."""
+        from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+        objective = self.solver.Objective()
+        objective.Clear()
+        for var, coef in terms.items():
+            objective.SetCoefficient(var, coef)
+        objective.SetMinimization()
+        proto = linear_solver_pb2.MPModelProto()
+        self.solver.ExportModelToProto(proto)
+        proto.ClearField("solution_hint")
+        for var in proto.variable:
+            var.is_integer = False
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        if lp is None or lp.LoadModelFromProto(proto):
+            return None
+        return lp.Objective().Value() if lp.Solve() == pywraplp.Solver.OPTIMAL else None
 
     def decisions(self) -> list:
         """The decision variables (hires, transfers, rotations, upgrades): the rest follows from them."""
@@ -492,7 +525,7 @@ def cost_gap(rel: float, plan_cost: float, others: list[MipRecord]) -> float:
     return rel + max(room, 0.0) / plan_cost
 
 
-def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float) -> MipRecord:
+def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float, time_limit_s: float | None = None) -> MipRecord:
     """The first stage: the least shortfall, each plan's cost added at a weight eps small enough
     (eps x the most a plan can cost, `cost_ceiling`, < 1/2) that it only orders plans of the same
     shortfall when every shortfall is an integer (integer needs and weights): solved to the end,
@@ -504,12 +537,12 @@ def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float) -> MipRecord:
     integer. Needs that are not all integers: the shortfall alone."""
     ceiling = m.cost_ceiling()
     if not m.integral or ceiling <= 0:
-        return m.solve_stage(shortfall, stage=STAGES[0], gap=gap)
+        return m.solve_stage(shortfall, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
     eps = 0.5 / (ceiling + 1.0)
     weighted = dict(shortfall)
     for var, coef in m.cost_terms().items():
         weighted[var] = weighted.get(var, 0.0) + eps * coef
-    rec = m.solve_stage(weighted, stage=STAGES[0], gap=gap)
+    rec = m.solve_stage(weighted, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
     if rec.has_plan:
         rec.objective = m.value(shortfall)
         if rec.best_bound is not None:
@@ -523,9 +556,11 @@ def solve_part(
 ) -> Schedule:
     """The three lexicographic stages of one part by `plan_mip_solver` (SCIP), the first started
     from the plan that does nothing (always feasible without hard targets), each later one from the
-    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value. The shortfall
-    stage stops at `plan_shortfall_gap` (or `plan_relative_gap` if smaller), the cost stage at the gap that keeps the plan's (this part
-    and `others`, the parts solved before, added up) within `plan_relative_gap` (`cost_gap`)."""
+    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value. The cost stage
+    stops at the gap that keeps the plan's (this part and `others`, the parts solved before, added
+    up) within `plan_relative_gap` (`cost_gap`); the shortfall stage first at `plan_shortfall_gap`
+    (`plan_relative_gap` if smaller), then closer (`first_stage`) while the cost stage's relaxation
+    shows its gap could not close."""
     p = inst.params
     cadres = CADRES if any(k != "upgraded" for k in on) else ()
     m = PlanModel(inst, on=on, hard=hard, cadres=cadres, name=name)
@@ -541,19 +576,66 @@ def solve_part(
         if hint:
             _mip.set_hint(m.solver, hint)
         if stage == STAGES[0]:
-            rec = shortfall_stage(m, expr, gap=min(gap, float(p["plan_shortfall_gap"])))
-        else:
-            if stage == STAGES[1]:
-                gap = cost_gap(gap, start_cost, others or [])
-            rec = m.solve_stage(expr, stage=stage, gap=gap)
+            rec, sched, hint, start_cost = first_stage(m, expr, others or [])
+            records.append(rec)
+            if not rec.has_plan:
+                break
+            continue
+        if stage == STAGES[1]:
+            gap = cost_gap(gap, start_cost, others or [])
+        rec = m.solve_stage(expr, stage=stage, gap=gap)
         records.append(rec)
         if not rec.has_plan:
             break
         sched, hint = m.schedule(records), m.values()
-        start_cost = m.value(m.cost_terms())  # the next stage's start plan's cost (read before the hold row)
         m.hold(expr, m.value(expr))
     if sched is None:
         sched = m.schedule(records)
         sched.feasible = False
     sched.records = records
     return sched
+
+
+def first_stage(m: PlanModel, shortfall: Terms, others: list[MipRecord]) -> tuple[MipRecord, Schedule | None, list[float], float]:
+    """The shortfall stage (`shortfall_stage`) and its hold row; returns its record, plan, values
+    (the next stage's start) and the plan's cost. The cost stage holds the shortfall found, and
+    its relaxation trades each unit above the least shortfall for cost (about 85 million VND a
+    unit on Nghệ An): a plan short of the least by a few units can leave the cost stage's bound
+    too low to close its gap in any time. So, with the hold row in place, the cost stage's LP
+    relaxation is solved; while its bound leaves the start plan's cost further from it than the
+    cost stage's gap (`cost_gap`), the shortfall stage goes on from its plan to a gap half as
+    large (at most `FIRST_STAGE_ROUNDS` times, within `plan_time_limit_s` in all; the record
+    counts the seconds of every round and relaxation, and its status, bound and gap are the last round's)."""
+    p = m.inst.params
+    rel = float(p["plan_relative_gap"])
+    gap = min(rel, float(p["plan_shortfall_gap"]))
+    limit = float(p["plan_time_limit_s"])
+    rec = shortfall_stage(m, shortfall, gap=gap)
+    seconds = rec.seconds
+    if not rec.has_plan:
+        return rec, None, [], 0.0
+    for round_ in range(FIRST_STAGE_ROUNDS + 1):
+        sched, values = m.schedule([rec]), m.values()
+        cost, value = m.value(m.cost_terms()), m.value(shortfall)
+        row = m.hold(shortfall, value)
+        if round_ == FIRST_STAGE_ROUNDS or not rec.relative_gap or limit - seconds < 1.0:
+            break
+        t = time.perf_counter()
+        bound = m.relaxed(m.cost_terms())
+        seconds += time.perf_counter() - t
+        if bound is None or cost - bound <= cost_gap(rel, cost, others) * bound:
+            break  # the cost stage's root can close its gap (SCIP's gap: over the bound)
+        row.SetUb(m.inf)  # the shortfall stage again, from its plan, closer
+        _mip.set_hint(m.solver, values)
+        gap /= 2
+        again = shortfall_stage(m, shortfall, gap=gap, time_limit_s=limit - seconds)
+        seconds += again.seconds
+        if not again.has_plan or again.objective is None or rec.objective is None or again.objective > rec.objective:
+            row.SetUb(value + 1e-6 * max(1.0, abs(value)))  # keep the plan found before
+            _mip.set_hint(m.solver, values)
+            break
+        rec = again
+    rec.seconds = round(seconds, 3)
+    rec.time_limit_s = limit
+    _mip.set_hint(m.solver, values)
+    return rec, sched, values, cost
