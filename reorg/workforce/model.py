@@ -72,7 +72,7 @@ STAGES = ("1_shortfall", "2_cost", "3_transfers")
 # SCIP without the feasibility pump: on the plan's models it spent 3-4 s of the shortfall stage's
 # root before RENS, which found the same plan in under 2 s without it (Nghệ An, benchmarks/RESULTS.md)
 SCIP_SETTINGS = {"SCIP": "heuristics/feaspump/freq = -1"}
-FIRST_STAGE_ROUNDS = 3  # the shortfall stage's rounds after the first (`first_stage`)
+FIRST_STAGE_ROUNDS = 1  # the shortfall stage's rounds after the first (`first_stage`)
 DOC = CADRES.index("doctor")
 
 
@@ -273,6 +273,9 @@ class PlanModel:
             self.cap.append(cap)
         # shortfalls
         self.integral = True  # every need an integer: every plan's shortfall is an integer (`solve_part`)
+        # the last shortfall stage's bound as solved (with the weight on cost) and the most that
+        # weight adds to a plan's value (`shortfall_stage`)
+        self.weighted: tuple[float | None, float] = (None, 0.0)
         self.v: dict[str, dict[int, list]] = {}  # target -> year index -> shortfall variables
         for key in self.on:
             deadline = int(p[BY_KEY[key].deadline_param])
@@ -537,12 +540,15 @@ def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float, time_limit_s:
     integer. Needs that are not all integers: the shortfall alone."""
     ceiling = m.cost_ceiling()
     if not m.integral or ceiling <= 0:
-        return m.solve_stage(shortfall, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
+        rec = m.solve_stage(shortfall, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
+        m.weighted = (rec.best_bound, 0.0)
+        return rec
     eps = 0.5 / (ceiling + 1.0)
     weighted = dict(shortfall)
     for var, coef in m.cost_terms().items():
         weighted[var] = weighted.get(var, 0.0) + eps * coef
     rec = m.solve_stage(weighted, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
+    m.weighted = (rec.best_bound, eps * ceiling)
     if rec.has_plan:
         rec.objective = m.value(shortfall)
         if rec.best_bound is not None:
@@ -603,8 +609,8 @@ def first_stage(m: PlanModel, shortfall: Terms, others: list[MipRecord]) -> tupl
     unit on Nghệ An): a plan short of the least by a few units can leave the cost stage's bound
     too low to close its gap in any time. So, with the hold row in place, the cost stage's LP
     relaxation is solved; while its bound leaves the start plan's cost further from it than the
-    cost stage's gap (`cost_gap`), the shortfall stage goes on from its plan to a gap half as
-    large (at most `FIRST_STAGE_ROUNDS` times, within `plan_time_limit_s` in all; the record
+    cost stage's gap (`cost_gap`), the shortfall stage goes on from its plan until a plan of less
+    shortfall (at most `FIRST_STAGE_ROUNDS` times, within `plan_time_limit_s` in all; the record
     counts the seconds of every round and relaxation, and its status, bound and gap are the last round's)."""
     p = m.inst.params
     rel = float(p["plan_relative_gap"])
@@ -625,9 +631,12 @@ def first_stage(m: PlanModel, shortfall: Terms, others: list[MipRecord]) -> tupl
         seconds += time.perf_counter() - t
         if bound is None or cost - bound <= cost_gap(rel, cost, others) * bound:
             break  # the cost stage's root can close its gap (SCIP's gap: over the bound)
-        row.SetUb(m.inf)  # the shortfall stage again, from its plan, closer
+        # the shortfall stage again, from its plan, to the gap that stops it at the first plan of
+        # less shortfall (its value with the weight on cost below value - 1 + the most that weight adds)
+        row.SetUb(m.inf)
         _mip.set_hint(m.solver, values)
-        gap /= 2
+        solved, tie = m.weighted
+        gap = max(0.0, (math.ceil(value) - 1 + tie - solved) / solved) if solved and solved > 0 else 0.0
         again = shortfall_stage(m, shortfall, gap=gap, time_limit_s=limit - seconds)
         seconds += again.seconds
         if not again.has_plan or again.objective is None or rec.objective is None or again.objective > rec.objective:
