@@ -128,7 +128,6 @@ class PlanModel:
         H = int(p["plan_max_hires_per_station"])
         doctors = DOC in self.kidx
         T_all = range(T)
-        self.shortfall_years = shortfall_years
         cum = np.cumsum(inst.leavers, axis=2)
         # the stock of each (station, cadre) when no decision touches it, and the least it can be under
         # any plan: a sending station keeps at least one doctor (see the transfer rows below)
