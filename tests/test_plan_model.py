@@ -326,3 +326,22 @@ def test_cost_gap_keeps_the_plans_gap_over_its_parts_within_the_target():
     plan, bound = 200.0, 200.0 / (1 + g)  # the worst stop SCIP allows: (P - D) / D = g
     assert (plan - bound + 2) / (plan + 1000) <= 0.005 + 1e-12
     assert model.cost_gap(0.005, 200.0, []) == 0.005  # no other part: the target itself
+
+
+def test_the_plans_gap_over_its_parts_is_within_the_target_unless_a_time_limit_stopped_it(lai_chau_instance):
+    """The stopping rules (`first_stage`, `cost_gap`) at the default gaps, under a recurrent budget
+    that binds (the knapsack that keeps the first stage's bound below its plans)."""
+    p = lai_chau_instance.params | {"plan_relative_gap": 0.005, "plan_budget_recurrent_mvnd": 1500.0}
+    inst = replace(lai_chau_instance, params=p)
+    on = ["norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"]
+    sched = model.solve_plan(inst, on=on)
+    for stage in ("1_shortfall", "2_cost"):
+        recs = [r for r in sched.records if r.stage == stage]
+        assert len(recs) == 2 and all(r.has_plan and r.best_bound is not None for r in recs)
+        objective = sum(r.objective or 0.0 for r in recs)
+        bound = sum(r.best_bound or 0.0 for r in recs)
+        assert bound <= objective + 1e-6
+        if not any(r.time_limit_reached for r in recs):
+            assert (objective - bound) / objective <= 0.005 + 1e-9, (stage, objective, bound)
+    first = sched.records[0]
+    assert first.model == "workforce_staff" and float(first.best_bound or 0).is_integer()  # rounded up: shortfalls are integers
