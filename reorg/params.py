@@ -142,6 +142,7 @@ PARAMETERS: tuple[Param, ...] = (
     _P("plan_upgraded_year", 2030, "year", "M", 2000, 2100),
     _P("plan_doctors_per_10k_year", 2030, "year", "H", 2000, 2100),
     _P("plan_relative_gap", 0.005, "share", "-", 0, 1),
+    _P("plan_shortfall_gap", 0.0025, "share", "-", 0, 1),
     _P("plan_mip_solver", "SCIP", "-", "-", choices=("SCIP", "CBC")),
     _P("plan_time_limit_s", 15.0, "s", "-", 1, 3600),
 )

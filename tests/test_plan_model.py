@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 
 from reorg import params as param_defs
+from reorg.optimise.records import MipRecord
 from reorg.schema import CADRES
 from reorg.workforce import answers, evaluate, model, robustness
 from reorg.workforce.instance import Instance, leavers_schedule
+from reorg.workforce.targets import BY_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = CADRES.index("doctor")
@@ -272,3 +274,74 @@ def test_hard_targets_that_cannot_hold_give_the_diagnosis_and_the_nearest_plan(l
     sched = model.solve_plan(inst, on=["res72_doctors"], hard=["res72_doctors"])
     assert not sched.feasible and sched.records[0].status == "infeasible"
     del PlanResult, PlanSettings
+
+
+# ----------------------------------------------------------------------------- the model's shortcuts
+
+
+def test_the_plans_own_shortfall_replayed_equals_the_models_so_no_row_was_dropped_that_could_miss(lai_chau_instance):
+    """The model has no row for a need met in every plan and no hire only such rows could use; the
+    trajectory (evaluate.py, every row counted) of its plan must then weigh exactly the record's
+    shortfall: a dropped row that the plan misses would show here."""
+    inst = replace(lai_chau_instance, params=lai_chau_instance.params | {"plan_budget_recurrent_mvnd": 1500.0})
+    on = ["norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"]
+    sched = model.solve_plan(inst, on=on)
+    tr = evaluate.trajectory(inst, sched, inst.leavers)
+    weighed = 0.0
+    for key in on:
+        deadline = int(inst.params[BY_KEY[key].deadline_param])
+        short = evaluate.station_shortfall(inst, tr, key).sum(axis=0)
+        weighed += sum(model.weight(y, deadline) * short[t] for t, y in enumerate(inst.years))
+    stage1 = [r for r in sched.records if r.stage == "1_shortfall"]
+    assert weighed == pytest.approx(sum(r.objective or 0.0 for r in stage1))
+    m = model.PlanModel(inst, on=on)
+    full = len(inst.codes) * len(CADRES) * len(inst.years)
+    assert 0 < len(m.h) < full  # some hires are left out (norm met without them), not all
+    # a hire is left out only where no row counts that cadre at that station from that year on
+    for j, k, t in np.ndindex(len(inst.codes), len(CADRES), len(inst.years)):
+        if (j, k, t) not in m.h and min(2, inst.graduates[CADRES[k]]) > 0:
+            counted = [n for rows in m.needs.values() for tt, ns in rows.items() if tt >= t for n in ns if (j, k) in n[2]]
+            assert not counted, (inst.codes[j], CADRES[k], t)
+
+
+def test_shortfall_stage_reports_the_shortfall_alone_with_a_bound_below_it():
+    # too small a budget for a doctor: short 1 in 2026 and 2027 (weights 1 and 2), nothing hired
+    inst = tiny(params={"plan_budget_recurrent_mvnd": DOCTOR_PAY - 1})
+    rec = model.solve_plan(inst, on=["doctors_min_main"]).records[0]
+    assert rec.objective == pytest.approx(3.0) and rec.best_bound == pytest.approx(3.0) and rec.relative_gap == 0
+    # the weight on cost breaks ties only: the target from 2027, a doctor hired in 2026 or in 2027
+    # meets it alike (shortfall 0), the 2027 one costs a year's pay less
+    m = model.PlanModel(tiny(params={"plan_doctors_min_main_year": 2027}), on=["doctors_min_main"])
+    rec = model.shortfall_stage(m, m.shortfall_terms(), gap=0.0)
+    assert rec.objective == pytest.approx(0.0) and rec.best_bound == pytest.approx(0.0)
+    # the first stage alone already hires B's doctor the year the target counts, not a year early
+    assert m.schedule([rec]).hires[:, DOC, :].tolist() == [[0, 0], [0, 1]]
+    assert m.value(m.cost_terms()) == pytest.approx(DOCTOR_PAY)
+
+
+def test_cost_gap_keeps_the_plans_gap_over_its_parts_within_the_target():
+    rec = MipRecord(model="u", stage="2_cost", objective=1000.0, best_bound=998.0, has_plan=True)
+    g = model.cost_gap(0.005, 200.0, [rec])
+    assert g == pytest.approx(0.005 + (0.005 * 1000 - 2) / 200)
+    plan, bound = 200.0, 200.0 / (1 + g)  # the worst stop SCIP allows: (P - D) / D = g
+    assert (plan - bound + 2) / (plan + 1000) <= 0.005 + 1e-12
+    assert model.cost_gap(0.005, 200.0, []) == 0.005  # no other part: the target itself
+
+
+def test_the_plans_gap_over_its_parts_is_within_the_target_unless_a_time_limit_stopped_it(lai_chau_instance):
+    """The stopping rules (`first_stage`, `cost_gap`) at the default gaps, under a recurrent budget
+    that binds (the knapsack that keeps the first stage's bound below its plans)."""
+    p = lai_chau_instance.params | {"plan_relative_gap": 0.005, "plan_budget_recurrent_mvnd": 1500.0}
+    inst = replace(lai_chau_instance, params=p)
+    on = ["norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"]
+    sched = model.solve_plan(inst, on=on)
+    for stage in ("1_shortfall", "2_cost"):
+        recs = [r for r in sched.records if r.stage == stage]
+        assert len(recs) == 2 and all(r.has_plan and r.best_bound is not None for r in recs)
+        objective = sum(r.objective or 0.0 for r in recs)
+        bound = sum(r.best_bound or 0.0 for r in recs)
+        assert bound <= objective + 1e-6
+        if not any(r.time_limit_reached for r in recs):
+            assert (objective - bound) / objective <= 0.005 + 1e-9, (stage, objective, bound)
+    first = sched.records[0]
+    assert first.model == "workforce_staff" and float(first.best_bound or 0).is_integer()  # rounded up: shortfalls are integers

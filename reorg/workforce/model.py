@@ -36,15 +36,26 @@ Constraints
     a hard target: v = 0 for t >= D_g
 Objective, lexicographic
     1. shortfall = sum_g sum_{t >= D_g} (t - D_g + 1) sum_j v_gjt   (a target missed longer weighs more)
+       (solved as shortfall + eps cost, eps x the most a plan can cost < 1/2: the cost only breaks
+       ties between plans of the same shortfall, an integer; the record is the shortfall's,
+       `shortfall_stage`)
     2. cost = sum_t (rec_t + cap_t)
     3. transfers = sum x + sum o
     each stage with one row holding the previous stage at its plan's value (`solve_plan`).
+Left out, exactly
+    A row whose need the least stocks reach in every plan (F_jkt = s0_jk - sum_{t' <= t} L_jkt',
+    for the doctors of a station that may send min(F, 1)): its v is 0 in every plan. A hire h_jkt
+    when no remaining row counts cadre k at j in year t or later, a transfer x_ijt when none counts
+    j's doctors from t on: it can lower no shortfall and only adds cost, so no optimal plan of any
+    stage (nor any answer, answers.py) has it. A stock no decision touches is the constant F.
 Other cadres than doctors are hired, not moved: the run's placement already moved them, and no
 target asks for more than one nurse or midwife per station.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +69,10 @@ from .instance import Instance
 from .targets import BY_KEY
 
 STAGES = ("1_shortfall", "2_cost", "3_transfers")
+# SCIP without the feasibility pump: on the plan's models it spent 3-4 s of the shortfall stage's
+# root before RENS, which found the same plan in under 2 s without it (Nghệ An, benchmarks/RESULTS.md)
+SCIP_SETTINGS = {"SCIP": "heuristics/feaspump/freq = -1"}
+FIRST_STAGE_ROUNDS = 1  # the shortfall stage's rounds after the first (`first_stage`)
 DOC = CADRES.index("doctor")
 
 
@@ -101,6 +116,10 @@ class PlanModel:
         self.inst, self.on, self.hard = inst, tuple(on), tuple(hard)
         self.kidx = [CADRES.index(c) for c in CADRES if c in set(cadres)]
         self.solver = _mip.new_solver(p["plan_mip_solver"], inst.seed)
+        if self.solver.reorg_seed is not None and self.solver.reorg_backend in SCIP_SETTINGS:
+            seed = _mip.SEED_PARAMETER[self.solver.reorg_backend].format(seed=self.solver.reorg_seed)
+            if not self.solver.SetSolverSpecificParametersAsString(f"{seed}\n{SCIP_SETTINGS[self.solver.reorg_backend]}"):
+                raise RuntimeError("SCIP refused the plan's settings")
         s, inf = self.solver, self.solver.infinity()
         self.inf = inf
         J, T = len(inst.codes), len(inst.years)
@@ -108,32 +127,62 @@ class PlanModel:
         self.budget = budget if budget is not None else (p["plan_budget_recurrent_mvnd"], p["plan_budget_capital_mvnd"])
         H = int(p["plan_max_hires_per_station"])
         doctors = DOC in self.kidx
+        T_all = range(T)
+        cum = np.cumsum(inst.leavers, axis=2)
+        # the stock of each (station, cadre) when no decision touches it, and the least it can be under
+        # any plan: a sending station keeps at least one doctor (see the transfer rows below)
+        self.fixed = inst.stock0[:, :, None] - cum
+        self.floor = self.fixed.copy()
+        may_send = [i for i, _ in inst.arcs if doctors and inst.stock0[i, DOC] >= 2]
+        for i in set(may_send):
+            self.floor[i, DOC] = np.minimum(self.fixed[i, DOC], 1)
+        self.o = {}
+        if doctors and inst.rotation_cap > 0:
+            for r, (c, j) in enumerate(inst.rotation_arcs):
+                for t in range(T):
+                    self.o[r, t] = s.IntVar(0, inst.rotation_cap, f"o_{inst.centre_codes[c]}_{inst.codes[j]}_{inst.years[t]}")
+        self.O_keys = {(inst.rotation_arcs[r][1], t) for r, t in self.o}
+        self.u = {}
+        if "upgraded" in self.on:
+            for jpos in np.flatnonzero(inst.main & ~inst.upgraded0).tolist():
+                for t in range(T):
+                    self.u[jpos, t] = s.IntVar(0, 1, f"u_{inst.codes[jpos]}_{inst.years[t]}")
+        # the rows each target asks for (`_needs`), without those met under any plan: their shortfall
+        # is 0 in every plan, so they need no variable (and the hires only they could use none either)
+        self.needs: dict[str, dict[int, list]] = {}
+        for key in self.on:
+            if key == "upgraded":
+                continue
+            deadline = int(p[BY_KEY[key].deadline_param])
+            years = T_all if shortfall_years == "all" else [t for t in T_all if inst.years[t] >= deadline]
+            self.needs[key] = {t: [n for n in self._needs(key, t) if not self._surely_met(n, t)] for t in years}
+        # the last year in which each (station, cadre)'s stock counts in some row (-1: never); station
+        # rows only for the transfers (a transfer leaves the province's doctors as they are)
+        last = np.full((J, len(CADRES)), -1)
+        last_station = np.full(J, -1)
+        for by_year in self.needs.values():
+            for t, year_needs in by_year.items():
+                for _label, _need, members, _rot, province in year_needs:
+                    for j, k in members:
+                        last[j, k] = max(last[j, k], t)
+                        if k == DOC and not province:
+                            last_station[j] = max(last_station[j], t)
         self.h: dict[tuple[int, int, int], Any] = {}
         for k in self.kidx:
             top = min(H, inst.graduates[CADRES[k]])
             if top <= 0:
                 continue
             for j in range(J):
-                for t in range(T):
+                for t in range(int(last[j, k]) + 1):  # a hire after the last year its stock counts helps nothing
                     self.h[j, k, t] = s.IntVar(0, top, f"h_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
         self.x = {}
         if doctors:
             for a, (i, j) in enumerate(inst.arcs):
                 if inst.stock0[i, DOC] >= 2:  # a station sends only doctors beyond its first (see below)
-                    for t in range(T):
+                    for t in range(int(last_station[j]) + 1):
                         self.x[a, t] = s.IntVar(
                             0, int(inst.stock0[i, DOC]) - 1, f"x_{inst.codes[i]}_{inst.codes[j]}_{inst.years[t]}"
                         )
-        self.o = {}
-        if doctors and inst.rotation_cap > 0:
-            for r, (c, j) in enumerate(inst.rotation_arcs):
-                for t in range(T):
-                    self.o[r, t] = s.IntVar(0, inst.rotation_cap, f"o_{inst.centre_codes[c]}_{inst.codes[j]}_{inst.years[t]}")
-        self.u = {}
-        if "upgraded" in self.on:
-            for jpos in np.flatnonzero(inst.main & ~inst.upgraded0).tolist():
-                for t in range(T):
-                    self.u[jpos, t] = s.IntVar(0, 1, f"u_{inst.codes[jpos]}_{inst.years[t]}")
         out: dict[tuple[int, int], list] = {}
         into: dict[tuple[int, int], list] = {}
         for (a, t), var in self.x.items():
@@ -142,8 +191,11 @@ class PlanModel:
             into.setdefault((j, t), []).append(var)
         # stock: S_t - S_t-1 - h_t - in_t + out_t = -L_t  (S_-1 = s0, a constant)
         self.S = {}
+        touched = {(j, k) for j, k, _ in self.h} | {(j, DOC) for j, _ in {*out, *into}}
         for j in range(J):
             for k in self.kidx:
+                if (j, k) not in touched:
+                    continue  # its stock is `fixed`: a constant in the rows
                 prev = None
                 for t in range(T):
                     var = s.NumVar(0, inf, f"S_{inst.codes[j]}_{CADRES[k]}_{inst.years[t]}")
@@ -219,11 +271,21 @@ class PlanModel:
             self.rec.append(rec)
             self.cap.append(cap)
         # shortfalls
+        self.integral = True  # every need an integer: every plan's shortfall is an integer (`solve_part`)
+        # the last shortfall stage's bound as solved (with the weight on cost) and the most that
+        # weight adds to a plan's value (`shortfall_stage`)
+        self.weighted: tuple[float | None, float] = (None, 0.0)
         self.v: dict[str, dict[int, list]] = {}  # target -> year index -> shortfall variables
         for key in self.on:
             deadline = int(p[BY_KEY[key].deadline_param])
-            years = range(T) if shortfall_years == "all" else [t for t in range(T) if inst.years[t] >= deadline]
-            self.v[key] = {t: self._shortfall(key, t, hard=key in self.hard and inst.years[t] >= deadline) for t in years}
+            if key == "upgraded":
+                years = T_all if shortfall_years == "all" else [t for t in T_all if inst.years[t] >= deadline]
+                self.v[key] = {t: self._upgrade_shortfall(t, hard=key in self.hard and inst.years[t] >= deadline) for t in years}
+                continue
+            self.v[key] = {
+                t: self._shortfall(key, t, rows, hard=key in self.hard and inst.years[t] >= deadline)
+                for t, rows in self.needs[key].items()
+            }
 
     def row(self, lb: float, ub: float, terms: Terms) -> Any:
         c = self.solver.Constraint(float(lb), float(ub))
@@ -232,54 +294,72 @@ class PlanModel:
         return c
 
     # ------------------------------------------------------------------ targets
-    def _stock(self, j: int, k: int, t: int) -> Terms:
-        return {self.S[j, k, t]: 1.0} if (j, k, t) in self.S else {}
-
-    def _present(self, j: int, t: int) -> Terms:
-        """Doctors at j in year t, rotated ones included."""
-        return {**self._stock(j, DOC, t), **dict.fromkeys(self.O.get((j, t), []), 1.0)}
-
-    def _shortfall(self, key: str, t: int, *, hard: bool) -> list:
-        """The shortfall variables of target `key` in year index t: v + have >= need."""
-        inst, s, p = self.inst, self.solver, self.inst.params
-        terms: list = []
-        year = inst.years[t]
-
-        def short(need: float, have: Terms, label: str) -> None:
-            var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
-            self.row(need, self.inf, {var: 1.0, **have})
-            terms.append(var)
-
+    def _needs(self, key: str, t: int) -> list[tuple[str, float, list[tuple[int, int]], int | None, bool]]:
+        """The rows of target `key` in year index t: (label, need, the (station, cadre) stocks that
+        count, the station whose rotated doctors count or None, whether the row is the province's)."""
+        inst, p = self.inst, self.inst.params
+        ks = set(self.kidx)
+        out: list[tuple[str, float, list[tuple[int, int]], int | None, bool]] = []
         main = [int(j) for j in np.flatnonzero(inst.main)]
         if key == "norm":
             for j in range(len(inst.codes)):
                 if inst.norm[j] > 0:
-                    have: Terms = {}
-                    for k in self.kidx:
-                        have.update(self._stock(j, k, t))
-                    short(float(inst.norm[j]), have, inst.codes[j])
+                    out.append((inst.codes[j], float(inst.norm[j]), [(j, k) for k in self.kidx], None, False))
         elif key == "titles":
             ad = CADRES.index("assistant_doctor")
             for j in range(len(inst.codes)):
-                short(1.0, {**self._present(j, t), **self._stock(j, ad, t)}, f"{inst.codes[j]}_doctor")
+                rot = j if (j, t) in self.O_keys else None
+                out.append((f"{inst.codes[j]}_doctor", 1.0, [(j, k) for k in (DOC, ad) if k in ks], rot, False))
                 for c in ("nurse", "midwife"):
-                    short(1.0, self._stock(j, CADRES.index(c), t), f"{inst.codes[j]}_{c}")
+                    k = CADRES.index(c)
+                    out.append((f"{inst.codes[j]}_{c}", 1.0, [(j, k)] if k in ks else [], None, False))
         elif key in ("doctors_min_main", "res72_doctors"):
             need = float(p[BY_KEY[key].value_param or ""])
             for j in main:
-                short(need, self._present(j, t), inst.codes[j])
+                rot = j if (j, t) in self.O_keys else None
+                out.append((inst.codes[j], need, [(j, DOC)] if DOC in ks else [], rot, False))
         elif key == "permanent_doctor":
             for j in main:
-                short(1.0, self._stock(j, DOC, t), inst.codes[j])
-        elif key == "upgraded":
-            for j in main:
-                if not inst.upgraded0[j]:
-                    short(1.0, {self.u[j, tt]: 1.0 for tt in range(t) if (j, tt) in self.u}, inst.codes[j])
+                out.append((inst.codes[j], 1.0, [(j, DOC)] if DOC in ks else [], None, False))
         elif key == "doctors_per_10k":
-            have = {}
-            for j in range(len(inst.codes)):
-                have.update(self._stock(j, DOC, t))
-            short(float(inst.per10k_count), have, "province")
+            members = [(j, DOC) for j in range(len(inst.codes))] if DOC in ks else []
+            out.append(("province", float(inst.per10k_count), members, None, True))
+        return out
+
+    def _surely_met(self, need: tuple, t: int) -> bool:
+        """Whether a row (`_needs`) holds in every plan: the least stocks it counts reach its need."""
+        _label, value, members, _rot, _province = need
+        return sum(int(self.floor[j, k, t]) for j, k in members) >= value
+
+    def _shortfall(self, key: str, t: int, rows: list, *, hard: bool) -> list:
+        """The shortfall variables of target `key` in year index t, one per row: v + have >= need
+        (`have`: the stocks some decision touches, the others' fixed stock moved to the need)."""
+        s, year = self.solver, self.inst.years[t]
+        terms: list = []
+        for label, need, members, rot, _province in rows:
+            have: Terms = {}
+            for j, k in members:
+                if (j, k, t) in self.S:
+                    have[self.S[j, k, t]] = 1.0
+                else:
+                    need -= float(self.fixed[j, k, t])
+            if rot is not None:
+                have.update(dict.fromkeys(self.O.get((rot, t), []), 1.0))
+            self.integral = self.integral and float(need).is_integer()
+            var = s.NumVar(0, 0 if hard else max(need, 0.0), f"v_{key}_{label}_{year}")
+            self.row(need, self.inf, {var: 1.0, **have})
+            terms.append(var)
+        return terms
+
+    def _upgrade_shortfall(self, t: int, *, hard: bool) -> list:
+        """The upgrade target's shortfall variables in year index t: v = 1 - U_jt at main stations."""
+        inst, s, year = self.inst, self.solver, self.inst.years[t]
+        terms: list = []
+        for j in np.flatnonzero(inst.main).tolist():
+            if not inst.upgraded0[j]:
+                var = s.NumVar(0, 0 if hard else 1.0, f"v_upgraded_{inst.codes[j]}_{year}")
+                self.row(1.0, self.inf, {var: 1.0, **{self.u[j, tt]: 1.0 for tt in range(t) if (j, tt) in self.u}})
+                terms.append(var)
         return terms
 
     # ------------------------------------------------------------------ objectives
@@ -296,10 +376,32 @@ class PlanModel:
     def cost_terms(self) -> Terms:
         return dict.fromkeys(self.rec + self.cap, 1.0)
 
+    def cost_ceiling(self) -> float:
+        """The most any plan of this model can cost: each year's recurrent cost at most its budget
+        and at most the pay of every hire the variables allow so far plus every rotation, the
+        capital cost at most its budget and every upgrade the year allows."""
+        inst, T = self.inst, len(self.inst.years)
+        pay = np.zeros(T)
+        for (j, k, t), var in self.h.items():
+            pay[t] += var.ub() * float(inst.salary[k] + inst.allowance[j, k])
+        rot = np.zeros(T)
+        for (_r, t), var in self.o.items():
+            rot[t] += var.ub() * float(inst.params["plan_rotation_cost_mvnd"])
+        cap = np.zeros(T)
+        for (j, t), var in self.u.items():
+            cap[t] += var.ub() * float(inst.capex[j])
+        rec = np.cumsum(pay) + rot
+        b_rec, b_cap = self.budget
+        rec = np.minimum(rec, b_rec) if b_rec >= 0 else rec
+        cap = np.minimum(cap, b_cap) if b_cap >= 0 else cap
+        return float(rec.sum() + cap.sum())
+
     def transfers_terms(self) -> Terms:
         return dict.fromkeys(list(self.x.values()) + list(self.o.values()), 1.0)
 
-    def solve_stage(self, terms: Terms, *, stage: str, maximise: bool = False, gap: float | None = None) -> MipRecord:
+    def solve_stage(
+        self, terms: Terms, *, stage: str, maximise: bool = False, gap: float | None = None, time_limit_s: float | None = None
+    ) -> MipRecord:
         objective = self.solver.Objective()
         objective.Clear()
         for var, coef in terms.items():
@@ -313,16 +415,36 @@ class PlanModel:
             self.solver,
             model=self.name,
             stage=stage,
-            time_limit_s=p["plan_time_limit_s"],
+            time_limit_s=p["plan_time_limit_s"] if time_limit_s is None else time_limit_s,
             gap=p["plan_relative_gap"] if gap is None else gap,
         )
 
     def value(self, terms: Terms) -> float:
         return float(sum(coef * var.solution_value() for var, coef in terms.items()))
 
-    def hold(self, terms: Terms, value: float) -> None:
-        """Keep `terms` at most `value` (a previous stage's plan) in the later stages."""
-        self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+    def hold(self, terms: Terms, value: float) -> Any:
+        """Keep `terms` at most `value` (a previous stage's plan) in the later stages; the row."""
+        return self.row(-self.inf, value + 1e-6 * max(1.0, abs(value)), terms)
+
+    def relaxed(self, terms: Terms) -> float | None:
+        """The least value of `terms` in the LP relaxation of the model as it is (its rows, every
+        variable continuous), by GLOP on a copy; None if GLOP did not solve it."""
+        from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+        objective = self.solver.Objective()
+        objective.Clear()
+        for var, coef in terms.items():
+            objective.SetCoefficient(var, coef)
+        objective.SetMinimization()
+        proto = linear_solver_pb2.MPModelProto()
+        self.solver.ExportModelToProto(proto)
+        proto.ClearField("solution_hint")
+        for var in proto.variable:
+            var.is_integer = False
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        if lp is None or lp.LoadModelFromProto(proto):
+            return None
+        return lp.Objective().Value() if lp.Solve() == pywraplp.Solver.OPTIMAL else None
 
     def decisions(self) -> list:
         """The decision variables (hires, transfers, rotations, upgrades): the rest follows from them."""
@@ -363,12 +485,16 @@ def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -
     on, hard = tuple(on), tuple(hard)
     staff_on = tuple(k for k in on if k != "upgraded")
     parts = []
-    if staff_on:
-        parts.append(solve_part(inst, on=staff_on, hard=tuple(k for k in hard if k != "upgraded"), name="workforce_staff"))
     if "upgraded" in on:
         parts.append(
             solve_part(inst, on=("upgraded",), hard=tuple(k for k in hard if k == "upgraded"), name="workforce_upgrades")
         )
+    if staff_on:
+        others = parts[0].records if parts else []
+        staff = solve_part(
+            inst, on=staff_on, hard=tuple(k for k in hard if k != "upgraded"), name="workforce_staff", others=others
+        )
+        parts.insert(0, staff)
     if not parts:
         J, K, T = len(inst.codes), len(CADRES), len(inst.years)
         z = np.zeros((J, K, T), dtype=int)
@@ -388,24 +514,81 @@ def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -
     return out
 
 
-def solve_part(inst: Instance, *, on: tuple[str, ...], hard: tuple[str, ...], name: str) -> Schedule:
+def cost_gap(rel: float, plan_cost: float, others: list[MipRecord]) -> float:
+    """The cost stage's gap limit for a part whose start plan costs `plan_cost`, so that the plan's
+    gap (the parts added up) is within `rel`: the other parts' cost records (`others`, solved
+    before) leave room of rel x their cost less their own gap. Stopping at it, (P - D) <= g P and
+    P <= plan_cost give (P - D + their gap) <= rel (P + their cost)."""
+    other = [r for r in others if r.stage == STAGES[1]]
+    if plan_cost <= 0 or not other or any(not r.has_plan or r.objective is None or r.best_bound is None for r in other):
+        return rel
+    cost = sum(float(r.objective or 0.0) for r in other)
+    room = rel * cost - sum(float(r.objective or 0.0) - float(r.best_bound or 0.0) for r in other)
+    return rel + max(room, 0.0) / plan_cost
+
+
+def shortfall_stage(m: PlanModel, shortfall: Terms, *, gap: float, time_limit_s: float | None = None) -> MipRecord:
+    """The first stage: the least shortfall, each plan's cost added at a weight eps small enough
+    (eps x the most a plan can cost, `cost_ceiling`, < 1/2) that it only orders plans of the same
+    shortfall when every shortfall is an integer (integer needs and weights): solved to the end,
+    the lexicographic optimum of the first two stages, and short of it a plan as cheap as the
+    search found for its shortfall, the cost stage's start (without it the cost stage started
+    from whichever plan of that shortfall came first, and SCIP did not improve it in 15 s on Nghệ
+    An). The record is the shortfall's: its plan's shortfall, and the bound every plan's shortfall
+    s >= D - eps c >= D - eps C (D the weighted stage's bound, C the ceiling), rounded up to an
+    integer. Needs that are not all integers: the shortfall alone."""
+    ceiling = m.cost_ceiling()
+    if not m.integral or ceiling <= 0:
+        rec = m.solve_stage(shortfall, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
+        m.weighted = (rec.best_bound, 0.0)
+        return rec
+    eps = 0.5 / (ceiling + 1.0)
+    weighted = dict(shortfall)
+    for var, coef in m.cost_terms().items():
+        weighted[var] = weighted.get(var, 0.0) + eps * coef
+    rec = m.solve_stage(weighted, stage=STAGES[0], gap=gap, time_limit_s=time_limit_s)
+    m.weighted = (rec.best_bound, eps * ceiling)
+    if rec.has_plan:
+        rec.objective = m.value(shortfall)
+        if rec.best_bound is not None:
+            rec.best_bound = min(max(0.0, math.ceil(rec.best_bound - eps * ceiling - 1e-6)), rec.objective)
+        rec.relative_gap = _mip.relative_gap(rec.objective, rec.best_bound)
+    return rec
+
+
+def solve_part(
+    inst: Instance, *, on: tuple[str, ...], hard: tuple[str, ...], name: str, others: list[MipRecord] | None = None
+) -> Schedule:
     """The three lexicographic stages of one part by `plan_mip_solver` (SCIP), the first started
     from the plan that does nothing (always feasible without hard targets), each later one from the
-    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value."""
+    previous stage's plan (`_mip.set_hint`) with a row holding that stage's value. The cost stage
+    stops at the gap that keeps the plan's (this part and `others`, the parts solved before, added
+    up) within `plan_relative_gap` (`cost_gap`); the shortfall stage first at `plan_shortfall_gap`
+    (`plan_relative_gap` if smaller), then closer (`first_stage`) while the cost stage's relaxation
+    shows its gap could not close."""
+    p = inst.params
     cadres = CADRES if any(k != "upgraded" for k in on) else ()
     m = PlanModel(inst, on=on, hard=hard, cadres=cadres, name=name)
     m.solver.SetHint(m.decisions(), [0.0] * len(m.decisions()))
     records: list[MipRecord] = []
     sched: Schedule | None = None
     hint: list[float] = []
+    start_cost = 0.0
     for stage, expr in zip(STAGES, (m.shortfall_terms(), m.cost_terms(), m.transfers_terms()), strict=True):
         if stage == STAGES[2] and not expr:
             break  # no transfer or rotation variable: nothing to count
+        gap = float(p["plan_relative_gap"])
         if hint:
             _mip.set_hint(m.solver, hint)
-        # the first stage to a zero gap: a later stage holds its value, and a value above the optimum
-        # would leave the later stage's relaxation room to trade shortfall for cost
-        rec = m.solve_stage(expr, stage=stage, gap=0.0 if stage == STAGES[0] else None)
+        if stage == STAGES[0]:
+            rec, sched, hint, start_cost = first_stage(m, expr, others or [])
+            records.append(rec)
+            if not rec.has_plan:
+                break
+            continue
+        if stage == STAGES[1]:
+            gap = cost_gap(gap, start_cost, others or [])
+        rec = m.solve_stage(expr, stage=stage, gap=gap)
         records.append(rec)
         if not rec.has_plan:
             break
@@ -416,3 +599,51 @@ def solve_part(inst: Instance, *, on: tuple[str, ...], hard: tuple[str, ...], na
         sched.feasible = False
     sched.records = records
     return sched
+
+
+def first_stage(m: PlanModel, shortfall: Terms, others: list[MipRecord]) -> tuple[MipRecord, Schedule | None, list[float], float]:
+    """The shortfall stage (`shortfall_stage`) and its hold row; returns its record, plan, values
+    (the next stage's start) and the plan's cost. The cost stage holds the shortfall found, and
+    its relaxation trades each unit above the least shortfall for cost (about 85 million VND a
+    unit on Nghệ An): a plan short of the least by a few units can leave the cost stage's bound
+    too low to close its gap in any time. So, with the hold row in place, the cost stage's LP
+    relaxation is solved; while its bound leaves the start plan's cost further from it than the
+    cost stage's gap (`cost_gap`), the shortfall stage goes on from its plan until a plan of less
+    shortfall (at most `FIRST_STAGE_ROUNDS` times, within `plan_time_limit_s` in all; the record
+    counts the seconds of every round and relaxation, and its status, bound and gap are the last round's)."""
+    p = m.inst.params
+    rel = float(p["plan_relative_gap"])
+    gap = min(rel, float(p["plan_shortfall_gap"]))
+    limit = float(p["plan_time_limit_s"])
+    rec = shortfall_stage(m, shortfall, gap=gap)
+    seconds = rec.seconds
+    if not rec.has_plan:
+        return rec, None, [], 0.0
+    for round_ in range(FIRST_STAGE_ROUNDS + 1):
+        sched, values = m.schedule([rec]), m.values()
+        cost, value = m.value(m.cost_terms()), m.value(shortfall)
+        row = m.hold(shortfall, value)
+        if round_ == FIRST_STAGE_ROUNDS or not rec.relative_gap or limit - seconds < 1.0:
+            break
+        t = time.perf_counter()
+        bound = m.relaxed(m.cost_terms())
+        seconds += time.perf_counter() - t
+        if bound is None or cost - bound <= cost_gap(rel, cost, others) * bound:
+            break  # the cost stage's root can close its gap (SCIP's gap: over the bound)
+        # the shortfall stage again, from its plan, to the gap that stops it at the first plan of
+        # less shortfall (its value with the weight on cost below value - 1 + the most that weight adds)
+        row.SetUb(m.inf)
+        _mip.set_hint(m.solver, values)
+        solved, tie = m.weighted
+        gap = max(0.0, (math.ceil(value) - 1 + tie - solved) / solved) if solved and solved > 0 else 0.0
+        again = shortfall_stage(m, shortfall, gap=gap, time_limit_s=limit - seconds)
+        seconds += again.seconds
+        if not again.has_plan or again.objective is None or rec.objective is None or again.objective > rec.objective:
+            row.SetUb(value + 1e-6 * max(1.0, abs(value)))  # keep the plan found before
+            _mip.set_hint(m.solver, values)
+            break
+        rec = again
+    rec.seconds = round(seconds, 3)
+    rec.time_limit_s = limit
+    _mip.set_hint(m.solver, values)
+    return rec, sched, values, cost
