@@ -1,5 +1,7 @@
 """Shared MIP plumbing: create an OR-Tools solver, solve with a time limit, record the solve, and
-write the model as MPS with full-precision numbers."""
+write the model as MPS with full-precision numbers; solve a MIP by its LP relaxation when the
+relaxation's optimal vertex is integral (`solve_relaxation`), and restrict a model to the optimal
+face of its last LP solve (`fix_to_optimal_face`), for lexicographic objectives."""
 
 from __future__ import annotations
 
@@ -29,6 +31,9 @@ SMALLEST_LIMIT_S = 0.01  # the solve's floor on its time limit (the scenario's o
 # the backends that take a random seed through OR-Tools (SetSolverSpecificParametersAsString);
 # CBC and HiGHS refuse the call there (and are deterministic), so no seed is claimed for them
 SEED_PARAMETER = {"SCIP": "randomization/randomseedshift = {seed}"}
+LP_BACKEND = "GLOP"  # the LP backend of `solve_relaxation` (a simplex method: its optimum is a vertex)
+INTEGRAL_TOL = 1e-6  # a value within this of a whole number is that number
+FACE_TOL = 1e-7  # a reduced cost or dual beyond this is nonzero (the LP backend is accurate to ~1e-9)
 
 
 def new_solver(name: str, seed: int) -> pywraplp.Solver:
@@ -61,6 +66,64 @@ def set_hint(solver: pywraplp.Solver, values: Sequence[float]) -> None:
     if len(values) != len(variables):
         raise ValueError(f"hint of {len(values)} values for {len(variables)} variables")
     solver.SetHint(variables, [float(v) for v in values])
+
+
+def solve_relaxation(
+    solver: pywraplp.Solver, *, model: str, time_limit_s: float, stage: str | None = None
+) -> tuple[MipRecord, list[float] | None]:
+    """Solve the LP relaxation of the MIP held by `solver` (an LP backend, `LP_BACKEND`: integrality is
+    ignored). Returns the record and, when the LP's optimal vertex is integral (every integer
+    variable within `INTEGRAL_TOL` of a whole number), its values rounded: that plan is then an
+    optimum of the MIP, its bound the LP optimum (record status optimal, gap 0). Otherwise (a
+    fractional vertex, a time limit, no optimum) the values are None and the caller solves the MIP."""
+    rec = solve(solver, model=model, stage=stage, time_limit_s=time_limit_s)
+    if rec.status != STATUS_NAMES["OPTIMAL"]:
+        return rec, None
+    variables = solver.variables()
+    values = [v.solution_value() for v in variables]
+    rounded = [float(round(x)) if v.integer() else x for v, x in zip(variables, values)]
+    if any(abs(x - r) > INTEGRAL_TOL for x, r in zip(values, rounded)):
+        return rec, None
+    return rec, rounded
+
+
+def copy_as_mip(solver: pywraplp.Solver, backend: str, seed: int) -> pywraplp.Solver:
+    """The model held by `solver` (bounds, rows, integrality, names; not its objective) in a new
+    solver of MIP backend `backend`, the variables in the same order."""
+    from ortools.linear_solver import linear_solver_pb2
+
+    proto = linear_solver_pb2.MPModelProto()
+    solver.ExportModelToProto(proto)
+    mip = new_solver(backend, seed)
+    error = mip.LoadModelFromProto(proto)
+    if error:
+        raise RuntimeError(f"the {backend} copy of the model failed: {error}")
+    return mip
+
+
+def fix_to_optimal_face(solver: pywraplp.Solver, values: Sequence[float], tol: float = FACE_TOL) -> int:
+    """Restrict the model just solved by LP (optimal at `values`, a vertex) to the set of its optimal
+    solutions, the optimal face, by complementary slackness: every variable with a nonzero reduced
+    cost is fixed at its value (a bound), every row with a nonzero dual becomes an equality at its
+    activity. Exact: a point of the model is optimal if and only if it meets these with any optimal
+    dual (here the LP backend's, nonzero beyond `tol`); the bounds change, not the matrix, so a
+    totally unimodular structure stays so. Call before the model changes (reduced costs and duals
+    belong to the last solve). Returns the number of variables and rows fixed."""
+    variables, rows = solver.variables(), solver.constraints()
+    costs = [v.reduced_cost() for v in variables]
+    duals = [c.dual_value() for c in rows]
+    activity = solver.ComputeConstraintActivities()
+    fixed = 0
+    for v, rc, x in zip(variables, costs, values):
+        if abs(rc) > tol and v.lb() != v.ub():
+            v.SetBounds(x, x)
+            fixed += 1
+    for c, d, act in zip(rows, duals, activity):
+        if abs(d) > tol and c.lb() != c.ub():
+            side = c.lb() if abs(act - c.lb()) <= abs(act - c.ub()) else c.ub()
+            c.SetBounds(side, side)
+            fixed += 1
+    return fixed
 
 
 def keep_known(rec: MipRecord, objective: float, bound: float | None = None) -> bool:
