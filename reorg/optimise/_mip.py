@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .records import MipRecord
 
 if TYPE_CHECKING:
@@ -69,22 +71,38 @@ def set_hint(solver: pywraplp.Solver, values: Sequence[float]) -> None:
 
 
 def solve_relaxation(
-    solver: pywraplp.Solver, *, model: str, time_limit_s: float, stage: str | None = None
+    solver: pywraplp.Solver,
+    *,
+    model: str,
+    time_limit_s: float,
+    stage: str | None = None,
+    integer: Sequence[bool] | None = None,
 ) -> tuple[MipRecord, list[float] | None]:
     """Solve the LP relaxation of the MIP held by `solver` (an LP backend, `LP_BACKEND`: integrality is
     ignored). Returns the record and, when the LP's optimal vertex is integral (every integer
     variable within `INTEGRAL_TOL` of a whole number), its values rounded: that plan is then an
     optimum of the MIP, its bound the LP optimum (record status optimal, gap 0). Otherwise (a
-    fractional vertex, a time limit, no optimum) the values are None and the caller solves the MIP."""
+    fractional vertex, a time limit, no optimum) the values are None and the caller solves the MIP.
+    `integer`: which variables are integer, by index (read from the solver when not given)."""
     rec = solve(solver, model=model, stage=stage, time_limit_s=time_limit_s)
     if rec.status != STATUS_NAMES["OPTIMAL"]:
         return rec, None
-    variables = solver.variables()
-    values = [v.solution_value() for v in variables]
-    rounded = [float(round(x)) if v.integer() else x for v, x in zip(variables, values)]
-    if any(abs(x - r) > INTEGRAL_TOL for x, r in zip(values, rounded)):
+    values = np.array(_solution(solver).variable_value, dtype=float)
+    is_integer = np.array([v.integer() for v in solver.variables()] if integer is None else integer, dtype=bool)
+    rounded = np.where(is_integer, np.rint(values), values)
+    if len(values) and np.abs(values - rounded).max() > INTEGRAL_TOL:
         return rec, None
-    return rec, rounded
+    return rec, rounded.tolist()
+
+
+def _solution(solver: pywraplp.Solver):
+    """The last solve's values, reduced costs and duals, as one response proto (a call per vector,
+    not per variable)."""
+    from ortools.linear_solver import linear_solver_pb2
+
+    response = linear_solver_pb2.MPSolutionResponse()
+    solver.FillSolutionResponseProto(response)
+    return response
 
 
 def copy_as_mip(solver: pywraplp.Solver, backend: str, seed: int) -> pywraplp.Solver:
@@ -109,20 +127,25 @@ def fix_to_optimal_face(solver: pywraplp.Solver, values: Sequence[float], tol: f
     dual (here the LP backend's, nonzero beyond `tol`); the bounds change, not the matrix, so a
     totally unimodular structure stays so. Call before the model changes (reduced costs and duals
     belong to the last solve). Returns the number of variables and rows fixed."""
-    variables, rows = solver.variables(), solver.constraints()
-    costs = [v.reduced_cost() for v in variables]
-    duals = [c.dual_value() for c in rows]
-    activity = solver.ComputeConstraintActivities()
+    response = _solution(solver)
+    costs, duals = np.array(response.reduced_cost, dtype=float), np.array(response.dual_value, dtype=float)
+    activity = solver.ComputeConstraintActivities()  # before any change: it needs the solve's state
     fixed = 0
-    for v, rc, x in zip(variables, costs, values):
-        if abs(rc) > tol and v.lb() != v.ub():
-            v.SetBounds(x, x)
-            fixed += 1
-    for c, d, act in zip(rows, duals, activity):
-        if abs(d) > tol and c.lb() != c.ub():
-            side = c.lb() if abs(act - c.lb()) <= abs(act - c.ub()) else c.ub()
-            c.SetBounds(side, side)
-            fixed += 1
+    if len(costs):
+        variables = solver.variables()
+        for p in np.flatnonzero(np.abs(costs) > tol).tolist():
+            v = variables[p]
+            if v.lb() != v.ub():
+                v.SetBounds(values[p], values[p])
+                fixed += 1
+    if len(duals) and (np.abs(duals) > tol).any():
+        rows = solver.constraints()
+        for p in np.flatnonzero(np.abs(duals) > tol).tolist():
+            c, act = rows[p], activity[p]
+            if c.lb() != c.ub():
+                side = c.lb() if abs(act - c.lb()) <= abs(act - c.ub()) else c.ub()
+                c.SetBounds(side, side)
+                fixed += 1
     return fixed
 
 

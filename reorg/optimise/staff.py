@@ -53,6 +53,7 @@ station join the main station of its commune.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,18 +183,24 @@ def solve_staff(
     n = norms.reindex(codes).fillna(0).to_numpy()
     r = np.where(role == "main", params["doctors_min_main_station"], 0)
     arcs = _arcs(codes, role, new_code, tt, params)
-    solver = _mip.new_solver(_mip.LP_BACKEND, seed)  # the LP relaxation first; the MIP backend if it is fractional
-    inf = solver.infinity()
-    variables: list[Any] = []  # creation order: a variable's position is its index
+    # the model is written as a proto (one call per row, not per coefficient) and loaded into the LP backend
+    from ortools.linear_solver import linear_solver_pb2
 
-    def new_var(lb: float, ub: float, name: str, integer: bool = True) -> int:
-        variables.append(solver.IntVar(lb, ub, name) if integer else solver.NumVar(lb, ub, name))
-        return len(variables) - 1
+    proto = linear_solver_pb2.MPModelProto()
+    inf = math.inf
+    integer: list[bool] = []  # by variable index (creation order)
+
+    def new_var(lb: float, ub: float, name: str, is_integer: bool = True) -> int:
+        proto.variable.add(lower_bound=lb, upper_bound=ub, is_integer=is_integer, name=name)
+        integer.append(is_integer)
+        return len(integer) - 1
 
     def add_row(lb: float, ub: float, terms: list[tuple[int, float]]) -> None:
-        row = solver.Constraint(lb, ub)
-        for x, coef in terms:
-            row.SetCoefficient(variables[x], coef)
+        row = proto.constraint.add(lower_bound=lb, upper_bound=ub)
+        if terms:
+            index, coef = zip(*terms)
+            row.var_index.extend(index)
+            row.coefficient.extend(coef)
 
     f: dict[tuple[int, int, int], int] = {}  # (i, j, k) -> variable index
     for i, j in arcs:
@@ -239,11 +246,16 @@ def solve_staff(
     u: dict[int, int] = {}
     v: dict[int, int] = {}
     for j in open_idx.tolist():
-        u[j] = new_var(0, inf, f"u_{codes[j]}", integer=False)
+        u[j] = new_var(0, inf, f"u_{codes[j]}", is_integer=False)
         add_row(float(n[j]) - int(a[j, 0]) - int(a[j, 1]), inf, [(u[j], 1.0), *flow_.get((j, 0), []), *flow_.get((j, 1), [])])
         if r[j] > 0:
-            v[j] = new_var(0, inf, f"v_{codes[j]}", integer=False)
+            v[j] = new_var(0, inf, f"v_{codes[j]}", is_integer=False)
             add_row(float(r[j]) - int(a[j, 0]), inf, [(v[j], 1.0), *flow_.get((j, 0), [])])
+    solver = _mip.new_solver(_mip.LP_BACKEND, seed)  # the LP relaxation first; the MIP backend if it is fractional
+    error = solver.LoadModelFromProto(proto)
+    if error:
+        raise RuntimeError(f"the staff model did not load: {error}")
+    variables = solver.variables()
     w = params["doctor_shortfall_weight"]
     # the three objectives, as (variable index, coefficient)
     shortfall = [(x, 1.0) for x in u.values()] + [(x, float(w)) for x in v.values()]
@@ -301,7 +313,9 @@ def solve_staff(
         values: np.ndarray | None = None
         if mip is None:
             _set_objective(solver, variables, objectives[number])
-            rec, lp_values = _mip.solve_relaxation(solver, model="staff_placement", stage=stage, time_limit_s=limit)
+            rec, lp_values = _mip.solve_relaxation(
+                solver, model="staff_placement", stage=stage, time_limit_s=limit, integer=integer
+            )
             if lp_values is not None:
                 values, solved = np.array(lp_values), solver
             else:  # the stages from here on are MIPs on the model as it stands (the earlier stages' faces)
