@@ -1,7 +1,8 @@
 """Staff placement model (MODEL.md 4.2): move health workers between the stations of the new
 province, within a travel-time limit, to cover the Circular 03/2023 norms and cadre minimums.
 
-Formulation (integer flows; OR-Tools MIP backend, CBC by default; three lexicographic stages):
+Formulation (integer flows; three lexicographic stages, each solved by its LP relaxation where
+that is integral, else by an OR-Tools MIP backend, CBC by default):
 
 Sets
     J: stations (open: main or point; closed ones must be emptied); K = {doctor, staff}: doctors
@@ -31,16 +32,33 @@ Constraints
     is not traded for a main station's `doctors_min_main_station` or a staff norm elsewhere; those
     are met from stations with two or more doctors, closed stations, rotations and hires, or
     reported as shortfall.
-Objective, lexicographic (each stage solved on the previous stage's model plus one row)
+Objective, lexicographic
     1. shortfall = w sum_j v_j + sum_j u_j
-    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
-       with shortfall <= (stage 1 value returned) + 1e-6
-    3. persons moved = sum f_ijk + sum o_cj,
-       with also person-minutes <= (stage 2 value returned) (1 + 1e-7) + 1e-6
+    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj, over the plans of least shortfall
+    3. persons moved = sum f_ijk + sum o_cj, over the plans of least shortfall and, among them,
+       least person-minutes
+How each stage is solved (`_mip.solve_relaxation`, `_mip.fix_to_optimal_face`)
+    The LP relaxation first (`_mip.LP_BACKEND`, a simplex: its optimum is a vertex). Where that
+    vertex is integral it is an optimum of the MIP, proven by the LP bound (record: backend GLOP,
+    status optimal, gap 0); on every instance tried (Nghệ An, Thanh Hóa, Lai Châu) all three are.
+    The next stage is then the same model restricted to the previous stage's optimal face by
+    complementary slackness: each variable with a nonzero reduced cost fixed at its value, each
+    row with a nonzero dual made an equality. Exact: the LP optimum equals the MIP optimum, so
+    the integer plans optimal for the previous stage are LP-optimal, hence exactly the integer
+    points of that face (the face of an optimal dual holds every optimal solution); bounds
+    change, not the matrix, so the next LP keeps its structure (and, in practice, an integral
+    vertex). The first stage whose vertex is fractional, and every later one, is solved by the
+    MIP backend (`mip_solver`) on the model as it stands, each later stage with one more row
+    holding the previous optimum: shortfall <= (stage value) + 1e-6 (integer weights: whole
+    numbers of staff), person-minutes <= (stage value) (1 + 1e-7) + 1e-6. The exported MPS of a
+    stage is the model it solved (the earlier stages' faces as bounds and equalities).
+    Same optimum as the three-MIP method solved by CBC (Nghệ An 17 / 6,967.539862 / 450,
+    Thanh Hóa 32 / 6,690.799409 / 644, Lai Châu 16 / 2,375.414583 / 71); where a stage has tied
+    optima the plan may differ (its other terms, e.g. open sites without a doctor).
 Known plan (`_known_plan`): the `stay` rule as a point of the model (closed stations' staff to
-their main station, hires where most needed), handed to the backend as stage 1's start; each
-stage's plan is the next stage's start (it meets the row that holds the previous optimum). When a
-stage ends without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
+their main station, hires where most needed), the MIP backend's start; each stage's plan is the
+next stage's start (it meets the row or face that holds the previous optimum). When a stage ends
+without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
 objective and gap describe the plan returned), so the model always returns a plan. Its size
 depends on the stations only (norms are per site, whatever the number of demand points), and its
 arcs are already sparse (`move_candidates` nearest sites).
