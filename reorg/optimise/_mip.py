@@ -125,20 +125,23 @@ def copy_as_mip(solver: pywraplp.Solver, backend: str, seed: int) -> pywraplp.So
     return mip
 
 
-def fix_to_optimal_face(solver: pywraplp.Solver, values: Sequence[float], tol: float = FACE_TOL) -> int:
+def fix_to_optimal_face(
+    solver: pywraplp.Solver, values: Sequence[float], tol: float = FACE_TOL, variables: Sequence | None = None
+) -> int:
     """Restrict the model just solved by LP (optimal at `values`, a vertex) to the set of its optimal
     solutions, the optimal face, by complementary slackness: every variable with a nonzero reduced
     cost is fixed at its value (a bound), every row with a nonzero dual becomes an equality at its
     activity. Exact: a point of the model is optimal if and only if it meets these with any optimal
     dual (here the LP backend's, nonzero beyond `tol`); the bounds change, not the matrix, so a
     totally unimodular structure stays so. Call before the model changes (reduced costs and duals
-    belong to the last solve). Returns the number of variables and rows fixed."""
+    belong to the last solve). `variables`: solver.variables(), when the caller holds them (the call
+    wraps every variable anew). Returns the number of variables and rows fixed."""
     response = _solution(solver)
     costs, duals = np.array(response.reduced_cost, dtype=float), np.array(response.dual_value, dtype=float)
     activity = solver.ComputeConstraintActivities()  # before any change: it needs the solve's state
     fixed = 0
     if len(costs):
-        variables = solver.variables()
+        variables = solver.variables() if variables is None else variables
         for p in np.flatnonzero(np.abs(costs) > tol).tolist():
             v = variables[p]
             if v.lb() != v.ub():
