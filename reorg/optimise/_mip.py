@@ -119,7 +119,7 @@ def copy_as_mip(solver: pywraplp.Solver, backend: str, seed: int) -> pywraplp.So
     proto = linear_solver_pb2.MPModelProto()
     solver.ExportModelToProto(proto)
     mip = new_solver(backend, seed)
-    error = mip.LoadModelFromProto(proto)
+    error = mip.LoadModelFromProtoKeepNames(proto)
     if error:
         raise RuntimeError(f"the {backend} copy of the model failed: {error}")
     return mip

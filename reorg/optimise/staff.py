@@ -273,7 +273,7 @@ def solve_staff(
             v[j] = new_var(0, inf, f"v_{codes[j]}", is_integer=False)
             add_row(float(r[j]) - int(a[j, 0]), inf, [(v[j], 1.0), *flow_.get((j, 0), [])])
     solver = _mip.new_solver(_mip.LP_BACKEND, seed)  # the LP relaxation first; the MIP backend if it is fractional
-    error = solver.LoadModelFromProto(proto)
+    error = solver.LoadModelFromProtoKeepNames(proto)
     if error:
         raise RuntimeError(f"the staff model did not load: {error}")
     variables = solver.variables()
