@@ -150,7 +150,8 @@ def objective_terms(
     main_min = minutes[np.arange(len(demand)), mains]
     pc = demand.groupby("new_code")["population"].sum()
     score = stations["facility_score"]
-    bonus = params["main_facility_weight_minutes"] * float(sum(pc[c] * score[s] for c, s in main.items()))
+    products = pc.reindex(main.index).to_numpy(dtype=float) * score.reindex(main.to_numpy()).to_numpy(dtype=float)
+    bonus = params["main_facility_weight_minutes"] * float(sum(products.tolist()))  # in main's order, as a sum of terms
     points = int((roles == "point").sum())
     terms = {
         "nearest_minutes": float(pop @ near),
