@@ -148,9 +148,8 @@ def fix_to_optimal_face(
                 v.SetBounds(values[p], values[p])
                 fixed += 1
     if len(duals) and (np.abs(duals) > tol).any():
-        rows = solver.constraints()
         for p in np.flatnonzero(np.abs(duals) > tol).tolist():
-            c, act = rows[p], activity[p]
+            c, act = solver.constraint(p), activity[p]  # one row at a time: constraints() wraps them all
             if c.lb() != c.ub():
                 side = c.lb() if abs(act - c.lb()) <= abs(act - c.ub()) else c.ub()
                 c.SetBounds(side, side)
