@@ -32,23 +32,24 @@ def main_station_scores(demand: pd.DataFrame, stations: pd.DataFrame, station_mi
     """For each station, the population-weighted mean minutes from the residents of its new
     commune (columns: station_code, new_code, weighted_minutes, facility_score)."""
     rows = []
-    facility = stations["facility_score"].to_numpy(dtype=float)
-    members: dict[str, list[int]] = {}
-    for j, code in enumerate(stations["new_code"].tolist()):
-        members.setdefault(code, []).append(j)
-    weights = demand["population"].to_numpy()
-    for new_code, at in sorted(demand.groupby("new_code", sort=True).indices.items()):
-        grp_rows = demand.index.to_numpy()[at]
-        pop = weights[at]
-        for j in members.get(new_code, []):
-            mins = station_minutes[grp_rows, j]
+    labels = demand.index.to_numpy()
+    pop_all = demand["population"].to_numpy()
+    names = stations.index.to_numpy()
+    score = stations["facility_score"].to_numpy(dtype=float)
+    members_of = stations.groupby("new_code", sort=True).indices  # positions, in station order
+    parts_of = demand.groupby("new_code", sort=True).indices
+    for new_code in sorted(parts_of):
+        at = parts_of[new_code]
+        pop, at_rows = pop_all[at], labels[at]
+        for j in members_of.get(new_code, np.zeros(0, dtype=int)).tolist():
+            mins = station_minutes[at_rows, j]
             w = np.average(mins, weights=pop) if pop.sum() > 0 else float(mins.mean())
             rows.append(
                 {
-                    "station_code": stations.index[j],
+                    "station_code": names[j],
                     "new_code": new_code,
                     "weighted_minutes": float(w),
-                    "facility_score": float(facility[j]),
+                    "facility_score": float(score[j]),
                 }
             )
     return pd.DataFrame(rows)

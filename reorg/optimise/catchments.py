@@ -240,36 +240,49 @@ def build_mip(
     cn, kn = names if names is not None else (range(nC), range(nK))
     cn, kn = [str(c) for c in cn], [str(k) for k in kn]
     solver = _mip.new_solver(solver_name or params["mip_solver"], seed)
+    inf = solver.infinity()
     x = {(c, k): solver.BoolVar(f"x_{cn[c]}_{kn[k]}") for c in range(nC) for k in range(nK)}
     y = [solver.BoolVar(f"y_{kn[k]}") for k in range(nK)]
-    e = [solver.NumVar(0, solver.infinity(), f"e_{kn[k]}") for k in range(nK)]
+    e = [solver.NumVar(0, inf, f"e_{kn[k]}") for k in range(nK)]
+
+    def add_row(lb: float, ub: float, terms: list) -> None:
+        row = solver.Constraint(lb, ub)
+        for var, coef in terms:
+            row.SetCoefficient(var, coef)
+
     for c in range(nC):
-        solver.Add(sum(x[c, k] for k in range(nK)) == 1)
+        add_row(1, 1, [(x[c, k], 1.0) for k in range(nK)])
         for k in range(nK):
-            solver.Add(x[c, k] <= y[k])
+            add_row(-inf, 0, [(x[c, k], 1.0), (y[k], -1.0)])
     for k in range(nK):
-        solver.Add(e[k] >= sum(float(P[c]) * x[c, k] for c in range(nC)) - float(capacity[k]))
+        add_row(-float(capacity[k]), inf, [(e[k], 1.0)] + [(x[c, k], -float(P[c])) for c in range(nC)])
     p = int(params["centres_kept"])
     if p >= 0:
-        solver.Add(sum(y) == min(p, nK))
+        add_row(min(p, nK), min(p, nK), [(v, 1.0) for v in y])
     else:
         for k in range(nK):
-            solver.Add(y[k] == 1)
-    if params["contiguous_catchments"] and host is not None and neighbours is not None:  # contiguous catchments
+            add_row(1, 1, [(y[k], 1.0)])
+    contiguous = bool(params["contiguous_catchments"] and host is not None and neighbours is not None)
+    if contiguous and host is not None and neighbours is not None:
         per = A / np.maximum(P, 1e-9)[:, None]
         for k in range(nK):
-            solver.Add(x[int(host[k]), k] == y[k])
+            add_row(0, 0, [(x[int(host[k]), k], 1.0), (y[k], -1.0)])
             for c in range(nC):
                 if c == host[k]:
                     continue
                 closer = [c2 for c2 in neighbours.get(c, ()) if per[c2, k] < per[c, k]]
                 if closer:
-                    solver.Add(x[c, k] <= sum(x[c2, k] for c2 in closer))
+                    add_row(-inf, 0, [(x[c, k], 1.0)] + [(x[c2, k], -1.0) for c2 in closer])
                 else:
-                    solver.Add(x[c, k] == 0)
+                    add_row(0, 0, [(x[c, k], 1.0)])
     # variables in creation order: x (commune-major), y, e (what `start_values` gives for a plan)
-    pm = sum(float(A[c, k]) * x[c, k] for c in range(nC) for k in range(nK))
-    solver.Minimize(pm + rho * sum(e))
+    objective = solver.Objective()
+    for c in range(nC):
+        for k in range(nK):
+            objective.SetCoefficient(x[c, k], float(A[c, k]))
+    for k in range(nK):
+        objective.SetCoefficient(e[k], rho)
+    objective.SetMinimization()
     return solver, x
 
 

@@ -85,7 +85,8 @@ class SolveRecord:
 class MipRecord(SolveRecord):
     """A MIP solved by an OR-Tools backend.
 
-    backend: CBC | SCIP | HIGHS; seed: the random seed passed to the backend (SCIP's
+    backend: CBC | SCIP | HIGHS, or GLOP where the MIP was solved by its LP relaxation, whose
+    optimal vertex was integral (`_mip.solve_relaxation`: the staff model's stages); seed: the random seed passed to the backend (SCIP's
     `randomization/randomseedshift`), None when the backend takes none through OR-Tools (CBC and
     HiGHS, which are deterministic here), and then not claimed in the summary.
     time_limit_reached: the solve stopped at `time_limit_s`.

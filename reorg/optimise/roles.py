@@ -77,23 +77,33 @@ class RolesResult:
     export: ModelExport | None = None
 
 
+def _members(codes: np.ndarray) -> dict:
+    """Positions of each value of `codes`, in order, by value (sorted)."""
+    order = np.argsort(codes, kind="stable")
+    values, starts = np.unique(codes[order], return_index=True)
+    return dict(zip(values.tolist(), np.split(order, starts[1:])))
+
+
 def _instance(demand: pd.DataFrame, stations: pd.DataFrame, minutes: np.ndarray, params: dict):
     """(col, parts, beyond): each part (row, new commune, A(d) ordered by minutes then station
     position) and the parts with no station within T."""
     col = {c: j for j, c in enumerate(stations.index)}
     T = params["max_minutes_nearest_facility"]
     parts, beyond = [], []
-    for new_code, grp in demand.groupby("new_code", sort=True):
-        members = list(stations.index[stations["new_code"] == new_code])
-        cols = np.array([col[s] for s in members])
-        for i in grp.index:
-            t = minutes[i, cols]
+    names = stations.index.to_numpy()
+    of_commune = _members(stations["new_code"].to_numpy())
+    rows_of = _members(demand["new_code"].to_numpy())
+    labels = demand.index.to_numpy()
+    for new_code, positions in rows_of.items():
+        cols = of_commune.get(new_code, np.zeros(0, dtype=int))
+        block = minutes[np.ix_(labels[positions], cols)]
+        for i, t in zip(labels[positions].tolist(), block):
             ok = np.flatnonzero(t <= T)
             if not len(ok):
                 ok = np.array([int(np.argmin(t))])
                 beyond.append((i, new_code, float(t.min())))
             order = ok[np.lexsort((cols[ok], t[ok]))]
-            parts.append((i, new_code, [members[k] for k in order]))
+            parts.append((i, new_code, names[cols[order]].tolist()))
     return col, parts, beyond
 
 
@@ -140,7 +150,8 @@ def objective_terms(
     main_min = minutes[np.arange(len(demand)), mains]
     pc = demand.groupby("new_code")["population"].sum()
     score = stations["facility_score"]
-    bonus = params["main_facility_weight_minutes"] * float(sum(pc[c] * score[s] for c, s in main.items()))
+    products = pc.reindex(main.index).to_numpy(dtype=float) * score.reindex(main.to_numpy()).to_numpy(dtype=float)
+    bonus = params["main_facility_weight_minutes"] * float(sum(products.tolist()))  # in main's order, as a sum of terms
     points = int((roles == "point").sum())
     terms = {
         "nearest_minutes": float(pop @ near),
@@ -174,64 +185,82 @@ def solve_roles(
     col, parts, beyond = _instance(demand, stations, minutes, params)
     groups = _groups(parts)
     solver = _mip.new_solver(params["mip_solver"], seed)
+    inf = solver.infinity()
     codes = list(stations.index)
     y = {s: solver.BoolVar(f"y_{s}") for s in codes}
     m = {s: solver.BoolVar(f"m_{s}") for s in codes}
-    pop = demand["population"]
-    obj_near, obj_main, obj_bonus = [], [], []
+
+    def add_row(lb: float, ub: float, terms: list) -> None:
+        row = solver.Constraint(lb, ub)
+        for var, coef in terms:
+            row.SetCoefficient(var, coef)
+
+    pop_all = demand["population"].to_numpy()
+    labels = demand.index.to_numpy()
+    rows_of = _members(demand["new_code"].to_numpy())
+    score = stations["facility_score"].to_numpy(dtype=float)
+    cost: dict = {}  # the objective's coefficient of each variable (the terms below, combined)
     bound = 0.0  # a lower bound by parts: each group at its nearest candidate, each commune's best main
     fixed = fixed_main if main_rule == "moh_rule" and fixed_main is not None else None
     fixed_set = set() if fixed is None else set(fixed.to_numpy())
-    for new_code, members in stations.groupby("new_code").groups.items():
-        members = list(members)
-        solver.Add(sum(m[s] for s in members) == 1)
-        rows = demand.index[demand["new_code"] == new_code].to_numpy()
-        pc = float(pop.loc[rows].sum())
+    k_point = params["point_keep_cost_person_minutes"]
+    for new_code, members in _members(stations["new_code"].to_numpy()).items():
+        add_row(1, 1, [(m[codes[j]], 1.0) for j in members])
+        at = rows_of.get(new_code, np.zeros(0, dtype=int))
+        rows, pop = labels[at], pop_all[at]
+        pc = float(pop.sum())
         main_terms = {}
-        for s in members:
-            solver.Add(m[s] <= y[s])
-            wmin = float(pop.loc[rows].to_numpy() @ minutes[rows, col[s]])
-            bonus = params["main_facility_weight_minutes"] * pc * float(stations.at[s, "facility_score"])
-            obj_main.append(wmin * m[s])
-            obj_bonus.append(bonus * m[s])
+        for j in members.tolist():
+            s = codes[j]
+            add_row(-inf, 0, [(m[s], 1.0), (y[s], -1.0)])
+            wmin = float(pop @ minutes[rows, j])
+            bonus = params["main_facility_weight_minutes"] * pc * float(score[j])
+            cost[m[s]] = wmin - bonus
             main_terms[s] = wmin - bonus
-        forced = [s for s in members if s in fixed_set]
-        bound += min(main_terms[s] for s in (forced or members))
+        forced = [codes[j] for j in members.tolist() if codes[j] in fixed_set]
+        bound += min(main_terms[s] for s in (forced or [codes[j] for j in members.tolist()]))
     x: list[tuple[list[str], list]] = []  # each group's A(g) in order and its variables (creation order)
-    pop_of = pop.to_dict()
+    pop_of = demand["population"].to_dict()
     for first, _new_code, allowed, rows in groups:
         xs = [solver.NumVar(0, 1, f"x_{first}_{s}") for s in allowed]
         near: list[float] = []
-        solver.Add(sum(xs) == 1)
+        add_row(1, 1, [(v, 1.0) for v in xs])
         for s, v in zip(allowed, xs):
-            solver.Add(v <= y[s])
+            add_row(-inf, 0, [(v, 1.0), (y[s], -1.0)])
             a_gs = 0.0
             for i in rows:  # row order: the sum the exported data rebuild
                 a_gs += float(pop_of[i] * minutes[i, col[s]])
-            obj_near.append(a_gs * v)
+            cost[v] = a_gs
             near.append(a_gs)
         bound += min(near)
         x.append((allowed, xs))
     keep_all = policy == "keep_all"
     if keep_all:
         for s in codes:
-            solver.Add(y[s] == 1)
+            add_row(1, 1, [(y[s], 1.0)])
     if fixed is not None:
         for _c, s in fixed.items():
             if s in m:
-                solver.Add(m[s] == 1)
-    points = sum(y[s] - m[s] for s in codes)
+                add_row(1, 1, [(m[s], 1.0)])
+    points = [(y[s], 1.0) for s in codes] + [(m[s], -1.0) for s in codes]  # sum_s (y_s - m_s)
     B = params["points_budget"] if budget is None else budget
     if B is not None and B >= 0 and not keep_all:
-        solver.Add(points <= B)
+        add_row(-inf, B, points)
     least_points = len(codes) - stations["new_code"].nunique() if keep_all else 0  # points: y_s - m_s summed
-    k_point = params["point_keep_cost_person_minutes"]
     most_points = len(codes) - stations["new_code"].nunique()
     bound = float(least_points if minimise_points else bound + min(k_point * least_points, k_point * most_points))
+    objective = solver.Objective()
     if minimise_points:
-        solver.Minimize(points)
+        for var, coef in points:
+            objective.SetCoefficient(var, coef)
     else:
-        solver.Minimize(sum(obj_near) + sum(obj_main) - sum(obj_bonus) + params["point_keep_cost_person_minutes"] * points)
+        for s in codes:
+            objective.SetCoefficient(y[s], k_point)
+            objective.SetCoefficient(m[s], cost[m[s]] - k_point)
+        for _allowed, xs in x:
+            for v in xs:
+                objective.SetCoefficient(v, cost[v])
+    objective.SetMinimization()
     known = (
         start if start is not None and _feasible(start, stations, groups, keep_all=keep_all, budget=B, fixed_main=fixed) else None
     )

@@ -1,7 +1,8 @@
 """Staff placement model (MODEL.md 4.2): move health workers between the stations of the new
 province, within a travel-time limit, to cover the Circular 03/2023 norms and cadre minimums.
 
-Formulation (integer flows; OR-Tools MIP backend, CBC by default; three lexicographic stages):
+Formulation (integer flows; three lexicographic stages, each solved by its LP relaxation where
+that is integral, else by an OR-Tools MIP backend, CBC by default):
 
 Sets
     J: stations (open: main or point; closed ones must be emptied); K = {doctor, staff}: doctors
@@ -31,16 +32,33 @@ Constraints
     is not traded for a main station's `doctors_min_main_station` or a staff norm elsewhere; those
     are met from stations with two or more doctors, closed stations, rotations and hires, or
     reported as shortfall.
-Objective, lexicographic (each stage solved on the previous stage's model plus one row)
+Objective, lexicographic
     1. shortfall = w sum_j v_j + sum_j u_j
-    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj,
-       with shortfall <= (stage 1 value returned) + 1e-6
-    3. persons moved = sum f_ijk + sum o_cj,
-       with also person-minutes <= (stage 2 value returned) (1 + 1e-7) + 1e-6
+    2. person-minutes moved = sum t_ij f_ijk + sum t_cj o_cj, over the plans of least shortfall
+    3. persons moved = sum f_ijk + sum o_cj, over the plans of least shortfall and, among them,
+       least person-minutes
+How each stage is solved (`_mip.solve_relaxation`, `_mip.fix_to_optimal_face`)
+    The LP relaxation first (`_mip.LP_BACKEND`, a simplex: its optimum is a vertex). Where that
+    vertex is integral it is an optimum of the MIP, proven by the LP bound (record: backend GLOP,
+    status optimal, gap 0); on every instance tried (Nghệ An, Thanh Hóa, Lai Châu) all three are.
+    The next stage is then the same model restricted to the previous stage's optimal face by
+    complementary slackness: each variable with a nonzero reduced cost fixed at its value, each
+    row with a nonzero dual made an equality. Exact: the LP optimum equals the MIP optimum, so
+    the integer plans optimal for the previous stage are LP-optimal, hence exactly the integer
+    points of that face (the face of an optimal dual holds every optimal solution); bounds
+    change, not the matrix, so the next LP keeps its structure (and, in practice, an integral
+    vertex). The first stage whose vertex is fractional, and every later one, is solved by the
+    MIP backend (`mip_solver`) on the model as it stands, each later stage with one more row
+    holding the previous optimum: shortfall <= (stage value) + 1e-6 (integer weights: whole
+    numbers of staff), person-minutes <= (stage value) (1 + 1e-7) + 1e-6. The exported MPS of a
+    stage is the model it solved (the earlier stages' faces as bounds and equalities).
+    Same optimum as the three-MIP method solved by CBC (Nghệ An 17 / 6,967.539862 / 450,
+    Thanh Hóa 32 / 6,690.799409 / 644, Lai Châu 16 / 2,375.414583 / 71); where a stage has tied
+    optima the plan may differ (its other terms, e.g. open sites without a doctor).
 Known plan (`_known_plan`): the `stay` rule as a point of the model (closed stations' staff to
-their main station, hires where most needed), handed to the backend as stage 1's start; each
-stage's plan is the next stage's start (it meets the row that holds the previous optimum). When a
-stage ends without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
+their main station, hires where most needed), the MIP backend's start; each stage's plan is the
+next stage's start (it meets the row or face that holds the previous optimum). When a stage ends
+without a plan at most as good, the known plan is kept (`_mip.keep_known`: status,
 objective and gap describe the plan returned), so the model always returns a plan. Its size
 depends on the stations only (norms are per site, whatever the number of demand points), and its
 arcs are already sparse (`move_candidates` nearest sites).
@@ -53,6 +71,7 @@ station join the main station of its commune.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -182,89 +201,119 @@ def solve_staff(
     n = norms.reindex(codes).fillna(0).to_numpy()
     r = np.where(role == "main", params["doctors_min_main_station"], 0)
     arcs = _arcs(codes, role, new_code, tt, params)
-    solver = _mip.new_solver(params["mip_solver"], seed)
-    inf = solver.infinity()
-    f = {}
+    # the model is written as a proto (one call per row, not per coefficient) and loaded into the LP backend
+    from ortools.linear_solver import linear_solver_pb2
+
+    proto = linear_solver_pb2.MPModelProto()
+    inf = math.inf
+    integer: list[bool] = []  # by variable index (creation order)
+
+    def new_var(lb: float, ub: float, name: str, is_integer: bool = True) -> int:
+        if export:  # names only for the exported MPS (a fifth of the building time otherwise)
+            proto.variable.add(lower_bound=lb, upper_bound=ub, is_integer=is_integer, name=name)
+        else:
+            proto.variable.add(lower_bound=lb, upper_bound=ub, is_integer=is_integer)
+        integer.append(is_integer)
+        return len(integer) - 1
+
+    def add_row(lb: float, ub: float, terms: list[tuple[int, float]]) -> None:
+        row = proto.constraint.add(lower_bound=lb, upper_bound=ub)
+        if terms:
+            index, coef = zip(*terms)
+            row.var_index.extend(index)
+            row.coefficient.extend(coef)
+
+    f: dict[tuple[int, int, int], int] = {}  # (i, j, k) -> variable index
     for i, j in arcs:
         for k in (0, 1):
             if a[i, k] > 0:
-                f[i, j, k] = solver.IntVar(0, int(a[i, k]), f"f_{codes[i]}_{codes[j]}_{COMMODITIES[k]}")
+                f[i, j, k] = new_var(0, int(a[i, k]), f"f_{codes[i]}_{codes[j]}_{COMMODITIES[k]}")
     open_idx = np.flatnonzero(role != "closed")
-    g = {(j, k): solver.IntVar(0, hires[k], f"g_{codes[j]}_{COMMODITIES[k]}") for k in (0, 1) if hires[k] > 0 for j in open_idx}
-    rot = {}
+    g = {(int(j), k): new_var(0, hires[k], f"g_{codes[j]}_{COMMODITIES[k]}") for k in (0, 1) if hires[k] > 0 for j in open_idx}
+    rot: dict[tuple[int, int], int] = {}
     q = int(params["rotation_doctors_per_centre"])
     if q > 0:
         for ci in range(len(net.centre_codes)):
             for j in open_idx:
                 if ct[ci, j] <= params["max_move_minutes"]:
-                    rot[ci, j] = solver.IntVar(0, q, f"o_{net.centre_codes[ci]}_{codes[j]}")
-    out_: dict[tuple[Position, int], list[Any]] = {}
-    in_: dict[tuple[Position, int], list[Any]] = {}
-    for (i, j, k), v in f.items():
-        out_.setdefault((i, k), []).append(v)
-        in_.setdefault((j, k), []).append(v)
-    for (j, k), v in g.items():
-        in_.setdefault((j, k), []).append(v)
-    for (_ci, j), v in rot.items():
-        in_.setdefault((j, 0), []).append(v)
-    staff: dict[tuple[Position, int], Any] = {}
+                    rot[ci, int(j)] = new_var(0, q, f"o_{net.centre_codes[ci]}_{codes[j]}")
+    # staff_jk = a_jk + (the terms of flow_[j, k]): -1 on flows out of j, +1 on flows, hires and rotations into j
+    flow_: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for (i, _j, k), x in f.items():
+        flow_.setdefault((i, k), []).append((x, -1.0))
+    for (_i, j, k), x in f.items():
+        flow_.setdefault((j, k), []).append((x, 1.0))
+    for (j, k), x in g.items():
+        flow_.setdefault((j, k), []).append((x, 1.0))
+    for (_ci, j), x in rot.items():
+        flow_.setdefault((j, 0), []).append((x, 1.0))
     for j in range(len(codes)):
         for k in (0, 1):
-            outs = out_.get((j, k), [])
+            terms = flow_.get((j, k), [])
+            outs = [(x, 1.0) for x, coef in terms if coef < 0]
             if outs:
-                solver.Add(solver.Sum(outs) <= int(a[j, k]))
-            staff[j, k] = int(a[j, k]) - solver.Sum(outs) + solver.Sum(in_.get((j, k), []))
+                add_row(-inf, int(a[j, k]), outs)
             if role[j] == "closed":
-                solver.Add(staff[j, k] == 0)
+                add_row(-int(a[j, k]), -int(a[j, k]), terms)
             elif k == 0 and a[j, 0] >= 1:
-                solver.Add(staff[j, 0] >= 1)  # the last doctor stays
+                add_row(1 - int(a[j, 0]), inf, terms)  # the last doctor stays
     for k in (0, 1):
         if hires[k] > 0:
-            solver.Add(solver.Sum([g[j, k] for j in open_idx]) == hires[k])
+            add_row(hires[k], hires[k], [(g[int(j), k], 1.0) for j in open_idx])
     for ci in range(len(net.centre_codes)):
-        vs = [v for (c2, j), v in rot.items() if c2 == ci]
+        vs = [(x, 1.0) for (c2, _j), x in rot.items() if c2 == ci]
         if vs:
-            solver.Add(solver.Sum(vs) <= q)
-    u, v = {}, {}
-    for j in open_idx:
-        u[j] = solver.NumVar(0, inf, f"u_{codes[j]}")
-        solver.Add(u[j] >= float(n[j]) - staff[j, 0] - staff[j, 1])
+            add_row(-inf, q, vs)
+    u: dict[int, int] = {}
+    v: dict[int, int] = {}
+    for j in open_idx.tolist():
+        u[j] = new_var(0, inf, f"u_{codes[j]}", is_integer=False)
+        add_row(float(n[j]) - int(a[j, 0]) - int(a[j, 1]), inf, [(u[j], 1.0), *flow_.get((j, 0), []), *flow_.get((j, 1), [])])
         if r[j] > 0:
-            v[j] = solver.NumVar(0, inf, f"v_{codes[j]}")
-            solver.Add(v[j] >= float(r[j]) - staff[j, 0])
+            v[j] = new_var(0, inf, f"v_{codes[j]}", is_integer=False)
+            add_row(float(r[j]) - int(a[j, 0]), inf, [(v[j], 1.0), *flow_.get((j, 0), [])])
+    solver = _mip.new_solver(_mip.LP_BACKEND, seed)  # the LP relaxation first; the MIP backend if it is fractional
+    error = solver.LoadModelFromProtoKeepNames(proto)
+    if error:
+        raise RuntimeError(f"the staff model did not load: {error}")
+    variables = solver.variables()
     w = params["doctor_shortfall_weight"]
-    shortfall = w * solver.Sum(list(v.values())) + solver.Sum(list(u.values()))
-    minutes = solver.Sum(
-        [float(tt[i, j]) * x for (i, j, k), x in f.items()] + [float(ct[ci, j]) * x for (ci, j), x in rot.items()]
-    )
-    persons = solver.Sum(list(f.values()) + list(rot.values()))
-    current: dict[int, float] = {}  # the plan being read: variable index -> value
-    val = lambda x: int(round(current.get(x.index(), 0.0)))  # noqa: E731
+    # the three objectives, as (variable index, coefficient)
+    shortfall = [(x, 1.0) for x in u.values()] + [(x, float(w)) for x in v.values()]
+    minutes = [(x, float(tt[i, j])) for (i, j, k), x in f.items()] + [(x, float(ct[ci, j])) for (ci, j), x in rot.items()]
+    persons = [(x, 1.0) for x in f.values()] + [(x, 1.0) for x in rot.values()]
+    # the plan's arrays: flows (from, to, commodity, variable, minutes), hires, rotations
+    fi, fj, fk = np.array(list(f), dtype=int).reshape(-1, 3).T
+    fx = np.array(list(f.values()), dtype=int)
+    ft = np.array([float(tt[i, j]) for i, j, _k in f], dtype=float)
+    gj, gk = np.array(list(g), dtype=int).reshape(-1, 2).T
+    gx = np.array(list(g.values()), dtype=int)
+    rj = np.array([j for _ci, j in rot], dtype=int)
+    rx = np.array(list(rot.values()), dtype=int)
+    rt = np.array([float(ct[ci, j]) for ci, j in rot], dtype=float)
     doctorless_before = open_sites_without_doctor(a[:, 0], role)
+    is_open = role != "closed"
 
-    def plan_terms() -> dict:
-        """The three objectives of the plan the last solve returned, from its integer flows and the
+    def plan_terms(values: np.ndarray) -> dict:
+        """The three objectives of a plan (its variables' values), from its integer flows and the
         unrounded minutes (the shortfalls from the staff the plan leaves, not from u and v)."""
+        whole = np.rint(values).astype(np.int64)
+        fv, gv, rv = whole[fx], whole[gx], whole[rx]
         after = a.astype(float).copy()
-        fv = {key: val(x) for key, x in f.items()}  # each variable's value read once
-        rv = {key: val(x) for key, x in rot.items()}
-        for (i, j, k), x in fv.items():
-            after[i, k] -= x
-            after[j, k] += x
-        for (j, k), x in g.items():
-            after[j, k] += val(x)
-        for (_ci, j), x in rv.items():
-            after[j, 0] += x
-        is_open = role != "closed"
+        np.subtract.at(after, (fi, fk), fv)
+        np.add.at(after, (fj, fk), fv)
+        np.add.at(after, (gj, gk), gv)
+        np.add.at(after[:, 0], rj, rv)
         dshort = float(np.maximum(0, r - after[:, 0])[is_open].sum())
         sshort = float(np.maximum(0, n - after.sum(axis=1))[is_open].sum())
-        pm = sum(x * float(tt[i, j]) for (i, j, k), x in fv.items()) + sum(x * float(ct[ci, j]) for (ci, j), x in rv.items())
+        moved_f, moved_r = np.flatnonzero(fv), np.flatnonzero(rv)
+        pm = sum(int(fv[p]) * ft[p] for p in moved_f.tolist()) + sum(int(rv[p]) * rt[p] for p in moved_r.tolist())
         return {
             "weighted_shortfall": float(w * dshort + sshort),
             "doctor_shortfall": dshort,
             "staff_shortfall": sshort,
             "person_minutes_moved": float(pm),
-            "persons_moved": int(sum(fv.values()) + sum(rv.values())),
+            "persons_moved": int(fv.sum() + rv.sum()),
             "open_sites_without_doctor_before_moves": doctorless_before,
             "open_sites_without_doctor": open_sites_without_doctor(after[:, 0], role),
         }
@@ -272,39 +321,66 @@ def solve_staff(
     records: list[MipRecord] = []
     mps: dict[str, str] = {}
     limit = params["solver_time_limit_s"]
-    holds = [
-        lambda obj: solver.Add(shortfall <= obj + 1e-6),  # integer weights: the optimum is a whole number of staff
-        lambda obj: solver.Add(minutes <= obj * (1 + 1e-7) + 1e-6),
-    ]
+    objectives = (shortfall, minutes, persons)
+    holds = (lambda obj: obj + 1e-6, lambda obj: obj * (1 + 1e-7) + 1e-6)  # the MIP's rows holding stages 1 and 2
     # the known plan: the `stay` rule's moves (closed stations' staff to their main station) and the
     # hires where most needed; each stage's plan is the next stage's known plan (it meets the new row)
-    known = _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, main_of=_main_positions(role, new_code))
-    for number, (stage, objective) in enumerate(zip(STAGES, (shortfall, minutes, persons))):
-        if number:
-            holds[number - 1](records[-1].objective)
-        solver.Minimize(objective)
-        hint = [known.get(i, 0.0) for i in range(solver.NumVariables())]
-        rec = _mip.solve(solver, model="staff_placement", stage=stage, time_limit_s=limit, hint=hint)
+    known_at = _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, main_of=_main_positions(role, new_code))
+    known = np.zeros(len(variables))
+    known[list(known_at)] = list(known_at.values())
+    mip: Any = None  # the MIP backend's model, from the first stage whose LP vertex is fractional
+    mip_from = len(STAGES)
+    for number, stage in enumerate(STAGES):
+        values: np.ndarray | None = None
+        if mip is None:
+            _set_objective(solver, variables, objectives[number])
+            rec, lp_values = _mip.solve_relaxation(
+                solver, model="staff_placement", stage=stage, time_limit_s=limit, integer=integer
+            )
+            if lp_values is not None:
+                values, solved = np.array(lp_values), solver
+            else:  # the stages from here on are MIPs on the model as it stands (the earlier stages' faces)
+                mip, mip_from, lp_seconds = _mip.copy_as_mip(solver, params["mip_solver"], seed), number, rec.seconds
+        if mip is not None:
+            if number > mip_from:
+                add = mip.Constraint(-inf, holds[number - 1](records[-1].objective))
+                for x, coef in objectives[number - 1]:
+                    add.SetCoefficient(mip.variables()[x], coef)
+            _set_objective(mip, mip.variables(), objectives[number])
+            left = max(_mip.SMALLEST_LIMIT_S, limit - (lp_seconds if number == mip_from else 0.0))
+            rec = _mip.solve(mip, model="staff_placement", stage=stage, time_limit_s=left, hint=known.tolist())
+            rec.time_limit_s = limit
+            if number == mip_from:
+                rec.seconds = round(rec.seconds + lp_seconds, 3)
+            solved = mip
+            if rec.has_plan:
+                values = np.array([x.solution_value() for x in mip.variables()])
         records.append(rec)
         if export:
-            mps[rec.label.replace(":", "_")] = _mip.mps_text(solver, rec.label.replace(":", "_"))
+            mps[rec.label.replace(":", "_")] = _mip.mps_text(solved, rec.label.replace(":", "_"))
         key = STAGE_TERMS[number]
-        current.clear()
-        current.update(known)
-        known_value = plan_terms()[key]
-        mip_value = None
-        if rec.has_plan:
-            current.clear()
-            current.update({x.index(): x.solution_value() for x in solver.variables()})
-            mip_value = plan_terms()[key]
-        if mip_value is None or known_value < mip_value - 1e-9 * max(1.0, abs(mip_value)):
-            if mip_value is not None:
-                rec.objective = mip_value  # the MIP plan's value on the same formula as the known plan's
+        known_value = float(plan_terms(known)[key])
+        plan_value = None if values is None else float(plan_terms(values)[key])
+        if mip is None and plan_value is not None:
+            rec.objective = rec.best_bound = plan_value  # the LP's optimum: this plan's value, summed as its terms
+            rec.relative_gap = 0.0
+        current = known if values is None else values
+        if plan_value is None or known_value < plan_value - 1e-9 * max(1.0, abs(plan_value)):
+            if plan_value is not None:
+                rec.objective = plan_value  # the MIP plan's value on the same formula as the known plan's
             _mip.keep_known(rec, known_value)
-            current.clear()
-            current.update(known)
-        rec.terms = plan_terms()
-        known = dict(current)
+            current = known
+        rec.terms = plan_terms(current)
+        if mip is None and number + 1 < len(STAGES):
+            if current is values:
+                _mip.fix_to_optimal_face(
+                    solver, current.tolist(), variables=variables
+                )  # stage 1's (2's) optimal plans: the next stage's model
+            else:  # the known plan kept over the LP's (rounding): the next stages are MIPs holding this one
+                mip, mip_from, lp_seconds = _mip.copy_as_mip(solver, params["mip_solver"], seed), number, 0.0
+        known = current
+    whole = np.rint(known).astype(np.int64)
+    val = lambda x: int(whole[x])  # noqa: E731
     exported = (
         ModelExport(mps=mps, tables=_model_tables(codes, st, role, a, n, r, arcs, tt, rot, ct, net.centre_codes))
         if export
@@ -383,6 +459,15 @@ def solve_staff(
     )
 
 
+def _set_objective(solver: Any, variables: list[Any], terms: list[tuple[int, float]]) -> None:
+    """Minimise sum coef x_index over `terms` (variable index, coefficient)."""
+    objective = solver.Objective()
+    objective.Clear()
+    for x, coef in terms:
+        objective.SetCoefficient(variables[x], coef)
+    objective.SetMinimization()
+
+
 def _main_positions(role: np.ndarray, new_code: np.ndarray) -> dict[Any, int]:
     """The main station's position of each new commune."""
     return {new_code[j]: int(j) for j in np.flatnonzero(role == "main")}
@@ -408,7 +493,7 @@ def _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, *, 
             continue
         for k in (0, 1):
             if (i, to, k) in f:
-                values[f[i, to, k].index()] = float(a[i, k])
+                values[f[i, to, k]] = float(a[i, k])
                 after[i, k] -= a[i, k]
                 after[to, k] += a[i, k]
     open_idx = np.flatnonzero(role != "closed")
@@ -422,11 +507,11 @@ def _known_plan(codes, role, new_code, tt, a, n, r, arcs, hires, f, g, u, v, *, 
             placed[j, k] = placed.get((j, k), 0) + 1
             after[j, k] += 1
     for (j, k), x in g.items():
-        values[x.index()] = float(placed.get((int(j), k), 0))
+        values[x] = float(placed.get((int(j), k), 0))
     for j, x in u.items():
-        values[x.index()] = float(max(0.0, n[j] - after[j].sum()))
+        values[x] = float(max(0.0, n[j] - after[j].sum()))
     for j, x in v.items():
-        values[x.index()] = float(max(0.0, r[j] - after[j, 0]))
+        values[x] = float(max(0.0, r[j] - after[j, 0]))
     return values
 
 
