@@ -16,7 +16,7 @@ import pytest
 from reorg import params as param_defs
 from reorg.optimise.records import MipRecord
 from reorg.schema import CADRES
-from reorg.workforce import answers, evaluate, model, robustness
+from reorg.workforce import answers, evaluate, model, robustness, solve
 from reorg.workforce.instance import Instance, leavers_schedule
 from reorg.workforce.targets import BY_KEY
 
@@ -66,7 +66,7 @@ def tiny(**overrides) -> Instance:
 
 def test_tiny_plan_hires_the_missing_doctor_where_it_is_missing():
     inst = tiny()
-    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    sched = solve.solve_plan(inst, on=["doctors_min_main"])
     # shortfall and cost; no transfer stage: A's only doctor cannot move, so there is no transfer variable
     assert [(r.stage, r.status) for r in sched.records] == [("1_shortfall", "optimal"), ("2_cost", "optimal")]
     assert sched.records[0].objective == pytest.approx(0.0)  # met in both years
@@ -78,14 +78,14 @@ def test_tiny_plan_hires_the_missing_doctor_where_it_is_missing():
 
 def test_tiny_plan_under_a_budget_too_small_for_a_doctor_weighs_the_longer_miss_more():
     inst = tiny(params={"plan_budget_recurrent_mvnd": DOCTOR_PAY - 1})
-    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    sched = solve.solve_plan(inst, on=["doctors_min_main"])
     assert sched.hires.sum() == 0
     assert sched.records[0].objective == pytest.approx(1 * 1 + 1 * 2)  # 1 short in 2026 (weight 1) and 2027 (weight 2)
 
 
 def test_tiny_plan_moves_a_second_doctor_rather_than_hiring_when_no_one_graduates():
     inst = tiny(a_doctors=2, graduates={c: 0 for c in CADRES})
-    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    sched = solve.solve_plan(inst, on=["doctors_min_main"])
     assert sched.records[0].objective == pytest.approx(0.0)
     assert sched.transfers[0].tolist() == [1, 0]  # A -> B in 2026
     tr = evaluate.trajectory(inst, sched, inst.leavers)
@@ -96,14 +96,14 @@ def test_tiny_plan_replaces_a_leaver_the_year_they_leave():
     leavers = np.zeros((2, len(CADRES), 2), dtype=int)
     leavers[0, DOC, 1] = 1  # A's doctor leaves in 2027
     inst = tiny(leavers=leavers, params={"plan_doctors_min_main_year": 2026})
-    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    sched = solve.solve_plan(inst, on=["doctors_min_main"])
     assert sched.records[0].objective == pytest.approx(0.0)
     assert sched.hires[:, DOC, :].tolist() == [[0, 1], [1, 0]]
 
 
 def test_tiny_upgrade_takes_effect_the_next_year():
     inst = tiny(params={"plan_upgraded_year": 2027})
-    sched = model.solve_plan(inst, on=["upgraded"])
+    sched = solve.solve_plan(inst, on=["upgraded"])
     assert sched.upgrades.tolist() == [[0, 0], [1, 0]]  # B's works in 2026, upgraded in 2027
     assert sched.records[1].objective == pytest.approx(1800.0)
     tr = evaluate.trajectory(inst, sched, inst.leavers)
@@ -133,7 +133,7 @@ def test_leavers_schedule_shares_the_rounded_total_by_largest_remainder():
 
 def test_draws_with_no_leavers_replay_the_plan_exactly():
     inst = tiny()
-    sched = model.solve_plan(inst, on=["doctors_min_main"])
+    sched = solve.solve_plan(inst, on=["doctors_min_main"])
     prob = robustness.met_probability(inst, sched, ("doctors_min_main",), 5, 7)
     assert prob == {"doctors_min_main": [1.0, 1.0]}
     # every doctor leaves every year: never met
@@ -221,7 +221,7 @@ def lai_chau_instance():
 
 def _shortfall(inst: Instance) -> float:
     on = ["norm", "titles", "doctors_min_main", "permanent_doctor", "upgraded", "doctors_per_10k"]
-    rec = model.solve_plan(inst, on=on).records[0]
+    rec = solve.solve_plan(inst, on=on).records[0]
     assert rec.status == "optimal"
     return float(rec.objective or 0.0)
 
@@ -271,7 +271,7 @@ def test_hard_targets_that_cannot_hold_give_the_diagnosis_and_the_nearest_plan(l
     from reorg.workforce.targets import PlanSettings
 
     inst = lai_chau_instance
-    sched = model.solve_plan(inst, on=["res72_doctors"], hard=["res72_doctors"])
+    sched = solve.solve_plan(inst, on=["res72_doctors"], hard=["res72_doctors"])
     assert not sched.feasible and sched.records[0].status == "infeasible"
     del PlanResult, PlanSettings
 
@@ -285,7 +285,7 @@ def test_the_plans_own_shortfall_replayed_equals_the_models_so_no_row_was_droppe
     shortfall: a dropped row that the plan misses would show here."""
     inst = replace(lai_chau_instance, params=lai_chau_instance.params | {"plan_budget_recurrent_mvnd": 1500.0})
     on = ["norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"]
-    sched = model.solve_plan(inst, on=on)
+    sched = solve.solve_plan(inst, on=on)
     tr = evaluate.trajectory(inst, sched, inst.leavers)
     weighed = 0.0
     for key in on:
@@ -307,12 +307,12 @@ def test_the_plans_own_shortfall_replayed_equals_the_models_so_no_row_was_droppe
 def test_shortfall_stage_reports_the_shortfall_alone_with_a_bound_below_it():
     # too small a budget for a doctor: short 1 in 2026 and 2027 (weights 1 and 2), nothing hired
     inst = tiny(params={"plan_budget_recurrent_mvnd": DOCTOR_PAY - 1})
-    rec = model.solve_plan(inst, on=["doctors_min_main"]).records[0]
+    rec = solve.solve_plan(inst, on=["doctors_min_main"]).records[0]
     assert rec.objective == pytest.approx(3.0) and rec.best_bound == pytest.approx(3.0) and rec.relative_gap == 0
     # the weight on cost breaks ties only: the target from 2027, a doctor hired in 2026 or in 2027
     # meets it alike (shortfall 0), the 2027 one costs a year's pay less
     m = model.PlanModel(tiny(params={"plan_doctors_min_main_year": 2027}), on=["doctors_min_main"])
-    rec = model.shortfall_stage(m, m.shortfall_terms(), gap=0.0)
+    rec = solve.shortfall_stage(m, m.shortfall_terms(), gap=0.0)
     assert rec.objective == pytest.approx(0.0) and rec.best_bound == pytest.approx(0.0)
     # the first stage alone already hires B's doctor the year the target counts, not a year early
     assert m.schedule([rec]).hires[:, DOC, :].tolist() == [[0, 0], [0, 1]]
@@ -321,11 +321,11 @@ def test_shortfall_stage_reports_the_shortfall_alone_with_a_bound_below_it():
 
 def test_cost_gap_keeps_the_plans_gap_over_its_parts_within_the_target():
     rec = MipRecord(model="u", stage="2_cost", objective=1000.0, best_bound=998.0, has_plan=True)
-    g = model.cost_gap(0.005, 200.0, [rec])
+    g = solve.cost_gap(0.005, 200.0, [rec])
     assert g == pytest.approx(0.005 + (0.005 * 1000 - 2) / 200)
     plan, bound = 200.0, 200.0 / (1 + g)  # the worst stop SCIP allows: (P - D) / D = g
     assert (plan - bound + 2) / (plan + 1000) <= 0.005 + 1e-12
-    assert model.cost_gap(0.005, 200.0, []) == 0.005  # no other part: the target itself
+    assert solve.cost_gap(0.005, 200.0, []) == 0.005  # no other part: the target itself
 
 
 def test_the_plans_gap_over_its_parts_is_within_the_target_unless_a_time_limit_stopped_it(lai_chau_instance):
@@ -334,7 +334,7 @@ def test_the_plans_gap_over_its_parts_is_within_the_target_unless_a_time_limit_s
     p = lai_chau_instance.params | {"plan_relative_gap": 0.005, "plan_budget_recurrent_mvnd": 1500.0}
     inst = replace(lai_chau_instance, params=p)
     on = ["norm", "titles", "doctors_min_main", "res72_doctors", "permanent_doctor", "upgraded", "doctors_per_10k"]
-    sched = model.solve_plan(inst, on=on)
+    sched = solve.solve_plan(inst, on=on)
     for stage in ("1_shortfall", "2_cost"):
         recs = [r for r in sched.records if r.stage == stage]
         assert len(recs) == 2 and all(r.has_plan and r.best_bound is not None for r in recs)

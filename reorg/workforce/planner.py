@@ -15,8 +15,9 @@ from ..schema import CADRES
 from . import answers as answer_defs
 from . import instance as instance_defs
 from .evaluate import Trajectory, station_shortfall, trajectory
-from .model import Schedule, solve_plan
+from .model import Schedule
 from .robustness import met_probability
+from .solve import solve_plan
 from .targets import BY_KEY, DENSITY_PATH, PlanSettings
 
 

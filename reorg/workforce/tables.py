@@ -158,7 +158,7 @@ def summary(plan: PlanResult, years: pd.DataFrame, *, synthetic_roster: bool, sc
             }
         )
     records = [r.summary() for r in plan.schedule.records] + [r.summary() for a in plan.answers for r in a.records]
-    # the plan's own gap per stage: its parts' plans and bounds added up (model.solve_plan solves them apart)
+    # the plan's own gap per stage: its parts' plans and bounds added up (solve.solve_plan solves them apart)
     stages: dict[str, list[float]] = {}
     for r in plan.schedule.records:
         if r.stage and r.objective is not None and r.best_bound is not None and r.status != "infeasible":
