@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from reorg import i18n
 from reorg import params as param_defs
 from reorg.optimise.records import MipRecord
 from reorg.schema import CADRES
@@ -326,6 +327,19 @@ def test_cost_gap_keeps_the_plans_gap_over_its_parts_within_the_target():
     plan, bound = 200.0, 200.0 / (1 + g)  # the worst stop SCIP allows: (P - D) / D = g
     assert (plan - bound + 2) / (plan + 1000) <= 0.005 + 1e-12
     assert solve.cost_gap(0.005, 200.0, []) == 0.005  # no other part: the target itself
+
+
+def test_a_stage_stopped_at_its_gap_limit_is_not_called_optimal():
+    """OR-Tools reports a MIP stopped at its relative gap limit as OPTIMAL; the plan's records say
+    "feasible (gap limit)" unless the gap is closed, and leave other statuses alone."""
+    open_gap = MipRecord(model="s", stage="2_cost", status="optimal", objective=101.0, best_bound=100.0, relative_gap=0.0099)
+    closed = MipRecord(model="s", stage="1_shortfall", status="optimal", objective=7.0, best_bound=7.0, relative_gap=0.0)
+    timed = MipRecord(
+        model="s", stage="3_transfers", status="feasible (time limit)", objective=5.0, best_bound=4.0, relative_gap=0.2
+    )
+    out = solve.label_gap_stops([closed, open_gap, timed])
+    assert [r.status for r in out] == ["optimal", "feasible (gap limit)", "feasible (time limit)"]
+    assert i18n.word("solver_status", "feasible (gap limit)", "vi") != "feasible (gap limit)"
 
 
 def test_the_plans_gap_over_its_parts_is_within_the_target_unless_a_time_limit_stopped_it(lai_chau_instance):

@@ -17,6 +17,8 @@ from .instance import Instance
 from .model import STAGES, PlanModel, Schedule, Terms
 
 FIRST_STAGE_ROUNDS = 1  # the shortfall stage's rounds after the first (`first_stage`)
+GAP_LIMIT = "feasible (gap limit)"  # the status of a stage stopped at its gap limit, short of proven optimal
+GAP_TOLERANCE = 1e-9  # a relative gap below this is a proof of optimality
 
 
 def solve_plan(inst: Instance, *, on: Iterable[str], hard: Iterable[str] = ()) -> Schedule:
@@ -145,8 +147,17 @@ def solve_part(
     if sched is None:
         sched = m.schedule(records)
         sched.feasible = False
-    sched.records = records
+    sched.records = label_gap_stops(records)
     return sched
+
+
+def label_gap_stops(records: list[MipRecord]) -> list[MipRecord]:
+    """`records`, those OR-Tools reports as optimal although they stopped at their gap limit (a
+    relative gap above `GAP_TOLERANCE` remains) relabelled `GAP_LIMIT`: only a closed gap is a proof."""
+    for rec in records:
+        if rec.status == _mip.STATUS_NAMES["OPTIMAL"] and (rec.relative_gap or 0.0) > GAP_TOLERANCE:
+            rec.status = GAP_LIMIT
+    return records
 
 
 def first_stage(m: PlanModel, shortfall: Terms, others: list[MipRecord]) -> tuple[MipRecord, Schedule | None, list[float], float]:
