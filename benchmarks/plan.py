@@ -77,6 +77,26 @@ def province_rows(name: str, seconds: float, folder: Path, loads: str) -> list[s
     return [*lines, ""]
 
 
+def national_rows(folder: Path) -> list[str]:
+    """Per stage, the largest plan gap (parts added up) over the provinces, and the solves stopped
+    by their time limit, from each province's plan/summary.json."""
+    plans = sorted(folder.glob("*/provinces/*/plan/summary.json"))
+    worst: dict[str, tuple[float, str]] = {}
+    limited = []
+    for path in plans:
+        s = json.loads(path.read_text(encoding="utf-8"))
+        name = path.parent.parent.name
+        for stage, g in (s.get("plan_gap") or {}).items():
+            gap = float(g.get("relative_gap") or 0.0)
+            if gap >= worst.get(stage, (-1.0, ""))[0]:
+                worst[stage] = (gap, name)
+        limited += [f"{name} {r['model']}:{r.get('stage')}" for r in s.get("solver", []) if r.get("time_limit_reached")]
+    lines = [f"{len(plans)} provinces planned. Largest plan gap (parts added up) over them:"]
+    lines += [f"- {stage}: {gap:.2e} ({name})" for stage, (gap, name) in sorted(worst.items())]
+    lines += [f"- solves stopped by their time limit: {', '.join(limited) if limited else 'none'}", ""]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", action="append", help="scenario file(s) (default: Nghệ An and Lào Cai plans)")
@@ -100,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             out += [
                 f"**National plan** (`reorg plan scenarios/official.toml --province all`): {seconds:.0f} s end to end; load {loads}",
                 "",
+                *national_rows(folder),
             ]
     text = "\n".join(out)
     print(text)
