@@ -263,9 +263,9 @@ def write(
 ) -> Path:
     """Render and write `outputs/<name>/` atomically; returns the folder. `clean=False` leaves other
     runs' temporary folders alone (parallel runs writing into the same folder). `parallel=False`:
-    every file in this process (the same bytes; `parallel` writes the PDF and decisions.gpkg in a
-    forked second process). run.json's `report` is this process's time, waiting for them
-    included; `report:pdf` and `report:gpkg` are their own seconds."""
+    every file in this process (the same bytes; `parallel` writes the PDF in a forked second
+    process). run.json's `report` is this process's time, waiting for the PDF included;
+    `report:pdf` is the PDF's own seconds."""
     from . import report, workbook
     from .outputs import atomic_dir, beside, clean_stale
     from .render import render_map
@@ -289,13 +289,10 @@ def write(
     lang = result.scenario.lang
     with atomic_dir(final) as tmp:
         summary = report.build_summary(result)
-        # the PDF and the GeoPackage in a second process (when this one has no other thread to
-        # inherit) while this one draws the map and writes the rest: about half the work each
+        # the PDF (reportlab's import included, about half the writing) in a second process (when
+        # this one has no other thread to inherit) while this one draws the map and writes the rest
         document = beside(
-            {
-                "report:pdf": lambda: write_pdf(result, summary, tmp / "report.pdf", lang=lang),
-                "report:gpkg": lambda: report.write_gpkg(result, tmp / "decisions.gpkg"),
-            },
+            {"report:pdf": lambda: write_pdf(result, summary, tmp / "report.pdf", lang=lang)},
             enabled=parallel and threading.active_count() == 1,
         )
         try:
@@ -303,6 +300,7 @@ def write(
                 (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
             with progress.stage("report"):
                 report.write_all(result, tmp, summary, lang=lang)
+                report.write_gpkg(result, tmp / "decisions.gpkg")
                 workbook.write_decisions(result, tmp / "decisions.xlsx", lang=lang)
                 report.write_summary(summary, tmp)
                 if result.workforce is not None:  # the plan over years: plan/

@@ -133,8 +133,8 @@ def test_run_json_records_the_measurements_and_the_environment(two_runs, geodata
         combined = "".join(f"{sums[name]}  {name}\n" for name in sorted(PACK_FILES))
         assert pack["sha256"] == hashlib.sha256(combined.encode("utf-8")).hexdigest()
         assert run["roster"] is None  # synthetic roster
-        # no model solved: no optimise:<model>; report:pdf and report:gpkg (written beside the rest)
-        assert set(run["timings"]) == STAGES | {"report:pdf", "report:gpkg"} and set(run["peak_memory_mb"]) == STAGES
+        # no model solved: no optimise:<model>; report:pdf (the PDF, written beside the rest)
+        assert set(run["timings"]) == STAGES | {"report:pdf"} and set(run["peak_memory_mb"]) == STAGES
         assert all(v > 0 for v in run["timings"].values()), run["timings"]
         assert all(50 < v < 4096 for v in run["peak_memory_mb"].values()), run["peak_memory_mb"]
         assert isinstance(run["peak_memory_per_stage"], bool)
