@@ -344,8 +344,9 @@ def solve_staff(
         if mip is not None:
             if number > mip_from:
                 add = mip.Constraint(-inf, holds[number - 1](records[-1].objective))
+                mip_variables = mip.variables()  # a new list of every variable at each call: once
                 for x, coef in objectives[number - 1]:
-                    add.SetCoefficient(mip.variables()[x], coef)
+                    add.SetCoefficient(mip_variables[x], coef)
             _set_objective(mip, mip.variables(), objectives[number])
             left = max(_mip.SMALLEST_LIMIT_S, limit - (lp_seconds if number == mip_from else 0.0))
             rec = _mip.solve(mip, model="staff_placement", stage=stage, time_limit_s=left, hint=known.tolist())
