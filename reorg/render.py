@@ -24,7 +24,7 @@ Châu"). When every layer is drawn the page sets `window.reorgDrawn` (ms since n
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
@@ -33,6 +33,9 @@ from markupsafe import Markup, escape
 from . import __version__, fmt, i18n, indicators, leaflet, pages, tables
 from . import map_popups as popups
 from .map_geometry import DECIMALS, display_polygons, drop_small_holes, geojson, label_points, point, round_coords, unions
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LANGS = i18n.LANGS
 DEFAULT_INDICATOR = "minutes_main_after"
@@ -145,6 +148,21 @@ def _fc(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _rows(df: pd.DataFrame) -> dict[Any, dict[str, Any]]:
+    """`df.to_dict("index")` (the same Python values), built column by column: several times faster."""
+    cols = list(df.columns)
+    values = [_native(df.iloc[:, i]) for i in range(len(cols))]
+    return {key: dict(zip(cols, row)) for key, row in zip(df.index.tolist(), zip(*values))}
+
+
+def _native(col: pd.Series) -> list[Any]:
+    """The column's values as Python objects, as `to_dict` gives them (numpy scalars unboxed)."""
+    out = col.tolist()
+    if col.dtype == object:
+        out = [v.item() if isinstance(v, np.generic) else v for v in out]
+    return out
+
+
 def _text(v: Any) -> str:
     return v if isinstance(v, str) else ""
 
@@ -200,7 +218,7 @@ def render_map(result: Any) -> str:
     reformed, meas = result.reformed, result.measures
     new = reformed.new.sort_index()
     old = reformed.old.sort_index()
-    communes = meas.communes.reindex(new.index).to_dict("index")  # plain dicts: row lookups are hot
+    communes = _rows(meas.communes.reindex(new.index))  # plain dicts: row lookups are hot
 
     # --- geometry for display ---
     new_disp = display_polygons(new.geometry.to_numpy())
@@ -221,7 +239,7 @@ def render_map(result: Any) -> str:
     # --- names ---
     new_names = new["commune_name"].astype(str).to_dict()
     old_names = old["commune_name"].astype(str).to_dict()
-    st_rows = meas.stations.to_dict("index")
+    st_rows = _rows(meas.stations)
     stations = result.stations
     st_lon, st_lat, st_origin = stations["lon"].to_dict(), stations["lat"].to_dict(), stations["origin"].to_dict()
     st_old = stations["old_code"].to_dict()
@@ -236,7 +254,7 @@ def render_map(result: Any) -> str:
             station_names[code] = f"{new_names[nc]} ({t['special_zone']})"
         else:
             station_names[code] = code
-    centres = result.centres.to_dict("index")
+    centres = _rows(result.centres)
     centre_names = {c: str(row["name"]) for c, row in centres.items()}
 
     # --- New communes ---
@@ -267,10 +285,10 @@ def render_map(result: Any) -> str:
         )
 
     # --- Old communes (outlines here; filled by minutes before the reform on the before map) ---
-    agg = meas.old_communes.to_dict("index")
+    agg = _rows(meas.old_communes)
     st_meas = meas.stations
     st_by_old = st_meas[st_meas["old_code"].astype(str).isin(old.index)].sort_index()
-    st_by_old = st_by_old[~st_by_old["old_code"].duplicated()].set_index("old_code").to_dict("index")
+    st_by_old = _rows(st_by_old[~st_by_old["old_code"].duplicated()].set_index("old_code"))
     districts = old["district_name"].to_dict() if "district_name" in old.columns else {}
     for code in old.index:
         if old_geo[code] is None:
@@ -380,7 +398,7 @@ def render_map(result: Any) -> str:
     features["gaps"] = [f for _, _, f in sorted(gaps, key=lambda x: (x[0], x[1]))]
 
     # --- Regional centres, their catchments and the lines to them ---
-    centre_meas = meas.centres.to_dict("index")
+    centre_meas = _rows(meas.centres)
     for code in sorted(centres):
         c, mc = centres[code], centre_meas.get(code)
         features["centres"].append(
