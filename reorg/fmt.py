@@ -15,6 +15,8 @@ MINUS = "−"
 
 def finite(v: Any) -> float | None:
     """A finite float of `v`, or None (None, NaN, inf, text, bool)."""
+    if type(v) is float:  # the common case first (popups and tables format thousands)
+        return v if math.isfinite(v) else None
     if v is None or isinstance(v, (bool, str)):
         return None
     try:
