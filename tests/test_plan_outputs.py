@@ -194,6 +194,15 @@ def test_map_has_a_year_selector_and_colours_by_gap(plan_en):
         assert p["style"]["fillColor"] == data["colours"][p["classes"][0]]
     assert [sum(c) for c in data["counts"]] == [len(feats)] * len(summary["years"])
     assert "map_plan" not in page and "reorg-plan-year" in page  # the script asset is inlined
+    # the new communes' outlines, under the stations (panes), not clickable
+    layers = {layer["key"]: layer for layer in data["map"]["layers"]}
+    outlines = layers["communes"]["data"]["features"]
+    new = result.reformed.new
+    assert [f["id"] for f in outlines] == sorted(new.index[new.geometry.notna() & ~new.geometry.is_empty])
+    assert {f["geometry"]["type"] for f in outlines} <= {"Polygon", "MultiPolygon"}
+    assert layers["communes"]["interactive"] is False
+    panes = dict(map(tuple, data["map"]["panes"]))
+    assert panes[layers["communes"]["pane"]] < panes[feats[0]["properties"]["style"]["pane"]]
 
 
 def test_map_escapes_a_station_name(plan_en):

@@ -18,11 +18,16 @@ import numpy as np
 from markupsafe import escape
 
 from .. import __version__, fmt, i18n, indicators, leaflet, map_popups, tables
+from ..map_geometry import display_polygons, geojson, round_coords
+from ..render import COLOURS
 from ..schema import CADRES
 from .targets import BY_KEY
 
 GAP = "plan_station_gap"
 DECIMALS = 5  # coordinates: about a metre
+#: the new communes' outlines under the stations (panes keep that order when layers are toggled)
+PANES = (("reorgCommunes", 401), ("reorgStations", 404))
+OUTLINE_STYLE = {"color": COLOURS["new"], "weight": 0.8, "opacity": 0.7, "fill": False}
 
 
 def station_targets(on: tuple[str, ...]) -> tuple[str, ...]:
@@ -55,6 +60,18 @@ def popup(plan: Any, j: int, t: int, name: str, gap: int, each: dict[str, np.nda
     if inst.main[j]:
         facts.append((words["upgraded"], escape(words["yes"] if tr.upgraded[j, t] else words["no"])))
     return map_popups.popup(name, str(sub), staff + map_popups.table(facts))
+
+
+def commune_outlines(result: Any) -> dict:
+    """The run's new communes as outlines (GeoJSON, simplified for display as on the run's map)."""
+    new = result.reformed.new.sort_index()
+    shapes = geojson(round_coords(display_polygons(new.geometry.to_numpy())))
+    features = [
+        {"type": "Feature", "id": code, "geometry": g, "properties": {"style": OUTLINE_STYLE}}
+        for code, g in zip(new.index, shapes)
+        if g is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}
 
 
 def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
@@ -93,6 +110,7 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
                         "fillOpacity": 0.9,
                         "color": "#333333",
                         "weight": 1.2 if inst.main[j] else 0.6,
+                        "pane": "reorgStations",
                     },
                 },
             }
@@ -111,7 +129,7 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
             "zoom": 9,
             "bounds": bounds,
             "attribution": leaflet.attribution(words["attribution"]),
-            "panes": [],
+            "panes": [list(p) for p in PANES],
             "layers": [
                 {
                     "key": "stations",
@@ -119,7 +137,14 @@ def render_plan_map(result: Any, lang: str = i18n.DEFAULT_LANG) -> str:
                     "points": True,
                     "popups": False,  # bound by map_plan.js, the year's popup
                     "data": {"type": "FeatureCollection", "features": features},
-                }
+                },
+                {
+                    "key": "communes",
+                    "name": str(escape(words["layer_communes"])),
+                    "pane": "reorgCommunes",
+                    "interactive": False,
+                    "data": commune_outlines(result),
+                },
             ],
         },
         "years": years,
