@@ -9,7 +9,7 @@ words come from the ``[map]`` section of the message files, the numbers from `fm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from markupsafe import escape
@@ -27,10 +27,27 @@ def words(section: str, lang: str) -> dict[str, str]:
 
 
 def _num(v: Any, digits: int, lang: str) -> str:
+    if digits == 0 and _whole(v):  # staff counts repeat thousands of times: formatted once each
+        return _count(float(v), lang)
     return fmt.number(v, digits, lang)
 
 
 def _signed(v: Any, lang: str) -> str:
+    return _signed_count(float(v), lang) if _whole(v) else fmt.signed(v, 0, lang)
+
+
+def _whole(v: Any) -> bool:
+    """An int or a whole float (not a bool): `fmt` formats it with 0 digits from its float value alone."""
+    return type(v) is int and abs(v) < 2**53 or type(v) is float and v.is_integer()
+
+
+@lru_cache(maxsize=4096)
+def _count(v: float, lang: str) -> str:
+    return fmt.number(v, 0, lang)
+
+
+@lru_cache(maxsize=4096)
+def _signed_count(v: float, lang: str) -> str:
     return fmt.signed(v, 0, lang)
 
 
