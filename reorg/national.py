@@ -5,7 +5,7 @@
 Every new province (codes of `vn_provinces_after_2025-07.gpkg`) is an independent unit of work:
 the scenario with `province=<code>` and `name="<code>_<slug>"`, checked here, run by a worker
 of `reorg.runner` (the ordinary pipeline, the ordinary scenario folder). The workers are local
-processes ("spawn" start method, which is safe with OR-Tools; `workers=0` runs every province in
+processes (forked when that is safe, else spawned: `runner.start_method`; `workers=0` runs every province in
 this process: debugging, tests) or, with `scheduler`, tasks on a Dask cluster (`reorg run
 --province all --scheduler ADDRESS`); the largest provinces are submitted first so the pool ends
 evenly. The parent process shows one progress bar (tqdm, stderr) and writes the national files.

@@ -1,6 +1,6 @@
 """One runner for the national run and the sweep: many scenarios, each in a worker, one folder each.
 
-    executor = make_executor(workers=2)                  # local processes ("spawn")
+    executor = make_executor(workers=2)                  # local processes (fork when safe, else spawn)
     executor = make_executor(scheduler="tcp://host:8786")  # tasks on an existing Dask cluster
     run_all(executor, [scenario_task(key, scenario, geodata, out), ...], on_result)
 
@@ -44,7 +44,8 @@ from .scenario import Scenario
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-START_METHOD = "spawn"  # a fresh interpreter per worker: safe with OR-Tools' threads
+#: how local workers start when forking is not safe (`start_method`): a fresh interpreter each
+SAFE_START_METHOD = "spawn"
 CONNECT_TIMEOUT = "20s"  # how long to try reaching a Dask scheduler
 
 Task = dict[str, Any]
@@ -161,19 +162,36 @@ def lost(task: Task, exc: BaseException) -> Record:
 # ---------------------------------------------------------------- executors
 
 
+def start_method() -> str:
+    """How local worker processes start now: "fork" on Linux when this process runs no other Python
+    thread and has not loaded OR-Tools (whose native threads a forked child would inherit in an
+    unknown state), so the workers begin with this process's imports done (pandas, geopandas,
+    shapely, pyogrio: about a second or two per worker); otherwise "spawn" (a fresh interpreter).
+    The outputs are the same bytes either way (tests/test_runner.py)."""
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() != 1:
+        return SAFE_START_METHOD
+    if any(name == "ortools" or name.startswith("ortools.") for name in sys.modules):
+        return SAFE_START_METHOD
+    return "fork"
+
+
 class LocalExecutor:
-    """Worker processes on this machine (`concurrent.futures.ProcessPoolExecutor`, spawn); with
+    """Worker processes on this machine (`concurrent.futures.ProcessPoolExecutor`, forked when that is
+    safe, else spawned: `start_method`); with
     `workers <= 0`, every task in this process, in order (debugging, tests)."""
 
     shared_filesystem = True
 
     def __init__(self, workers: int) -> None:
         self.workers = int(workers)
+        self.method: str | None = None  # the start method of the last pool (`start_method`)
 
     def describe(self, n_tasks: int) -> dict[str, Any]:
         if self.workers <= 0:
             return {"kind": "in-process", "workers": 0, "start_method": None}
-        return {"kind": "local", "workers": max(1, min(self.workers, n_tasks)), "start_method": START_METHOD}
+        return {"kind": "local", "workers": max(1, min(self.workers, n_tasks)), "start_method": self.method or start_method()}
 
     def results(self, fn: Callable[[Task], Record], tasks: list[Task]) -> Generator[Record, None, None]:
         if self.workers <= 0:
@@ -183,8 +201,9 @@ class LocalExecutor:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        self.method = start_method()
         with ProcessPoolExecutor(
-            max_workers=max(1, min(self.workers, len(tasks))), mp_context=multiprocessing.get_context(START_METHOD)
+            max_workers=max(1, min(self.workers, len(tasks))), mp_context=multiprocessing.get_context(self.method)
         ) as pool:
             futures = {pool.submit(fn, task): task for task in tasks}
             try:
@@ -255,6 +274,7 @@ def progress_bar(total: int, desc: str, unit: str, *, enabled: bool = True, stre
     """The progress bar of the national run and the sweep (tqdm on stderr; `enabled=False`: silent)."""
     from tqdm import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: the workers can still be forked (`start_method`)
     return tqdm(total=total, desc=desc, unit=unit, file=stream or sys.stderr, disable=not enabled, dynamic_ncols=True)
 
 

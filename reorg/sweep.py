@@ -11,7 +11,7 @@ becomes `m`: `doctor_presence_share-0p9`, `centres_kept-m1`).
 
 Every combination's scenario is checked before anything runs: a misspelt key or a bad value exits
 with code 2 and writes nothing. The runs go to the workers of `reorg.runner`: by default two local
-processes (`concurrent.futures.ProcessPoolExecutor`, spawn start method; `--workers N`), which
+processes (`concurrent.futures.ProcessPoolExecutor`, `runner.start_method`; `--workers N`), which
 write their run straight into `runs/`, or, with `--scheduler ADDRESS`, tasks on an existing Dask
 distributed cluster (`dask.distributed.Client`; the workers need `reorg` installed and the geodata
 pack at the same path, but no shared output folder: each worker writes its run into a local

@@ -1,4 +1,4 @@
-"""reorg.runner: the one failure record, local executors, cancellation (fast: no scenario runs)."""
+"""reorg.runner: the one failure record, local executors (forked or spawned: the same files), cancellation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from reorg._errors import InputError, Problem
-from reorg.runner import LocalExecutor, failure, lost, make_executor, run_all
+from reorg.runner import LocalExecutor, failure, lost, make_executor, run_all, start_method
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # task functions: module level, so spawned workers can import them
@@ -57,7 +59,7 @@ def test_local_executor_runs_in_other_processes_or_in_this_one():
     run_all(LocalExecutor(2), tasks, got.append, fn=_echo)
     assert sorted(r["key"] for r in got) == ["a", "b", "c"]
     assert os.getpid() not in {r["pid"] for r in got}
-    assert LocalExecutor(2).describe(3) == {"kind": "local", "workers": 2, "start_method": "spawn"}
+    assert LocalExecutor(2).describe(3) == {"kind": "local", "workers": 2, "start_method": start_method()}
     assert LocalExecutor(4).describe(3)["workers"] == 3
     got = []
     run_all(make_executor(workers=0), tasks, got.append, fn=_echo)
@@ -86,3 +88,40 @@ def test_an_error_in_on_result_cancels_the_tasks_still_waiting(tmp_path):
     assert len(list(tmp_path.iterdir())) == ran, "a task still ran after run_all had raised"
     # the first, the one running, and the few the pool had already handed to its worker's queue
     assert 1 <= ran <= 5, f"{ran} of 12 tasks ran after the first result raised"
+
+
+# a national run of two provinces in a fresh process: forked workers there; spawned ones when a thread runs
+_NATIONAL = """
+import json, sys, threading, time
+from pathlib import Path
+from reorg.national import run_national
+if sys.argv[3] == "thread":
+    threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+folder = run_national(sys.argv[1], ["name=n"], sys.argv[2], Path(sys.argv[4]), workers=2, progress=False, provinces=["12", "46"])
+print(json.loads((folder / "run.json").read_text(encoding="utf-8"))["execution"]["start_method"])
+"""
+
+
+def test_workers_are_forked_when_safe_and_write_the_same_files_as_spawned_ones(tmp_path, geodata):
+    import subprocess
+    import sys
+
+    scenario = str(ROOT / "scenarios" / "lao_cai_official.toml")
+    methods, folders = [], []
+    for how in ("alone", "thread"):
+        out = tmp_path / how
+        done = subprocess.run(
+            [sys.executable, "-c", _NATIONAL, scenario, str(geodata), how, str(out)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        methods.append(done.stdout.strip().splitlines()[-1])
+        folders.append(out / "n")
+    # no other thread, no OR-Tools loaded: forked; another thread running: spawned
+    assert methods == ["fork", "spawn"]
+    files = [sorted(p.relative_to(f).as_posix() for p in f.rglob("*") if p.is_file() and p.name != "run.json") for f in folders]
+    assert files[0] == files[1] and any(name.endswith("/map.html") for name in files[0])
+    assert [n for n in files[0] if (folders[0] / n).read_bytes() != (folders[1] / n).read_bytes()] == []
