@@ -4,6 +4,7 @@ Vietnamese. `pdf.py` lays them out on A4 pages."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,6 +38,25 @@ def _b(x: Any) -> str:
     return f"<b>{_esc(x)}</b>"
 
 
+@functools.cache
+def _cell_paragraph() -> Any:
+    """A Paragraph class for table cells that keeps its lines for the width it was last wrapped to.
+    A table split over pages wraps every cell of what is left once more on each page (and again to
+    draw it): most of the time of a table of many pages went into breaking the same lines again.
+    (A function, so that reportlab is imported only when a PDF is written.)"""
+    from reportlab.platypus import Paragraph
+
+    class CellParagraph(Paragraph):
+        _wrapped: tuple[float, tuple[float, float]] | None = None
+
+        def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
+            if self._wrapped is None or self._wrapped[0] != availWidth:
+                self._wrapped = (availWidth, super().wrap(availWidth, availHeight))
+            return self._wrapped[1]
+
+    return CellParagraph
+
+
 def _table(
     S,
     head: list[str],
@@ -51,8 +71,9 @@ def _table(
     string, which looks the same and is much faster than a Paragraph."""
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import LongTable, Paragraph, TableStyle
+    from reportlab.platypus import LongTable, TableStyle
 
+    Paragraph = _cell_paragraph()
     room = [w - 2 * 3.5 - 0.5 for w in widths]  # the column less its padding
 
     def cell(k, c):
