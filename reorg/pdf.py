@@ -27,6 +27,7 @@ bytes. It holds no timings (they are in run.json).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ from .pdf_charts import FONT, FONT_BOLD, register_fonts
 from .pdf_story import build_story
 
 
+@functools.cache
 def _styles() -> dict:
+    """The paragraph styles of report.pdf, made once per process (shared: do not modify them)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle

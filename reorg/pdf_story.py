@@ -57,6 +57,22 @@ def _cell_paragraph() -> Any:
     return CellParagraph
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, style: Any) -> Any:
+    """A Paragraph of `text` in `style` as parsed by reportlab, kept as a template: the same cells
+    (headers, the assumptions' rows) come back in every province a worker writes."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(text, style)
+
+
+def _cell(text: str, style: Any) -> Any:
+    """A table cell's paragraph: `text` (markup) in `style`, its markup parsed once per process
+    (each cell gets its own copies of the parsed fragments)."""
+    done = _parsed(text, style)
+    return _cell_paragraph()(done.text, done.style, bulletText=done.bulletText, frags=[f.clone() for f in done.frags])
+
+
 def _table(
     S,
     head: list[str],
@@ -73,7 +89,6 @@ def _table(
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import LongTable, TableStyle
 
-    Paragraph = _cell_paragraph()
     room = [w - 2 * 3.5 - 0.5 for w in widths]  # the column less its padding
 
     def cell(k, c):
@@ -81,9 +96,9 @@ def _table(
             return c
         if "<" not in c and "&" not in c and stringWidth(c, FONT, 8) <= room[k]:
             return c
-        return Paragraph(c, S["cellr"] if k in right else S["cell"])
+        return _cell(c, S["cellr"] if k in right else S["cell"])
 
-    data = [[Paragraph(_esc(h), S["headr"] if k in right else S["head"]) for k, h in enumerate(head)]]
+    data = [[_cell(_esc(h), S["headr"] if k in right else S["head"]) for k, h in enumerate(head)]]
     data += [[cell(k, c) for k, c in enumerate(r)] for r in rows]
     t = LongTable(data, colWidths=widths, repeatRows=1)
     style = [
