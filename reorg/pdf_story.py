@@ -88,6 +88,7 @@ def _table(
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import LongTable, TableStyle
+    from reportlab.platypus.tables import CellStyle
 
     room = [w - 2 * 3.5 - 0.5 for w in widths]  # the column less its padding
 
@@ -100,23 +101,29 @@ def _table(
 
     data = [[_cell(_esc(h), S["headr"] if k in right else S["head"]) for k, h in enumerate(head)]]
     data += [[cell(k, c) for k, c in enumerate(r)] for r in rows]
-    t = LongTable(data, colWidths=widths, repeatRows=1)
+
+    def cell_style(name: str, body: bool, alignment: str) -> Any:
+        # what the commands FONT (body rows), ALIGN, VALIGN and the paddings make of a cell, set
+        # once and shared by the cells alike instead of set command by command on every cell (so
+        # no cell style command may be added below: it would change every cell sharing the style)
+        out = CellStyle(name)
+        if body:
+            out.fontname, out.fontsize, out.leading = FONT, 8, 9.8
+        out.alignment, out.valign = alignment, "TOP"
+        out.topPadding, out.bottomPadding, out.leftPadding, out.rightPadding = 2, 2.5, 3.5, 3.5
+        return out
+
+    header = cell_style("head", False, "LEFT")
+    body = [cell_style(f"body{k}", True, "RIGHT" if k in right else "LEFT") for k in range(len(widths))]
+    t = LongTable(data, colWidths=widths, repeatRows=1, cellStyles=[[header] * len(widths)] + [body] * len(rows))
     style = [
-        ("FONT", (0, 1), (-1, -1), FONT, 8, 9.8),
-        ("ALIGN", (0, 0), (-1, -1), "LEFT"),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f2")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
     ]
-    for k in sorted(right):
-        style.append(("ALIGN", (k, 1), (k, -1), "RIGHT"))
     if zebra:
+        shade = colors.HexColor("#f5f7fa")
         for i in range(2, len(data), 2):
-            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f5f7fa")))
+            style.append(("BACKGROUND", (0, i), (-1, i), shade))
     if bold_last:
         style.append(("LINEABOVE", (0, -1), (-1, -1), 1.0, colors.HexColor("#555555")))
     t.setStyle(TableStyle(style))
