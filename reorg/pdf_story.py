@@ -38,20 +38,41 @@ def _b(x: Any) -> str:
     return f"<b>{_esc(x)}</b>"
 
 
+#: what `Paragraph.wrap` leaves on a paragraph: its size, lines and fragments as broken
+_WRAP_STATE = ("width", "height", "blPara", "frags", "_wrapWidths", "_width_max", "_splitLongWordCount", "_hyphenations")
+#: (text, style, width) -> (size, wrap state) of the cells wrapped in this process (cleared when full)
+_LINES: dict[tuple[str, Any, float], tuple[tuple[float, float], dict[str, Any]]] = {}
+_LINES_MAX = 4096
+
+
 @functools.cache
 def _cell_paragraph() -> Any:
     """A Paragraph class for table cells that keeps its lines for the width it was last wrapped to.
     A table split over pages wraps every cell of what is left once more on each page (and again to
     draw it): most of the time of a table of many pages went into breaking the same lines again.
+    A cell made by `_cell` also takes the lines of an equal cell (same text, style and width)
+    wrapped earlier in the process: the headers and the assumptions' rows of every province.
     (A function, so that reportlab is imported only when a PDF is written.)"""
     from reportlab.platypus import Paragraph
 
     class CellParagraph(Paragraph):
         _wrapped: tuple[float, tuple[float, float]] | None = None
+        _key: tuple[str, Any] | None = None
 
         def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
             if self._wrapped is None or self._wrapped[0] != availWidth:
-                self._wrapped = (availWidth, super().wrap(availWidth, availHeight))
+                key = None if self._key is None else (*self._key, availWidth)
+                done = None if key is None else _LINES.get(key)
+                if done is None:
+                    size = super().wrap(availWidth, availHeight)
+                    if key is not None:
+                        if len(_LINES) >= _LINES_MAX:
+                            _LINES.clear()
+                        _LINES[key] = (size, {k: self.__dict__[k] for k in _WRAP_STATE if k in self.__dict__})
+                else:
+                    size = done[0]
+                    self.__dict__.update(done[1])
+                self._wrapped = (availWidth, size)
             return self._wrapped[1]
 
     return CellParagraph
@@ -70,7 +91,9 @@ def _cell(text: str, style: Any) -> Any:
     """A table cell's paragraph: `text` (markup) in `style`, its markup parsed once per process
     (each cell gets its own copies of the parsed fragments)."""
     done = _parsed(text, style)
-    return _cell_paragraph()(done.text, done.style, bulletText=done.bulletText, frags=[f.clone() for f in done.frags])
+    out = _cell_paragraph()(done.text, done.style, bulletText=done.bulletText, frags=[f.clone() for f in done.frags])
+    out._key = (text, style)
+    return out
 
 
 def _table(
