@@ -27,6 +27,7 @@ bytes. It holds no timings (they are in run.json).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,9 @@ from .pdf_charts import FONT, FONT_BOLD, register_fonts
 from .pdf_story import build_story
 
 
+@functools.cache
 def _styles() -> dict:
+    """The paragraph styles of report.pdf, made once per process (shared: do not modify them)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.styles import ParagraphStyle
@@ -175,15 +178,16 @@ def write_pdf(result: Any, summary: dict, path: Path, lang: str = i18n.DEFAULT_L
     if result.synthetic_roster or getattr(result.pack, "synthetic", False):
         footer += " · " + i18n.text("pdf.footer_synthetic", lang)
     decor = _page_decor(title, footer)
-    story = pdf_map.map_page(result, S, doc.width, doc.height, lang) + build_story(result, summary, S, doc.width, lang)
-    if getattr(result, "workforce", None) is not None:  # the plan over years: its pages (workforce/report_pdf.py)
-        from .workforce.report_pdf import plan_pages
-
-        story += plan_pages(result, S, doc.width, lang)
-    a85 = rl_config.useA85
+    a85, checking = rl_config.useA85, rl_config.shapeChecking
     rl_config.useA85 = 0  # binary streams: smaller, and no pure-Python ASCII85 encoding of the fonts and pages
+    rl_config.shapeChecking = 0  # no type check of every attribute set on a chart's or the map's shapes
     try:
+        story = pdf_map.map_page(result, S, doc.width, doc.height, lang) + build_story(result, summary, S, doc.width, lang)
+        if getattr(result, "workforce", None) is not None:  # the plan over years: its pages (workforce/report_pdf.py)
+            from .workforce.report_pdf import plan_pages
+
+            story += plan_pages(result, S, doc.width, lang)
         doc.build(story, onFirstPage=decor, onLaterPages=decor, canvasmaker=_numbered_canvas(lang))
     finally:
-        rl_config.useA85 = a85
+        rl_config.useA85, rl_config.shapeChecking = a85, checking
     return path

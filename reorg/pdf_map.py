@@ -14,6 +14,7 @@ the HTML map's (`render.COLOURS`), its words those of the ``[pdf_map]`` message 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -212,14 +213,6 @@ def _symbol(kind: tuple, x: float, y: float, size: float) -> list:
     return [Line(x - size, y, x + size, y, strokeColor=hexc(COLOURS["catch"]), strokeWidth=1.2)]
 
 
-def _rings(g: Any) -> list[list[np.ndarray]]:
-    """Each polygon of `g` as its rings (exterior first), coordinates as arrays."""
-    parts = getattr(g, "geoms", [g])
-    return [
-        [np.asarray(p.exterior.coords)] + [np.asarray(r.coords) for r in p.interiors] for p in parts if p.geom_type == "Polygon"
-    ]
-
-
 class _RawPath:
     """A path given as PDF operators (``x y m x y l ... h``), for `canvas.drawPath`: written with
     numpy instead of one reportlab call per vertex (ten times faster for a province)."""
@@ -231,42 +224,70 @@ class _RawPath:
         return self.code
 
 
-def _path_code(rings: list[np.ndarray]) -> str:
-    out = []
-    for ring in rings:
-        text = [f"{x:.2f} {y:.2f}" for x, y in ring.tolist()]
-        out.append(text[0] + " m " + " l ".join(text[1:]) + " l h")
-    return " ".join(out)
+@functools.lru_cache(maxsize=4096)
+def _ring_format(n: int) -> str:
+    """The %-format of a closed ring of `n` points as PDF operators: ``x y m x y l ... x y l h``,
+    two decimals (``%.2f`` formats a float exactly as ``f"{x:.2f}"`` does)."""
+    return "%.2f %.2f m " + "%.2f %.2f l " * (n - 1) + "h"
+
+
+def _path_codes(polygons: list[Any], page: Any) -> list[str]:
+    """Each polygon (its exterior ring, then its holes) as PDF path operators, its points placed
+    on the page by `page` (an array of lon/lat rows -> an array of x/y rows); the coordinates of
+    all polygons are fetched and placed at once, each ring formatted by one %-operation."""
+    if not polygons:
+        return []
+    rings, owner = shapely.get_rings(np.asarray(polygons, dtype=object), return_index=True)
+    counts = shapely.get_num_coordinates(rings).tolist()
+    flat = page(shapely.get_coordinates(rings)).ravel().tolist()
+    codes: list[list[str]] = [[] for _ in polygons]
+    start = 0
+    for i, n in zip(owner.tolist(), counts):
+        codes[i].append(_ring_format(n) % tuple(flat[start : start + 2 * n]))
+        start += 2 * n
+    return [" ".join(c) for c in codes]
 
 
 _KAPPA = 0.5523  # control points of a quarter circle drawn as a Bézier curve
+_CIRCLE = (
+    "%.2f %.2f m %.2f %.2f %.2f %.2f %.2f %.2f c %.2f %.2f %.2f %.2f %.2f %.2f c "
+    "%.2f %.2f %.2f %.2f %.2f %.2f c %.2f %.2f %.2f %.2f %.2f %.2f c h"
+)
+
+
+def _symbols_code(one: str, columns: list[np.ndarray]) -> str:
+    """`one` (a %-format) filled with the i-th value of every column, for each row, joined by spaces."""
+    if not len(columns[0]):
+        return ""
+    return " ".join([one] * len(columns[0])) % tuple(np.column_stack(columns).ravel().tolist())
 
 
 def _circles_code(xy: np.ndarray, r: float) -> str:
     """Circles of radius `r` centred on the rows of `xy`, as PDF path operators."""
     kr = _KAPPA * r
-    out = []
-    for x, y in np.round(xy, 2).tolist():
-        out.append(
-            f"{x + r:.2f} {y:.2f} m {x + r:.2f} {y + kr:.2f} {x + kr:.2f} {y + r:.2f} {x:.2f} {y + r:.2f} c "
-            f"{x - kr:.2f} {y + r:.2f} {x - r:.2f} {y + kr:.2f} {x - r:.2f} {y:.2f} c "
-            f"{x - r:.2f} {y - kr:.2f} {x - kr:.2f} {y - r:.2f} {x:.2f} {y - r:.2f} c "
-            f"{x + kr:.2f} {y - r:.2f} {x + r:.2f} {y - kr:.2f} {x + r:.2f} {y:.2f} c h"
-        )
-    return " ".join(out)
+    xy = np.round(np.asarray(xy, dtype=float).reshape(-1, 2), 2)
+    x, y = xy[:, 0], xy[:, 1]
+    return _symbols_code(
+        _CIRCLE,
+        [
+            x + r, y, x + r, y + kr, x + kr, y + r, x, y + r,
+            x - kr, y + r, x - r, y + kr, x - r, y,
+            x - r, y - kr, x - kr, y - r, x, y - r,
+            x + kr, y - r, x + r, y - kr, x + r, y,
+        ],
+    )  # fmt: skip
 
 
 def _crosses_code(xy: np.ndarray, r: float) -> str:
-    return " ".join(
-        f"{x - r:.2f} {y - r:.2f} m {x + r:.2f} {y + r:.2f} l {x - r:.2f} {y + r:.2f} m {x + r:.2f} {y - r:.2f} l"
-        for x, y in xy.tolist()
+    x, y = np.asarray(xy, dtype=float).reshape(-1, 2).T
+    return _symbols_code(
+        "%.2f %.2f m %.2f %.2f l %.2f %.2f m %.2f %.2f l", [x - r, y - r, x + r, y + r, x - r, y + r, x + r, y - r]
     )
 
 
 def _diamonds_code(xy: np.ndarray, r: float) -> str:
-    return " ".join(
-        f"{x:.2f} {y + r:.2f} m {x + r:.2f} {y:.2f} l {x:.2f} {y - r:.2f} l {x - r:.2f} {y:.2f} l h" for x, y in xy.tolist()
-    )
+    x, y = np.asarray(xy, dtype=float).reshape(-1, 2).T
+    return _symbols_code("%.2f %.2f m %.2f %.2f l %.2f %.2f l %.2f %.2f l h", [x, y + r, x + r, y, x, y - r, x - r, y])
 
 
 #: a part of the province farther than this from its middle goes to an inset (km), and farther
@@ -281,8 +302,11 @@ def _far(m: StaticMap) -> Any:
     main map would shrink the province to a corner; such parts are drawn in an inset."""
     if not m.communes:
         return lambda lon, lat: np.zeros(np.shape(lon), dtype=bool)
-    largest = [max(getattr(g, "geoms", [g]), key=lambda p: p.area) for g, _ in m.communes]
-    c = shapely.get_coordinates(shapely.centroid(largest))
+    parts, owner = shapely.get_parts(np.asarray([g for g, _ in m.communes], dtype=object), return_index=True)
+    # the largest part of each commune (the first of equals): parts by commune, largest first
+    order = np.lexsort((np.arange(len(parts)), -shapely.area(parts), owner))
+    first = np.flatnonzero(np.r_[True, owner[order][1:] != owner[order][:-1]])
+    c = shapely.get_coordinates(shapely.centroid(parts[order[first]]))
     mid = np.median(c, axis=0)
     k = math.cos(math.radians(float(mid[1])))
 
@@ -376,15 +400,14 @@ def drawing(m: StaticMap, width: float, height: float, lang: str = i18n.DEFAULT_
             return np.column_stack([ox + (a[:, 0] - minx) * k * scale, oy + (a[:, 1] - miny) * scale])
 
         main_page = main_page or page
-        communes: list[tuple[str, str]] = []
         if in_inset:
             shown = sorted({m.names[i] for i in owner[is_far]} if m.names else set())
             label = w("pdf_map.inset", names=", ".join(shown))
             d.add(String(bx0 + 2, by0 + bh + 2.5, label, fontName=FONT, fontSize=font_size - 1.5, fillColor=hexc("#333333")))
-        for p, f, i in zip(parts, is_far, owner):
-            if f == in_inset:
-                communes.append((m.communes[i][1], _path_code([page(r) for r in _rings(p)[0]])))
-        outlines = [_path_code([page(r) for r in _rings(p)[0]]) for p, f in zip(lines, lines_far) if f == in_inset]
+        here = [i for i, f in enumerate(is_far) if f == in_inset]
+        codes = _path_codes([parts[i] for i in here], page)
+        communes = [(m.communes[owner[i]][1], code) for i, code in zip(here, codes)]
+        outlines = _path_codes([p for p, f in zip(lines, lines_far) if f == in_inset], page)
 
         def at(points: list[tuple[float, float]], page: Any = page, in_inset: bool = in_inset) -> np.ndarray:
             a = np.asarray(points, dtype=float).reshape(-1, 2)

@@ -4,6 +4,7 @@ Vietnamese. `pdf.py` lays them out on A4 pages."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any
 from xml.sax.saxutils import escape
@@ -37,6 +38,64 @@ def _b(x: Any) -> str:
     return f"<b>{_esc(x)}</b>"
 
 
+#: what `Paragraph.wrap` leaves on a paragraph: its size, lines and fragments as broken
+_WRAP_STATE = ("width", "height", "blPara", "frags", "_wrapWidths", "_width_max", "_splitLongWordCount", "_hyphenations")
+#: (text, style, width) -> (size, wrap state) of the cells wrapped in this process (cleared when full)
+_LINES: dict[tuple[str, Any, float], tuple[tuple[float, float], dict[str, Any]]] = {}
+_LINES_MAX = 4096
+
+
+@functools.cache
+def _cell_paragraph() -> Any:
+    """A Paragraph class for table cells that keeps its lines for the width it was last wrapped to.
+    A table split over pages wraps every cell of what is left once more on each page (and again to
+    draw it): most of the time of a table of many pages went into breaking the same lines again.
+    A cell made by `_cell` also takes the lines of an equal cell (same text, style and width)
+    wrapped earlier in the process: the headers and the assumptions' rows of every province.
+    (A function, so that reportlab is imported only when a PDF is written.)"""
+    from reportlab.platypus import Paragraph
+
+    class CellParagraph(Paragraph):
+        _wrapped: tuple[float, tuple[float, float]] | None = None
+        _key: tuple[str, Any] | None = None
+
+        def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803 (reportlab's names)
+            if self._wrapped is None or self._wrapped[0] != availWidth:
+                key = None if self._key is None else (*self._key, availWidth)
+                done = None if key is None else _LINES.get(key)
+                if done is None:
+                    size = super().wrap(availWidth, availHeight)
+                    if key is not None:
+                        if len(_LINES) >= _LINES_MAX:
+                            _LINES.clear()
+                        _LINES[key] = (size, {k: self.__dict__[k] for k in _WRAP_STATE if k in self.__dict__})
+                else:
+                    size = done[0]
+                    self.__dict__.update(done[1])
+                self._wrapped = (availWidth, size)
+            return self._wrapped[1]
+
+    return CellParagraph
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, style: Any) -> Any:
+    """A Paragraph of `text` in `style` as parsed by reportlab, kept as a template: the same cells
+    (headers, the assumptions' rows) come back in every province a worker writes."""
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(text, style)
+
+
+def _cell(text: str, style: Any) -> Any:
+    """A table cell's paragraph: `text` (markup) in `style`, its markup parsed once per process
+    (each cell gets its own copies of the parsed fragments)."""
+    done = _parsed(text, style)
+    out = _cell_paragraph()(done.text, done.style, bulletText=done.bulletText, frags=[f.clone() for f in done.frags])
+    out._key = (text, style)
+    return out
+
+
 def _table(
     S,
     head: list[str],
@@ -51,7 +110,8 @@ def _table(
     string, which looks the same and is much faster than a Paragraph."""
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.platypus import LongTable, Paragraph, TableStyle
+    from reportlab.platypus import LongTable, TableStyle
+    from reportlab.platypus.tables import CellStyle
 
     room = [w - 2 * 3.5 - 0.5 for w in widths]  # the column less its padding
 
@@ -60,27 +120,33 @@ def _table(
             return c
         if "<" not in c and "&" not in c and stringWidth(c, FONT, 8) <= room[k]:
             return c
-        return Paragraph(c, S["cellr"] if k in right else S["cell"])
+        return _cell(c, S["cellr"] if k in right else S["cell"])
 
-    data = [[Paragraph(_esc(h), S["headr"] if k in right else S["head"]) for k, h in enumerate(head)]]
+    data = [[_cell(_esc(h), S["headr"] if k in right else S["head"]) for k, h in enumerate(head)]]
     data += [[cell(k, c) for k, c in enumerate(r)] for r in rows]
-    t = LongTable(data, colWidths=widths, repeatRows=1)
+
+    def cell_style(name: str, body: bool, alignment: str) -> Any:
+        # what the commands FONT (body rows), ALIGN, VALIGN and the paddings make of a cell, set
+        # once and shared by the cells alike instead of set command by command on every cell (so
+        # no cell style command may be added below: it would change every cell sharing the style)
+        out = CellStyle(name)
+        if body:
+            out.fontname, out.fontsize, out.leading = FONT, 8, 9.8
+        out.alignment, out.valign = alignment, "TOP"
+        out.topPadding, out.bottomPadding, out.leftPadding, out.rightPadding = 2, 2.5, 3.5, 3.5
+        return out
+
+    header = cell_style("head", False, "LEFT")
+    body = [cell_style(f"body{k}", True, "RIGHT" if k in right else "LEFT") for k in range(len(widths))]
+    t = LongTable(data, colWidths=widths, repeatRows=1, cellStyles=[[header] * len(widths)] + [body] * len(rows))
     style = [
-        ("FONT", (0, 1), (-1, -1), FONT, 8, 9.8),
-        ("ALIGN", (0, 0), (-1, -1), "LEFT"),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dce6f2")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3.5),
     ]
-    for k in sorted(right):
-        style.append(("ALIGN", (k, 1), (k, -1), "RIGHT"))
     if zebra:
+        shade = colors.HexColor("#f5f7fa")
         for i in range(2, len(data), 2):
-            style.append(("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f5f7fa")))
+            style.append(("BACKGROUND", (0, i), (-1, i), shade))
     if bold_last:
         style.append(("LINEABOVE", (0, -1), (-1, -1), 1.0, colors.HexColor("#555555")))
     t.setStyle(TableStyle(style))
