@@ -91,7 +91,14 @@ def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
     geoms = proj.to_numpy()
     codes = proj.index.to_numpy()
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+    # the pairs (and their order) of `tree.query(geoms, predicate="dwithin")`, faster: the candidates
+    # whose boxes come within the tolerance (a box grown a little more only adds candidates, in the
+    # tree's order), then the predicate itself on plain (unprepared) pairs
+    grow = tolerance_m * 1.01 + 1.0
+    b = shapely.bounds(geoms)
+    left, right = tree.query(shapely.box(b[:, 0] - grow, b[:, 1] - grow, b[:, 2] + grow, b[:, 3] + grow))
+    near = shapely.dwithin(geoms[left], geoms[right], tolerance_m)
+    left, right = left[near], right[near]
     keep = left < right
     return list(zip(codes[left[keep]], codes[right[keep]]))
 
@@ -166,28 +173,52 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     for node, new_code in zip(demand_node, demand["new_code"].tolist()):
         nodes_of_new.setdefault(new_code, []).append(node)
 
-    def attach(node, lon, lat, old_code, new_code=None):
-        if old_code and ("commune", old_code) in G:
-            base = ("commune", old_code)
-            v = speed[old_code]
-        else:
-            # special zones and new sites: the nearest demand node of their new commune
-            cands = nodes_of_new[new_code]
-            d = [haversine_km(lon, lat, G.nodes[c]["lon"], G.nodes[c]["lat"]) for c in cands]
-            base = cands[int(np.argmin(d))]
-            v = speed[base[1]] if base[0] == "commune" else params["speed_mountain_kmh"] * params["season_speed_factor"]
-        b = G.nodes[base]
-        mins, km = road_minutes(lon, lat, b["lon"], b["lat"], v, v)
-        G.add_edge(node, base, minutes=mins, km=km, mode="connector")
+    speed_of = dict(zip(old.index, speed.to_numpy().tolist()))
+    zone_speed = params["speed_mountain_kmh"] * params["season_speed_factor"]
 
-    for code, r in stations.iterrows():
-        node = ("station", code)
-        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="station")
-        attach(node, r["lon"], r["lat"], r["old_code"], r.get("new_code"))
-    for code, r in centres.iterrows():
-        node = ("centre", code)
-        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")
-        attach(node, r["lon"], r["lat"], r["host_old_code"], r.get("host_new_code") or None)
+    def attach(kind: str, codes: list, lon: list, lat: list, old_codes: list, new_codes: list) -> None:
+        """A node for each facility and its connector to the node of its old commune (vectorised),
+        or, for special zones and new sites, to the nearest demand node of its new commune."""
+        G.add_nodes_from(((kind, code), {"lon": lo, "lat": la, "kind": kind}) for code, lo, la in zip(codes, lon, lat))
+        on_commune = np.array([bool(o) and ("commune", o) in G for o in old_codes], dtype=bool)
+        base: list = [None] * len(codes)
+        b_lon, b_lat, v = np.zeros(len(codes)), np.zeros(len(codes)), np.zeros(len(codes))
+        for k in np.flatnonzero(on_commune).tolist():
+            base[k] = ("commune", old_codes[k])
+            b_lon[k], b_lat[k], v[k] = lon_of[old_codes[k]], lat_of[old_codes[k]], speed_of[old_codes[k]]
+        for k in np.flatnonzero(~on_commune).tolist():
+            cands = nodes_of_new[new_codes[k]]
+            d = [haversine_km(lon[k], lat[k], G.nodes[c]["lon"], G.nodes[c]["lat"]) for c in cands]
+            base[k] = cands[int(np.argmin(d))]
+            b_lon[k], b_lat[k] = G.nodes[base[k]]["lon"], G.nodes[base[k]]["lat"]
+            v[k] = speed_of[base[k][1]] if base[k][0] == "commune" else zone_speed
+        km = haversine_km(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), b_lon, b_lat) * circuity
+        mins = 60.0 * (km / 2 / v + km / 2 / v)
+        G.add_edges_from(
+            ((kind, code), b, {"minutes": m, "km": d, "mode": "connector"})
+            for code, b, m, d in zip(codes, base, mins.tolist(), km.tolist())
+        )
+
+    lon_of = dict(zip(old.index, old["pt_lon"].tolist()))
+    lat_of = dict(zip(old.index, old["pt_lat"].tolist()))
+    no_new = [""] * len(stations)
+    attach(
+        "station",
+        list(stations.index),
+        stations["lon"].tolist(),
+        stations["lat"].tolist(),
+        stations["old_code"].tolist(),
+        stations["new_code"].tolist() if "new_code" in stations else no_new,
+    )
+    zone = centres["host_new_code"].tolist() if "host_new_code" in centres else [None] * len(centres)
+    attach(
+        "centre",
+        list(centres.index),
+        centres["lon"].tolist(),
+        centres["lat"].tolist(),
+        centres["host_old_code"].tolist(),
+        [z or None for z in zone],
+    )
 
     piece = _pieces(G)
     ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node))
@@ -224,7 +255,8 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     station_codes = list(stations.index)
     centre_codes = list(centres.index)
     sources = [index[("station", c)] for c in station_codes] + [index[("centre", c)] for c in centre_codes]
-    dist = dijkstra(mat, directed=False, indices=sources) if sources else np.zeros((0, n))
+    # the matrix holds both directions of every edge: directed search, same minutes, less work
+    dist = dijkstra(mat, directed=True, indices=sources) if sources else np.zeros((0, n))
     dcols = np.array([index[x] for x in demand_node])
     door = dist[:, dcols].T + access[:, None]
     ns = len(station_codes)
