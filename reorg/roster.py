@@ -192,7 +192,8 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     pop = old.groupby("district_code")["pop_2019"].sum()
     lo, hi = pop.min(), pop.max()
     rows = []
-    ordered = old.sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
+    columns = ["district_code", "district_name", "pop_2019", "commune_code", "commune_name", "commune_type", "pt_lon", "pt_lat"]
+    ordered = pd.DataFrame(old[columns]).sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
     kind = ordered["commune_type"].to_numpy()
     rank = np.where(kind == "thi_tran", 0, np.where(kind == "phuong", 1, 2))
     # the seat: the first thị trấn, else phường, else commune of each district, most populous first
@@ -200,14 +201,16 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     seat_of = {r["district_code"]: r for r in seats.drop_duplicates("district_code").to_dict("records")}
     first_name = dict(zip(*ordered.drop_duplicates("district_code")[["district_code", "district_name"]].to_numpy().T))
     rules = ("thi_tran", "most_populous_phuong", "most_populous_commune")
+    pop_of = dict(zip(pop.index, pop.to_numpy()))  # numpy integers, as `pop[dcode]`
+    name_of = dict(zip(districts.index, districts["district_name"]))
     for dcode in sorted(pop.index):
         seat = seat_of[dcode]
         rule = rules[seat["seat_rank"]]
-        frac = 0.5 if hi == lo else (pop[dcode] - lo) / (hi - lo)
+        frac = 0.5 if hi == lo else (pop_of[dcode] - lo) / (hi - lo)
         beds = int(round(params["centre_beds_min"] + frac * (params["centre_beds_max"] - params["centre_beds_min"])))
         staff = int(round(beds * params["centre_staff_per_bed"]))
         doctors = int(round(staff * params["centre_doctor_share"]))
-        dname = districts.at[dcode, "district_name"] if dcode in districts.index else first_name[dcode]
+        dname = name_of[dcode] if dcode in name_of else first_name[dcode]
         rows.append(
             {
                 "centre_code": dcode,
@@ -221,8 +224,8 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
                 "beds": beds,
                 "staff": staff,
                 "doctors": doctors,
-                "district_population": int(pop[dcode]),
-                "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"]))),
+                "district_population": int(pop_of[dcode]),
+                "capacity": int(round(pop_of[dcode] * (1 + params["centre_capacity_slack"]))),
                 "origin": "synthetic",
             }
         )
