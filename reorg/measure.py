@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .islands import special_zone_figures
+from .optimise.baseline import same_code
 from .rules import staff_norms, weighted_gini
 from .schema import CADRES
 
@@ -77,7 +78,11 @@ def old_commune_table(d: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         weighted = g[c + "_w"].sum() / out["population"].where(out["population"] > 0)
         out[c] = weighted.fillna(g[c + "_s"].sum() / n)
-    out["new_names"] = d.groupby("old_code", sort=True)["new_name"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    names: dict = {}
+    for code, name in zip(d["old_code"].tolist(), d["new_name"].tolist()):
+        if not pd.isna(code):  # as groupby: a missing code is no group
+            names.setdefault(code, set()).add(str(name))
+    out["new_names"] = pd.Series({code: ", ".join(sorted(names[code])) for code in out.index}, index=out.index, dtype="str")
     return out
 
 
@@ -125,7 +130,7 @@ def measure(
     centre_idx = np.array([c_index[c] for c in plan.centre_of.reindex(demand["new_code"]).to_numpy()])
     after_centre = C[rows, centre_idx]
 
-    same_commune = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    same_commune = same_code(demand["new_code"], stations["new_code"])
     served_after = _served(demand, scode, S, same_commune & open_mask[None, :])
     served_after = np.where(served_after >= 0, served_after, main_idx)
 
