@@ -220,8 +220,9 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
         [z or None for z in zone],
     )
 
-    piece = _pieces(G)
-    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node))
+    comps = _components(G)
+    piece = {n: k for k, comp in enumerate(comps) for n in comp}
+    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node), comps)
 
     # within-commune access time
     area = old["area_km2"].astype(float)
@@ -278,11 +279,10 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     )
 
 
-def _pieces(G: nx.Graph) -> dict[Any, int]:
-    """The land piece of every node (connected components before the sea links): 0 the largest
-    (the mainland), then by size and smallest node name, so the numbering is deterministic."""
-    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
-    return {n: k for k, comp in enumerate(comps) for n in comp}
+def _components(G: nx.Graph) -> list[set]:
+    """The land pieces (connected components before the sea links): 0 the largest (the mainland),
+    then by size and smallest node name, so the numbering is deterministic."""
+    return sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
 
 
 def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, str]]:
@@ -301,15 +301,15 @@ def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, 
     return out
 
 
-def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]]) -> tuple[list[dict], int]:
+def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]], comps: list[set]) -> tuple[list[dict], int]:
     """Join every piece without a land link (islands) by sea edges at `sea_speed_kmh`, island by
     island: each time the piece nearest to the pieces already joined, by its nearest pair of places
     (a spanning tree over pieces, starting from the largest; `nodes`: the nodes of the piece joined).
     Then a direct crossing between any two pieces, nearest pairs first, wherever the links so far
     take longer than going straight across (an island of a district joined to the mainland rather
     than to its district's island: Thanh Lân and Cô Tô); `nodes` 0. Every link is listed with the
-    commune code and name at both ends (`names`), its km, minutes and mode."""
-    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
+    commune code and name at both ends (`names`), its km, minutes and mode. `comps`: the pieces of
+    `G` (`_components`)."""
     links: list[dict] = []
     if len(comps) <= 1:
         return links, len(comps)
