@@ -326,13 +326,14 @@ def rows_of(path: Path, layer: Layer, rows: Rows, log: ProblemLog) -> pd.DataFra
     kept = _RAW[key]
     whole, types = kept.frame, kept.types
     picked = whole.take(kept.rows(rows))  # the rows of `rows.mask(whole)`, in order (a new frame)
+    geometry, dtypes = picked.geometry.name, dict(picked.dtypes)
     for c in picked.columns:
-        if c == picked.geometry.name:
+        if c == geometry:
             continue
         own = types.get(c)
-        if own in ("int64", "int32", "int16", "bool") and picked[c].dtype != own and picked[c].notna().all():
+        if own in ("int64", "int32", "int16", "bool") and dtypes[c] != own and picked[c].notna().all():
             picked[c] = picked[c].astype(own)
-        elif picked[c].dtype == object and picked[c].isna().all():  # as read_table does for its SQL reads
+        elif dtypes[c] == np.dtype(object) and picked[c].isna().all():  # as read_table does for its SQL reads
             picked[c] = picked[c].astype("str")
     return picked
 
@@ -354,20 +355,21 @@ def _typed_rows(path: Path, layer: Layer, raw: pd.DataFrame, log: ProblemLog) ->
         kept.typed, kept.checked = (None if local.problems else typed), True
     whole, typed = kept.frame, kept.typed
     columns = [c for c in layer.columns if c.name in raw.columns]
+    raw_types, whole_types = dict(raw.dtypes), dict(whole.dtypes)
     if (
         typed is None
         or list(raw.columns) != list(whole.columns)
-        or any(raw[c.name].dtype != whole[c.name].dtype for c in columns)
+        or any(raw_types[c.name] != whole_types[c.name] for c in columns)
     ):
         return check_columns(raw, layer, log)
-    if any(c.kind in ("int", "float") and not pd.api.types.is_numeric_dtype(raw[c.name]) for c in columns):
+    if any(c.kind in ("int", "float") and not pd.api.types.is_numeric_dtype(raw_types[c.name]) for c in columns):
         return check_columns(raw, layer, log)  # numbers given as text: their type depends on the rows
     retyped = [
         c.name
         for c in columns
-        if c.kind in ("code", "int", "float") or (c.kind == "bool" and not pd.api.types.is_bool_dtype(raw[c.name]))
+        if c.kind in ("code", "int", "float") or (c.kind == "bool" and not pd.api.types.is_bool_dtype(raw_types[c.name]))
     ]
-    rows = pd.DataFrame(typed[retyped]).take(whole.index.get_indexer(raw.index))  # index: raw's
+    rows = typed.take(whole.index.get_indexer(raw.index))  # index: raw's
     out = raw.copy()
     for name in retyped:
         out[name] = rows[name]
