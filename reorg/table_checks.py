@@ -71,6 +71,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             continue
         s = df[col.name]
         numeric = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+        texts: list | None = None  # the stripped texts as a list, when `_stripped` made one
         if col.kind in ("int", "float") and numeric:  # numbers read as numbers: no text to look at
             stripped, blank = s, s.isna()
         elif col.kind not in ("code", "int", "float", "bool") and (col.nullable or not col.required):
@@ -79,8 +80,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             stripped = s.astype("string")
             blank = s.isna()
         else:
-            stripped = s.astype("string").str.strip()
-            blank = s.isna() | (stripped == "")
+            stripped, blank, texts = _stripped(s)
         if col.kind == "code":
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 log.add(
@@ -93,7 +93,11 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 )
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
-            bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
+            if texts is not None:
+                ok = np.fromiter((t is not None and pattern.match(t) is not None for t in texts), dtype=bool, count=len(texts))
+                bad = df.index[~blank & ~ok]
+            else:
+                bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
             _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
                 _limited(log, layer, col.name, df.index[blank], lambda i, col=col: ("empty_code", {}), key=key)
@@ -170,6 +174,19 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             ),
         )
     return out
+
+
+def _stripped(s: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray, list | None]:
+    """`s` as text with spaces stripped (`s.astype("string").str.strip()`), which rows are blank
+    (missing or only spaces) and, when every value given is a `str`, the stripped values as a list
+    (None where missing): the same, element by element in plain Python."""
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) != "string":
+        stripped = s.astype("string").str.strip()
+        return stripped, s.isna() | (stripped == ""), None
+    texts = [v.strip() if isinstance(v, str) else None for v in s.to_numpy(dtype=object)]
+    stripped = pd.Series(pd.array(texts, dtype="string"), index=s.index, name=s.name)
+    blank = s.isna().to_numpy() | np.fromiter((t == "" for t in texts), dtype=bool, count=len(texts))
+    return stripped, blank, texts
 
 
 def _not_a_number(value, col) -> tuple[str, dict]:
