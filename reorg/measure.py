@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .islands import special_zone_figures
+from .optimise.baseline import same_code
 from .rules import staff_norms, weighted_gini
 from .schema import CADRES
 
@@ -77,7 +78,11 @@ def old_commune_table(d: pd.DataFrame) -> pd.DataFrame:
     for c in cols:
         weighted = g[c + "_w"].sum() / out["population"].where(out["population"] > 0)
         out[c] = weighted.fillna(g[c + "_s"].sum() / n)
-    out["new_names"] = d.groupby("old_code", sort=True)["new_name"].agg(lambda s: ", ".join(sorted(set(map(str, s)))))
+    names: dict = {}
+    for code, name in zip(d["old_code"].tolist(), d["new_name"].tolist()):
+        if not pd.isna(code):  # as groupby: a missing code is no group
+            names.setdefault(code, set()).add(str(name))
+    out["new_names"] = pd.Series({code: ", ".join(sorted(names[code])) for code in out.index}, index=out.index, dtype="str")
     return out
 
 
@@ -125,35 +130,42 @@ def measure(
     centre_idx = np.array([c_index[c] for c in plan.centre_of.reindex(demand["new_code"]).to_numpy()])
     after_centre = C[rows, centre_idx]
 
-    same_commune = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    same_commune = same_code(demand["new_code"], stations["new_code"])
     served_after = _served(demand, scode, S, same_commune & open_mask[None, :])
     served_after = np.where(served_after >= 0, served_after, main_idx)
 
-    st = pd.DataFrame(index=scode)
-    st["role"] = roles
-    st["new_code"] = stations["new_code"].reindex(scode).to_numpy()
-    st["old_code"] = stations["old_code"].reindex(scode).to_numpy()
-    st["served_pop_before"] = pd.Series(pop).groupby(own_station).sum().reindex(range(len(scode))).fillna(0).to_numpy()
-    st["served_pop_after"] = pd.Series(pop).groupby(served_after).sum().reindex(range(len(scode))).fillna(0).to_numpy()
+    served_before = pd.Series(pop).groupby(own_station).sum().reindex(range(len(scode))).fillna(0).to_numpy()
+    served_after_pop = pd.Series(pop).groupby(served_after).sum().reindex(range(len(scode))).fillna(0).to_numpy()
     region = stations["region"].reindex(scode).to_numpy()
-    st["norm_before"] = staff_norms(st["served_pop_before"].to_numpy(), region, params)
-    st["norm_after"] = np.where(open_mask, staff_norms(st["served_pop_after"].to_numpy(), region, params), 0)
+    norm_before = staff_norms(served_before, region, params)
+    norm_after = np.where(open_mask, staff_norms(served_after_pop, region, params), 0)
     before_staff = stations[list(CADRES)].reindex(scode)
     after_staff = plan.staff_after[list(CADRES)].reindex(scode).fillna(0).astype(int)
+    columns: dict[str, Any] = {
+        "role": roles,
+        "new_code": stations["new_code"].reindex(scode).to_numpy(),
+        "old_code": stations["old_code"].reindex(scode).to_numpy(),
+        "served_pop_before": served_before,
+        "served_pop_after": served_after_pop,
+        "norm_before": norm_before,
+        "norm_after": norm_after,
+    }
     for c in CADRES:
-        st[f"{c}_before"] = before_staff[c].to_numpy()
-        st[f"{c}_after"] = after_staff[c].to_numpy()
-    st["staff_before"] = before_staff.sum(axis=1).to_numpy()
-    st["staff_after"] = after_staff.sum(axis=1).to_numpy()
+        columns[f"{c}_before"] = before_staff[c].to_numpy()
+        columns[f"{c}_after"] = after_staff[c].to_numpy()
+    columns["staff_before"] = before_staff.sum(axis=1).to_numpy()
+    columns["staff_after"] = after_staff.sum(axis=1).to_numpy()
+    st = pd.DataFrame(columns, index=scode)  # one frame at once: the columns a column at a time would give
     st["gap_before"] = st["staff_before"] - st["norm_before"]
     st["gap_after"] = np.where(open_mask, st["staff_after"] - st["norm_after"], 0)
 
     total_pop = float(pop.sum())
     dmin = params["doctors_min_main_station"]
 
+    terr = demand["old_code"].map(reformed.old["terrain"]).fillna("mountain").to_numpy()
+
     def block(nearest, main_m, centre_m, is_main, is_open, norm, staff, doctors_col):
         main_doc = (st.loc[is_main, doctors_col] >= 1).mean() if is_main.any() else float("nan")
-        terr = demand["old_code"].map(reformed.old["terrain"]).fillna("mountain").to_numpy()
         out: dict[str, float | None] = {
             "population": round(total_pop),
             "open_stations": int(is_open.sum()),

@@ -91,7 +91,14 @@ def _adjacent_pairs(old, tolerance_m: float) -> list[tuple[str, str]]:
     geoms = proj.to_numpy()
     codes = proj.index.to_numpy()
     tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+    # the pairs (and their order) of `tree.query(geoms, predicate="dwithin")`, faster: the candidates
+    # whose boxes come within the tolerance (a box grown a little more only adds candidates, in the
+    # tree's order), then the predicate itself on plain (unprepared) pairs
+    grow = tolerance_m * 1.01 + 1.0
+    b = shapely.bounds(geoms)
+    left, right = tree.query(shapely.box(b[:, 0] - grow, b[:, 1] - grow, b[:, 2] + grow, b[:, 3] + grow))
+    near = shapely.dwithin(geoms[left], geoms[right], tolerance_m)
+    left, right = left[near], right[near]
     keep = left < right
     return list(zip(codes[left[keep]], codes[right[keep]]))
 
@@ -166,31 +173,56 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     for node, new_code in zip(demand_node, demand["new_code"].tolist()):
         nodes_of_new.setdefault(new_code, []).append(node)
 
-    def attach(node, lon, lat, old_code, new_code=None):
-        if old_code and ("commune", old_code) in G:
-            base = ("commune", old_code)
-            v = speed[old_code]
-        else:
-            # special zones and new sites: the nearest demand node of their new commune
-            cands = nodes_of_new[new_code]
-            d = [haversine_km(lon, lat, G.nodes[c]["lon"], G.nodes[c]["lat"]) for c in cands]
-            base = cands[int(np.argmin(d))]
-            v = speed[base[1]] if base[0] == "commune" else params["speed_mountain_kmh"] * params["season_speed_factor"]
-        b = G.nodes[base]
-        mins, km = road_minutes(lon, lat, b["lon"], b["lat"], v, v)
-        G.add_edge(node, base, minutes=mins, km=km, mode="connector")
+    speed_of = dict(zip(old.index, speed.to_numpy().tolist()))
+    zone_speed = params["speed_mountain_kmh"] * params["season_speed_factor"]
 
-    for code, r in stations.iterrows():
-        node = ("station", code)
-        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="station")
-        attach(node, r["lon"], r["lat"], r["old_code"], r.get("new_code"))
-    for code, r in centres.iterrows():
-        node = ("centre", code)
-        G.add_node(node, lon=r["lon"], lat=r["lat"], kind="centre")
-        attach(node, r["lon"], r["lat"], r["host_old_code"], r.get("host_new_code") or None)
+    def attach(kind: str, codes: list, lon: list, lat: list, old_codes: list, new_codes: list) -> None:
+        """A node for each facility and its connector to the node of its old commune (vectorised),
+        or, for special zones and new sites, to the nearest demand node of its new commune."""
+        G.add_nodes_from(((kind, code), {"lon": lo, "lat": la, "kind": kind}) for code, lo, la in zip(codes, lon, lat))
+        on_commune = np.array([bool(o) and ("commune", o) in G for o in old_codes], dtype=bool)
+        base: list = [None] * len(codes)
+        b_lon, b_lat, v = np.zeros(len(codes)), np.zeros(len(codes)), np.zeros(len(codes))
+        for k in np.flatnonzero(on_commune).tolist():
+            base[k] = ("commune", old_codes[k])
+            b_lon[k], b_lat[k], v[k] = lon_of[old_codes[k]], lat_of[old_codes[k]], speed_of[old_codes[k]]
+        for k in np.flatnonzero(~on_commune).tolist():
+            cands = nodes_of_new[new_codes[k]]
+            d = [haversine_km(lon[k], lat[k], G.nodes[c]["lon"], G.nodes[c]["lat"]) for c in cands]
+            base[k] = cands[int(np.argmin(d))]
+            b_lon[k], b_lat[k] = G.nodes[base[k]]["lon"], G.nodes[base[k]]["lat"]
+            v[k] = speed_of[base[k][1]] if base[k][0] == "commune" else zone_speed
+        km = haversine_km(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), b_lon, b_lat) * circuity
+        mins = 60.0 * (km / 2 / v + km / 2 / v)
+        G.add_edges_from(
+            ((kind, code), b, {"minutes": m, "km": d, "mode": "connector"})
+            for code, b, m, d in zip(codes, base, mins.tolist(), km.tolist())
+        )
 
-    piece = _pieces(G)
-    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node))
+    lon_of = dict(zip(old.index, old["pt_lon"].tolist()))
+    lat_of = dict(zip(old.index, old["pt_lat"].tolist()))
+    no_new = [""] * len(stations)
+    attach(
+        "station",
+        list(stations.index),
+        stations["lon"].tolist(),
+        stations["lat"].tolist(),
+        stations["old_code"].tolist(),
+        stations["new_code"].tolist() if "new_code" in stations else no_new,
+    )
+    zone = centres["host_new_code"].tolist() if "host_new_code" in centres else [None] * len(centres)
+    attach(
+        "centre",
+        list(centres.index),
+        centres["lon"].tolist(),
+        centres["lat"].tolist(),
+        centres["host_old_code"].tolist(),
+        [z or None for z in zone],
+    )
+
+    comps = _components(G)
+    piece = {n: k for k, comp in enumerate(comps) for n in comp}
+    ferry_links, n_comp = _join_components(G, params, _place_names(reformed, demand_node), comps)
 
     # within-commune access time
     area = old["area_km2"].astype(float)
@@ -224,7 +256,8 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     station_codes = list(stations.index)
     centre_codes = list(centres.index)
     sources = [index[("station", c)] for c in station_codes] + [index[("centre", c)] for c in centre_codes]
-    dist = dijkstra(mat, directed=False, indices=sources) if sources else np.zeros((0, n))
+    # the matrix holds both directions of every edge: directed search, same minutes, less work
+    dist = dijkstra(mat, directed=True, indices=sources) if sources else np.zeros((0, n))
     dcols = np.array([index[x] for x in demand_node])
     door = dist[:, dcols].T + access[:, None]
     ns = len(station_codes)
@@ -246,11 +279,10 @@ def build_network(reformed: Reformed, stations: pd.DataFrame, centres: pd.DataFr
     )
 
 
-def _pieces(G: nx.Graph) -> dict[Any, int]:
-    """The land piece of every node (connected components before the sea links): 0 the largest
-    (the mainland), then by size and smallest node name, so the numbering is deterministic."""
-    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
-    return {n: k for k, comp in enumerate(comps) for n in comp}
+def _components(G: nx.Graph) -> list[set]:
+    """The land pieces (connected components before the sea links): 0 the largest (the mainland),
+    then by size and smallest node name, so the numbering is deterministic."""
+    return sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
 
 
 def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, str]]:
@@ -269,15 +301,15 @@ def _place_names(reformed: Reformed, demand_node: list) -> dict[Any, tuple[str, 
     return out
 
 
-def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]]) -> tuple[list[dict], int]:
+def _join_components(G: nx.Graph, params: dict, names: dict[Any, tuple[str, str]], comps: list[set]) -> tuple[list[dict], int]:
     """Join every piece without a land link (islands) by sea edges at `sea_speed_kmh`, island by
     island: each time the piece nearest to the pieces already joined, by its nearest pair of places
     (a spanning tree over pieces, starting from the largest; `nodes`: the nodes of the piece joined).
     Then a direct crossing between any two pieces, nearest pairs first, wherever the links so far
     take longer than going straight across (an island of a district joined to the mainland rather
     than to its district's island: Thanh Lân and Cô Tô); `nodes` 0. Every link is listed with the
-    commune code and name at both ends (`names`), its km, minutes and mode."""
-    comps = sorted(nx.connected_components(G), key=lambda c: (-len(c), min(str(x) for x in c)))
+    commune code and name at both ends (`names`), its km, minutes and mode. `comps`: the pieces of
+    `G` (`_components`)."""
     links: list[dict] = []
     if len(comps) <= 1:
         return links, len(comps)

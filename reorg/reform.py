@@ -95,11 +95,7 @@ def classify_old_communes(pack: Pack, params: dict) -> OldCommunes:
     rep[fix] = shapely.point_on_surface(geoms[fix])
     # without polygon, the point must at least lie in one of the commune's official targets; if not
     # (the pack puts the Trường Sa islands' points on the mainland), take a point on the main target
-    targets = (
-        pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
-        .groupby("old_commune_code")["new_commune_code"]
-        .apply(list)
-    )
+    targets = targets_by_share(pack.merger) if not has_poly.all() else {}
     a = pack.communes_after
     for k in np.flatnonzero(~has_poly):
         code = old.index[k]
@@ -148,7 +144,7 @@ def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
         ok = ~(pd.isna(og) | pd.isna(ng))
         inter = np.full(len(og), None, dtype=object)
         inter[ok] = shapely.intersection(og[ok], ng[ok])
-        ok &= np.array([g is not None and not g.is_empty and g.area > 0 for g in inter])
+        ok &= ~pd.isna(inter) & ~shapely.is_empty(inter) & (shapely.area(inter) > 0)
         rp = shapely.point_on_surface(inter[ok])
         idx = np.flatnonzero(split)[ok]
         lon[idx] = shapely.get_x(rp)
@@ -194,31 +190,38 @@ def apply_merger(pack: Pack, classified: OldCommunes) -> Reformed:
 def station_new_commune(pack: Pack, stations: pd.DataFrame) -> pd.Series:
     """New commune of each station: the official target of its old commune that contains it,
     else the target with the largest share. Stations without an old commune keep `new_code`."""
-    targets = (
-        pack.merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
-        .groupby("old_commune_code", sort=False)["new_commune_code"]
-        .apply(list)
-        .to_dict()
-    )
+    targets = targets_by_share(pack.merger)
+    geometry = dict(zip(pack.communes_after.index, pack.communes_after.geometry.to_numpy()))
+    codes, old_codes = list(stations.index), stations["old_code"].tolist()
+    new_codes = stations["new_code"].tolist() if "new_code" in stations else [""] * len(codes)
+    # the stations of a split commune: does each of its targets (with a polygon) contain the station?
+    tests = [
+        (k, c) for k, o in enumerate(old_codes) if o and len(targets[o]) > 1 for c in targets[o] if geometry.get(c) is not None
+    ]
+    inside: set[tuple[int, str]] = set()
+    if tests:
+        at = np.array([k for k, _ in tests])
+        points = shapely.points(stations["lon"].to_numpy(dtype=float)[at], stations["lat"].to_numpy(dtype=float)[at])
+        polygons = np.array([geometry[c] for _, c in tests], dtype=object)
+        inside = {t for t, hit in zip(tests, shapely.contains(polygons, points).tolist()) if hit}
     out = {}
-    a = pack.communes_after
-    for st, old_code, new_code, lon, lat in zip(
-        stations.index,
-        stations["old_code"],
-        stations.get("new_code", pd.Series("", index=stations.index)),
-        stations["lon"],
-        stations["lat"],
-    ):
+    for k, (st, old_code) in enumerate(zip(codes, old_codes)):
         if not old_code:
-            out[st] = new_code
+            out[st] = new_codes[k]
             continue
         cands = targets[old_code]
-        chosen = cands[0]
-        if len(cands) > 1:
-            p = shapely.Point(lon, lat)
-            chosen = next((c for c in cands if a.geometry.get(c) is not None and a.geometry.get(c).contains(p)), cands[0])
-        out[st] = chosen
+        out[st] = next((c for c in cands if (k, c) in inside), cands[0])
     return pd.Series(out, name="new_code")
+
+
+def targets_by_share(merger: pd.DataFrame) -> dict[str, list[str]]:
+    """The official targets of each old commune (code), the largest share first (ties: merger order)."""
+    ordered = merger.sort_values(["old_commune_code", "share"], ascending=[True, False])
+    out: dict[str, list[str]] = {}
+    for old, new in zip(ordered["old_commune_code"].tolist(), ordered["new_commune_code"].tolist()):
+        if not pd.isna(old):
+            out.setdefault(old, []).append(new)
+    return out
 
 
 def stations_after_merger(pack: Pack, reformed: Reformed, stations: pd.DataFrame, params: dict, seed: int) -> pd.DataFrame:

@@ -73,23 +73,33 @@ def read_roster(path: str | Path, old: pd.DataFrame, sheet: str | None = None) -
     return Roster(stations=out, synthetic=n > 0, warnings=warnings)
 
 
-def _split_cadres(total: int, has_doctor: bool, rng: np.random.Generator) -> dict[str, int]:
-    """Spread `total` staff over the cadres: a doctor when present, then one assistant doctor
-    (y sĩ), midwife, nurse and pharmacist in that order, the rest drawn among nurse, assistant
-    doctor, midwife and other (synthetic assumption)."""
-    staff = dict.fromkeys(CADRES, 0)
-    left = total
-    if has_doctor and left > 0:
-        staff["doctor"] = 1
-        left -= 1
+def _split_cadres(totals: np.ndarray, has_doctor: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Spread each station's `totals` staff over the cadres (arrays, one entry per station): a
+    doctor when present, then one assistant doctor (y sĩ), midwife, nurse and pharmacist in that
+    order, the rest drawn among nurse, assistant doctor, midwife and other (synthetic assumption).
+
+    The draws: station by station, one uniform number per extra person mapped through the
+    cumulative shares (inverse CDF: what `rng.choice(..., p=...)` does, so the same numbers and
+    cadres as drawing station by station)."""
+    totals = np.asarray(totals, dtype=np.int64)
+    staff = {c: np.zeros(len(totals), dtype=np.int64) for c in CADRES}
+    left = totals.copy()
+    doctor = np.asarray(has_doctor, dtype=bool) & (left > 0)
+    staff["doctor"][doctor] = 1
+    left -= doctor
     for cadre in ("assistant_doctor", "midwife", "nurse", "pharmacist"):
-        if left > 0:
-            staff[cadre] += 1
-            left -= 1
-    if left > 0:
-        extra = rng.choice(["nurse", "assistant_doctor", "midwife", "other"], size=left, p=[0.35, 0.25, 0.15, 0.25])
-        for c in extra:
-            staff[str(c)] += 1
+        one = left > 0
+        staff[cadre][one] += 1
+        left -= one
+    n_extra = int(left.sum())
+    if n_extra:
+        share = np.array([0.35, 0.25, 0.15, 0.25])
+        cdf = share.cumsum()
+        cdf /= cdf[-1]
+        drawn = cdf.searchsorted(rng.random(n_extra), side="right")
+        owner = np.repeat(np.arange(len(totals)), left)
+        for k, cadre in enumerate(("nurse", "assistant_doctor", "midwife", "other")):
+            staff[cadre] += np.bincount(owner[drawn == k], minlength=len(totals))
     return staff
 
 
@@ -107,21 +117,22 @@ def synthesise_stations(old: pd.DataFrame, params: dict, seed: int) -> pd.DataFr
     doctors = rng.random(len(old)) < params["doctor_presence_share"]
     lo, hi = params["synth_facility_score_min"], params["synth_facility_score_max"]
     score = np.round(rng.uniform(lo, max(lo, hi), len(old)), 3)
-    rows = []
-    for code, total, doc, sc in zip(old.index, totals, doctors, score):
-        rows.append(
-            {
-                "station_code": code,
-                "old_code": code,
-                "lon": float(old.at[code, "pt_lon"]),
-                "lat": float(old.at[code, "pt_lat"]),
-                "facility_score": float(sc),
-                **_split_cadres(int(total), bool(doc), rng),
-                "region": old.at[code, "region"],
-                "origin": "synthetic",
-            }
-        )
-    st = pd.DataFrame(rows, columns=STATION_COLUMNS)
+    if not len(old):
+        return pd.DataFrame([], columns=STATION_COLUMNS).set_index("station_code", drop=False).rename_axis(None)
+    codes = old.index.to_numpy()
+    st = pd.DataFrame(
+        {
+            "station_code": codes,
+            "old_code": codes,
+            "lon": old["pt_lon"].to_numpy(dtype=float),
+            "lat": old["pt_lat"].to_numpy(dtype=float),
+            "facility_score": score.astype(float),
+            **_split_cadres(totals, doctors, rng),
+            "region": old["region"].to_numpy(dtype=object),
+            "origin": "synthetic",
+        },
+        columns=STATION_COLUMNS,
+    )
     return st.set_index("station_code", drop=False).rename_axis(None)
 
 
@@ -129,10 +140,11 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes: Iterable[str], params
     """Stations for new communes without any predecessor (island special zones): one synthetic
     station at the unit's point, code 'Z' + new code, staffed to the region-III norm."""
     rng = np.random.default_rng(seed + 1)
+    codes = sorted(orphan_codes)
+    norms = [int(staff_norms([float(new.at[code, "pop_2019"])], ["III"], params)[0]) for code in codes]
+    staff = _split_cadres(np.array(norms, dtype=np.int64), np.ones(len(codes), dtype=bool), rng)
     rows = []
-    for code in sorted(orphan_codes):
-        pop = float(new.at[code, "pop_2019"])
-        norm = staff_norms([pop], ["III"], params)[0]
+    for k, code in enumerate(codes):
         rows.append(
             {
                 "station_code": f"Z{code}",
@@ -140,7 +152,7 @@ def special_zone_stations(new: pd.DataFrame, orphan_codes: Iterable[str], params
                 "lon": float(new.at[code, "admin_lon"]),
                 "lat": float(new.at[code, "admin_lat"]),
                 "facility_score": 0.5,
-                **_split_cadres(int(norm), True, rng),
+                **{cadre: int(staff[cadre][k]) for cadre in CADRES},
                 "region": "III",
                 "origin": "special_zone_synthetic",
             }
@@ -180,7 +192,8 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     pop = old.groupby("district_code")["pop_2019"].sum()
     lo, hi = pop.min(), pop.max()
     rows = []
-    ordered = old.sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
+    columns = ["district_code", "district_name", "pop_2019", "commune_code", "commune_name", "commune_type", "pt_lon", "pt_lat"]
+    ordered = pd.DataFrame(old[columns]).sort_values(["district_code", "pop_2019", "commune_code"], ascending=[True, False, True])
     kind = ordered["commune_type"].to_numpy()
     rank = np.where(kind == "thi_tran", 0, np.where(kind == "phuong", 1, 2))
     # the seat: the first thị trấn, else phường, else commune of each district, most populous first
@@ -188,14 +201,16 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
     seat_of = {r["district_code"]: r for r in seats.drop_duplicates("district_code").to_dict("records")}
     first_name = dict(zip(*ordered.drop_duplicates("district_code")[["district_code", "district_name"]].to_numpy().T))
     rules = ("thi_tran", "most_populous_phuong", "most_populous_commune")
+    pop_of = dict(zip(pop.index, pop.to_numpy()))  # numpy integers, as `pop[dcode]`
+    name_of = dict(zip(districts.index, districts["district_name"]))
     for dcode in sorted(pop.index):
         seat = seat_of[dcode]
         rule = rules[seat["seat_rank"]]
-        frac = 0.5 if hi == lo else (pop[dcode] - lo) / (hi - lo)
+        frac = 0.5 if hi == lo else (pop_of[dcode] - lo) / (hi - lo)
         beds = int(round(params["centre_beds_min"] + frac * (params["centre_beds_max"] - params["centre_beds_min"])))
         staff = int(round(beds * params["centre_staff_per_bed"]))
         doctors = int(round(staff * params["centre_doctor_share"]))
-        dname = districts.at[dcode, "district_name"] if dcode in districts.index else first_name[dcode]
+        dname = name_of[dcode] if dcode in name_of else first_name[dcode]
         rows.append(
             {
                 "centre_code": dcode,
@@ -209,8 +224,8 @@ def synthesise_centres(old: pd.DataFrame, districts: pd.DataFrame, params: dict)
                 "beds": beds,
                 "staff": staff,
                 "doctors": doctors,
-                "district_population": int(pop[dcode]),
-                "capacity": int(round(pop[dcode] * (1 + params["centre_capacity_slack"]))),
+                "district_population": int(pop_of[dcode]),
+                "capacity": int(round(pop_of[dcode] * (1 + params["centre_capacity_slack"]))),
                 "origin": "synthetic",
             }
         )

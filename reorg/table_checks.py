@@ -70,13 +70,17 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 )
             continue
         s = df[col.name]
-        raw = s.astype("string")
-        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
-            stripped = raw
+        numeric = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+        texts: list | None = None  # the stripped texts as a list, when `_stripped` made one
+        if col.kind in ("int", "float") and numeric:  # numbers read as numbers: no text to look at
+            stripped, blank = s, s.isna()
+        elif col.kind not in ("code", "int", "float", "bool") and (col.nullable or not col.required):
+            continue  # text that may be empty: nothing to check, kept as read
+        elif numeric:
+            stripped = s.astype("string")
             blank = s.isna()
         else:
-            stripped = raw.str.strip()
-            blank = s.isna() | (stripped == "")
+            stripped, blank, texts = _stripped(s)
         if col.kind == "code":
             if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
                 log.add(
@@ -89,7 +93,11 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
                 )
                 continue
             pattern = re.compile(rf"^\d{{{col.width}}}$")
-            bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
+            if texts is not None:
+                ok = np.fromiter((t is not None and pattern.match(t) is not None for t in texts), dtype=bool, count=len(texts))
+                bad = df.index[~blank & ~ok]
+            else:
+                bad = df.index[~blank & ~stripped.fillna("").str.match(pattern)]
             _limited(log, layer, col.name, bad, lambda i, col=col: _not_a_code(df.at[i, col.name], col.width), key=None)
             if not col.nullable:
                 _limited(log, layer, col.name, df.index[blank], lambda i, col=col: ("empty_code", {}), key=key)
@@ -153,7 +161,7 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
     if key_column is not None and key_column in present:
         dup = df.index[df[key_column].duplicated(keep="first")]
         first: dict = {}
-        for i, v in df[key_column].items():
+        for i, v in df[key_column].items() if len(dup) else ():
             first.setdefault(v, i)
         _limited(
             log,
@@ -166,6 +174,19 @@ def check_columns(df: pd.DataFrame, layer: Layer, log: ProblemLog, file_label: s
             ),
         )
     return out
+
+
+def _stripped(s: pd.Series) -> tuple[pd.Series, pd.Series | np.ndarray, list | None]:
+    """`s` as text with spaces stripped (`s.astype("string").str.strip()`), which rows are blank
+    (missing or only spaces) and, when every value given is a `str`, the stripped values as a list
+    (None where missing): the same, element by element in plain Python."""
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) != "string":
+        stripped = s.astype("string").str.strip()
+        return stripped, s.isna() | (stripped == ""), None
+    texts = [v.strip() if isinstance(v, str) else None for v in s.to_numpy(dtype=object)]
+    stripped = pd.Series(pd.array(texts, dtype="string"), index=s.index, name=s.name)
+    blank = s.isna().to_numpy() | np.fromiter((t == "" for t in texts), dtype=bool, count=len(texts))
+    return stripped, blank, texts
 
 
 def _not_a_number(value, col) -> tuple[str, dict]:
@@ -214,20 +235,23 @@ def check_geometry(
     if gdf.crs.to_string().upper() != CRS and gdf.crs.to_epsg() != 4326:
         log.add(layer.file, "wrong_crs", layer=layer.layer, field="geometry", found=gdf.crs.to_string(), expected=CRS)
         return gdf
-    idx = gdf.index if rows is None else rows
-    geom = gdf.geometry.loc[idx]
+    geom = gdf.geometry if rows is None else gdf.geometry.loc[rows]
     key = gdf[layer.key_column] if layer.key_column in gdf.columns else None
-    null = geom.index[geom.isna() | geom.is_empty]
+    null_mask = (geom.isna() | geom.is_empty).to_numpy()
+    null = geom.index[null_mask]
     if not allow_null:
         _limited(log, layer, "geometry", null, lambda i: ("empty_geometry", {}), key=key)
-    present = geom.drop(null)
+    unique = geom.index.is_unique  # then dropping labels is keeping the other rows
+    present = geom[~null_mask] if unique else geom.drop(null)
     if len(present):
         types = present.geom_type
-        wrong = types.index[~types.isin(["Polygon", "MultiPolygon"])]
+        wrong_mask = ~types.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        wrong = types.index[wrong_mask]
         _limited(log, layer, "geometry", wrong, lambda i: ("not_a_polygon", {"kind": types.at[i]}), key=key)
-        arr = present.drop(wrong).values
+        polygons = present[~wrong_mask] if unique else present.drop(wrong)
+        arr = polygons.values
         invalid_mask = ~shapely.is_valid(np.asarray(arr))
-        invalid = present.drop(wrong).index[invalid_mask]
+        invalid = polygons.index[invalid_mask]
         if len(invalid):
             repaired = shapely.make_valid(np.asarray(gdf.geometry.loc[invalid].values))
             polys = [shapely.get_parts(g) for g in repaired]
@@ -257,8 +281,8 @@ def check_geometry(
                         field="geometry",
                         code=None if key is None else str(key.loc[i]),
                     )
-        bounds = shapely.bounds(np.asarray(present.drop(wrong).values))
-        out = present.drop(wrong).index[(bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)]
+        bounds = shapely.bounds(np.asarray(arr))
+        out = polygons.index[(bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)]
         _limited(
             log,
             layer,

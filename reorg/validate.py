@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -200,10 +201,9 @@ def _province_rows(
     for key, columns in filters.items():
         layer = layers[key]
         try:
-            info = pyogrio.read_info(path / layer.file, layer=layer.layer)
+            types = _field_types(path, layer)
         except Exception:  # noqa: BLE001 - any reader problem: read whole, which reports it
             return None
-        types = dict(zip(info["fields"], info["dtypes"]))
         if any(types.get(c) != "object" for c in columns):
             return None
     if merger is None or local.problems:
@@ -247,8 +247,39 @@ class Rows:
         return out
 
 
-_RAW: dict = {}  # whole raw layers of this process, by (file, layer, size, mtime): later provinces' rows
+_RAW: dict = {}  # whole raw layers of this process (`_Whole`), by (file, layer, size, mtime): later provinces' rows
 _FILTERED: dict = {}  # how many provinces of this process read rows of each layer
+_INFO: dict = {}  # field types of each GeoPackage layer read, by (file, layer, size, mtime)
+TYPED_FROM = 3  # from this province of a process on, rows are typed from the whole layer's check
+
+
+@dataclass
+class _Whole:
+    """A whole raw layer kept by `rows_of`: its frame, its fields' own types, and, made when first
+    needed, the row positions of each value of a column and the layer's typed check (`typed`: None
+    when that check found any problem)."""
+
+    frame: pd.DataFrame
+    types: dict
+    positions: dict = dataclasses.field(default_factory=dict)
+    typed: pd.DataFrame | None = None
+    checked: bool = False
+
+    def rows(self, rows: Rows) -> np.ndarray:
+        """The positions of the rows `rows.mask` selects, in order."""
+        found = [self.at(rows.column, rows.codes)]
+        if rows.also:
+            found.append(self.at(rows.also[0], {rows.also[1]}))
+        return np.unique(np.concatenate(found)) if rows.also else found[0]
+
+    def at(self, column: str, values: set[str]) -> np.ndarray:
+        """The sorted positions of the rows whose `column` is one of `values` (a missing value matches
+        nothing, as in SQL)."""
+        if column not in self.positions:
+            self.positions[column] = self.frame.groupby(column, sort=False, dropna=True).indices
+        of = self.positions[column]
+        parts = [of[v] for v in values if v in of]
+        return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.intp)
 
 
 def _file_key(path: Path, layer: Layer) -> tuple | None:
@@ -258,6 +289,20 @@ def _file_key(path: Path, layer: Layer) -> tuple | None:
     except OSError:
         return None
     return (str(file.resolve()), layer.key, st.st_size, st.st_mtime_ns)
+
+
+def _field_types(path: Path, layer: Layer) -> dict:
+    """{field: pyogrio dtype} of a GeoPackage layer (read once per file version of a process)."""
+    key = _file_key(path, layer)
+    if key is None or key not in _INFO:
+        info = pyogrio.read_info(path / layer.file, layer=layer.layer)
+        types = dict(zip(info["fields"], info["dtypes"]))
+        if key is None:
+            return types
+        if len(_INFO) > 16:
+            _INFO.clear()
+        _INFO[key] = types
+    return _INFO[key]
 
 
 def rows_of(path: Path, layer: Layer, rows: Rows, log: ProblemLog) -> pd.DataFrame | None:
@@ -275,21 +320,60 @@ def rows_of(path: Path, layer: Layer, rows: Rows, log: ProblemLog) -> pd.DataFra
         whole = read_table(path, layer, local)
         if whole is None or local.problems:  # let the filtered read report it
             return read_table(path, layer, log, rows.sql())
-        info = pyogrio.read_info(path / layer.file, layer=layer.layer)
         if len(_RAW) > 8:
             _RAW.clear()
-        _RAW[key] = (whole, dict(zip(info["fields"], info["dtypes"])))
-    whole, types = _RAW[key]
-    picked = whole.loc[rows.mask(whole).to_numpy()].copy()
+        _RAW[key] = _Whole(whole, _field_types(path, layer))
+    kept = _RAW[key]
+    whole, types = kept.frame, kept.types
+    picked = whole.take(kept.rows(rows))  # the rows of `rows.mask(whole)`, in order (a new frame)
+    geometry, dtypes = picked.geometry.name, dict(picked.dtypes)
     for c in picked.columns:
-        if c == picked.geometry.name:
+        if c == geometry:
             continue
         own = types.get(c)
-        if own in ("int64", "int32", "int16", "bool") and picked[c].dtype != own and picked[c].notna().all():
+        if own in ("int64", "int32", "int16", "bool") and dtypes[c] != own and picked[c].notna().all():
             picked[c] = picked[c].astype(own)
-        elif picked[c].dtype == object and picked[c].isna().all():  # as read_table does for its SQL reads
+        elif dtypes[c] == np.dtype(object) and picked[c].isna().all():  # as read_table does for its SQL reads
             picked[c] = picked[c].astype("str")
     return picked
+
+
+def _typed_rows(path: Path, layer: Layer, raw: pd.DataFrame, log: ProblemLog) -> pd.DataFrame:
+    """`check_columns(raw, layer, log)` for rows `rows_of` picked from a whole layer. From the
+    `TYPED_FROM`-th province of a process on, the whole layer is checked once and, when that check
+    found no problem at all, the rows take their typed values from it: the same frame, since every
+    check is of one row (a key unique in the layer is unique among its rows) and each column's
+    typing (strip a code, a number read as a number, a bool from text) is row by row and keeps the
+    column's type, as long as the picked column has the type of the whole layer's."""
+    key = _file_key(path, layer)
+    kept = _RAW.get(key)
+    if kept is None or _FILTERED.get(key, 0) < TYPED_FROM or not raw.index.isin(kept.frame.index).all():
+        return check_columns(raw, layer, log)
+    if not kept.checked:
+        local = ProblemLog()
+        typed = check_columns(kept.frame, layer, local)
+        kept.typed, kept.checked = (None if local.problems else typed), True
+    whole, typed = kept.frame, kept.typed
+    columns = [c for c in layer.columns if c.name in raw.columns]
+    raw_types, whole_types = dict(raw.dtypes), dict(whole.dtypes)
+    if (
+        typed is None
+        or list(raw.columns) != list(whole.columns)
+        or any(raw_types[c.name] != whole_types[c.name] for c in columns)
+    ):
+        return check_columns(raw, layer, log)
+    if any(c.kind in ("int", "float") and not pd.api.types.is_numeric_dtype(raw_types[c.name]) for c in columns):
+        return check_columns(raw, layer, log)  # numbers given as text: their type depends on the rows
+    retyped = [
+        c.name
+        for c in columns
+        if c.kind in ("code", "int", "float") or (c.kind == "bool" and not pd.api.types.is_bool_dtype(raw_types[c.name]))
+    ]
+    rows = typed.take(whole.index.get_indexer(raw.index))  # index: raw's
+    out = raw.copy()
+    for name in retyped:
+        out[name] = rows[name]
+    return out
 
 
 def table(path: Path, layer: Layer, log: ProblemLog, rows: Rows | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -301,7 +385,7 @@ def table(path: Path, layer: Layer, log: ProblemLog, rows: Rows | None = None) -
     if rows is not None:
         local = ProblemLog()
         raw = rows_of(path, layer, rows, local)
-        read = None if raw is None else (raw, check_columns(raw, layer, local))
+        read = None if raw is None else (raw, _typed_rows(path, layer, raw, local))
         log.problems.extend(local.problems)
         return read
     key = _file_key(path, layer)
@@ -345,7 +429,8 @@ def _joins(
     m_rows = merger.index[merger["new_province_code"] == province]
     old_codes = pd.Index(merger.loc[m_rows, "old_commune_code"].unique())
     # old communes sent into this province must not also be sent to another province
-    other = merger[(merger["old_commune_code"].isin(old_codes)) & (merger["new_province_code"] != province)]
+    of_old = merger["old_commune_code"].isin(old_codes).to_numpy()
+    other = merger[of_old & (merger["new_province_code"] != province).to_numpy(dtype=bool, na_value=False)]
     for i, r in other.iterrows():
         log.add(
             MERGER.file,
@@ -358,7 +443,7 @@ def _joins(
             field="new_province_code",
             code=r.old_commune_code,
         )
-    m = merger.loc[merger["old_commune_code"].isin(old_codes)]
+    m = merger.loc[of_old]
 
     b_rows = before.index[before["commune_code"].isin(old_codes) | (before["new_province_code"] == province)]
     a_rows = after.index[after["province_code"] == province]

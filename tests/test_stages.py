@@ -222,9 +222,51 @@ def test_later_provinces_of_a_process_pick_the_same_rows_from_the_whole_layers(g
     assert not validate._RAW
     later = validate.pack(geodata, province)
     assert len(validate._RAW) == 3, "the three GeoPackage layers are kept whole"
+    assert not any(kept.checked for kept in validate._RAW.values())
+    typed = validate.pack(geodata, province)  # from the third on: typed from the whole layers' check
+    assert all(kept.checked and kept.typed is not None for kept in validate._RAW.values())
     for name in ("communes_before", "communes_after", "districts", "merger"):
         assert fingerprint(getattr(first, name)) == fingerprint(getattr(later, name)), name
+        assert fingerprint(getattr(first, name)) == fingerprint(getattr(typed, name)), name
     assert [w.format() for w in first.warnings] == [w.format() for w in later.warnings]
+    assert [w.format() for w in first.warnings] == [w.format() for w in typed.warnings]
+
+
+def test_rows_typed_from_a_whole_layer_are_those_of_their_own_check(tmp_path, monkeypatch):
+    """Rows typed from the check of the whole layer (`validate._typed_rows`, from the third
+    province of a process on) are `check_columns` of the rows themselves; a problem anywhere in the
+    whole layer (a bad code in a row not picked) makes every later read check its own rows."""
+    import dataclasses
+
+    import geopandas as gpd
+
+    from reorg._errors import ProblemLog
+    from reorg.schema import DISTRICTS_BEFORE
+    from reorg.table_checks import check_columns
+
+    base = {
+        "province_code": [" 01", "01", "02", "02"],
+        "district_code": ["001", "002 ", "003", "004"],
+        "district_name": ["A", "B", "C", "D"],
+        "district_type": ["huyen"] * 4,
+        "pop_2019": [10, 20, 30, 40],
+    }
+    for bad in (False, True):
+        data = dict(base, district_code=[*base["district_code"][:3], "4x" if bad else "004"])
+        frame = gpd.GeoDataFrame(data, geometry=[shapely.box(105, 20, 105.1, 20.1)] * 4, crs="EPSG:4326")
+        frame.to_file(tmp_path / f"d{bad}.gpkg", layer="d", driver="GPKG")
+        layer = dataclasses.replace(DISTRICTS_BEFORE, file=f"d{bad}.gpkg", layer="d")
+        monkeypatch.setattr(validate, "_FILTERED", {})
+        monkeypatch.setattr(validate, "_RAW", {})
+        rows = validate.Rows("district_code", {"002 ", "003"}, ("province_code", " 01"))
+        reads = [validate.table(tmp_path, layer, ProblemLog(), rows) for _ in range(validate.TYPED_FROM)]
+        kept = next(iter(validate._RAW.values()))
+        assert kept.checked and (kept.typed is None) == bad
+        for raw, typed in reads:
+            assert list(raw.index) == [0, 1, 2]
+            own = check_columns(raw, layer, ProblemLog())
+            assert fingerprint(typed) == fingerprint(own)
+            assert list(typed["district_code"]) == ["001", "002", "003"] and str(typed["district_code"].dtype) == "string"
 
 
 def test_rows_picked_from_a_whole_layer_get_the_types_of_their_own_read(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from ..schema import CADRES
 from . import catchments as catchment_model
 from . import roles as roles_model
 from . import staff as staff_model
-from .baseline import baseline_plan
+from .baseline import baseline_plan, same_code
 from .fixed import without_fixed
 from .plan import Plan
 
@@ -34,7 +34,7 @@ def served_population(
 ) -> pd.Series:
     """Residents for whom each open site is the nearest open site of their new commune."""
     open_ = roles.reindex(stations.index).to_numpy() != "closed"
-    same = stations["new_code"].to_numpy()[None, :] == demand["new_code"].to_numpy()[:, None]
+    same = same_code(demand["new_code"], stations["new_code"])
     m = np.where(same & open_[None, :], minutes, np.inf)
     best = np.argmin(m, axis=1)
     none = ~np.isfinite(m[np.arange(len(m)), best])
