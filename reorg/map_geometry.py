@@ -38,16 +38,21 @@ def display_polygons(geoms: Any, tolerance: float = SIMPLIFY_TOLERANCE) -> np.nd
 
 def drop_small_holes(g: Any, min_area: float = 2e-5) -> Any:
     """`g` without holes smaller than `min_area` (square degrees): slivers between source polygons
-    would draw as stray outlines."""
+    would draw as stray outlines. A one-part multipolygon comes back as its polygon."""
     if g is None or g.is_empty:
         return g
-    parts = g.geoms if g.geom_type == "MultiPolygon" else [g]
-    polys = [
-        shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= min_area])
-        for p in parts
-        if p.geom_type == "Polygon"
-    ]
-    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+    parts = list(g.geoms) if g.geom_type == "MultiPolygon" else [g]
+    parts = [p for p in parts if p.geom_type == "Polygon"]
+    holes = shapely.get_num_interior_rings(parts)
+    if holes.any():  # the hole areas of every part at once; a part with no small hole is kept as it is
+        rings = shapely.polygons([r for p, n in zip(parts, holes) if n for r in p.interiors])
+        small = iter(shapely.area(rings) < min_area)
+        for i, n in enumerate(holes.tolist()):
+            drop = [next(small) for _ in range(n)]
+            if any(drop):
+                p = parts[i]
+                parts[i] = shapely.Polygon(p.exterior, [r for r, d in zip(p.interiors, drop) if not d])
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def unions(groups: list[list[Any]]) -> list[Any]:
