@@ -110,9 +110,33 @@ def _shown(v: Any, kind: str) -> str:
     return str(v)
 
 
+#: kind -> how `_shown` writes a number of that kind (a kind not listed: `str`)
+_SHOWN_NUMBER = {
+    "count": "{:,.0f}".format,
+    "share": lambda v: f"{100 * v:.1f}%",
+    "minutes": "{:,.1f}".format,
+    "coordinate": "{:.6f}".format,
+    "decimal": "{:,.3f}".format,
+    "score": "{:,.3f}".format,
+}
+
+
+def _longest(values: Sequence[Any], kinds: Sequence[str]) -> int:
+    """The length of the longest `_shown` value: a column of one kind holding only text or only
+    numbers (every run's tables) is measured a whole column at a time, the same lengths."""
+    if len(set(kinds)) == 1:
+        present = [v for v in values if v is not None]
+        types = set(map(type, present))
+        if types <= {str}:
+            return max(map(len, present), default=0)
+        if types <= {int, float}:
+            return max(map(len, map(_SHOWN_NUMBER.get(kinds[0], str), present)))
+    return max((len(_shown(v, k)) for v, k in zip(values, kinds)), default=0)
+
+
 def column_width(column: Column, values: Sequence[Any], kinds: Sequence[str]) -> float:
     """Characters: the longest value, and room for the header on at most two lines."""
-    longest = max((len(_shown(v, k)) for v, k in zip(values, kinds)), default=0)
+    longest = _longest(values, kinds)
     words = max((len(w) for w in column.header.split()), default=0)
     want = max(longest, words, math.ceil(len(column.header) / 2) + 2) + 2
     return float(min(MAX_WIDTH, max(MIN_WIDTH, want)))
@@ -149,27 +173,101 @@ def write_sheets(sheets: list[Sheet], path: Path, *, title: str = "", lang: str 
                     if v is not None:
                         ws.write_string(i, j, str(v), fmt)
             continue
-        kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
-        for j, col in enumerate(sheet.columns):
-            ws.write_string(0, j, col.header, header)
-            ws.set_column(j, j, column_width(col, [r[j] for r in sheet.rows], [k[j] for k in kinds]))
-        ws.set_row(0, 30)
-        for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
-            for j, (v, kind) in enumerate(zip(row, row_kinds)):
-                v = plain(v)
-                fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
-                if v is None:
-                    if (i - 1, j) in sheet.marked:
-                        ws.write_blank(i, j, None, fmt)
-                elif kind in ("code", "text") or isinstance(v, str):
-                    ws.write_string(i, j, str(v), fmt)
-                elif isinstance(v, bool):
-                    ws.write_boolean(i, j, v, fmt)
-                else:
-                    ws.write_number(i, j, v, fmt)
+        if sheet.kinds is None and not sheet.marked:  # one kind per column (every sheet of a run)
+            _write_columns(ws, sheet, formats, header)
+        else:
+            _write_cells(ws, sheet, formats, marked, header)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(1, len(sheet.rows)), len(sheet.columns) - 1)
     wb.close()
+
+
+def _header(ws: Any, sheet: Sheet, columns: list[list[Any]], kinds: list[list[str]], header: Any) -> None:
+    """The header row of a table sheet and its columns' widths (`columns`: each column's values)."""
+    for j, col in enumerate(sheet.columns):
+        ws.write_string(0, j, col.header, header)
+        ws.set_column(j, j, column_width(col, columns[j], kinds[j]))
+    ws.set_row(0, 30)
+
+
+def _plain_column(values: Sequence[Any]) -> list[Any]:
+    """`plain` of every value: columns of Python numbers or of text (every run's tables) a whole
+    column at a time (the same values)."""
+    types = set(map(type, values))
+    if types <= {int, type(None)}:
+        return list(values)
+    if types <= {int, float, type(None)}:
+        return [v if v.__class__ is not float or math.isfinite(v) else None for v in values]
+    if types <= {str, type(None)}:
+        return [v or None for v in values]
+    return [plain(v) for v in values]
+
+
+def _write_columns(ws: Any, sheet: Sheet, formats: dict[str, Any], header: Any) -> None:
+    """The cells of a table sheet whose cells have their column's kind (`_write_cells` otherwise):
+    each column is made plain and typed once, the cells are written row by row (the order in
+    which XlsxWriter numbers the shared strings), each with its column's writer and format."""
+    ncols = len(sheet.columns)
+    raw = [list(c) for c in zip(*sheet.rows)][:ncols] if sheet.rows else [[] for _ in range(ncols)]
+    _header(ws, sheet, raw, [[c.kind] * len(sheet.rows) for c in sheet.columns], header)
+    cells, writers, fmts = [], [], []
+    for col, values in zip(sheet.columns, raw):
+        values = _plain_column(values)
+        types = set(map(type, values)) - {type(None)}
+        if col.kind in ("code", "text") or types <= {str}:
+            if not types <= {str}:
+                values = [None if v is None else str(v) for v in values]
+            writer = ws.write_string
+        elif types <= {int, float}:
+            writer = ws.write_number
+        else:  # numbers mixed with text or yes/no values: each cell by its type
+            writer = _any_writer(ws)
+        cells.append(values)
+        writers.append(writer)
+        fmts.append(formats[col.kind])
+    for i, row in enumerate(zip(*cells), start=1):
+        for j, v in enumerate(row):
+            if v is not None:
+                writers[j](i, j, v, fmts[j])
+
+
+def _any_writer(ws: Any) -> Any:
+    """A cell writer for a plain value of a number column: text as text, yes/no as a boolean."""
+
+    def write(i: int, j: int, v: Any, fmt: Any) -> None:
+        if isinstance(v, str):
+            ws.write_string(i, j, v, fmt)
+        elif isinstance(v, bool):
+            ws.write_boolean(i, j, v, fmt)
+        else:
+            ws.write_number(i, j, v, fmt)
+
+    return write
+
+
+def _write_cells(ws: Any, sheet: Sheet, formats: dict[str, Any], marked: dict[str, Any], header: Any) -> None:
+    """The cells of a table sheet, each with its own kind (`sheet.kinds`) and marking."""
+    kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
+    _header(
+        ws,
+        sheet,
+        [[r[j] for r in sheet.rows] for j in range(len(sheet.columns))],
+        [[k[j] for k in kinds] for j in range(len(sheet.columns))],
+        header,
+    )
+    for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
+        for j, (v, kind) in enumerate(zip(row, row_kinds)):
+            v = plain(v)
+            fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
+            if v is None:
+                if (i - 1, j) in sheet.marked:
+                    ws.write_blank(i, j, None, fmt)
+            elif kind in ("code", "text") or isinstance(v, str):
+                ws.write_string(i, j, str(v), fmt)
+            elif isinstance(v, bool):
+                ws.write_boolean(i, j, v, fmt)
+            else:
+                ws.write_number(i, j, v, fmt)
 
 
 # ---------------------------------------------------------------- the sheets of a run
