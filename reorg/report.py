@@ -10,6 +10,7 @@ seconds and memory of a run are in run.json.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -124,12 +125,55 @@ def build_summary(result: Any) -> dict:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as UTF-8 CSV, floats to 6 significant digits (%.6g), missing values empty. Float
-    columns are formatted here, which is several times faster than pandas' `float_format`."""
-    out = frame.copy(deep=False)
-    for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
-        out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
-    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    """`frame` as UTF-8 CSV, floats to 6 significant digits (%.6g), missing values empty.
+
+    The cells are what pandas' `to_csv` writes, given to the same `csv.writer` (comma, minimal
+    quoting, "\n" line ends) a column at a time: floats formatted here, missing values as "",
+    any other value as it is (the writer writes its `str`). A column of another kind (dates,
+    categories...) falls back to `to_csv` itself. About twice as fast as `to_csv`."""
+    if not all(_csv_ready(dtype) for dtype in frame.dtypes):
+        out = frame.copy(deep=False)
+        for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
+            out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
+        out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return
+    columns = [_csv_cells(column) for _, column in frame.items()]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(frame.columns.tolist())
+        writer.writerows(zip(*columns))
+
+
+def _csv_ready(dtype: Any) -> bool:
+    """A column dtype `_csv_cells` writes as pandas would: numpy floats, integers and booleans,
+    objects and strings."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "fiubO"
+    return isinstance(dtype, pd.StringDtype)
+
+
+def _csv_cells(column: pd.Series) -> list[Any]:
+    """The CSV cells of one column: floats as %.6g (each distinct value formatted once), missing
+    values as "", other values as they are."""
+    if column.dtype.kind == "f":
+        values = column.to_numpy(dtype=float)
+        if len(values) > 64 and not ((values == 0) & np.signbit(values)).any():  # -0.0 and 0.0: one key
+            distinct, inverse = np.unique(values, return_inverse=True)
+            if 2 * len(distinct) < len(values):
+                return np.array(_g6(distinct), dtype=object)[inverse].tolist()
+        return _g6(values)
+    if column.dtype.kind in "iub":
+        return column.tolist()
+    cells = column.to_numpy(dtype=object, copy=True)
+    cells[pd.isna(cells)] = ""
+    return cells.tolist()
+
+
+def _g6(values: np.ndarray) -> list[str]:
+    """Floats as %.6g, NaN as ""."""
+    if np.isnan(values).any():
+        return ["" if v != v else f"{v:.6g}" for v in values.tolist()]
+    return list(map("{:.6g}".format, values.tolist()))
 
 
 def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None, communes: pd.DataFrame | None = None) -> None:

@@ -83,3 +83,52 @@ def test_notices_in_both_languages():
     assert en == [i18n.text("notice.synthetic_roster", "en"), i18n.text("notice.synthetic_centres", "en")]
     assert vi == [i18n.text("notice.synthetic_roster", "vi"), i18n.text("notice.synthetic_centres", "vi")]
     assert en != vi and i18n.notices({}, "en") == []
+
+
+def test_csv_files_are_what_pandas_writes(tmp_path):
+    """The CSV tables are written a column at a time through the csv module: byte for byte what
+    pandas' `to_csv` writes once the floats are %.6g (quoting, missing values, yes/no, big and
+    negative numbers, Vietnamese text, -0.0, a long column with repeated values), and a column
+    of another kind (dates) goes through `to_csv` itself."""
+    import numpy as np
+    import pandas as pd
+
+    from reorg import report
+
+    def expected(frame: pd.DataFrame) -> bytes:
+        out = frame.copy(deep=False)
+        for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
+            out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
+        return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+    rng = np.random.default_rng(0)
+    n = 300
+    long = pd.DataFrame(
+        {
+            "code": pd.array([f"{i:05d}" for i in range(n)], dtype="str"),
+            "population": rng.integers(0, 50, n) * 1000.5,  # few distinct values: each formatted once
+            "minutes": rng.random(n) * 300,
+            "zero": np.where(np.arange(n) % 7 == 0, -0.0, 0.0),  # -0.0 is written "-0"
+            "gaps": np.where(np.arange(n) % 5 == 0, np.nan, 2.0),
+        }
+    )
+    frames = {
+        "mixed": pd.DataFrame(
+            {
+                "code": pd.array(["001", None, 'a,"b"', "two\nlines", "", "Nghệ An"], dtype="str"),
+                "any": [None, 1, "x y", float("nan"), True, "a;b"],
+                "n": [0, -1, 2**40, 5, 7, 9],
+                "flag": [True, False, True, True, False, True],
+                "x": [0.1, -0.0, float("nan"), 1e-7, 123456789.0, 2 / 3],
+                "small": np.array([1, 2, 3, 4, 5, 250], dtype="uint8"),
+                "f32": np.array([0.1, 1.5, -2.25, 3e10, 0.0, 7.0], dtype="float32"),
+            }
+        ),
+        "long": long,
+        "empty": pd.DataFrame({"from_station": pd.Series(dtype=object), "minutes": pd.Series(dtype=float)}),
+        "dates": pd.DataFrame({"when": pd.to_datetime(["2025-07-01", None]), "x": [1.5, None]}),
+    }
+    for name, frame in frames.items():
+        report._write_csv(frame, tmp_path / f"{name}.csv")
+        assert (tmp_path / f"{name}.csv").read_bytes() == expected(frame), name
+    assert b"-0," in (tmp_path / "long.csv").read_bytes() and b'"a,""b"""' in (tmp_path / "mixed.csv").read_bytes()
