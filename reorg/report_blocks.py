@@ -19,9 +19,13 @@ def _notices(summary: dict, lang: str) -> list[doc.Block]:
     return [doc.Para(n, "notice") for n in i18n.notices(flags, lang)]
 
 
-def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> list[doc.Block]:
-    """The report of a run as blocks, in `lang` (report.md and report.html)."""
+def report_blocks(
+    result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG, *, frames: dict[str, pd.DataFrame] | None = None
+) -> list[doc.Block]:
+    """The report of a run as blocks, in `lang` (report.md and report.html); `frames`: the run's
+    `tables.shared_tables` when already built."""
     r = result
+    frames = frames or {}
     t = i18n.translator(lang)
     c = summary["counts"]
     n = lambda v: fmt.count(v, lang)  # noqa: E731
@@ -125,7 +129,12 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     )
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
-    B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang) + _roads_against_adjacency(r, lang)
+    B += (
+        _main_stations(r, lang, frames.get("communes"))
+        + _centres(r, lang, frames.get("centres"))
+        + _network(r, summary, lang)
+        + _roads_against_adjacency(r, lang)
+    )
     B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
@@ -134,12 +143,12 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     return B
 
 
-def _main_stations(r: Any, lang: str) -> list[doc.Block]:
+def _main_stations(r: Any, lang: str, communes: pd.DataFrame | None = None) -> list[doc.Block]:
     t = i18n.translator(lang)
     names = tables.station_names(r)
     score = r.stations["facility_score"]
     rows = []
-    for row in tables.commune_table(r).to_dict("records"):
+    for row in (tables.commune_table(r) if communes is None else communes).to_dict("records"):
         ms = row["main_station_code"]
         known = ms in names
         rows.append(
@@ -167,9 +176,9 @@ def _main_stations(r: Any, lang: str) -> list[doc.Block]:
     ]
 
 
-def _centres(r: Any, lang: str) -> list[doc.Block]:
+def _centres(r: Any, lang: str, centres: pd.DataFrame | None = None) -> list[doc.Block]:
     t = i18n.translator(lang)
-    rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang)]
+    rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang, centres)]
     return [doc.Heading(t("report.h_centres")), doc.Table([t(k) for k in tables.CENTRE_COLUMNS], rows, "llrrrrr")]
 
 

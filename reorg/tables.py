@@ -101,6 +101,13 @@ def centre_table(result: Any) -> pd.DataFrame:
     return cen.reset_index(drop=True)
 
 
+def shared_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """The tables several outputs of a run are built from (the CSV files, report, workbook and
+    GeoPackage), built once: `stations`, `communes` and `centres` (`station_table`,
+    `commune_table`, `centre_table`). Read only: a writer that changes one copies it."""
+    return {"stations": station_table(result), "communes": commune_table(result), "centres": centre_table(result)}
+
+
 #: message keys of the centre rows' columns (report and PDF)
 CENTRE_COLUMNS = (
     "report.col_centre",
@@ -113,9 +120,10 @@ CENTRE_COLUMNS = (
 )
 
 
-def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[list[str]]:
+def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG, table: pd.DataFrame | None = None) -> list[list[str]]:
     """The regional centres as the report and the PDF print them (CENTRE_COLUMNS): name, seat, beds,
-    capacity, residents served before and after, load after; numbers formatted in `lang`."""
+    capacity, residents served before and after, load after; numbers formatted in `lang`
+    (`table`: the run's `centre_table` when already built)."""
     return [
         [
             str(row["name"]),
@@ -126,7 +134,7 @@ def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[list[str]]:
             fmt.count(row["served_pop_after"], lang),
             fmt.share(row["load_after"], 0, lang),
         ]
-        for row in centre_table(result).to_dict("records")
+        for row in (centre_table(result) if table is None else table).to_dict("records")
     ]
 
 

@@ -486,10 +486,12 @@ def about_sheet(lines: list[tuple[str, str]], notices: list[str], warnings: list
     return Sheet(_t("xlsx.sheet_about", lang), [Column(""), Column("")], rows, marked=marked, table=False)
 
 
-def run_sheets(result: Any, lang: str | None = None) -> list[Sheet]:
+def run_sheets(result: Any, lang: str | None = None, *, frames: dict[str, pd.DataFrame] | None = None) -> list[Sheet]:
     """The sheets of decisions.xlsx: about (notices), stations, communes, centres, staff moves,
-    indicators, assumptions, in `lang` (default: the run's output language)."""
+    indicators, assumptions, in `lang` (default: the run's output language); `frames`: the run's
+    `tables.shared_tables` when already built (`report.write_all` returns them)."""
     r = result
+    frames = frames or tables.shared_tables(r)
     lang = lang or r.scenario.lang
     s = r.scenario
     about = about_sheet(
@@ -508,19 +510,20 @@ def run_sheets(result: Any, lang: str | None = None) -> list[Sheet]:
     worded = {"role": "role.", "origin": "xlsx.origin_", "cadre": "cadre.", "seat_rule": "xlsx.seat_"}
     return [
         about,
-        frame_sheet(_t("xlsx.sheet_stations", lang), tables.station_table(r), lang, worded=worded),
-        frame_sheet(_t("xlsx.sheet_communes", lang), tables.commune_table(r), lang),
-        frame_sheet(_t("xlsx.sheet_centres", lang), tables.centre_table(r), lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_stations", lang), frames["stations"], lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_communes", lang), frames["communes"], lang),
+        frame_sheet(_t("xlsx.sheet_centres", lang), frames["centres"], lang, worded=worded),
         frame_sheet(_t("xlsx.sheet_moves", lang), _moves_frame(r), lang, worded=worded),
         indicator_sheet(r, lang),
         assumption_sheet(r, lang),
     ]
 
 
-def write_decisions(result: Any, path: Path, lang: str | None = None) -> Path:
-    """decisions.xlsx of a run at `path` (`lang`: default the run's output language); returns `path`."""
+def write_decisions(result: Any, path: Path, lang: str | None = None, *, frames: dict[str, pd.DataFrame] | None = None) -> Path:
+    """decisions.xlsx of a run at `path` (`lang`: default the run's output language; `frames`: the
+    run's `tables.shared_tables` when already built); returns `path`."""
     lang = lang or result.scenario.lang
-    write_sheets(run_sheets(result, lang), Path(path), title=result.scenario.title, lang=lang)
+    write_sheets(run_sheets(result, lang, frames=frames), Path(path), title=result.scenario.title, lang=lang)
     return Path(path)
 
 
