@@ -186,16 +186,9 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
     gst = gpd.GeoDataFrame(st, geometry=gpd.points_from_xy(st["lon"], st["lat"]), crs="EPSG:4326")
     com = tables.commune_table(r) if communes is None else communes
     gcom = gpd.GeoDataFrame(com, geometry=r.reformed.new.geometry.reindex(com["new_commune_code"]).to_numpy(), crs="EPSG:4326")
-    cat = (
-        gcom.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"})
-        .rename(columns={"new_commune_code": "n_communes"})
-        .reset_index()
-    )
+    cat = catchments(gcom)
     cat["centre_name"] = cat["centre_code"].map(r.centres["name"])
     cat["capacity"] = cat["centre_code"].map(r.centres["capacity"])
-    cat["geometry"] = cat.geometry.apply(
-        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
-    )
     mv = r.plan.moves.copy()
     if len(mv):
         a = r.stations.loc[mv["from_station"]]
@@ -224,6 +217,38 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
             gpd.GeoDataFrame(points, geometry=gpd.points_from_xy(points["lon"], points["lat"]), crs="EPSG:4326").to_file(
                 path, layer="demand_points", driver="GPKG"
             )
+
+
+def catchments(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """decisions.gpkg `catchments`: one row per regional centre (`centre_code`, sorted), the union
+    of its communes' shapes (a MultiPolygon), their `population` and number (`n_communes`).
+    What `communes.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code":
+    "count"})` gives, each union the same `shapely.union_all` of the same shapes in the same order,
+    without pandas' grouping of Python objects."""
+    key = communes["centre_code"]
+    keep = key.notna().to_numpy()
+    codes, group = np.unique(key.to_numpy(dtype=object)[keep], return_inverse=True)
+    order = np.argsort(group, kind="stable")  # a centre's communes in their table order
+    starts = np.r_[0, np.cumsum(np.bincount(group, minlength=len(codes)))[:-1]].astype(np.intp)
+    shapes = (
+        [shapely.union_all(part) for part in np.split(communes.geometry.to_numpy()[keep][order], starts[1:])]
+        if len(codes)
+        else []
+    )
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values[keep][order], starts) if len(codes) else values[:0]
+
+    return gpd.GeoDataFrame(
+        {
+            "centre_code": pd.array(codes, dtype=key.dtype),
+            "geometry": [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in shapes],
+            "population": total(communes["population"].to_numpy()),
+            "n_communes": total(communes["new_commune_code"].notna().to_numpy().astype(np.int64)),
+        },
+        geometry="geometry",
+        crs=communes.crs,
+    )
 
 
 def demand_points(reformed: Any) -> pd.DataFrame:

@@ -132,3 +132,39 @@ def test_csv_files_are_what_pandas_writes(tmp_path):
         report._write_csv(frame, tmp_path / f"{name}.csv")
         assert (tmp_path / f"{name}.csv").read_bytes() == expected(frame), name
     assert b"-0," in (tmp_path / "long.csv").read_bytes() and b'"a,""b"""' in (tmp_path / "mixed.csv").read_bytes()
+
+
+def test_catchments_are_the_dissolved_communes():
+    """decisions.gpkg's catchments: what GeoDataFrame.dissolve gives (same shapes to the byte,
+    same sums, counts and order), with a commune without a centre left out and a single-part
+    catchment written as a MultiPolygon."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from reorg import report
+
+    squares = [shapely.box(x, y, x + 1, y + 1) for x, y in ((0, 0), (1, 0), (5, 5), (0, 1), (9, 9), (3, 3))]
+    communes = gpd.GeoDataFrame(
+        {
+            "new_commune_code": pd.array(["a1", "a2", "b1", "a3", "c1", "x1"], dtype="str"),
+            "centre_code": pd.array(["020", "020", "010", "020", None, "010"], dtype="str"),
+            "population": [100, 250, 7, 1, 9, 40],
+        },
+        geometry=squares,
+        crs="EPSG:4326",
+    )
+    want = (
+        communes.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"})
+        .rename(columns={"new_commune_code": "n_communes"})
+        .reset_index()
+    )
+    got = report.catchments(communes)
+    assert got["centre_code"].tolist() == ["010", "020"] == want["centre_code"].tolist()
+    assert got["population"].tolist() == [47, 351] and got["n_communes"].tolist() == [2, 3]
+    assert got.drop(columns="geometry").equals(want.drop(columns="geometry"))
+    assert list(got.columns) == list(want.columns)
+    for mine, theirs in zip(got.geometry, want.geometry):
+        theirs = shapely.MultiPolygon([theirs]) if theirs.geom_type == "Polygon" else theirs
+        assert mine.geom_type == "MultiPolygon" and shapely.to_wkb(mine) == shapely.to_wkb(theirs)
+    assert len(report.catchments(communes.iloc[:0])) == 0
