@@ -130,7 +130,7 @@ def report_blocks(
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
     B += (
-        _main_stations(r, lang, frames.get("communes"))
+        _main_stations(r, lang, frames.get("communes"), frames.get("stations"))
         + _centres(r, lang, frames.get("centres"))
         + _network(r, summary, lang)
         + _roads_against_adjacency(r, lang)
@@ -138,14 +138,16 @@ def report_blocks(
     B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
-    B += _plan(r, lang) + _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)
+    B += _plan(r, lang) + _assumptions(r, lang) + _explanations(r, lang, stations=frames.get("stations")) + _solver(r, lang)
     B += [doc.Heading(t("report.h_measurements")), doc.Para(doc.rich(t("report.measurements"), file=doc.code("run.json")))]
     return B
 
 
-def _main_stations(r: Any, lang: str, communes: pd.DataFrame | None = None) -> list[doc.Block]:
+def _main_stations(
+    r: Any, lang: str, communes: pd.DataFrame | None = None, stations: pd.DataFrame | None = None
+) -> list[doc.Block]:
     t = i18n.translator(lang)
-    names = tables.station_names(r)
+    names = tables.station_names(r, stations)
     score = r.stations["facility_score"]
     rows = []
     for row in (tables.commune_table(r) if communes is None else communes).to_dict("records"):
@@ -446,11 +448,11 @@ def _doctorless_sites(r: Any, t: Any, n: Any) -> list[doc.Block]:
     ]
 
 
-def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
+def _explanations(r: Any, lang: str, limit: int = 40, stations: pd.DataFrame | None = None) -> list[doc.Block]:
     t = i18n.translator(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     out: list[doc.Block] = []
-    names = tables.station_names(r)
+    names = tables.station_names(r, stations)
 
     def name(code: str) -> str:
         return names.get(code, code)

@@ -376,10 +376,11 @@ def frame_sheet(name: str, frame: pd.DataFrame, lang: str, *, worded: dict[str, 
     return Sheet(name, columns, rows)
 
 
-def _moves_frame(result: Any) -> pd.DataFrame:
-    """The run's staff moves (staff_moves.csv's rows) with the names of both ends."""
+def _moves_frame(result: Any, stations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The run's staff moves (staff_moves.csv's rows) with the names of both ends (`stations`: the
+    run's `station_table` when already built)."""
     moves = result.plan.moves.copy()
-    names = tables.station_names(result)
+    names = tables.station_names(result, stations)
     centres = result.centres["name"].to_dict()
 
     def name(code: Any) -> str | None:
@@ -513,7 +514,7 @@ def run_sheets(result: Any, lang: str | None = None, *, frames: dict[str, pd.Dat
         frame_sheet(_t("xlsx.sheet_stations", lang), frames["stations"], lang, worded=worded),
         frame_sheet(_t("xlsx.sheet_communes", lang), frames["communes"], lang),
         frame_sheet(_t("xlsx.sheet_centres", lang), frames["centres"], lang, worded=worded),
-        frame_sheet(_t("xlsx.sheet_moves", lang), _moves_frame(r), lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_moves", lang), _moves_frame(r, frames["stations"]), lang, worded=worded),
         indicator_sheet(r, lang),
         assumption_sheet(r, lang),
     ]

@@ -168,3 +168,38 @@ def test_catchments_are_the_dissolved_communes():
         theirs = shapely.MultiPolygon([theirs]) if theirs.geom_type == "Polygon" else theirs
         assert mine.geom_type == "MultiPolygon" and shapely.to_wkb(mine) == shapely.to_wkb(theirs)
     assert len(report.catchments(communes.iloc[:0])) == 0
+
+
+def test_shared_tables_and_their_station_names(demo_run):
+    from reorg import tables
+
+    frames = tables.shared_tables(demo_run)
+    assert frames["stations"].equals(tables.station_table(demo_run))
+    assert frames["communes"].equals(tables.commune_table(demo_run))
+    names = tables.station_names(demo_run)
+    assert (
+        tables.station_names(demo_run, frames["stations"]) == names and list(names) == frames["stations"]["station_code"].tolist()
+    )
+
+
+def test_travel_table_rows_by_part_then_centres_then_stations_by_code(demo_run):
+    """travel_minutes.csv's order: each demand part in the demand table's order, its regional
+    centres, then its commune's stations, each by code; every pair once."""
+    from reorg import tables
+
+    t = tables.travel_table(demo_run)
+    demand = demo_run.reformed.demand
+    parts = demand["new_code"].tolist()
+    n_centres = len(demo_run.network.centre_codes)
+    n_stations = demo_run.stations["new_code"].value_counts()
+    assert len(t) == sum(n_centres + int(n_stations.get(c, 0)) for c in parts)
+    start = 0
+    for new_code in parts:
+        block = t.iloc[start : start + n_centres + int(n_stations.get(new_code, 0))]
+        start += len(block)
+        assert set(block["new_commune_code"]) == {new_code}
+        kinds = block["facility_kind"].tolist()
+        assert kinds == sorted(kinds) and kinds.count("centre") == n_centres
+        for kind in ("centre", "station"):
+            codes = block.loc[block["facility_kind"] == kind, "facility_code"].tolist()
+            assert codes == sorted(codes) and len(set(codes)) == len(codes)
