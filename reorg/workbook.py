@@ -21,6 +21,7 @@ time of writing.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -89,27 +90,6 @@ def plain(v: Any) -> Any:
     return v
 
 
-def _shown(v: Any, kind: str) -> str:
-    """About what a cell shows, to size its column."""
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "TRUE"
-    if kind in ("count",):
-        return f"{v:,.0f}"
-    if kind == "share":
-        return f"{100 * v:.1f}%"
-    if kind == "minutes":
-        return f"{v:,.1f}"
-    if kind == "coordinate":
-        return f"{v:.6f}"
-    if kind in ("decimal", "score"):
-        return f"{v:,.3f}"
-    return str(v)
-
-
 #: kind -> how `_shown` writes a number of that kind (a kind not listed: `str`)
 _SHOWN_NUMBER = {
     "count": "{:,.0f}".format,
@@ -121,9 +101,19 @@ _SHOWN_NUMBER = {
 }
 
 
+def _shown(v: Any, kind: str) -> str:
+    """About what a cell shows, to size its column."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE"
+    return _SHOWN_NUMBER.get(kind, str)(v)
+
+
 def _longest(values: Sequence[Any], kinds: Sequence[str]) -> int:
-    """The length of the longest `_shown` value: a column of one kind holding only text or only
-    numbers (every run's tables) is measured a whole column at a time, the same lengths."""
+    """The longest `_shown` value; a column of one kind, only text or only numbers, all at once."""
     if len(set(kinds)) == 1:
         present = [v for v in values if v is not None]
         types = set(map(type, present))
@@ -191,8 +181,7 @@ def _header(ws: Any, sheet: Sheet, columns: list[list[Any]], kinds: list[list[st
 
 
 def _plain_column(values: Sequence[Any]) -> list[Any]:
-    """`plain` of every value: columns of Python numbers or of text (every run's tables) a whole
-    column at a time (the same values)."""
+    """`plain` of every value; a column of Python numbers or of text (every run's) all at once."""
     types = set(map(type, values))
     if types <= {int, type(None)}:
         return list(values)
@@ -204,9 +193,8 @@ def _plain_column(values: Sequence[Any]) -> list[Any]:
 
 
 def _write_columns(ws: Any, sheet: Sheet, formats: dict[str, Any], header: Any) -> None:
-    """The cells of a table sheet whose cells have their column's kind (`_write_cells` otherwise):
-    each column is made plain and typed once, the cells are written row by row (the order in
-    which XlsxWriter numbers the shared strings), each with its column's writer and format."""
+    """The cells of a table sheet of one kind per column, each column made plain and typed once,
+    written row by row (XlsxWriter numbers the shared strings in that order)."""
     ncols = len(sheet.columns)
     raw = [list(c) for c in zip(*sheet.rows)][:ncols] if sheet.rows else [[] for _ in range(ncols)]
     _header(ws, sheet, raw, [[c.kind] * len(sheet.rows) for c in sheet.columns], header)
@@ -221,7 +209,7 @@ def _write_columns(ws: Any, sheet: Sheet, formats: dict[str, Any], header: Any) 
         elif types <= {int, float}:
             writer = ws.write_number
         else:  # numbers mixed with text or yes/no values: each cell by its type
-            writer = _any_writer(ws)
+            writer = functools.partial(_write_value, ws)
         cells.append(values)
         writers.append(writer)
         fmts.append(formats[col.kind])
@@ -231,43 +219,30 @@ def _write_columns(ws: Any, sheet: Sheet, formats: dict[str, Any], header: Any) 
                 writers[j](i, j, v, fmts[j])
 
 
-def _any_writer(ws: Any) -> Any:
-    """A cell writer for a plain value of a number column: text as text, yes/no as a boolean."""
-
-    def write(i: int, j: int, v: Any, fmt: Any) -> None:
-        if isinstance(v, str):
-            ws.write_string(i, j, v, fmt)
-        elif isinstance(v, bool):
-            ws.write_boolean(i, j, v, fmt)
-        else:
-            ws.write_number(i, j, v, fmt)
-
-    return write
+def _write_value(ws: Any, i: int, j: int, v: Any, fmt: Any, text: bool = False) -> None:
+    """A plain value in a cell: as text in a `text` (code or text) column or when it is text, yes/no
+    as a boolean, a number as a number."""
+    if text or isinstance(v, str):
+        ws.write_string(i, j, str(v), fmt)
+    elif isinstance(v, bool):
+        ws.write_boolean(i, j, v, fmt)
+    else:
+        ws.write_number(i, j, v, fmt)
 
 
 def _write_cells(ws: Any, sheet: Sheet, formats: dict[str, Any], marked: dict[str, Any], header: Any) -> None:
     """The cells of a table sheet, each with its own kind (`sheet.kinds`) and marking."""
     kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
-    _header(
-        ws,
-        sheet,
-        [[r[j] for r in sheet.rows] for j in range(len(sheet.columns))],
-        [[k[j] for k in kinds] for j in range(len(sheet.columns))],
-        header,
-    )
+    n = range(len(sheet.columns))
+    _header(ws, sheet, [[r[j] for r in sheet.rows] for j in n], [[k[j] for k in kinds] for j in n], header)
     for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
         for j, (v, kind) in enumerate(zip(row, row_kinds)):
             v = plain(v)
             fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
-            if v is None:
-                if (i - 1, j) in sheet.marked:
-                    ws.write_blank(i, j, None, fmt)
-            elif kind in ("code", "text") or isinstance(v, str):
-                ws.write_string(i, j, str(v), fmt)
-            elif isinstance(v, bool):
-                ws.write_boolean(i, j, v, fmt)
-            else:
-                ws.write_number(i, j, v, fmt)
+            if v is not None:
+                _write_value(ws, i, j, v, fmt, kind in ("code", "text"))
+            elif (i - 1, j) in sheet.marked:
+                ws.write_blank(i, j, None, fmt)
 
 
 # ---------------------------------------------------------------- the sheets of a run
