@@ -10,6 +10,7 @@ seconds and memory of a run are in run.json.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -124,12 +125,55 @@ def build_summary(result: Any) -> dict:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame` as UTF-8 CSV, floats to 6 significant digits (%.6g), missing values empty. Float
-    columns are formatted here, which is several times faster than pandas' `float_format`."""
-    out = frame.copy(deep=False)
-    for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
-        out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
-    out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    """`frame` as UTF-8 CSV, floats to 6 significant digits (%.6g), missing values empty.
+
+    The cells are what pandas' `to_csv` writes, given to the same `csv.writer` (comma, minimal
+    quoting, "\n" line ends) a column at a time: floats formatted here, missing values as "",
+    any other value as it is (the writer writes its `str`). A column of another kind (dates,
+    categories...) falls back to `to_csv` itself. About 1.5 times as fast as `to_csv`."""
+    if not all(_csv_ready(dtype) for dtype in frame.dtypes):
+        out = frame.copy(deep=False)
+        for name in out.columns[[dtype.kind == "f" for dtype in out.dtypes]]:
+            out[name] = ["" if v != v else f"{v:.6g}" for v in out[name].tolist()]
+        out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        return
+    columns = [_csv_cells(column) for _, column in frame.items()]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(frame.columns.tolist())
+        writer.writerows(zip(*columns))
+
+
+def _csv_ready(dtype: Any) -> bool:
+    """A column dtype `_csv_cells` writes as pandas would: numpy floats, integers and booleans,
+    objects and strings."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "fiubO"
+    return isinstance(dtype, pd.StringDtype)
+
+
+def _csv_cells(column: pd.Series) -> list[Any]:
+    """The CSV cells of one column: floats as %.6g (each distinct value formatted once), missing
+    values as "", other values as they are."""
+    if column.dtype.kind == "f":
+        values = column.to_numpy(dtype=float)
+        if len(values) > 64 and not ((values == 0) & np.signbit(values)).any():  # -0.0 and 0.0: one key
+            distinct, inverse = np.unique(values, return_inverse=True)
+            if 2 * len(distinct) < len(values):
+                return np.array(_g6(distinct), dtype=object)[inverse].tolist()
+        return _g6(values)
+    if column.dtype.kind in "iub":
+        return column.tolist()
+    cells = column.to_numpy(dtype=object, copy=True)
+    cells[pd.isna(cells)] = ""
+    return cells.tolist()
+
+
+def _g6(values: np.ndarray) -> list[str]:
+    """Floats as %.6g, NaN as ""."""
+    if np.isnan(values).any():
+        return ["" if v != v else f"{v:.6g}" for v in values.tolist()]
+    return list(map("{:.6g}".format, values.tolist()))
 
 
 def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None, communes: pd.DataFrame | None = None) -> None:
@@ -142,16 +186,9 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
     gst = gpd.GeoDataFrame(st, geometry=gpd.points_from_xy(st["lon"], st["lat"]), crs="EPSG:4326")
     com = tables.commune_table(r) if communes is None else communes
     gcom = gpd.GeoDataFrame(com, geometry=r.reformed.new.geometry.reindex(com["new_commune_code"]).to_numpy(), crs="EPSG:4326")
-    cat = (
-        gcom.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code": "count"})
-        .rename(columns={"new_commune_code": "n_communes"})
-        .reset_index()
-    )
+    cat = catchments(gcom)
     cat["centre_name"] = cat["centre_code"].map(r.centres["name"])
     cat["capacity"] = cat["centre_code"].map(r.centres["capacity"])
-    cat["geometry"] = cat.geometry.apply(
-        lambda g: g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
-    )
     mv = r.plan.moves.copy()
     if len(mv):
         a = r.stations.loc[mv["from_station"]]
@@ -182,6 +219,38 @@ def write_gpkg(result: Any, path: Path, *, stations: pd.DataFrame | None = None,
             )
 
 
+def catchments(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """decisions.gpkg `catchments`: one row per regional centre (`centre_code`, sorted), the union
+    of its communes' shapes (a MultiPolygon), their `population` and number (`n_communes`).
+    What `communes.dissolve(by="centre_code", aggfunc={"population": "sum", "new_commune_code":
+    "count"})` gives, each union the same `shapely.union_all` of the same shapes in the same order,
+    without pandas' grouping of Python objects."""
+    key = communes["centre_code"]
+    keep = key.notna().to_numpy()
+    codes, group = np.unique(key.to_numpy(dtype=object)[keep], return_inverse=True)
+    order = np.argsort(group, kind="stable")  # a centre's communes in their table order
+    starts = np.r_[0, np.cumsum(np.bincount(group, minlength=len(codes)))[:-1]].astype(np.intp)
+    shapes = (
+        [shapely.union_all(part) for part in np.split(communes.geometry.to_numpy()[keep][order], starts[1:])]
+        if len(codes)
+        else []
+    )
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values[keep][order], starts) if len(codes) else values[:0]
+
+    return gpd.GeoDataFrame(
+        {
+            "centre_code": pd.array(codes, dtype=key.dtype),
+            "geometry": [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in shapes],
+            "population": total(communes["population"].to_numpy()),
+            "n_communes": total(communes["new_commune_code"].notna().to_numpy().astype(np.int64)),
+        },
+        geometry="geometry",
+        crs=communes.crs,
+    )
+
+
 def demand_points(reformed: Any) -> pd.DataFrame:
     """decisions.gpkg `demand_points`: demand_id, lon, lat, population, old and new commune (code, name)."""
     d = reformed.demand
@@ -206,21 +275,31 @@ def write_summary(summary: dict, folder: Path) -> None:
     )
 
 
-def write_all(result: Any, folder: Path, summary: dict, *, lang: str = i18n.DEFAULT_LANG) -> None:
+def write_all(
+    result: Any,
+    folder: Path,
+    summary: dict,
+    *,
+    lang: str = i18n.DEFAULT_LANG,
+    frames: dict[str, pd.DataFrame] | None = None,
+) -> dict[str, pd.DataFrame]:
     """The CSV tables, report.md and report.html of a run (`summary`: its `build_summary`), into
-    `folder` (a temporary folder renamed by the caller; decisions.gpkg is `write_gpkg`'s)."""
-    stations, communes = tables.station_table(result), tables.commune_table(result)
-    _write_csv(stations, folder / "stations.csv")
-    _write_csv(communes, folder / "communes_after.csv")
-    _write_csv(tables.centre_table(result), folder / "centres.csv")
+    `folder` (a temporary folder renamed by the caller; decisions.gpkg is `write_gpkg`'s).
+    Returns the run's `tables.shared_tables` (`frames` when given), for the GeoPackage and the
+    workbook, which are built from the same tables."""
+    frames = frames or tables.shared_tables(result)
+    _write_csv(frames["stations"], folder / "stations.csv")
+    _write_csv(frames["communes"], folder / "communes_after.csv")
+    _write_csv(frames["centres"], folder / "centres.csv")
     _write_csv(tables.indicator_table(result), folder / "indicators.csv")
     _write_csv(result.plan.moves, folder / "staff_moves.csv")
     _write_csv(tables.travel_table(result), folder / "travel_minutes.csv")
     for name, frame in result.plan.explain.items():
         _write_csv(frame, folder / f"explain_{name}.csv")
-    blocks = report_blocks(result, summary, lang)
+    blocks = report_blocks(result, summary, lang, frames=frames)
     (folder / "report.md").write_text(doc.markdown(blocks), encoding="utf-8")
     (folder / "report.html").write_text(_page(result, blocks, lang), encoding="utf-8")
+    return frames
 
 
 # ---------------------------------------------------------------- Markdown and HTML

@@ -19,9 +19,13 @@ def _notices(summary: dict, lang: str) -> list[doc.Block]:
     return [doc.Para(n, "notice") for n in i18n.notices(flags, lang)]
 
 
-def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> list[doc.Block]:
-    """The report of a run as blocks, in `lang` (report.md and report.html)."""
+def report_blocks(
+    result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG, *, frames: dict[str, pd.DataFrame] | None = None
+) -> list[doc.Block]:
+    """The report of a run as blocks, in `lang` (report.md and report.html); `frames`: the run's
+    `tables.shared_tables` when already built."""
     r = result
+    frames = frames or {}
     t = i18n.translator(lang)
     c = summary["counts"]
     n = lambda v: fmt.count(v, lang)  # noqa: E731
@@ -125,21 +129,28 @@ def report_blocks(result: Any, summary: dict, lang: str = i18n.DEFAULT_LANG) -> 
     )
     w = summary["extremes"]["worst_commune_main_station_after"]
     B.append(doc.Para(t("report.worst", name=w["name"], code=w["code"], minutes=one(w["minutes"]))))
-    B += _main_stations(r, lang) + _centres(r, lang) + _network(r, summary, lang) + _roads_against_adjacency(r, lang)
+    B += (
+        _main_stations(r, lang, frames.get("communes"), frames.get("stations"))
+        + _centres(r, lang, frames.get("centres"))
+        + _network(r, summary, lang)
+        + _roads_against_adjacency(r, lang)
+    )
     B += terrain.report_blocks(getattr(r, "terrain", None), r.scenario.params, lang)
     if r.warnings:  # summary.json keeps them in English; the report in its language
         B += [doc.Heading(t("report.h_warnings")), doc.Items([p.format(lang) for p in r.warnings])]
-    B += _plan(r, lang) + _assumptions(r, lang) + _explanations(r, lang) + _solver(r, lang)
+    B += _plan(r, lang) + _assumptions(r, lang) + _explanations(r, lang, stations=frames.get("stations")) + _solver(r, lang)
     B += [doc.Heading(t("report.h_measurements")), doc.Para(doc.rich(t("report.measurements"), file=doc.code("run.json")))]
     return B
 
 
-def _main_stations(r: Any, lang: str) -> list[doc.Block]:
+def _main_stations(
+    r: Any, lang: str, communes: pd.DataFrame | None = None, stations: pd.DataFrame | None = None
+) -> list[doc.Block]:
     t = i18n.translator(lang)
-    names = tables.station_names(r)
+    names = tables.station_names(r, stations)
     score = r.stations["facility_score"]
     rows = []
-    for row in tables.commune_table(r).to_dict("records"):
+    for row in (tables.commune_table(r) if communes is None else communes).to_dict("records"):
         ms = row["main_station_code"]
         known = ms in names
         rows.append(
@@ -167,9 +178,9 @@ def _main_stations(r: Any, lang: str) -> list[doc.Block]:
     ]
 
 
-def _centres(r: Any, lang: str) -> list[doc.Block]:
+def _centres(r: Any, lang: str, centres: pd.DataFrame | None = None) -> list[doc.Block]:
     t = i18n.translator(lang)
-    rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang)]
+    rows: list[list[doc.Rich]] = [list(row) for row in tables.centre_rows(r, lang, centres)]
     return [doc.Heading(t("report.h_centres")), doc.Table([t(k) for k in tables.CENTRE_COLUMNS], rows, "llrrrrr")]
 
 
@@ -437,11 +448,11 @@ def _doctorless_sites(r: Any, t: Any, n: Any) -> list[doc.Block]:
     ]
 
 
-def _explanations(r: Any, lang: str, limit: int = 40) -> list[doc.Block]:
+def _explanations(r: Any, lang: str, limit: int = 40, stations: pd.DataFrame | None = None) -> list[doc.Block]:
     t = i18n.translator(lang)
     n = lambda v: fmt.count(v, lang)  # noqa: E731
     out: list[doc.Block] = []
-    names = tables.station_names(r)
+    names = tables.station_names(r, stations)
 
     def name(code: str) -> str:
         return names.get(code, code)

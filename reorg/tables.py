@@ -33,9 +33,12 @@ def staff_frame(result: Any) -> pd.DataFrame:
     return pd.DataFrame({"before": [b[c] for c in CADRES], "after": [a[c] for c in CADRES]}, index=list(CADRES))
 
 
-def station_names(result: Any) -> dict[str, str]:
+def station_names(result: Any, stations: pd.DataFrame | None = None) -> dict[str, str]:
     """The name of every station by its code: its old commune's, or its new commune's for a station
-    with no old commune (special-zone stations, new sites)."""
+    with no old commune (special-zone stations, new sites). `stations`: the run's `station_table`
+    when already built (its codes and names are these)."""
+    if stations is not None:
+        return dict(zip(stations["station_code"].tolist(), stations["station_name"].tolist()))
     st = result.measures.stations
     by_old = st["old_code"].map(result.reformed.old["commune_name"]).fillna("")
     by_new = st["new_code"].map(result.reformed.new["commune_name"]).fillna("")
@@ -101,6 +104,13 @@ def centre_table(result: Any) -> pd.DataFrame:
     return cen.reset_index(drop=True)
 
 
+def shared_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """The tables several outputs of a run are built from (the CSV files, report, workbook and
+    GeoPackage), built once: `stations`, `communes` and `centres` (`station_table`,
+    `commune_table`, `centre_table`). Read only: a writer that changes one copies it."""
+    return {"stations": station_table(result), "communes": commune_table(result), "centres": centre_table(result)}
+
+
 #: message keys of the centre rows' columns (report and PDF)
 CENTRE_COLUMNS = (
     "report.col_centre",
@@ -113,9 +123,10 @@ CENTRE_COLUMNS = (
 )
 
 
-def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[list[str]]:
+def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG, table: pd.DataFrame | None = None) -> list[list[str]]:
     """The regional centres as the report and the PDF print them (CENTRE_COLUMNS): name, seat, beds,
-    capacity, residents served before and after, load after; numbers formatted in `lang`."""
+    capacity, residents served before and after, load after; numbers formatted in `lang`
+    (`table`: the run's `centre_table` when already built)."""
     return [
         [
             str(row["name"]),
@@ -126,7 +137,7 @@ def centre_rows(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[list[str]]:
             fmt.count(row["served_pop_after"], lang),
             fmt.share(row["load_after"], 0, lang),
         ]
-        for row in centre_table(result).to_dict("records")
+        for row in (centre_table(result) if table is None else table).to_dict("records")
     ]
 
 
@@ -235,22 +246,30 @@ def travel_table(result: Any) -> pd.DataFrame:
     code = np.where(d["old_code"].to_numpy() != "", d["old_code"].to_numpy(), d["new_code"].to_numpy())
     scodes = np.asarray(r.network.station_codes, dtype=object)
     ccodes = np.asarray(r.network.centre_codes, dtype=object)
+    part = np.r_[di, ci]
+    facility = np.r_[scodes[sj], ccodes[cj]]
+    # rows by part, then kind ("centre" before "station"), then facility code: a stable sort by
+    # the codes' ranks, the order pandas' sort_values gives
+    kind_rank = np.r_[np.ones(len(di), dtype=np.int64), np.zeros(len(ci), dtype=np.int64)]
+    codes, distinct = pd.factorize(facility)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(np.asarray(distinct, dtype=object), kind="stable")] = np.arange(len(distinct))
+    code_rank = rank[codes]
+    order = np.lexsort((code_rank, kind_rank, part))
+    part = part[order]
     t = pd.DataFrame(
         {
-            "demand_code": np.r_[code[di], code[ci]],
-            "new_commune_code": np.r_[d["new_code"].to_numpy()[di], d["new_code"].to_numpy()[ci]],
-            "facility_code": np.r_[scodes[sj], ccodes[cj]],
-            "facility_kind": np.r_[np.full(len(di), "station", dtype=object), np.full(len(ci), "centre", dtype=object)],
-            "population": np.r_[d["population"].to_numpy()[di], d["population"].to_numpy()[ci]].round(1),
-            "minutes": np.r_[station_min[di, sj], centre_min[ci, cj]].round(2),
-            "_order": np.r_[di, ci],
+            "demand_code": code[part],
+            "new_commune_code": d["new_code"].to_numpy()[part],
+            "facility_code": facility[order],
+            "facility_kind": np.where(kind_rank[order] == 1, "station", "centre").astype(object),
+            "population": d["population"].to_numpy()[part].round(1),
+            "minutes": np.r_[station_min[di, sj], centre_min[ci, cj]][order].round(2),
         }
     )
     if "demand_id" in d.columns:  # demand points of a population raster: which point (decisions.gpkg demand_points)
-        t.insert(0, "demand_id", d["demand_id"].to_numpy()[t["_order"].to_numpy()])
-    return (
-        t.sort_values(["_order", "facility_kind", "facility_code"], kind="stable").drop(columns="_order").reset_index(drop=True)
-    )
+        t.insert(0, "demand_id", d["demand_id"].to_numpy()[part])
+    return t
 
 
 def travel_notices(result: Any, lang: str = i18n.DEFAULT_LANG) -> list[str]:

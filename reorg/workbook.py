@@ -21,6 +21,7 @@ time of writing.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,17 @@ def plain(v: Any) -> Any:
     return v
 
 
+#: kind -> how `_shown` writes a number of that kind (a kind not listed: `str`)
+_SHOWN_NUMBER = {
+    "count": "{:,.0f}".format,
+    "share": lambda v: f"{100 * v:.1f}%",
+    "minutes": "{:,.1f}".format,
+    "coordinate": "{:.6f}".format,
+    "decimal": "{:,.3f}".format,
+    "score": "{:,.3f}".format,
+}
+
+
 def _shown(v: Any, kind: str) -> str:
     """About what a cell shows, to size its column."""
     if v is None:
@@ -97,22 +109,24 @@ def _shown(v: Any, kind: str) -> str:
         return v
     if isinstance(v, bool):
         return "TRUE"
-    if kind in ("count",):
-        return f"{v:,.0f}"
-    if kind == "share":
-        return f"{100 * v:.1f}%"
-    if kind == "minutes":
-        return f"{v:,.1f}"
-    if kind == "coordinate":
-        return f"{v:.6f}"
-    if kind in ("decimal", "score"):
-        return f"{v:,.3f}"
-    return str(v)
+    return _SHOWN_NUMBER.get(kind, str)(v)
+
+
+def _longest(values: Sequence[Any], kinds: Sequence[str]) -> int:
+    """The longest `_shown` value; a column of one kind, only text or only numbers, all at once."""
+    if len(set(kinds)) == 1:
+        present = [v for v in values if v is not None]
+        types = set(map(type, present))
+        if types <= {str}:
+            return max(map(len, present), default=0)
+        if types <= {int, float}:
+            return max(map(len, map(_SHOWN_NUMBER.get(kinds[0], str), present)))
+    return max((len(_shown(v, k)) for v, k in zip(values, kinds)), default=0)
 
 
 def column_width(column: Column, values: Sequence[Any], kinds: Sequence[str]) -> float:
     """Characters: the longest value, and room for the header on at most two lines."""
-    longest = max((len(_shown(v, k)) for v, k in zip(values, kinds)), default=0)
+    longest = _longest(values, kinds)
     words = max((len(w) for w in column.header.split()), default=0)
     want = max(longest, words, math.ceil(len(column.header) / 2) + 2) + 2
     return float(min(MAX_WIDTH, max(MIN_WIDTH, want)))
@@ -149,27 +163,86 @@ def write_sheets(sheets: list[Sheet], path: Path, *, title: str = "", lang: str 
                     if v is not None:
                         ws.write_string(i, j, str(v), fmt)
             continue
-        kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
-        for j, col in enumerate(sheet.columns):
-            ws.write_string(0, j, col.header, header)
-            ws.set_column(j, j, column_width(col, [r[j] for r in sheet.rows], [k[j] for k in kinds]))
-        ws.set_row(0, 30)
-        for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
-            for j, (v, kind) in enumerate(zip(row, row_kinds)):
-                v = plain(v)
-                fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
-                if v is None:
-                    if (i - 1, j) in sheet.marked:
-                        ws.write_blank(i, j, None, fmt)
-                elif kind in ("code", "text") or isinstance(v, str):
-                    ws.write_string(i, j, str(v), fmt)
-                elif isinstance(v, bool):
-                    ws.write_boolean(i, j, v, fmt)
-                else:
-                    ws.write_number(i, j, v, fmt)
+        if sheet.kinds is None and not sheet.marked:  # one kind per column (every sheet of a run)
+            _write_columns(ws, sheet, formats, header)
+        else:
+            _write_cells(ws, sheet, formats, marked, header)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(1, len(sheet.rows)), len(sheet.columns) - 1)
     wb.close()
+
+
+def _header(ws: Any, sheet: Sheet, columns: list[list[Any]], kinds: list[list[str]], header: Any) -> None:
+    """The header row of a table sheet and its columns' widths (`columns`: each column's values)."""
+    for j, col in enumerate(sheet.columns):
+        ws.write_string(0, j, col.header, header)
+        ws.set_column(j, j, column_width(col, columns[j], kinds[j]))
+    ws.set_row(0, 30)
+
+
+def _plain_column(values: Sequence[Any]) -> list[Any]:
+    """`plain` of every value; a column of Python numbers or of text (every run's) all at once."""
+    types = set(map(type, values))
+    if types <= {int, type(None)}:
+        return list(values)
+    if types <= {int, float, type(None)}:
+        return [v if v.__class__ is not float or math.isfinite(v) else None for v in values]
+    if types <= {str, type(None)}:
+        return [v or None for v in values]
+    return [plain(v) for v in values]
+
+
+def _write_columns(ws: Any, sheet: Sheet, formats: dict[str, Any], header: Any) -> None:
+    """The cells of a table sheet of one kind per column, each column made plain and typed once,
+    written row by row (XlsxWriter numbers the shared strings in that order)."""
+    ncols = len(sheet.columns)
+    raw = [list(c) for c in zip(*sheet.rows)][:ncols] if sheet.rows else [[] for _ in range(ncols)]
+    _header(ws, sheet, raw, [[c.kind] * len(sheet.rows) for c in sheet.columns], header)
+    cells, writers, fmts = [], [], []
+    for col, values in zip(sheet.columns, raw):
+        values = _plain_column(values)
+        types = set(map(type, values)) - {type(None)}
+        if col.kind in ("code", "text") or types <= {str}:
+            if not types <= {str}:
+                values = [None if v is None else str(v) for v in values]
+            writer = ws.write_string
+        elif types <= {int, float}:
+            writer = ws.write_number
+        else:  # numbers mixed with text or yes/no values: each cell by its type
+            writer = functools.partial(_write_value, ws)
+        cells.append(values)
+        writers.append(writer)
+        fmts.append(formats[col.kind])
+    for i, row in enumerate(zip(*cells), start=1):
+        for j, v in enumerate(row):
+            if v is not None:
+                writers[j](i, j, v, fmts[j])
+
+
+def _write_value(ws: Any, i: int, j: int, v: Any, fmt: Any, text: bool = False) -> None:
+    """A plain value in a cell: as text in a `text` (code or text) column or when it is text, yes/no
+    as a boolean, a number as a number."""
+    if text or isinstance(v, str):
+        ws.write_string(i, j, str(v), fmt)
+    elif isinstance(v, bool):
+        ws.write_boolean(i, j, v, fmt)
+    else:
+        ws.write_number(i, j, v, fmt)
+
+
+def _write_cells(ws: Any, sheet: Sheet, formats: dict[str, Any], marked: dict[str, Any], header: Any) -> None:
+    """The cells of a table sheet, each with its own kind (`sheet.kinds`) and marking."""
+    kinds = sheet.kinds or [[c.kind for c in sheet.columns]] * len(sheet.rows)
+    n = range(len(sheet.columns))
+    _header(ws, sheet, [[r[j] for r in sheet.rows] for j in n], [[k[j] for k in kinds] for j in n], header)
+    for i, (row, row_kinds) in enumerate(zip(sheet.rows, kinds), start=1):
+        for j, (v, kind) in enumerate(zip(row, row_kinds)):
+            v = plain(v)
+            fmt = (marked if (i - 1, j) in sheet.marked else formats)[kind]
+            if v is not None:
+                _write_value(ws, i, j, v, fmt, kind in ("code", "text"))
+            elif (i - 1, j) in sheet.marked:
+                ws.write_blank(i, j, None, fmt)
 
 
 # ---------------------------------------------------------------- the sheets of a run
@@ -278,10 +351,11 @@ def frame_sheet(name: str, frame: pd.DataFrame, lang: str, *, worded: dict[str, 
     return Sheet(name, columns, rows)
 
 
-def _moves_frame(result: Any) -> pd.DataFrame:
-    """The run's staff moves (staff_moves.csv's rows) with the names of both ends."""
+def _moves_frame(result: Any, stations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The run's staff moves (staff_moves.csv's rows) with the names of both ends (`stations`: the
+    run's `station_table` when already built)."""
     moves = result.plan.moves.copy()
-    names = tables.station_names(result)
+    names = tables.station_names(result, stations)
     centres = result.centres["name"].to_dict()
 
     def name(code: Any) -> str | None:
@@ -388,10 +462,12 @@ def about_sheet(lines: list[tuple[str, str]], notices: list[str], warnings: list
     return Sheet(_t("xlsx.sheet_about", lang), [Column(""), Column("")], rows, marked=marked, table=False)
 
 
-def run_sheets(result: Any, lang: str | None = None) -> list[Sheet]:
+def run_sheets(result: Any, lang: str | None = None, *, frames: dict[str, pd.DataFrame] | None = None) -> list[Sheet]:
     """The sheets of decisions.xlsx: about (notices), stations, communes, centres, staff moves,
-    indicators, assumptions, in `lang` (default: the run's output language)."""
+    indicators, assumptions, in `lang` (default: the run's output language); `frames`: the run's
+    `tables.shared_tables` when already built (`report.write_all` returns them)."""
     r = result
+    frames = frames or tables.shared_tables(r)
     lang = lang or r.scenario.lang
     s = r.scenario
     about = about_sheet(
@@ -410,19 +486,20 @@ def run_sheets(result: Any, lang: str | None = None) -> list[Sheet]:
     worded = {"role": "role.", "origin": "xlsx.origin_", "cadre": "cadre.", "seat_rule": "xlsx.seat_"}
     return [
         about,
-        frame_sheet(_t("xlsx.sheet_stations", lang), tables.station_table(r), lang, worded=worded),
-        frame_sheet(_t("xlsx.sheet_communes", lang), tables.commune_table(r), lang),
-        frame_sheet(_t("xlsx.sheet_centres", lang), tables.centre_table(r), lang, worded=worded),
-        frame_sheet(_t("xlsx.sheet_moves", lang), _moves_frame(r), lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_stations", lang), frames["stations"], lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_communes", lang), frames["communes"], lang),
+        frame_sheet(_t("xlsx.sheet_centres", lang), frames["centres"], lang, worded=worded),
+        frame_sheet(_t("xlsx.sheet_moves", lang), _moves_frame(r, frames["stations"]), lang, worded=worded),
         indicator_sheet(r, lang),
         assumption_sheet(r, lang),
     ]
 
 
-def write_decisions(result: Any, path: Path, lang: str | None = None) -> Path:
-    """decisions.xlsx of a run at `path` (`lang`: default the run's output language); returns `path`."""
+def write_decisions(result: Any, path: Path, lang: str | None = None, *, frames: dict[str, pd.DataFrame] | None = None) -> Path:
+    """decisions.xlsx of a run at `path` (`lang`: default the run's output language; `frames`: the
+    run's `tables.shared_tables` when already built); returns `path`."""
     lang = lang or result.scenario.lang
-    write_sheets(run_sheets(result, lang), Path(path), title=result.scenario.title, lang=lang)
+    write_sheets(run_sheets(result, lang, frames=frames), Path(path), title=result.scenario.title, lang=lang)
     return Path(path)
 
 

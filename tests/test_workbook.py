@@ -224,3 +224,59 @@ def test_comparison_workbook(runs, tmp_path):
     assert sorted(r[0] for r in rows) == differ
     again = compare_runs([runs["official"], runs["optimise"]], tmp_path / "again", lang="vi")
     assert (again / "comparison.xlsx").read_bytes() == (out / "comparison.xlsx").read_bytes()
+
+
+def test_a_sheet_is_written_the_same_a_column_or_a_cell_at_a_time(tmp_path):
+    """Sheets with one kind per column (every run's sheets) are written a column at a time; the
+    same sheet with its kinds given per cell takes the cell-by-cell path: the same bytes, for every
+    sort of value a column can hold (missing, not finite, numpy scalars, yes/no, text in a number
+    column, numbers in a code column) and the same column widths."""
+    import numpy as np
+
+    columns = [
+        workbook.Column("Code", "code"),
+        workbook.Column("Name of the place", "text"),
+        workbook.Column("n", "count"),
+        workbook.Column("share", "share"),
+        workbook.Column("minutes", "minutes"),
+        workbook.Column("mixed", "number"),
+        workbook.Column("lon", "coordinate"),
+        workbook.Column("score", "score"),
+    ]
+    rows = [
+        ["007", "Nghệ An", 7, 0.25, 12.34, "n/a", 105.123456789, 0.5],
+        [40, "", np.int64(12345678), float("nan"), None, True, -0.0, np.float64(1.23456)],
+        [None, None, -3, -0.005, float("inf"), 2.5, None, -12.0],
+        ["1e5", 'a, b "c"', None, 1.0, 1234567.89, None, 180.0, float("nan")],
+        [np.str_("x"), pd.NA, 0, None, 0.05, np.int64(3), 0.0, 3],
+    ]
+    as_columns = workbook.Sheet("s", columns, rows)
+    as_cells = workbook.Sheet("s", columns, rows, kinds=[[c.kind for c in columns] for _ in rows])
+    workbook.write_sheets([as_columns], tmp_path / "columns.xlsx")
+    workbook.write_sheets([as_cells], tmp_path / "cells.xlsx")
+    assert (tmp_path / "columns.xlsx").read_bytes() == (tmp_path / "cells.xlsx").read_bytes()
+    ws = openpyxl.load_workbook(tmp_path / "columns.xlsx")["s"]
+    assert [c.value for c in ws[3]][:3] == ["40", None, 12345678]
+    assert ws.cell(3, 6).value is True and ws.cell(2, 6).value == "n/a"
+
+
+def test_column_widths_measure_what_the_cells_show():
+    col = workbook.Column("n", "count")
+    for values, kind, want in (
+        ([1234567, None, 5], "count", len("1,234,567")),
+        ([0.123, -0.5], "share", len("-50.0%")),
+        ([float("nan"), 1.5], "minutes", len("nan")),
+        (["abc", "de"], "code", 3),
+        ([True, 12], "count", len("TRUE")),
+        ([1.5, "long text here"], "minutes", len("long text here")),
+        ([0.1 + 0.2], "number", len(str(0.1 + 0.2))),
+    ):
+        expected = float(min(workbook.MAX_WIDTH, max(workbook.MIN_WIDTH, max(want, 3) + 2)))
+        assert workbook.column_width(col, values, [kind] * len(values)) == expected, (values, kind)
+        mixed = [kind] * (len(values) - 1) + ["text"]  # kinds that differ: each value measured by its own
+        assert workbook.column_width(col, values, mixed) == float(
+            min(
+                workbook.MAX_WIDTH,
+                max(workbook.MIN_WIDTH, max(max(len(workbook._shown(v, k)) for v, k in zip(values, mixed)), 3) + 2),
+            )
+        )
