@@ -299,9 +299,9 @@ def write(
             with progress.stage("render"):
                 (tmp / "map.html").write_text(render_map(result), encoding="utf-8")
             with progress.stage("report"):
-                report.write_all(result, tmp, summary, lang=lang)
-                report.write_gpkg(result, tmp / "decisions.gpkg")
-                workbook.write_decisions(result, tmp / "decisions.xlsx", lang=lang)
+                frames = report.write_all(result, tmp, summary, lang=lang)  # the run's tables, built once
+                report.write_gpkg(result, tmp / "decisions.gpkg", stations=frames["stations"], communes=frames["communes"])
+                workbook.write_decisions(result, tmp / "decisions.xlsx", lang=lang, frames=frames)
                 report.write_summary(summary, tmp)
                 if result.workforce is not None:  # the plan over years: plan/
                     from .workforce.report_files import write_plan_pages
