@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -264,5 +265,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The `reorg` command: `main`, then exit without tearing the interpreter down. Every output is
+    written, closed and renamed into place by then (worker pools and forked writers joined), so
+    freeing the run's millions of objects one by one would only cost time: about 0.4 s of a 4 s
+    province run on this machine (mypy exits the same way). Standard streams are flushed first."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`reorg ... | head`) or stream
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
