@@ -19,7 +19,8 @@ Reads only what every run folder (`outputs/<scenario>/`) holds: `summary.json` (
   `reorg.compare_maps`).
 - `comparison.pdf` (`reorg.compare_pdf`): the indicator table with the best run of each row marked
   and the runs' static maps side by side (two a row), in the pages' language.
-- `comparison.xlsx` (`reorg.workbook.write_comparison`): the indicators side by side with each
+- `comparison.xlsx` (`reorg.workbook.comparison_sheets`, and the plans' sheets of
+  `workforce.compare.plan_sheets` when two runs or more hold a plan): the indicators side by side with each
   row's best run highlighted, the stations whose role differs and the communes whose regional
   centre differs, in the output language, codes as text.
 
@@ -43,7 +44,7 @@ from typing import Any
 
 from . import compare_page, compare_pdf, i18n, indicators, workbook
 from ._errors import InputError, Phrase, Problem
-from .workforce.compare import with_plan
+from .workforce.compare import plan_sheets, with_plan
 
 FILES = ("comparison.csv", "comparison.md", "comparison.html", "comparison.pdf", "comparison.xlsx")
 
@@ -402,7 +403,10 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
         (tmp / "comparison.csv").write_text(table, encoding="utf-8", newline="")
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
-        workbook.write_comparison(runs, rows, roles, centres, tmp / "comparison.xlsx", lang)
+        sheets = workbook.comparison_sheets(runs, rows, roles, centres, lang) + plan_sheets(runs, lang)
+        first = runs[0].summary["province"]
+        title = i18n.text("compare.title", lang, n=len(runs), code=first["code"], name=first.get("name", ""))
+        workbook.write_sheets(sheets, tmp / "comparison.xlsx", title=title, lang=lang)
         compare_pdf.write_pdf(runs, rows, tmp / "comparison.pdf", lang)
     return out_dir
 

@@ -590,11 +590,3 @@ def _number_or_none(v: Any) -> float | int | None:
     if not math.isfinite(x):
         return None
     return int(x) if x.is_integer() else x
-
-
-def write_comparison(runs: list[Any], rows: list[dict], roles: list[dict], centres: list[dict], path: Path, lang: str) -> Path:
-    """comparison.xlsx at `path` (see `comparison_sheets`); returns `path`."""
-    first = runs[0].summary["province"]
-    title = i18n.text("compare.title", lang, n=len(runs), code=first["code"], name=first.get("name", ""))
-    write_sheets(comparison_sheets(runs, rows, roles, centres, lang), Path(path), title=title, lang=lang)
-    return Path(path)

@@ -261,12 +261,40 @@ def test_compare_of_two_plans_shows_the_plan_section(plan_en, plan_vi, tmp_path)
     assert html.count("<svg") >= 4  # the runs' charts and the plans'
     pdf = pdf_text(out / "comparison.pdf")
     assert i18n.text("plan_compare.h", "en") in pdf and i18n.text("plan_compare.chart_met", "en") in pdf
+    # comparison.xlsx: the answers as numbers (years, budgets) and the yearly totals of each plan
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "comparison.xlsx", read_only=True)
+    targets = list(book[i18n.text("plan_compare.sheet_targets", "en")].iter_rows(values_only=True))
+    fields = {
+        i18n.text("plan_compare.met_from", "en"): "met_in_plan_from",
+        i18n.text("plan_compare.earliest", "en"): "earliest_year",
+        i18n.text("plan_compare.least_budget", "en"): "least_budget_mvnd_per_year",
+    }
+    name = ""
+    for row in targets[1:]:
+        name = row[0] or name
+        tg = next(t for t in summary_en["targets"] if i18n.text("plan_target.name_" + t["target"], "en") == name)
+        want = tg.get(fields[row[1]])
+        if isinstance(want, int | float):
+            assert row[2] == row[3] == pytest.approx(want), row  # a number, both runs
+        else:
+            assert isinstance(row[2], str) and row[2] == row[3], row  # the words of the HTML's cell
+    assert len(targets) == 1 + 3 * len(summary_en["targets"])
+    years = list(book[i18n.text("plan_compare.sheet_years", "en")].iter_rows(values_only=True))
+    total = next(r for r in years if r[0] == last and r[1] == label)
+    assert total[2] == total[3] == pytest.approx(_cost_until(folder_en, last) - _cost_until(folder_en, last - 1), abs=1e-6)
+    assert {r[0] for r in years[1:]} == set(summary_en["years"])
+    book.close()
     # a comparison with one plan only has no plan section
     solo = tmp_path / "solo"
     scenario = load_scenario(None, ["name=lc_no_plan"], province=PROVINCE)
     plain_run = write(run(scenario), tmp_path / "runs")
     assert main(["compare", str(folder_en), str(plain_run), "--out", str(solo)]) == 0
     assert i18n.text("plan_compare.h", "en") not in (solo / "comparison.md").read_text(encoding="utf-8")
+    solo_book = load_workbook(solo / "comparison.xlsx", read_only=True)
+    assert i18n.text("plan_compare.sheet_targets", "en") not in solo_book.sheetnames
+    solo_book.close()
 
 
 def test_sweep_over_the_capital_budget_of_a_plan(tmp_path, geodata):

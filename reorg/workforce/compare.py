@@ -205,3 +205,54 @@ def with_plan(runs: list[Any], blocks: list[doc.Block], lang: str = i18n.DEFAULT
         return blocks
     last = max((i for i, b in enumerate(blocks) if isinstance(b, doc.Heading)), default=len(blocks))
     return [*blocks[:last], *section, *blocks[last:]]
+
+
+def plan_sheets(runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> list[Any]:
+    """comparison.xlsx's plan sheets (`workbook.Sheet`): the targets' answers side by side (years and
+    budgets as numbers, words where a plan has none) and the yearly totals of each plan; [] when
+    fewer than two runs hold a plan."""
+    from ..workbook import Column, Sheet
+
+    planned, _ = planned_runs(runs)
+    if len(planned) < 2:
+        return []
+    t = i18n.translator(lang)
+    names = [name for name, _ in planned]
+    on = {name: {tg["target"]: tg for tg in p["summary"]["targets"]} for name, p in planned}
+    keys = [tg.key for tg in TARGETS if any(tg.key in by for by in on.values())]
+    measures = (t("plan_compare.met_from"), t("plan_compare.earliest"), t("plan_compare.least_budget"))
+    fields = ("met_in_plan_from", "earliest_year", "least_budget_mvnd_per_year")
+    rows, kinds = [], []
+    for key in keys:
+        words = {name: answers(on[name].get(key), lang) for name in names}
+        for m, measure in enumerate(measures):
+            cells = [(on[name].get(key) or {}).get(fields[m]) for name in names]
+            cells = [
+                c if isinstance(c, int | float) and not isinstance(c, bool) else words[name][m] for c, name in zip(cells, names)
+            ]
+            rows.append([t(f"plan_target.name_{key}"), measure, *cells])
+            kind = "number" if m < 2 else "decimal"  # a year, or million VND a year
+            kinds.append(["text", "text", *(kind if isinstance(c, int | float) else "text" for c in cells)])
+    targets = Sheet(
+        t("plan_compare.sheet_targets"),
+        [Column(t("plan_compare.col_target")), Column(t("plan_compare.col_measure")), *(Column(n, "number") for n in names)],
+        rows,
+        kinds,
+    )
+    by_run = {name: {int(row["year"]): row for row in p["years"]} for name, p in planned}
+    totals = []
+    for year in sorted(set().union(*by_run.values())):
+        for c in TOTALS:
+            ind = indicators.get(f"plan_{c}")
+            label = f"{ind.label(lang)} ({i18n.text(f'unit.{ind.unit}', lang)})"
+            totals.append([year, label, *(number(by_run[name][year].get(c)) if year in by_run[name] else None for name in names)])
+    years = Sheet(
+        t("plan_compare.sheet_years"),
+        [
+            Column(t("plan_report.col_year"), "number"),
+            Column(t("plan_compare.col_quantity")),
+            *(Column(n, "number") for n in names),
+        ],
+        totals,
+    )
+    return [targets, years]
