@@ -220,3 +220,31 @@ def test_compare_prints_every_file_it_wrote(tmp_path, monkeypatch, capsys):
         f"report: {out / 'comparison.md'}",
         f"workbook: {out / 'comparison.xlsx'}",
     ]
+
+
+_ENTRY = """
+import atexit, sys
+atexit.register(lambda: print("normal exit"))
+if sys.argv[1] == "traced":
+    sys.settrace(lambda *args: None)  # as a debugger or coverage tool does
+sys.argv = ["reorg", "run", sys.argv[2], "--out", sys.argv[3]]
+from reorg.cli import entry
+entry()
+"""
+
+
+@pytest.mark.parametrize("how", ["plain", "traced"])
+def test_the_command_exits_at_once_with_its_code_and_its_words_flushed(tmp_path, how):
+    """`reorg` (cli.entry) leaves without tearing the interpreter down (no exit handler runs),
+    with main's exit code and every word it printed; under a trace function it exits as usual."""
+    import subprocess
+    import sys
+
+    missing = tmp_path / "no_such_scenario.toml"
+    done = subprocess.run(
+        [sys.executable, "-c", _ENTRY, how, str(missing), str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 2
+    assert "scenario file not found" in done.stderr and str(missing) in done.stderr
+    assert ("normal exit" in done.stdout) is (how == "traced")
+    assert not (tmp_path / "out").exists()
