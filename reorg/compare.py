@@ -404,9 +404,7 @@ def compare_runs(folders: list[Path], out_dir: Path, lang: str | None = None) ->
         (tmp / "comparison.md").write_text(md, encoding="utf-8")
         (tmp / "comparison.html").write_text(page, encoding="utf-8")
         sheets = workbook.comparison_sheets(runs, rows, roles, centres, lang) + plan_sheets(runs, lang)
-        first = runs[0].summary["province"]
-        title = i18n.text("compare.title", lang, n=len(runs), code=first["code"], name=first.get("name", ""))
-        workbook.write_sheets(sheets, tmp / "comparison.xlsx", title=title, lang=lang)
+        workbook.write_sheets(sheets, tmp / "comparison.xlsx", title=compare_page.title(runs, lang), lang=lang)
         compare_pdf.write_pdf(runs, rows, tmp / "comparison.pdf", lang)
     return out_dir
 

@@ -147,6 +147,12 @@ def _int(v: Any) -> float | int | None:
             return None
 
 
+def title(runs: list[Any], lang: str = i18n.DEFAULT_LANG) -> str:
+    """The comparison's title (its page, PDF and workbook): how many runs, of which province."""
+    prov = runs[0].summary["province"]
+    return i18n.text("compare.title", lang, n=len(runs), code=prov["code"], name=prov.get("name", ""))
+
+
 def blocks(
     runs: list[Any],
     rows: list[dict],
@@ -158,10 +164,9 @@ def blocks(
 ) -> list[doc.Block]:
     """The comparison as blocks (the charts as an empty `Figures`, filled in the HTML page)."""
     t = i18n.translator(lang)
-    prov = runs[0].summary["province"]
     names = [r.name for r in runs]
     absent = t("compare.absent")
-    B: list[doc.Block] = [doc.Heading(t("compare.title", n=len(runs), code=prov["code"], name=prov.get("name", "")), 1)]
+    B: list[doc.Block] = [doc.Heading(title(runs, lang), 1)]
     B += [doc.Para(n, "notice") for n in notices(runs, lang)]
     B += [
         doc.Heading(t("compare.h_runs")),

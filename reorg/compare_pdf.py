@@ -141,8 +141,7 @@ def write_pdf(runs: list[Any], rows: list[dict], path: Path, lang: str = i18n.DE
     register_fonts()
     S = _styles()
     t = i18n.translator(lang)
-    prov = runs[0].summary["province"]
-    title = t("compare.title", n=len(runs), code=prov["code"], name=prov.get("name", ""))
+    title = compare_page.title(runs, lang)
     version = str(runs[0].summary.get("reorg_version", ""))
     doc = SimpleDocTemplate(
         str(path),
